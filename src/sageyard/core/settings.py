@@ -1,0 +1,139 @@
+"""SAGEYARD_* settings, read from the environment when work starts (never at import).
+
+========================================  ==================================================
+variable                                  meaning
+========================================  ==================================================
+``SAGEYARD_HOME``                         where jobs, logs and the embedded stores live
+                                          (default ``~/.sageyard``)
+``SAGEYARD_STORE_URL``                    SQLAlchemy URL of the job store (default: SQLite
+                                          file ``$SAGEYARD_HOME/store.db``)
+``SAGEYARD_S3_ENDPOINT_URL``              an S3-compatible endpoint; unset: the embedded
+                                          object store under ``$SAGEYARD_HOME/s3``
+``SAGEYARD_EXECUTOR``                     ``local`` (default) or ``ray``
+``SAGEYARD_RAY_ADDRESS``                  address of the Ray cluster for the ray executor
+``SAGEYARD_ROLE``                         the execution role that ``get_execution_role()``
+                                          returns
+``SAGEYARD_REGION``                       region used in ARNs and bucket names (us-west-2)
+``SAGEYARD_SLOTS``                        hosts that may run at once on this machine
+                                          (default: one per CPU core)
+``SAGEYARD_INSTANCE_QUOTA``               most hosts one job may ask for (default 100)
+``SAGEYARD_STOP_GRACE_SECONDS``           SIGTERM → SIGKILL grace when stopping (default 10)
+``SAGEYARD_STRICT_GPU``                   ``1``: a GPU instance type on a machine without
+                                          enough GPUs is refused instead of run on the CPU
+``SAGEYARD_ISOLATION``                    ``auto`` (mount namespaces when possible) or ``off``
+``SAGEYARD_HEARTBEAT_SECONDS``            how often a supervisor proves it is alive (5)
+========================================  ==================================================
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sageyard.core.exceptions import ConfigurationError
+
+
+def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, but got {raw!r}.") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be >= {minimum}, but got {value}.")
+    return value
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings. Build with :meth:`from_env`; override with :meth:`with_overrides`."""
+
+    home: Path
+    store_url: str
+    s3_endpoint_url: str | None = None
+    executor: str = "local"
+    ray_address: str | None = None
+    role: str | None = None
+    region: str = "us-west-2"
+    slots: int = field(default_factory=lambda: os.cpu_count() or 1)
+    instance_quota: int = 100
+    stop_grace_seconds: int = 10
+    strict_gpu: bool = False
+    isolation: str = "auto"
+    heartbeat_seconds: float = 5.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        home = Path(env.get("SAGEYARD_HOME") or Path.home() / ".sageyard").expanduser()
+        executor = env.get("SAGEYARD_EXECUTOR", "local") or "local"
+        if executor not in {"local", "ray"}:
+            raise ConfigurationError(
+                f"SAGEYARD_EXECUTOR must be 'local' or 'ray', but got {executor!r}."
+            )
+        isolation = env.get("SAGEYARD_ISOLATION", "auto") or "auto"
+        if isolation not in {"auto", "off"}:
+            raise ConfigurationError(
+                f"SAGEYARD_ISOLATION must be 'auto' or 'off', but got {isolation!r}."
+            )
+        return cls(
+            home=home,
+            store_url=env.get("SAGEYARD_STORE_URL") or f"sqlite:///{home / 'store.db'}",
+            s3_endpoint_url=env.get("SAGEYARD_S3_ENDPOINT_URL") or None,
+            executor=executor,
+            ray_address=env.get("SAGEYARD_RAY_ADDRESS") or None,
+            role=env.get("SAGEYARD_ROLE") or None,
+            region=env.get("SAGEYARD_REGION") or "us-west-2",
+            slots=_int(env, "SAGEYARD_SLOTS", os.cpu_count() or 1, minimum=1),
+            instance_quota=_int(env, "SAGEYARD_INSTANCE_QUOTA", 100, minimum=1),
+            stop_grace_seconds=_int(env, "SAGEYARD_STOP_GRACE_SECONDS", 10),
+            strict_gpu=_flag(env, "SAGEYARD_STRICT_GPU"),
+            isolation=isolation,
+            heartbeat_seconds=float(_int(env, "SAGEYARD_HEARTBEAT_SECONDS", 5, minimum=1)),
+        )
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """Return a copy with the given fields replaced (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    @property
+    def account_id(self) -> str:
+        return "000000000000"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.home / "jobs"
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.home / "s3"
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that makes another process resolve these same settings."""
+        env = {
+            "SAGEYARD_HOME": str(self.home),
+            "SAGEYARD_STORE_URL": self.store_url,
+            "SAGEYARD_EXECUTOR": self.executor,
+            "SAGEYARD_REGION": self.region,
+            "SAGEYARD_SLOTS": str(self.slots),
+            "SAGEYARD_INSTANCE_QUOTA": str(self.instance_quota),
+            "SAGEYARD_STOP_GRACE_SECONDS": str(self.stop_grace_seconds),
+            "SAGEYARD_STRICT_GPU": "1" if self.strict_gpu else "0",
+            "SAGEYARD_ISOLATION": self.isolation,
+            "SAGEYARD_HEARTBEAT_SECONDS": str(int(self.heartbeat_seconds)),
+        }
+        if self.s3_endpoint_url:
+            env["SAGEYARD_S3_ENDPOINT_URL"] = self.s3_endpoint_url
+        if self.ray_address:
+            env["SAGEYARD_RAY_ADDRESS"] = self.ray_address
+        if self.role:
+            env["SAGEYARD_ROLE"] = self.role
+        return env

@@ -1,0 +1,418 @@
+"""Shapes of a training job's configuration, with the reference's names and defaults.
+
+Every shape refuses unknown fields and re-validates on assignment, so a mistake is reported
+where it is made::
+
+    >>> from sageyard.core.shapes import Compute
+    >>> Compute(instance_type="ml.m5.xlarge", instance_count=0)
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: ... instance_count ...
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from sageyard.core.shapes._base import Shape
+
+__all__ = [
+    "Channel",
+    "CheckpointConfig",
+    "Compute",
+    "DataSource",
+    "FileSystemDataSource",
+    "InfraCheckConfig",
+    "InputData",
+    "InstanceGroup",
+    "MetricDefinition",
+    "Mode",
+    "Networking",
+    "OutputDataConfig",
+    "RemoteDebugConfig",
+    "RetryStrategy",
+    "S3DataSource",
+    "SessionChainingConfig",
+    "SourceCode",
+    "StoppingCondition",
+    "Tag",
+    "TensorBoardOutputConfig",
+    "TrainingImageConfig",
+    "TrainingRepositoryAuthConfig",
+]
+
+MAX_RUNTIME_IN_SECONDS = 2_419_200  # 28 days, the service limit
+RESERVED_CHANNELS = frozenset({"code", "sm_drivers"})
+_CHANNEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9-]+$")
+_S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
+
+
+class Mode(Enum):
+    """Where ModelTrainer runs a job.
+
+    ``SAGEMAKER_TRAINING_JOB`` (the default) submits to sageyard's job service;
+    ``LOCAL_CONTAINER`` runs the job in Docker and needs a running Docker engine.
+    """
+
+    LOCAL_CONTAINER = 1
+    SAGEMAKER_TRAINING_JOB = 2
+
+
+def _check_s3_uri(value: str, field: str) -> str:
+    if not _S3_URI.match(value):
+        raise ValueError(
+            f"{field} must be an S3 URI like 's3://my-bucket/prefix', but got {value!r}."
+        )
+    return value
+
+
+def check_channel_name(name: str) -> str:
+    """Channel names become folders under ``input/data``: keep them safe folder names."""
+    if not _CHANNEL_NAME.match(name):
+        raise ValueError(
+            f"channel_name {name!r} is not a safe folder name: use 1-64 letters, digits, "
+            "'.', '-' or '_', starting with a letter or digit (e.g. 'train')."
+        )
+    if name in RESERVED_CHANNELS:
+        raise ValueError(
+            f"channel_name {name!r} is reserved for the job's own use; pick another name "
+            "(e.g. 'training')."
+        )
+    return name
+
+
+class SourceCode(Shape):
+    """The training code: a folder, the script or command to run, and its requirements.
+
+    Example:
+        >>> code = SourceCode(source_dir="./code", entry_script="train.py")
+        >>> code.entry_script
+        'train.py'
+    """
+
+    source_dir: str | None = None
+    requirements: str | None = None
+    entry_script: str | None = None
+    command: str | None = None
+    ignore_patterns: list[str] | None = Field(
+        default_factory=lambda: [
+            ".env",
+            ".git",
+            "__pycache__",
+            ".DS_Store",
+            ".cache",
+            ".ipynb_checkpoints",
+        ]
+    )
+
+    @model_validator(mode="after")
+    def _one_way_to_run(self) -> SourceCode:
+        if self.entry_script and self.command:
+            raise ValueError(
+                "SourceCode takes entry_script or command, not both: got "
+                f"entry_script={self.entry_script!r} and command={self.command!r}. "
+                "Keep command to run a shell command, or entry_script to run a script with "
+                "the hyperparameters as arguments."
+            )
+        for name in ("entry_script", "requirements"):
+            value = getattr(self, name)
+            if value is not None and (value.startswith("/") or ".." in value.split("/")):
+                raise ValueError(
+                    f"SourceCode.{name} must be a path inside source_dir, but got {value!r}."
+                )
+        if (self.entry_script or self.requirements) and not self.source_dir:
+            raise ValueError(
+                "SourceCode.source_dir is required when entry_script or requirements is set: "
+                "point it at the folder that holds them (e.g. source_dir='./code')."
+            )
+        return self
+
+
+class InstanceGroup(Shape):
+    """One group of a heterogeneous cluster."""
+
+    instance_type: str
+    instance_count: int = Field(ge=1, le=100)
+    instance_group_name: str = Field(min_length=1, max_length=64)
+
+
+class Compute(Shape):
+    """Compute resources of a job.
+
+    Example:
+        >>> Compute(instance_type="ml.p3.2xlarge", instance_count=2, volume_size_in_gb=50)
+        Compute(instance_type='ml.p3.2xlarge', instance_count=2, volume_size_in_gb=50, ...)
+    """
+
+    instance_type: str | None = None
+    instance_count: int | None = Field(default=1, ge=1, le=100)
+    volume_size_in_gb: int | None = Field(default=30, ge=1, le=16384)
+    volume_kms_key_id: str | None = None
+    keep_alive_period_in_seconds: int | None = Field(default=None, ge=0, le=3600)
+    instance_groups: list[InstanceGroup] | None = None
+    enable_managed_spot_training: bool | None = None
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type(cls, value: str | None) -> str | None:
+        if value is not None and not _INSTANCE_TYPE.match(value):
+            raise ValueError(
+                f"instance_type must look like 'ml.<family>.<size>' (e.g. 'ml.m5.xlarge'), "
+                f"but got {value!r}."
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _groups_or_type(self) -> Compute:
+        if self.instance_groups:
+            if self.instance_type is not None:
+                raise ValueError(
+                    "Compute takes instance_groups or instance_type, not both; "
+                    "put the instance type on each InstanceGroup."
+                )
+            names = [group.instance_group_name for group in self.instance_groups]
+            if len(set(names)) != len(names):
+                raise ValueError(f"instance_group_name values must be unique, but got {names}.")
+            for group in self.instance_groups:
+                self._instance_type(group.instance_type)
+        return self
+
+
+class StoppingCondition(Shape):
+    """Time limits of a job (seconds)."""
+
+    max_runtime_in_seconds: int | None = Field(default=None, ge=1, le=MAX_RUNTIME_IN_SECONDS)
+    max_pending_time_in_seconds: int | None = Field(default=None, ge=1, le=MAX_RUNTIME_IN_SECONDS)
+    max_wait_time_in_seconds: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _wait_covers_runtime(self) -> StoppingCondition:
+        wait, runtime = self.max_wait_time_in_seconds, self.max_runtime_in_seconds
+        if wait is not None and runtime is not None and wait < runtime:
+            raise ValueError(
+                "max_wait_time_in_seconds must be >= max_runtime_in_seconds, but got "
+                f"max_wait_time_in_seconds={wait} < max_runtime_in_seconds={runtime}."
+            )
+        return self
+
+
+class Networking(Shape):
+    """Network settings. Locally, ``enable_network_isolation`` runs the job without network."""
+
+    subnets: list[str] | None = None
+    security_group_ids: list[str] | None = None
+    enable_network_isolation: bool | None = None
+    enable_inter_container_traffic_encryption: bool | None = None
+
+    @field_validator("subnets")
+    @classmethod
+    def _subnets(cls, value: list[str] | None) -> list[str] | None:
+        for subnet in value or []:
+            if not re.fullmatch(r"subnet-[0-9a-zA-Z]+", subnet):
+                raise ValueError(f"subnet ids look like 'subnet-0abc123', but got {subnet!r}.")
+        return value
+
+    @field_validator("security_group_ids")
+    @classmethod
+    def _security_groups(cls, value: list[str] | None) -> list[str] | None:
+        for group in value or []:
+            if not re.fullmatch(r"sg-[0-9a-zA-Z]+", group):
+                raise ValueError(f"security group ids look like 'sg-0abc123', but got {group!r}.")
+        return value
+
+
+class S3DataSource(Shape):
+    """Data under an S3 URI (the embedded store or a real S3-compatible endpoint)."""
+
+    s3_uri: str
+    s3_data_type: Literal["S3Prefix", "ManifestFile", "AugmentedManifestFile"] = "S3Prefix"
+    s3_data_distribution_type: Literal["FullyReplicated", "ShardedByS3Key"] | None = (
+        "FullyReplicated"
+    )
+    attribute_names: list[str] | None = None
+    instance_group_names: list[str] | None = None
+
+    @field_validator("s3_uri")
+    @classmethod
+    def _uri(cls, value: str) -> str:
+        return _check_s3_uri(value, "s3_uri")
+
+
+class FileSystemDataSource(Shape):
+    """A file system folder. Locally, ``directory_path`` is a folder on this machine."""
+
+    file_system_id: str
+    file_system_access_mode: Literal["rw", "ro"]
+    file_system_type: Literal["EFS", "FSxLustre"]
+    directory_path: str
+
+
+class DataSource(Shape):
+    """Exactly one of an S3 or a file-system data source."""
+
+    s3_data_source: S3DataSource | None = None
+    file_system_data_source: FileSystemDataSource | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> DataSource:
+        if (self.s3_data_source is None) == (self.file_system_data_source is None):
+            raise ValueError(
+                "DataSource needs exactly one of s3_data_source or file_system_data_source."
+            )
+        return self
+
+
+class Channel(Shape):
+    """A full input channel."""
+
+    channel_name: str
+    data_source: DataSource
+    content_type: str | None = None
+    compression_type: Literal["None", "Gzip"] | None = None
+    record_wrapper_type: Literal["None", "RecordIO"] | None = None
+    input_mode: Literal["File", "Pipe", "FastFile"] | None = None
+
+    _name = field_validator("channel_name")(classmethod(lambda cls, v: check_channel_name(v)))
+
+
+class InputData(Shape):
+    """A simple input channel: a name and an S3 URI, a local path or a DataSource.
+
+    Example:
+        >>> InputData(channel_name="train", data_source="./data/train", content_type="text/csv")
+        InputData(channel_name='train', data_source='./data/train', content_type='text/csv')
+    """
+
+    channel_name: str
+    data_source: str | S3DataSource | FileSystemDataSource | DataSource
+    content_type: str | None = None
+
+    _name = field_validator("channel_name")(classmethod(lambda cls, v: check_channel_name(v)))
+
+    @field_validator("data_source")
+    @classmethod
+    def _source(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValueError("data_source must be an S3 URI or a local path, but got ''.")
+            if value.startswith("s3://"):
+                _check_s3_uri(value, "data_source")
+        return value
+
+
+class OutputDataConfig(Shape):
+    """Where a job's model and output archives go."""
+
+    s3_output_path: str | None = None
+    kms_key_id: str | None = None
+    compression_type: Literal["None", "Gzip", "NONE", "GZIP"] | None = None
+
+    @field_validator("s3_output_path")
+    @classmethod
+    def _uri(cls, value: str | None) -> str | None:
+        return None if value is None else _check_s3_uri(value, "s3_output_path")
+
+
+class CheckpointConfig(Shape):
+    """Checkpoints restored from ``s3_uri`` before the script starts and uploaded after."""
+
+    s3_uri: str
+    local_path: str | None = "/opt/ml/checkpoints"
+
+    @field_validator("s3_uri")
+    @classmethod
+    def _uri(cls, value: str) -> str:
+        return _check_s3_uri(value, "s3_uri")
+
+    @field_validator("local_path")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
+            raise ValueError(f"local_path must be an absolute path, but got {value!r}.")
+        return value
+
+
+class TensorBoardOutputConfig(Shape):
+    """TensorBoard event files uploaded from ``local_path`` to ``s3_output_path``."""
+
+    s3_output_path: str
+    local_path: str | None = "/opt/ml/output/tensorboard"
+
+    @field_validator("s3_output_path")
+    @classmethod
+    def _uri(cls, value: str) -> str:
+        return _check_s3_uri(value, "s3_output_path")
+
+    @field_validator("local_path")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
+            raise ValueError(f"local_path must be an absolute path, but got {value!r}.")
+        return value
+
+
+class TrainingRepositoryAuthConfig(Shape):
+    training_repository_credentials_provider_arn: str
+
+
+class TrainingImageConfig(Shape):
+    """How the training image is pulled (recorded; locally images are not pulled)."""
+
+    training_repository_access_mode: Literal["Platform", "Vpc"]
+    training_repository_auth_config: TrainingRepositoryAuthConfig | None = None
+
+
+class RetryStrategy(Shape):
+    """Retries after infrastructure failures (not after errors in the script)."""
+
+    maximum_retry_attempts: int = Field(ge=1, le=10)
+
+
+class InfraCheckConfig(Shape):
+    """Check the host (disk, GPUs, job root) before the script starts."""
+
+    enable_infra_check: bool
+
+
+class RemoteDebugConfig(Shape):
+    enable_remote_debug: bool
+
+
+class SessionChainingConfig(Shape):
+    enable_session_tag_chaining: bool
+
+
+class MetricDefinition(Shape):
+    """A metric read from the job's log lines: the regex's one capture group is the value.
+
+    Example:
+        >>> MetricDefinition(name="train:loss", regex="Train Loss: ([0-9\\\\.]+)")
+        MetricDefinition(name='train:loss', regex='Train Loss: ([0-9\\\\.]+)')
+    """
+
+    name: str = Field(min_length=1, max_length=255)
+    regex: str = Field(min_length=1, max_length=500)
+
+    @field_validator("regex")
+    @classmethod
+    def _one_group(cls, value: str) -> str:
+        try:
+            groups = re.compile(value).groups
+        except re.error as error:
+            raise ValueError(f"regex {value!r} does not compile: {error}.") from None
+        if groups != 1:
+            raise ValueError(
+                f"regex must contain exactly one capture group, but {value!r} has {groups}; "
+                "e.g. 'Train Loss: ([0-9\\.]+)' (use (?:...) for groups that capture nothing)."
+            )
+        return value
+
+
+class Tag(Shape):
+    key: str = Field(min_length=1, max_length=128)
+    value: str = Field(default="", max_length=256)

@@ -1,0 +1,1 @@
+"""The training-job service: create, describe, stop, wait, logs; and the job supervisor."""

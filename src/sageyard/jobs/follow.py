@@ -1,0 +1,80 @@
+"""Following a job from the caller's side: status transitions and, optionally, its logs."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from sageyard.jobs.metrics import LogTail
+from sageyard.jobs.service import TrainingJobService
+from sageyard.jobs.spec import TrainingJobSpec
+from sageyard.jobs.states import ACTIVE
+from sageyard.runtime.environment import is_secret, mask_text
+
+_AFTER = frozenset(
+    {
+        "Uploading",
+        "Completed",
+        "Failed",
+        "Stopped",
+        "Stopping",
+        "MaxRuntimeExceeded",
+        "Interrupted",
+        "Restarting",
+    }
+)
+
+
+def _write_events(out: TextIO, events: list[tuple[float, dict[str, Any]]]) -> None:
+    for at, payload in events:
+        stamp = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        out.write(f"{stamp} {payload.get('Status')} - {payload.get('StatusMessage', '')}\n")
+
+
+def follow_job(
+    service: TrainingJobService,
+    name: str,
+    *,
+    logs: bool,
+    out: TextIO,
+    deadline: float | None = None,
+    poll: float = 0.2,
+) -> None:
+    """Poll until the job ends, printing each secondary status and (with ``logs``) log lines.
+
+    Polling starts fast (5 ms) and slows down to ``poll`` seconds, so short jobs are seen to
+    end at once and long ones cost little.
+    """
+    record = service.get(name)
+    spec = TrainingJobSpec.model_validate(record.document["spec"])
+    secrets = [v for k, v in spec.environment.items() if is_secret(k)]
+    paths = service.paths(name)
+    tails: dict[Path, LogTail] = {}
+    seen_events = 0
+    interval = 0.005
+    while True:
+        record = service.get(name)
+        ended = record.status not in ACTIVE
+        if logs:
+            events = service.store.events(name)[seen_events:]
+            seen_events += len(events)
+            # Status lines up to Training come before this round's log lines, the rest after.
+            split = next(
+                (i for i, (_, p) in enumerate(events) if p.get("Status") in _AFTER), len(events)
+            )
+            _write_events(out, events[:split])
+            for log in paths.host_logs():
+                tail = tails.setdefault(log, LogTail(log))
+                for line in tail.read_lines(final=ended):
+                    text = mask_text(line, secrets)
+                    out.write(f"[{log.stem}] {text}\n" if spec.host_count > 1 else text + "\n")
+            _write_events(out, events[split:])
+            out.flush()
+        if ended:
+            return
+        if deadline is not None and time.monotonic() >= deadline:
+            raise TimeoutError(f"Training job {name} is still {record.status} after the timeout.")
+        time.sleep(interval)
+        interval = min(interval * 1.5, poll)

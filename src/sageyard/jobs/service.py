@@ -1,0 +1,319 @@
+"""The training-job service: create, read, stop and follow jobs in the job store.
+
+Every public read goes through :meth:`TrainingJobService.get`, which also notices jobs whose
+supervisor has died and marks them Failed, so no job stays InProgress forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sageyard.core.exceptions import ResourceInUse, ResourceNotFound, ValidationException
+from sageyard.core.settings import Settings
+from sageyard.executors.local import kill_process_group
+from sageyard.jobs.artifacts import model_artifacts_uri
+from sageyard.jobs.launch import launch_supervisor
+from sageyard.jobs.liveness import owner_alive, stale_after
+from sageyard.jobs.metrics import final_metrics
+from sageyard.jobs.spec import TrainingJobSpec
+from sageyard.jobs.states import ACTIVE, KIND, JobPaths
+from sageyard.runtime.environment import mask_secrets
+from sageyard.storage import ObjectStore, object_store_for, upload_path
+from sageyard.store import JobRecord, MetricPoint, SqlJobStore, open_store
+
+logger = logging.getLogger(__name__)
+
+_MAX_NAME = 63
+
+
+def job_arn(settings: Settings, name: str) -> str:
+    return f"arn:aws:sagemaker:{settings.region}:{settings.account_id}:training-job/{name}"
+
+
+def default_bucket(settings: Settings) -> str:
+    return f"sagemaker-{settings.region}-{settings.account_id}"
+
+
+def timestamped_name(base: str, now: float) -> str:
+    """``<base>-YYYY-mm-dd-HH-MM-SS-mmm`` (as the reference), cut to fit 63 characters."""
+    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d-%H-%M-%S")
+    suffix = f"-{stamp}-{int(now * 1000) % 1000:03d}"
+    return base[: _MAX_NAME - len(suffix)].rstrip("-") + suffix
+
+
+def _when(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+class TrainingJobService:
+    """Training jobs over the job store and the object store. Construction does no I/O."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: SqlJobStore | None = None
+        self._objects: ObjectStore | None = None
+
+    @property
+    def store(self) -> SqlJobStore:
+        if self._store is None:
+            self._store = open_store(self.settings.store_url)
+        return self._store
+
+    @property
+    def objects(self) -> ObjectStore:
+        if self._objects is None:
+            self._objects = object_store_for(self.settings)
+        return self._objects
+
+    def paths(self, name: str) -> JobPaths:
+        return JobPaths(self.settings.jobs_dir / name)
+
+    # -- create ------------------------------------------------------------------------------
+
+    def create(
+        self,
+        spec: TrainingJobSpec,
+        *,
+        base_name: str | None = None,
+        source_dir: Path | None = None,
+        ignore_patterns: list[str] | None = None,
+    ) -> JobRecord:
+        """Persist a validated job, snapshot its code, and start its supervisor.
+
+        With ``base_name``, the name is ``<base>-<timestamp>``, bumped until unique;
+        otherwise ``spec.training_job_name`` is used and must be new (ResourceInUse).
+        """
+        record = self._insert(spec, base_name, snapshot=source_dir is not None)
+        name = record.name
+        try:
+            if source_dir is not None:
+                code_uri = record.document["spec"]["code_uri"]
+                upload_path(self.objects, source_dir, code_uri, ignore_patterns)
+            launch_supervisor(
+                self.settings,
+                name,
+                self.paths(name).root / "supervisor.log",
+                after_fork=self.store.after_fork,
+            )
+        except Exception as error:
+            self.store.update(
+                name,
+                status="Failed",
+                secondary_status="Failed",
+                document_patch={
+                    "failure_reason": f"InternalServerError: {error}",
+                    "end_time": time.time(),
+                },
+                expect_status=ACTIVE,
+            )
+            raise
+        return record
+
+    def _insert(self, spec: TrainingJobSpec, base_name: str | None, snapshot: bool) -> JobRecord:
+        now = time.time()
+        for attempt in range(1000):
+            name = (
+                spec.training_job_name
+                if base_name is None
+                else timestamped_name(base_name, now + attempt / 1000)
+            )
+            named = self._named(spec, name, snapshot)
+            record = JobRecord(
+                name=name,
+                kind=KIND,
+                status="InProgress",
+                secondary_status="Starting",
+                parent=None,
+                created_at=now,
+                updated_at=now,
+                heartbeat_at=now,
+                owner=None,
+                document={"spec": named.model_dump(mode="json")},
+            )
+            try:
+                self.store.create(record)
+            except ResourceInUse:
+                if base_name is None:
+                    raise ResourceInUse(
+                        f"A training job named {name!r} exists already; choose another "
+                        "job name or leave it out to get a unique one.",
+                        "CreateTrainingJob",
+                    ) from None
+                continue
+            self.store.append_events(
+                name,
+                [{"Status": "Starting", "StatusMessage": "Preparing the instances for training"}],
+                at=now,
+            )
+            return record
+        raise ResourceInUse(f"Could not find a free name for base {base_name!r}.")
+
+    def _named(self, spec: TrainingJobSpec, name: str, snapshot: bool) -> TrainingJobSpec:
+        code_uri = spec.code_uri
+        if snapshot:
+            code_uri = f"s3://{default_bucket(self.settings)}/{name}/input/code"
+        request = {**spec.request, "TrainingJobName": name}
+        return spec.model_copy(
+            update={"training_job_name": name, "code_uri": code_uri, "request": request}
+        )
+
+    # -- read --------------------------------------------------------------------------------
+
+    def get(self, name: str) -> JobRecord:
+        record = self.store.get(name)
+        if record is None or record.kind != KIND:
+            raise ResourceNotFound(
+                f"Training job {name!r} does not exist in {self.settings.store_url}. "
+                "List jobs with `sageyard jobs list`.",
+                "DescribeTrainingJob",
+            )
+        return self._reconcile(record)
+
+    def list_jobs(
+        self,
+        *,
+        status: str | None = None,
+        name_contains: str | None = None,
+        limit: int | None = None,
+    ) -> list[JobRecord]:
+        records = self.store.list(KIND, status=status, name_contains=name_contains, limit=limit)
+        return [self._reconcile(r) for r in records]
+
+    def _reconcile(self, record: JobRecord) -> JobRecord:
+        """Mark a job Failed when its supervisor is gone, and end what it left running."""
+        if record.status not in ACTIVE:
+            return record
+        dead: str | None = None
+        alive = owner_alive(record.owner) if record.owner else None
+        beat = record.heartbeat_at or record.created_at
+        if alive is False:
+            dead = f"its supervisor process ({record.owner}) is gone"
+        elif time.time() - beat > stale_after(self.settings.heartbeat_seconds):
+            dead = f"its supervisor sent no heartbeat for {time.time() - beat:.0f} s"
+        if dead is None:
+            return record
+        reason = (
+            f"InternalServerError: the job was interrupted: {dead} "
+            "(killed, or the machine restarted)."
+        )
+        updated = self.store.update(
+            record.name,
+            status="Failed",
+            secondary_status="Failed",
+            document_patch={
+                "failure_reason": reason,
+                "end_time": time.time(),
+                "final_metrics": final_metrics(self.store.metrics(record.name)),
+            },
+            expect_status=ACTIVE,
+        )
+        if updated is None:
+            return self.store.get(record.name) or record
+        self.store.append_events(record.name, [{"Status": "Interrupted", "StatusMessage": reason}])
+        if alive is False:
+            for pid in record.document.get("host_pids", {}).values():
+                kill_process_group(int(pid))
+        logger.warning("training job %s: %s", record.name, reason)
+        return updated
+
+    def metrics(self, name: str, metric_name: str | None = None) -> list[MetricPoint]:
+        return self.store.metrics(name, metric_name)
+
+    def describe(self, name: str) -> dict[str, Any]:
+        """A DescribeTrainingJob-shaped dict (environment secrets masked)."""
+        return self.describe_record(self.get(name))
+
+    def describe_record(self, record: JobRecord) -> dict[str, Any]:
+        doc = record.document
+        spec = TrainingJobSpec.model_validate(doc["spec"])
+        request = dict(spec.request)
+        if "Environment" in request:
+            request["Environment"] = mask_secrets(request["Environment"])
+        events = self.store.events(record.name)
+        transitions = []
+        for index, (at, payload) in enumerate(events):
+            item = {
+                "Status": payload.get("Status"),
+                "StartTime": _when(at),
+                "StatusMessage": payload.get("StatusMessage", ""),
+            }
+            if index + 1 < len(events):
+                item["EndTime"] = _when(events[index + 1][0])
+            transitions.append(item)
+        start, end = doc.get("training_start_time"), doc.get("training_end_time")
+        finished = doc.get("end_time")
+        metrics = doc.get("final_metrics")
+        if metrics is None:
+            metrics = final_metrics(self.store.metrics(record.name))
+        description: dict[str, Any] = {
+            **request,
+            "TrainingJobName": record.name,
+            "TrainingJobArn": job_arn(self.settings, record.name),
+            "TrainingJobStatus": record.status,
+            "SecondaryStatus": record.secondary_status,
+            "HyperParameters": dict(spec.hyperparameters),
+            "CreationTime": _when(record.created_at),
+            "LastModifiedTime": _when(record.updated_at),
+            "SecondaryStatusTransitions": transitions,
+            "FinalMetricDataList": [{**m, "Timestamp": _when(m["Timestamp"])} for m in metrics],
+        }
+        if start is not None:
+            description["TrainingStartTime"] = _when(start)
+        if end is not None:
+            description["TrainingEndTime"] = _when(end)
+            seconds = max(1, round(end - start)) if start is not None else 0
+            description["TrainingTimeInSeconds"] = seconds
+            description["BillableTimeInSeconds"] = seconds
+        if record.status == "Completed" or (record.status == "Stopped" and end is not None):
+            description["ModelArtifacts"] = {"S3ModelArtifacts": model_artifacts_uri(spec)}
+        if doc.get("failure_reason"):
+            description["FailureReason"] = doc["failure_reason"]
+        if doc.get("notes"):
+            description["Warnings"] = list(doc["notes"])
+        if finished is not None and end is None:
+            description["TrainingEndTime"] = _when(finished)
+        return description
+
+    # -- act ---------------------------------------------------------------------------------
+
+    def stop(self, name: str) -> None:
+        """Ask the supervisor to stop the job (SIGTERM, grace, SIGKILL). No-op once ended."""
+        record = self.get(name)
+        if record.status == "Stopping":
+            return
+        if record.status != "InProgress":
+            raise ValidationException(
+                f"Training job {name!r} has status {record.status}; only an InProgress job "
+                "can be stopped.",
+                "StopTrainingJob",
+            )
+        self.store.update(name, status="Stopping", expect_status={"InProgress"})
+
+    def log_lines(
+        self, name: str, *, follow: bool = False, poll_seconds: float = 0.2
+    ) -> Iterator[str]:
+        """The job's log lines (prefixed with the host when it has several); ``follow`` keeps
+        reading until the job ends."""
+        from sageyard.jobs.metrics import LogTail
+        from sageyard.runtime.environment import is_secret, mask_text
+
+        record = self.get(name)
+        spec = TrainingJobSpec.model_validate(record.document["spec"])
+        secrets = [v for k, v in spec.environment.items() if is_secret(k)]
+        paths = self.paths(name)
+        tails: dict[Path, LogTail] = {}
+        while True:
+            ended = self.get(name).status not in ACTIVE
+            for log in paths.host_logs():
+                tail = tails.setdefault(log, LogTail(log))
+                for line in tail.read_lines(final=ended):
+                    text = mask_text(line, secrets)
+                    yield f"[{log.stem}] {text}" if spec.host_count > 1 else text
+            if not follow or ended:
+                return
+            time.sleep(poll_seconds)

@@ -1,0 +1,116 @@
+"""Getting a job's inputs into each host's job root: code, channels, checkpoints.
+
+Local data (a local path, or an ``s3://`` URI the embedded store keeps on this disk) is
+never copied when the host has a mount namespace: it is bind-mounted read-only. Without
+one, it is copied with ``cp --reflink=auto`` (a reflink where the file system can, a copy
+otherwise). Never a hard link, through which a job could change the user's file.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from pathlib import Path
+
+from sageyard.executors import Mount
+from sageyard.jobs.spec import ChannelSpec
+from sageyard.runtime.layout import JobRoot
+from sageyard.storage import ObjectStore, download_prefix, is_s3_uri, resolve_local_source
+
+logger = logging.getLogger(__name__)
+
+
+def copy_tree(source: Path, target: Path) -> None:
+    """Copy a file or folder, as a reflink where the file system supports it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                "cp",
+                "-R",
+                "--reflink=auto",
+                "--no-preserve=mode,ownership",
+                f"{source}/.",
+                str(target),
+            ],
+            check=True,
+            capture_output=True,
+        )
+    else:
+        subprocess.run(
+            ["cp", "--reflink=auto", str(source), str(target)], check=True, capture_output=True
+        )
+
+
+def _local_source(store: ObjectStore, source: str) -> Path | None:
+    if is_s3_uri(source):
+        return resolve_local_source(store, source)
+    path = Path(source)
+    return path if path.exists() else None
+
+
+def _shard(files: list[Path], host_index: int, host_count: int) -> list[Path]:
+    return [f for position, f in enumerate(sorted(files)) if position % host_count == host_index]
+
+
+def stage_channel(
+    store: ObjectStore,
+    channel: ChannelSpec,
+    root: JobRoot,
+    *,
+    host_index: int,
+    host_count: int,
+    isolate: bool,
+) -> list[Mount]:
+    """Make ``channel`` visible in ``root``; returns the bind mounts the host must make."""
+    target = root.channel_dir(channel.name)
+    target.mkdir(parents=True, exist_ok=True)
+    sharded = channel.distribution == "ShardedByS3Key" and host_count > 1
+    local = _local_source(store, channel.source)
+    if local is None:
+        if not is_s3_uri(channel.source):
+            raise FileNotFoundError(
+                f"Channel {channel.name!r}: the local path {channel.source} does not exist."
+            )
+        staging = target if not sharded else root.path / ".staging" / channel.name
+        download_prefix(store, channel.source, staging)
+        if sharded:
+            _place_shard(staging, target, host_index, host_count)
+            shutil.rmtree(staging, ignore_errors=True)
+        return []
+    if sharded:
+        _place_shard(local, target, host_index, host_count)
+        return []
+    if isolate:
+        if local.is_dir():
+            return [Mount(local, target)]
+        placeholder = target / local.name
+        placeholder.touch()
+        return [Mount(local, placeholder)]
+    copy_tree(local, target if local.is_dir() else target / local.name)
+    return []
+
+
+def _place_shard(source: Path, target: Path, host_index: int, host_count: int) -> None:
+    files = [source] if source.is_file() else [p for p in source.rglob("*") if p.is_file()]
+    base = source.parent if source.is_file() else source
+    for file in _shard(files, host_index, host_count):
+        copy_tree(file, target / file.relative_to(base))
+
+
+def stage_code(store: ObjectStore, code_uri: str, root: JobRoot) -> None:
+    local = _local_source(store, code_uri)
+    if local is not None:
+        copy_tree(local, root.code_dir)
+    else:
+        download_prefix(store, code_uri, root.code_dir)
+
+
+def restore_checkpoints(store: ObjectStore, s3_uri: str, local_path: Path) -> int:
+    """Download earlier checkpoints (if any) into ``local_path``; returns the file count."""
+    local_path.mkdir(parents=True, exist_ok=True)
+    if not store.list(s3_uri.rstrip("/") + "/"):
+        return 0
+    return len(download_prefix(store, s3_uri.rstrip("/"), local_path))

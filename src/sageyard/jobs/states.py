@@ -1,0 +1,118 @@
+"""Job statuses, the job's folders, and the supervisor's writes to the job store."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sageyard.jobs.metrics import final_metrics
+from sageyard.store import JobStore
+
+KIND = "TrainingJob"
+ACTIVE = frozenset({"InProgress", "Stopping"})
+TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
+
+
+@dataclass(frozen=True)
+class JobPaths:
+    """Folders of one job on this machine: ``<home>/jobs/<name>/``."""
+
+    root: Path
+
+    @property
+    def hosts(self) -> Path:
+        return self.root / "hosts"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def log(self, host: str) -> Path:
+        return self.logs / f"{host}.log"
+
+    def host_logs(self) -> list[Path]:
+        """Log files of the job's hosts, in rank order (algo-1, algo-2, …)."""
+        found = list(self.logs.glob("algo-*.log")) if self.logs.is_dir() else []
+        return sorted(found, key=lambda p: int(p.stem.split("-")[-1]))
+
+    def etc_hosts(self, host_count: int) -> Path:
+        """An /etc/hosts that resolves algo-1 … algo-N to this machine."""
+        path = self.root / "etc-hosts"
+        names = " ".join(f"algo-{i}" for i in range(1, host_count + 1))
+        path.write_text(f"127.0.0.1 localhost {names}\n::1 localhost\n")
+        return path
+
+
+class StatusWriter:
+    """The supervisor's writes: status transitions, notes, timings, the final outcome."""
+
+    def __init__(self, store: JobStore, name: str, paths: JobPaths) -> None:
+        self.store, self.name, self.paths = store, name, paths
+        self._next_stop_check = 0.0
+
+    def claim(self, owner: str) -> None:
+        self.store.update(self.name, owner=owner, heartbeat_at=time.time())
+
+    def transition(self, secondary: str, message: str) -> None:
+        status = "Stopping" if secondary in ("Stopping", "MaxRuntimeExceeded") else None
+        self.store.append_events(self.name, [{"Status": secondary, "StatusMessage": message}])
+        self.store.update(
+            self.name, status=status, secondary_status=secondary, expect_status=ACTIVE
+        )
+
+    def note(self, message: str) -> None:
+        """A warning for the user: shown in describe (``Warnings``) and the first host's log."""
+        record = self.store.get(self.name)
+        notes = list(record.document.get("notes", [])) if record else []
+        self.store.update(self.name, document_patch={"notes": [*notes, message]})
+        self.paths.logs.mkdir(parents=True, exist_ok=True)
+        with open(self.paths.log("algo-1"), "a") as log:
+            log.write(f"[sageyard] {message}\n")
+
+    def stop_requested(self) -> bool:
+        record = self.store.get(self.name)
+        return record is None or record.status == "Stopping"
+
+    def stop_requested_throttled(self) -> bool:
+        """:meth:`stop_requested`, asked of the store at most twice a second."""
+        now = time.time()
+        if now < self._next_stop_check:
+            return False
+        self._next_stop_check = now + 0.5
+        return self.stop_requested()
+
+    def training_started(self, at: float) -> None:
+        self.store.update(self.name, document_patch={"training_start_time": at})
+
+    def training_ended(self, at: float) -> None:
+        self.store.update(self.name, document_patch={"training_end_time": at})
+
+    def record_hosts(self, pids: dict[str, int]) -> None:
+        """Host process groups, so a reader can end them if this supervisor dies."""
+        self.store.update(self.name, document_patch={"host_pids": pids})
+
+    def finish(self, status: str, secondary: str, reason: str | None) -> None:
+        patch: dict[str, Any] = {
+            "final_metrics": final_metrics(self.store.metrics(self.name)),
+            "end_time": time.time(),
+        }
+        if reason:
+            patch["failure_reason"] = reason
+        message = {
+            "Completed": "Training job completed",
+            "Stopped": "Training job stopped",
+            "MaxRuntimeExceeded": "Training job stopped: MaxRuntimeInSeconds exceeded",
+        }
+        self.store.append_events(
+            self.name,
+            [{"Status": secondary, "StatusMessage": message.get(secondary, reason or "")}],
+        )
+        self.store.update(
+            self.name,
+            status=status,
+            secondary_status=secondary,
+            document_patch=patch,
+            expect_status=ACTIVE,
+        )

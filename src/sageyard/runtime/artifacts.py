@@ -1,0 +1,36 @@
+"""Packaging a job's folders into the archives SageMaker writes (model.tar.gz, output.tar.gz)."""
+
+from __future__ import annotations
+
+import os
+import tarfile
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def merged_files(folders: Iterable[Path]) -> dict[str, Path]:
+    """Relative path → file, over several hosts' folders; later folders win on clashes."""
+    files: dict[str, Path] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for dirpath, _dirnames, filenames in os.walk(folder):
+            for filename in filenames:
+                path = Path(dirpath) / filename
+                files[str(path.relative_to(folder))] = path
+    return dict(sorted(files.items()))
+
+
+def write_tar_gz(files: dict[str, Path], archive: Path) -> Path:
+    """Write ``files`` (relative name → path) into a gzip tarball, atomically.
+
+    An empty mapping still gives a valid (empty) archive, as SageMaker does.
+    """
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    partial = archive.with_name(archive.name + ".partial")
+    # compresslevel 6 trades a little size for much less time than tarfile's default 9.
+    with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
+        for name, path in files.items():
+            tar.add(path, arcname=name, recursive=False)
+    partial.replace(archive)
+    return archive

@@ -1,0 +1,207 @@
+"""The SM_* environment and the hyperparameter serialisation of the job contract.
+
+Everything here is pure: explicit inputs in, strings out. See ``spec/CONTRACT.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SECRET_MARKERS = ("SECRET", "PASSWORD", "KEY", "TOKEN", "PRIVATE", "CREDS", "CREDENTIALS")
+MASK = "********"
+
+
+def serialize_hyperparameter(value: Any) -> str:
+    """A request value: ``str`` stays as it is, anything else is JSON (``True`` → ``"true"``)."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def serialize_hyperparameters(hyperparameters: Mapping[str, Any]) -> dict[str, str]:
+    return {str(name): serialize_hyperparameter(value) for name, value in hyperparameters.items()}
+
+
+def decode_hyperparameter(value: str) -> Any:
+    """The value a script sees in ``SM_HPS``: JSON-decoded when it parses, else the string."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def script_arguments(hyperparameters: Mapping[str, str]) -> list[str]:
+    """``--name value`` pairs in dict order; ``sagemaker_*`` framework keys are left out."""
+    args: list[str] = []
+    for name, value in hyperparameters.items():
+        if not name.startswith("sagemaker_"):
+            args += [f"--{name}", value]
+    return args
+
+
+def is_secret(name: str) -> bool:
+    upper = name.upper()
+    return any(marker in upper for marker in SECRET_MARKERS)
+
+
+def mask_secrets(environment: Mapping[str, str]) -> dict[str, str]:
+    """The environment with secret-looking values replaced by ``********``."""
+    return {key: (MASK if is_secret(key) else value) for key, value in environment.items()}
+
+
+def mask_text(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if len(secret) >= 4:
+            text = text.replace(secret, MASK)
+    return text
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    name: str
+    content_type: str | None = None
+    input_mode: str = "File"
+    distribution: str = "FullyReplicated"
+    record_wrapper_type: str = "None"
+    compression_type: str | None = None
+
+
+@dataclass(frozen=True)
+class HostContext:
+    """What one host of a job needs to know to build its environment."""
+
+    job_name: str
+    root: str  # the job root as the script sees it ("/opt/ml" or a folder on this machine)
+    current_host: str
+    hosts: list[str]
+    instance_type: str
+    instance_groups: list[dict[str, Any]]
+    current_group_name: str
+    hyperparameters: dict[str, str]
+    channels: list[ChannelInfo]
+    num_cpus: int
+    num_gpus: int
+    master_port: int
+    entry_script: str | None = None
+    user_environment: dict[str, str] = field(default_factory=dict)
+    distributed_config: dict[str, Any] | None = None
+
+
+def resource_config(ctx: HostContext) -> dict[str, Any]:
+    return {
+        "current_host": ctx.current_host,
+        "current_instance_type": ctx.instance_type,
+        "current_group_name": ctx.current_group_name,
+        "hosts": ctx.hosts,
+        "instance_groups": ctx.instance_groups,
+        "network_interface_name": "eth0",
+    }
+
+
+def input_data_config(channels: list[ChannelInfo]) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    for channel in channels:
+        entry: dict[str, Any] = {}
+        if channel.content_type:
+            entry["ContentType"] = channel.content_type
+        entry.update(
+            TrainingInputMode=channel.input_mode,
+            S3DistributionType=channel.distribution,
+            RecordWrapperType=channel.record_wrapper_type,
+        )
+        if channel.compression_type:
+            entry["CompressionType"] = channel.compression_type
+        config[channel.name] = entry
+    return config
+
+
+def build_environment(ctx: HostContext) -> dict[str, str]:
+    """The SM_* variables of one host (the caller adds PATH and friends)."""
+    root = ctx.root.rstrip("/")
+    hps = {name: decode_hyperparameter(value) for name, value in ctx.hyperparameters.items()}
+    channel_dirs = {c.name: f"{root}/input/data/{c.name}" for c in ctx.channels}
+    hosts = sorted(ctx.hosts)
+    user_args = script_arguments(ctx.hyperparameters)
+    paths = {
+        "SM_MODEL_DIR": f"{root}/model",
+        "SM_INPUT_DIR": f"{root}/input",
+        "SM_INPUT_DATA_DIR": f"{root}/input/data",
+        "SM_INPUT_CONFIG_DIR": f"{root}/input/config",
+        "SM_OUTPUT_DIR": f"{root}/output",
+        "SM_OUTPUT_DATA_DIR": f"{root}/output/data",
+        "SM_OUTPUT_FAILURE": f"{root}/output/failure",
+        "SM_SOURCE_DIR": f"{root}/input/data/code",
+        "SM_DISTRIBUTED_DRIVER_DIR": f"{root}/input/data/sm_drivers/distributed_drivers",
+    }
+    training_env = {
+        "channel_input_dirs": channel_dirs,
+        "current_host": ctx.current_host,
+        "current_instance_type": ctx.instance_type,
+        "hosts": hosts,
+        "hyperparameters": hps,
+        "input_config_dir": paths["SM_INPUT_CONFIG_DIR"],
+        "input_data_config": input_data_config(ctx.channels),
+        "input_dir": paths["SM_INPUT_DIR"],
+        "job_name": ctx.job_name,
+        "log_level": 20,
+        "master_hostname": hosts[0],
+        "model_dir": paths["SM_MODEL_DIR"],
+        "module_dir": paths["SM_SOURCE_DIR"],
+        "network_interface_name": "eth0",
+        "num_cpus": ctx.num_cpus,
+        "num_gpus": ctx.num_gpus,
+        "num_neurons": 0,
+        "output_data_dir": paths["SM_OUTPUT_DATA_DIR"],
+        "output_dir": paths["SM_OUTPUT_DIR"],
+        "resource_config": resource_config(ctx),
+        "user_entry_point": ctx.entry_script,
+        "current_host_rank": hosts.index(ctx.current_host),
+    }
+    env: dict[str, str] = dict(ctx.user_environment)
+    env.update(paths)
+    env.update(
+        {
+            "TRAINING_JOB_NAME": ctx.job_name,
+            "SM_CHANNELS": json.dumps([c.name for c in ctx.channels]),
+            "SM_HPS": json.dumps(hps),
+            "SM_HOSTS": json.dumps(hosts),
+            "SM_CURRENT_HOST": ctx.current_host,
+            "SM_CURRENT_HOST_RANK": str(hosts.index(ctx.current_host)),
+            "SM_HOST_COUNT": str(len(hosts)),
+            "SM_CURRENT_INSTANCE_TYPE": ctx.instance_type,
+            "SM_NETWORK_INTERFACE_NAME": "eth0",
+            "SM_MASTER_ADDR": hosts[0],
+            "SM_MASTER_PORT": str(ctx.master_port),
+            "SM_NUM_CPUS": str(ctx.num_cpus),
+            "SM_NUM_GPUS": str(ctx.num_gpus),
+            "SM_NUM_NEURONS": "0",
+            "SM_RESOURCE_CONFIG": json.dumps(resource_config(ctx)),
+            "SM_INPUT_DATA_CONFIG": json.dumps(input_data_config(ctx.channels)),
+            "SM_TRAINING_ENV": json.dumps(training_env),
+            "SM_USER_ARGS": json.dumps(user_args),
+            "SM_LOG_LEVEL": "20",
+        }
+    )
+    if ctx.entry_script:
+        env["SM_ENTRY_SCRIPT"] = ctx.entry_script
+        env["SM_USER_ENTRY_POINT"] = ctx.entry_script
+        env["SM_MODULE_NAME"] = ctx.entry_script.rsplit(".", 1)[0]
+    if ctx.distributed_config is not None:
+        env["SM_DISTRIBUTED_CONFIG"] = json.dumps(ctx.distributed_config)
+    for channel, folder in channel_dirs.items():
+        env[f"SM_CHANNEL_{channel.upper().replace('-', '_').replace('.', '_')}"] = folder
+    for name, value in hps.items():
+        env[f"SM_HP_{name.upper().replace('-', '_')}"] = (
+            value if isinstance(value, str) else json.dumps(value)
+        )
+    return env
+
+
+def config_files(ctx: HostContext) -> dict[str, Any]:
+    """The documents written to ``input/config``: name → JSON-able content."""
+    return {
+        "hyperparameters.json": ctx.hyperparameters,
+        "resourceconfig.json": resource_config(ctx),
+        "inputdataconfig.json": input_data_config(ctx.channels),
+    }

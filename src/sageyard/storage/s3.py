@@ -1,0 +1,185 @@
+"""Objects on any S3-compatible endpoint (AWS S3, MinIO, Ceph, moto), through boto3.
+
+boto3 is imported when the first request is made, never at module import. Credentials
+come from boto3's usual chain (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, profiles,
+instance roles).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from sageyard.storage._base import no_such_key, storage_error
+from sageyard.storage._uri import check_bucket, parse_object_uri, parse_s3_uri
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+logger = logging.getLogger(__name__)
+
+_MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
+_HINT = "Check SAGEYARD_S3_ENDPOINT_URL and the AWS credentials boto3 finds."
+
+
+def _code(e: ClientError) -> str:
+    return str(e.response.get("Error", {}).get("Code", ""))
+
+
+def _reason(e: Exception) -> str:
+    if isinstance(e, ClientError):
+        message = e.response.get("Error", {}).get("Message") or str(e)
+        return f"{_code(e)} ({message})"
+    return f"{type(e).__name__} ({e}). {_HINT}"
+
+
+class S3ObjectStore:
+    """Objects on an S3-compatible endpoint.
+
+    Args:
+        endpoint_url: The endpoint, e.g. ``http://127.0.0.1:9000``; ``None`` for AWS.
+            A custom endpoint is addressed path-style (``endpoint/bucket/key``).
+        region: The region for the client and for new buckets.
+
+    Example:
+        >>> store = S3ObjectStore("http://127.0.0.1:9000", "us-west-2")
+        >>> store.put_file(Path("train.csv"), "s3://data/train.csv")  # doctest: +SKIP
+    """
+
+    def __init__(self, endpoint_url: str | None, region: str) -> None:
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self._client: S3Client | None = None
+        self._lock = threading.Lock()
+        self._known_buckets: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"S3ObjectStore(endpoint_url={self.endpoint_url!r}, region={self.region!r})"
+
+    @property
+    def client(self) -> S3Client:
+        """The boto3 S3 client, created on first use."""
+        with self._lock:
+            if self._client is None:
+                from boto3.session import Session
+                from botocore.config import Config
+
+                config = Config(s3={"addressing_style": "path"}) if self.endpoint_url else None
+                self._client = Session().client(
+                    "s3", endpoint_url=self.endpoint_url, region_name=self.region, config=config
+                )
+            return self._client
+
+    def ensure_bucket(self, bucket: str) -> None:
+        check_bucket(bucket)
+        if bucket in self._known_buckets:
+            return
+        uri = f"s3://{bucket}"
+        try:
+            try:
+                self.client.head_bucket(Bucket=bucket)
+            except ClientError as e:
+                if _code(e) not in _MISSING:
+                    raise
+                kwargs: dict[str, Any] = {"Bucket": bucket}
+                if self.region != "us-east-1":
+                    kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+                try:
+                    self.client.create_bucket(**kwargs)
+                    logger.info("Created bucket %s", uri)
+                except ClientError as e2:
+                    if _code(e2) != "BucketAlreadyOwnedByYou":
+                        raise
+        except (ClientError, BotoCoreError) as e:
+            raise storage_error("create bucket", uri, _reason(e)) from e
+        self._known_buckets.add(bucket)
+
+    def put_file(self, path: Path, uri: str) -> None:
+        from boto3.exceptions import S3UploadFailedError
+
+        bucket, key = parse_object_uri(uri)
+        path = Path(path)
+        if not path.is_file():
+            raise storage_error(
+                "upload to", uri, f"{str(path)!r} is not a file. Pass the path of a file."
+            )
+        self.ensure_bucket(bucket)
+        try:
+            self.client.upload_file(str(path), bucket, key)
+        except (ClientError, BotoCoreError, S3UploadFailedError, OSError) as e:
+            raise storage_error("upload to", uri, _reason(e)) from e
+
+    def get_file(self, uri: str, path: Path) -> None:
+        bucket, key = parse_object_uri(uri)
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=".sageyard-tmp-", dir=path.parent)
+        except OSError as e:
+            raise storage_error("download", uri, f"{e}") from e
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                self.client.download_fileobj(bucket, key, fh)
+            os.chmod(tmp_name, 0o644)
+            os.replace(tmp_name, path)
+        except ClientError as e:
+            if _code(e) in _MISSING:
+                raise no_such_key("download", uri) from e
+            raise storage_error("download", uri, _reason(e)) from e
+        except (BotoCoreError, OSError) as e:
+            raise storage_error("download", uri, _reason(e)) from e
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+
+    def list(self, prefix_uri: str) -> list[str]:
+        bucket, prefix = parse_s3_uri(prefix_uri)
+        found: list[str] = []
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=prefix
+            )
+            for page in pages:
+                found.extend(f"s3://{bucket}/{obj['Key']}" for obj in page.get("Contents", []))
+        except ClientError as e:
+            if _code(e) in {"NoSuchBucket", "404"}:
+                return []
+            raise storage_error("list", prefix_uri, _reason(e)) from e
+        except BotoCoreError as e:
+            raise storage_error("list", prefix_uri, _reason(e)) from e
+        return sorted(found)
+
+    def delete(self, uri: str) -> None:
+        bucket, key = parse_object_uri(uri)
+        try:
+            self.client.delete_object(Bucket=bucket, Key=key)
+        except ClientError as e:
+            if _code(e) not in _MISSING:
+                raise storage_error("delete", uri, _reason(e)) from e
+        except BotoCoreError as e:
+            raise storage_error("delete", uri, _reason(e)) from e
+
+    def exists(self, uri: str) -> bool:
+        bucket, key = parse_s3_uri(uri)
+        if not key or key.endswith("/"):
+            return False
+        try:
+            self.client.head_object(Bucket=bucket, Key=key)
+        except ClientError as e:
+            if _code(e) in _MISSING:
+                return False
+            raise storage_error("check", uri, _reason(e)) from e
+        except BotoCoreError as e:
+            raise storage_error("check", uri, _reason(e)) from e
+        return True
+
+    def local_path(self, uri: str) -> Path | None:
+        parse_s3_uri(uri)
+        return None

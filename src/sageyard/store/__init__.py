@@ -1,0 +1,15 @@
+"""The job store: jobs, their events and their metrics, readable from any process.
+
+SQLite (WAL) under ``SAGEYARD_HOME`` by default; any SQLAlchemy URL (PostgreSQL included)
+through ``SAGEYARD_STORE_URL``.
+
+Example:
+    >>> from sageyard.store import open_store
+    >>> store = open_store(settings.store_url)  # doctest: +SKIP
+    >>> store.get("my-training-job")  # doctest: +SKIP
+"""
+
+from sageyard.store._records import JobRecord, JobStore, MetricPoint
+from sageyard.store._sql import SqlJobStore, open_store
+
+__all__ = ["JobRecord", "JobStore", "MetricPoint", "SqlJobStore", "open_store"]

@@ -1,0 +1,116 @@
+"""The records a job store holds and the narrow :class:`JobStore` interface."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One job (training job, tuning job, ...) as the store holds it.
+
+    Timestamps are epoch seconds. ``document`` is the job's full description, a JSON
+    object; the other fields are the columns that callers filter on.
+
+    Example:
+        >>> record = JobRecord(name="job-1", kind="TrainingJob", status="InProgress",
+        ...     secondary_status="Starting", parent=None, created_at=0.0, updated_at=0.0,
+        ...     heartbeat_at=None, owner=None, document={"RoleArn": "arn:..."})
+        >>> record.status
+        'InProgress'
+    """
+
+    name: str
+    kind: str
+    status: str
+    secondary_status: str | None
+    parent: str | None
+    created_at: float
+    updated_at: float
+    heartbeat_at: float | None
+    owner: str | None
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MetricPoint:
+    """One value of one metric of a job.
+
+    Example:
+        >>> MetricPoint(metric_name="train:loss", value=0.25, at=1700000000.0, step=10)
+        MetricPoint(metric_name='train:loss', value=0.25, at=1700000000.0, step=10)
+    """
+
+    metric_name: str
+    value: float
+    at: float
+    step: int
+
+
+@runtime_checkable
+class JobStore(Protocol):
+    """Where jobs, their events and their metrics live, readable from any process.
+
+    Kept narrow on purpose: services build the rich behaviour on top of it.
+    :class:`~sageyard.store.SqlJobStore` is the implementation.
+    """
+
+    def create(self, record: JobRecord) -> None:
+        """Insert a new job. Raises ``ResourceInUse`` if the name is taken."""
+        ...
+
+    def update(
+        self,
+        name: str,
+        *,
+        status: str | None = None,
+        secondary_status: str | None = None,
+        document_patch: dict[str, Any] | None = None,
+        heartbeat_at: float | None = None,
+        owner: str | None = None,
+        expect_status: Collection[str] | None = None,
+    ) -> JobRecord | None:
+        """Atomically change a job; ``None`` when ``expect_status`` did not match."""
+        ...
+
+    def get(self, name: str) -> JobRecord | None:
+        """The job called ``name``, or ``None``."""
+        ...
+
+    def list(
+        self,
+        kind: str | None = None,
+        *,
+        status: str | None = None,
+        parent: str | None = None,
+        name_contains: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = True,
+    ) -> builtins.list[JobRecord]:
+        """Jobs matching every given filter, ordered by creation time."""
+        ...
+
+    def append_events(
+        self, name: str, payloads: Sequence[dict[str, Any]], at: float | None = None
+    ) -> None:
+        """Append events (JSON objects) to a job's event log."""
+        ...
+
+    def events(self, name: str) -> builtins.list[tuple[float, dict[str, Any]]]:
+        """A job's events as ``(at, payload)`` in insertion order."""
+        ...
+
+    def append_metrics(self, name: str, points: Sequence[MetricPoint]) -> None:
+        """Append metric points to a job, in one transaction."""
+        ...
+
+    def metrics(self, name: str, metric_name: str | None = None) -> builtins.list[MetricPoint]:
+        """A job's metric points in insertion order, optionally of one metric."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...

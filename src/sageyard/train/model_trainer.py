@@ -1,0 +1,269 @@
+"""``ModelTrainer``: the reference's unified trainer, running jobs on sageyard's engine.
+
+Example:
+    >>> from sageyard.train import ModelTrainer
+    >>> from sageyard.train.configs import SourceCode, Compute
+    >>> trainer = ModelTrainer(
+    ...     training_image="pytorch-training:2.0-cpu-py310",
+    ...     source_code=SourceCode(source_dir="./code", entry_script="train.py"),
+    ...     compute=Compute(instance_type="ml.m5.xlarge"),
+    ...     hyperparameters={"epochs": 3},
+    ... )
+    >>> trainer.train()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
+
+from sageyard.core.session import Session
+from sageyard.core.shapes import (
+    Channel,
+    CheckpointConfig,
+    Compute,
+    InfraCheckConfig,
+    InputData,
+    MetricDefinition,
+    Mode,
+    Networking,
+    OutputDataConfig,
+    RemoteDebugConfig,
+    RetryStrategy,
+    SessionChainingConfig,
+    SourceCode,
+    StoppingCondition,
+    Tag,
+    TensorBoardOutputConfig,
+    TrainingImageConfig,
+)
+from sageyard.jobs.resource import TrainingJob
+from sageyard.train import _request
+
+logger = logging.getLogger(__name__)
+
+
+class ModelTrainer(BaseModel):
+    """Train a model as a job on sageyard's engine, with the reference's parameters.
+
+    Args:
+        training_mode: ``Mode.SAGEMAKER_TRAINING_JOB`` (default) runs the job on sageyard's
+            job service; ``Mode.LOCAL_CONTAINER`` runs it in Docker (needs a Docker engine).
+        sagemaker_session: A :class:`~sageyard.core.session.Session` (default: a new one).
+        role: Execution role ARN (default: the configured role, else a local placeholder).
+        base_job_name: Job names are ``<base_job_name>-<timestamp>``.
+        source_code: The code folder and the script or command to run.
+        distributed: Torchrun or MPI settings (not yet supported by this version).
+        compute: Instance type and count (default ``ml.m5.xlarge``, one instance).
+        networking: Network settings; ``enable_network_isolation`` runs the job offline.
+        stopping_condition: Time limits (default: 1 day of runtime).
+        algorithm_name: A built-in algorithm, instead of ``training_image``.
+        training_image: The training image; locally it names the job's environment.
+        training_image_config: How the image is pulled (recorded).
+        output_data_config: Where model.tar.gz and output.tar.gz go.
+        input_data_config: Input channels.
+        checkpoint_config: Checkpoints synced with an S3 URI.
+        training_input_mode: ``File`` (default), ``Pipe`` or ``FastFile``.
+        environment: Environment variables for the job (secrets masked in logs/describe).
+        hyperparameters: A dict, or the path of a JSON or YAML file holding one.
+        tags: Tags recorded on the job.
+        local_container_root: Working folder for ``Mode.LOCAL_CONTAINER``.
+    """
+
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True, validate_assignment=True, extra="forbid"
+    )
+
+    training_mode: Mode = Mode.SAGEMAKER_TRAINING_JOB
+    sagemaker_session: Session | None = None
+    role: str | None = None
+    base_job_name: str | None = None
+    source_code: SourceCode | None = None
+    distributed: Any | None = None
+    compute: Compute | None = None
+    networking: Networking | None = None
+    stopping_condition: StoppingCondition | None = None
+    algorithm_name: str | None = None
+    training_image: str | None = None
+    training_image_config: TrainingImageConfig | None = None
+    output_data_config: OutputDataConfig | None = None
+    input_data_config: list[Channel | InputData] | None = None
+    checkpoint_config: CheckpointConfig | None = None
+    training_input_mode: str | None = "File"
+    environment: dict[str, str] | None = None
+    hyperparameters: dict[str, Any] | str | None = None
+    tags: list[Tag] | None = None
+    local_container_root: str | None = None
+
+    _latest_training_job: TrainingJob | None = PrivateAttr(default=None)
+    _tensorboard_output_config: TensorBoardOutputConfig | None = PrivateAttr(default=None)
+    _retry_strategy: RetryStrategy | None = PrivateAttr(default=None)
+    _infra_check_config: InfraCheckConfig | None = PrivateAttr(default=None)
+    _session_chaining_config: SessionChainingConfig | None = PrivateAttr(default=None)
+    _remote_debug_config: RemoteDebugConfig | None = PrivateAttr(default=None)
+    _metric_definitions: list[MetricDefinition] | None = PrivateAttr(default=None)
+
+    @field_validator("training_input_mode")
+    @classmethod
+    def _input_mode(cls, value: str | None) -> str | None:
+        if value is not None and value not in ("File", "Pipe", "FastFile"):
+            raise ValueError(
+                f"training_input_mode must be 'File', 'Pipe' or 'FastFile', but got {value!r}."
+            )
+        return value
+
+    @field_validator("base_job_name")
+    @classmethod
+    def _base_name(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip("-"):
+            raise ValueError(f"base_job_name must contain letters or digits, got {value!r}.")
+        return value
+
+    def model_post_init(self, context: Any) -> None:
+        if (self.training_image is None) == (self.algorithm_name is None):
+            given = "both" if self.training_image else "neither"
+            raise ValueError(
+                f"ModelTrainer needs exactly one of training_image or algorithm_name, but got "
+                f"{given}. Pass training_image='<image uri>' to run your own code, or "
+                "algorithm_name='xgboost' for a built-in algorithm."
+            )
+
+    # -- builders ----------------------------------------------------------------------------
+
+    def with_tensorboard_output_config(
+        self, tensorboard_output_config: TensorBoardOutputConfig | None = None
+    ) -> ModelTrainer:
+        """Upload TensorBoard files written to its ``local_path`` when the job ends."""
+        if tensorboard_output_config is None:
+            bucket = self._session().default_bucket()
+            tensorboard_output_config = TensorBoardOutputConfig(
+                s3_output_path=f"s3://{bucket}/{self._base_job_name()}"
+            )
+        self._tensorboard_output_config = tensorboard_output_config
+        return self
+
+    def with_retry_strategy(self, retry_strategy: RetryStrategy) -> ModelTrainer:
+        """Retry after infrastructure failures (not after errors in the script)."""
+        self._retry_strategy = RetryStrategy.model_validate(retry_strategy)
+        return self
+
+    def with_infra_check_config(self, infra_check_config: InfraCheckConfig) -> ModelTrainer:
+        self._infra_check_config = InfraCheckConfig.model_validate(infra_check_config)
+        return self
+
+    def with_session_chaining_config(
+        self, session_chaining_config: SessionChainingConfig
+    ) -> ModelTrainer:
+        self._session_chaining_config = SessionChainingConfig.model_validate(
+            session_chaining_config
+        )
+        return self
+
+    def with_remote_debug_config(self, remote_debug_config: RemoteDebugConfig) -> ModelTrainer:
+        self._remote_debug_config = RemoteDebugConfig.model_validate(remote_debug_config)
+        return self
+
+    def with_checkpoint_config(
+        self, checkpoint_config: CheckpointConfig | None = None
+    ) -> ModelTrainer:
+        if checkpoint_config is None:
+            bucket = self._session().default_bucket()
+            checkpoint_config = CheckpointConfig(
+                s3_uri=f"s3://{bucket}/{self._base_job_name()}/checkpoints"
+            )
+        self.checkpoint_config = checkpoint_config
+        return self
+
+    def with_metric_definitions(self, metric_definitions: list[MetricDefinition]) -> ModelTrainer:
+        """Metrics to read from the job's log lines (one capture group per regex)."""
+        self._metric_definitions = [MetricDefinition.model_validate(m) for m in metric_definitions]
+        return self
+
+    # -- data --------------------------------------------------------------------------------
+
+    def create_input_data_channel(
+        self,
+        channel_name: str,
+        data_source: str,
+        key_prefix: str | None = None,
+        ignore_patterns: list[str] | None = None,
+    ) -> InputData:
+        """A channel for local files or an S3 URI.
+
+        A local path is uploaded to the default bucket under ``key_prefix`` (default
+        ``<base_job_name>/input/<channel_name>``), as the reference does.
+        """
+        from sageyard.storage import is_s3_uri, upload_path
+
+        if is_s3_uri(data_source):
+            return InputData(channel_name=channel_name, data_source=data_source)
+        path = Path(data_source).expanduser()
+        if not path.exists():
+            raise ValueError(
+                f"data_source {data_source!r} is neither an S3 URI nor an existing local path."
+            )
+        InputData(channel_name=channel_name, data_source=data_source)  # validate the name
+        session = self._session()
+        prefix = key_prefix or f"{self._base_job_name()}/input/{channel_name}"
+        uri = upload_path(
+            session.objects,
+            path.resolve(),
+            f"s3://{session.default_bucket()}/{prefix.strip('/')}",
+            ignore_patterns,
+        )
+        if path.is_file():
+            uri = uri.rsplit("/", 1)[0]
+        return InputData(channel_name=channel_name, data_source=uri)
+
+    # -- train -------------------------------------------------------------------------------
+
+    def train(
+        self,
+        input_data_config: list[Channel | InputData] | None = None,
+        wait: bool = True,
+        logs: bool = True,
+    ) -> None:
+        """Create a training job and (with ``wait``) follow it to its end.
+
+        Raises:
+            ValueError: The configuration is invalid (nothing is written).
+            botocore.exceptions.ClientError: The service refused the job (e.g.
+                ResourceLimitExceeded).
+            RuntimeError: The job failed (a TrainingJobFailedError with the reason).
+        """
+        if input_data_config is not None:
+            self.input_data_config = input_data_config
+        session = self._session()
+        plan = _request.plan(self, session)
+        from sageyard.jobs.service import TrainingJobService
+
+        service = TrainingJobService(session.settings)
+        record = service.create(
+            plan.spec,
+            base_name=plan.base_name,
+            source_dir=plan.source_dir,
+            ignore_patterns=plan.ignore_patterns,
+        )
+        job = TrainingJob(record.name, service)
+        self._latest_training_job = job
+        if wait:
+            job.wait(logs=logs)
+        else:
+            job.refresh()
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _session(self) -> Session:
+        if self.sagemaker_session is None:
+            self.sagemaker_session = Session()
+        return self.sagemaker_session
+
+    def _base_job_name(self) -> str:
+        return _request.base_job_name(self)
+
+    def __repr__(self) -> str:
+        image = self.training_image or f"algorithm:{self.algorithm_name}"
+        return f"ModelTrainer({image}, base_job_name={self._base_job_name()!r})"
