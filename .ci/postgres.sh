@@ -40,8 +40,10 @@ log "using $BINDIR"
 if [[ "$(id -u)" == "0" ]]; then
     id postgres >/dev/null 2>&1 || useradd --system --home-dir /nonexistent postgres
     as_owner() { runuser -u postgres -- "$@"; }
+    as_owner_prefix() { echo "runuser -u postgres -- "; }
 else
     as_owner() { "$@"; }
+    as_owner_prefix() { echo ""; }
 fi
 
 port_in_use() { (: </dev/tcp/127.0.0.1/"$1") >/dev/null 2>&1; }
@@ -81,4 +83,4 @@ as_owner "$BINDIR/createdb" -h 127.0.0.1 -p "$PORT" -U postgres sageyard_test
 
 log "server running; data and log in $TMP"
 log "stop it with: runuser -u postgres -- $BINDIR/pg_ctl -D $DATA stop  (as root)"
-echo "export SAGEYARD_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:$PORT/sageyard_test"
+echo "export SAGEYARD_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:$PORT/sageyard_test SAGEYARD_TEST_POSTGRES_STOP='$(as_owner_prefix)$BINDIR/pg_ctl -D $DATA -m fast stop'"

@@ -66,6 +66,7 @@ def ensure_environment(envs_dir: Path, requirements: Path, log: Path) -> tuple[P
 
 
 def _build(env_dir: Path, requirements: Path, log: Path) -> None:
+    log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
         out.write(f"Installing requirements from {requirements.name}\n".encode())
         out.flush()

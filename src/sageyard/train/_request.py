@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from sageyard.core.exceptions import ConfigurationError, ResourceLimitExceeded
 from sageyard.core.session import Session, get_execution_role
@@ -128,6 +128,12 @@ def _channels(trainer: ModelTrainer, session: Session) -> list[ChannelSpec]:
             f"Channel names must be unique, but {duplicates} appear more than once."
         )
     for channel in channels:
+        if channel.input_mode == "Pipe":
+            raise ConfigurationError(
+                f"Channel {channel.name!r}: Pipe input mode is not supported by this version of "
+                "sageyard yet; use 'File' (or 'FastFile', which sageyard serves like File, "
+                "without copying local data)."
+            )
         _check_source_exists(channel, session)
     return channels
 

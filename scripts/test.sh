@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install what the tests need and run them: lint, types, and the whole suite, with the
+# job-store suite against both SQLite and a real PostgreSQL server started here.
+#
+#   bash scripts/test.sh            # everything
+#   bash scripts/test.sh -k store   # extra arguments go to pytest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ ! -x .venv/bin/python ]]; then
+    python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+
+# A throwaway PostgreSQL server (installed from Debian when missing), stopped on exit.
+eval "$(bash .ci/postgres.sh | tail -1)"
+trap 'eval "$SAGEYARD_TEST_POSTGRES_STOP" >/dev/null 2>&1 || true' EXIT
+
+.venv/bin/ruff check src tests benchmarks examples
+.venv/bin/ruff format --check src tests benchmarks examples
+.venv/bin/mypy
+HF_HUB_OFFLINE=1 .venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,98 @@
+"""``sageyard jobs``: list, describe, read the logs of, and stop training jobs.
+
+Each command is a thin layer over :class:`~sageyard.jobs.service.TrainingJobService`;
+the service, the store and rich are imported inside the commands.
+
+Example:
+    $ sageyard jobs list --status InProgress
+    $ sageyard jobs logs my-job-2025-01-01-00-00-00-000 --follow
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from sageyard.jobs.service import TrainingJobService
+
+STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
+
+
+def _service() -> TrainingJobService:
+    from sageyard.core.settings import Settings
+    from sageyard.jobs.service import TrainingJobService
+
+    return TrainingJobService(Settings.from_env())
+
+
+@click.group()
+def jobs() -> None:
+    """Training jobs (the ones ModelTrainer.train() creates)."""
+
+
+@jobs.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(STATUSES, case_sensitive=False),
+    help="Only jobs with this status.",
+)
+@click.option("--name-contains", metavar="TEXT", help="Only jobs whose name contains TEXT.")
+@click.option(
+    "--max-results",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="At most this many jobs.",
+)
+def list_jobs(status: str | None, name_contains: str | None, max_results: int) -> None:
+    """List training jobs, newest first."""
+    from sageyard.cli import _render
+
+    records = _service().list_jobs(status=status, name_contains=name_contains, limit=max_results)
+    out = _render.console()
+    if not records:
+        out.print("No training jobs found.", style="dim")
+        return
+    out.print(_render.jobs_table(records, now=time.time()))
+
+
+@jobs.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print DescribeTrainingJob as JSON.")
+def describe(name: str, as_json: bool) -> None:
+    """Show a training job: status, times, settings, metrics, status history."""
+    from sageyard.cli import _render
+
+    description = _service().describe(name)
+    if as_json:
+        click.echo(_render.to_json(description))
+    else:
+        _render.console().print(_render.describe_view(description))
+
+
+@jobs.command()
+@click.argument("name")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the job ends.")
+def logs(name: str, follow: bool) -> None:
+    """Print a training job's log lines."""
+    for line in _service().log_lines(name, follow=follow):
+        click.echo(line)
+
+
+@jobs.command()
+@click.argument("name")
+def stop(name: str) -> None:
+    """Ask a running training job to stop (it ends Stopped)."""
+    service = _service()
+    before = service.get(name).status
+    service.stop(name)
+    if before == "Stopping":
+        click.echo(f"Training job {name} is already stopping.")
+        return
+    click.echo(
+        f"Stopping training job {name} (was {before}). "
+        f"Follow it with `sageyard jobs logs {name} --follow`."
+    )

@@ -1,0 +1,67 @@
+"""Fixtures for every test: an isolated SAGEYARD_HOME, and a real S3-protocol server.
+
+Every test gets its own ``SAGEYARD_HOME`` (and so its own SQLite store, object store, job
+folders and slot locks), with short heartbeats and stop grace so failure paths are quick.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+MOTO_REGION = "us-west-2"
+
+
+@pytest.fixture(autouse=True)
+def sageyard_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "sageyard-home"
+    monkeypatch.setenv("SAGEYARD_HOME", str(home))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("SAGEYARD_HEARTBEAT_SECONDS", "1")
+    monkeypatch.setenv("SAGEYARD_STOP_GRACE_SECONDS", "2")
+    for name in (
+        "SAGEYARD_STORE_URL",
+        "SAGEYARD_S3_ENDPOINT_URL",
+        "SAGEYARD_ROLE",
+        "SAGEYARD_SLOTS",
+        "SAGEYARD_STRICT_GPU",
+        "SAGEYARD_ISOLATION",
+        "SAGEYARD_EXECUTOR",
+        "SAGEYARD_INSTANCE_QUOTA",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """URL of a moto S3 server on 127.0.0.1 and a free port, with dummy credentials set."""
+    from moto.server import ThreadedMotoServer
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AWS_ACCESS_KEY_ID", "sageyard")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "sageyard")
+        mp.setenv("AWS_DEFAULT_REGION", MOTO_REGION)
+        mp.delenv("AWS_PROFILE", raising=False)
+        werkzeug_log = logging.getLogger("werkzeug")  # one line per request otherwise
+        level = werkzeug_log.level
+        werkzeug_log.setLevel(logging.WARNING)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        try:
+            host, port = server.get_host_and_port()
+            yield f"http://{host}:{port}"
+        finally:
+            server.stop()
+            werkzeug_log.setLevel(level)
+
+
+def reset_moto(endpoint: str) -> None:
+    """Drop every bucket the moto server holds."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
