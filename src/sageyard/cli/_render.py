@@ -102,10 +102,10 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def format_metrics(metrics: Iterable[Mapping[str, Any]] | None) -> str:
-    """FinalMetricDataList items as ``name=value`` pairs, one space apart (``-`` if none)."""
+def format_metrics(metrics: Iterable[Mapping[str, Any]] | None, sep: str = " ") -> str:
+    """FinalMetricDataList items as ``name=value`` pairs joined by ``sep`` (``-`` if none)."""
     pairs = [f"{m['MetricName']}={format_value(m['Value'])}" for m in metrics or []]
-    return " ".join(pairs) or _NONE
+    return sep.join(pairs) or _NONE
 
 
 def job_duration(record: JobRecord, now: float) -> float | None:
@@ -122,11 +122,11 @@ def jobs_table(records: Sequence[JobRecord], now: float) -> Table:
     table = Table(box=None, header_style="bold", pad_edge=False)
     # Names stay whole (they are copied into other commands); other columns wrap if narrow.
     table.add_column("Name", no_wrap=True, min_width=max((len(r.name) for r in records), default=4))
-    table.add_column("Status", min_width=len("InProgress"))
+    table.add_column("Status", no_wrap=True)
     table.add_column("Secondary status")
-    table.add_column("Created")
-    table.add_column("Duration", justify="right")
-    table.add_column("Metrics", overflow="fold")
+    table.add_column("Created", no_wrap=True)
+    table.add_column("Duration", justify="right", no_wrap=True)
+    table.add_column("Metrics", min_width=12, overflow="fold")
     for record in records:
         table.add_row(
             record.name,
@@ -134,7 +134,7 @@ def jobs_table(records: Sequence[JobRecord], now: float) -> Table:
             record.secondary_status or _NONE,
             local_time(record.created_at),
             format_duration(job_duration(record, now)),
-            format_metrics(record.document.get("final_metrics")),
+            format_metrics(record.document.get("final_metrics"), sep="\n"),
         )
     return table
 

@@ -44,7 +44,7 @@ def follow_job(
 ) -> None:
     """Poll until the job ends, printing each secondary status and (with ``logs``) log lines.
 
-    Polling starts fast (5 ms) and slows down to ``poll`` seconds, so short jobs are seen to
+    Polling starts fast (2 ms) and slows down to ``poll`` seconds, so short jobs are seen to
     end at once and long ones cost little.
     """
     record = service.get(name)
@@ -53,7 +53,7 @@ def follow_job(
     paths = service.paths(name)
     tails: dict[Path, LogTail] = {}
     seen_events = 0
-    interval = 0.005
+    interval = 0.002
     while True:
         record = service.get(name)
         ended = record.status not in ACTIVE
@@ -77,4 +77,4 @@ def follow_job(
         if deadline is not None and time.monotonic() >= deadline:
             raise TimeoutError(f"Training job {name} is still {record.status} after the timeout.")
         time.sleep(interval)
-        interval = min(interval * 1.5, poll)
+        interval = min(interval * 1.2, poll)

@@ -9,6 +9,7 @@ fresh ``python -m sageyard.jobs.supervisor`` process. Either way it is the child
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import subprocess
@@ -17,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sageyard.core.settings import Settings
+from sageyard.executors.local import isolation_available
+from sageyard.jobs.supervisor import Supervisor  # imported here so a forked child starts warm
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ def launch_supervisor(
     """Start the supervisor of ``job_name``; its own errors go to ``log``."""
     log.parent.mkdir(parents=True, exist_ok=True)
     if hasattr(os, "fork") and _single_threaded():
+        isolation_available()  # probe once here; every forked supervisor inherits the answer
         _fork(settings, job_name, log, after_fork)
     else:
         _spawn(settings, job_name, log)
@@ -57,9 +61,10 @@ def _fork(
 ) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
+    _reap()
     pid = os.fork()
     if pid:
-        os.waitpid(pid, 0)  # the intermediate child exits at once
+        _INTERMEDIATES.append(pid)  # it exits at once; reaped on the next launch or at exit
         return
     # Intermediate child: new session, then fork the supervisor and leave.
     try:
@@ -69,8 +74,6 @@ def _fork(
         _detach_stdio(log)
         if after_fork is not None:
             after_fork()
-        from sageyard.jobs.supervisor import Supervisor
-
         logging.getLogger().handlers.clear()
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
         Supervisor(settings, job_name).run()
@@ -80,6 +83,23 @@ def _fork(
         traceback.print_exc()
         os._exit(1)
     os._exit(0)
+
+
+_INTERMEDIATES: list[int] = []
+
+
+def _reap() -> None:
+    """Collect intermediate children that have exited (no zombies are left behind)."""
+    for pid in list(_INTERMEDIATES):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            _INTERMEDIATES.remove(pid)
+
+
+atexit.register(_reap)
 
 
 def _detach_stdio(log: Path) -> None:

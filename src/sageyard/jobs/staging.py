@@ -101,9 +101,10 @@ def _place_shard(source: Path, target: Path, host_index: int, host_count: int) -
 
 
 def stage_code(store: ObjectStore, code_uri: str, root: JobRoot) -> None:
+    """Each host gets its own copy of the code snapshot (scripts may write next to it)."""
     local = _local_source(store, code_uri)
     if local is not None:
-        copy_tree(local, root.code_dir)
+        shutil.copytree(local, root.code_dir, dirs_exist_ok=True)
     else:
         download_prefix(store, code_uri, root.code_dir)
 

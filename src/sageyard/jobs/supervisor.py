@@ -475,7 +475,7 @@ class _Watch:
         return self._loop()
 
     def _loop(self) -> Outcome:
-        tick, next_check, next_flush = 0.005, 0.0, time.time() + 1.0
+        tick, next_check, next_flush = 0.002, 0.0, time.time() + 1.0
         while True:
             now = time.time()
             for host in self.hosts:
@@ -503,7 +503,7 @@ class _Watch:
             if all(h.exit_code is not None for h in self.hosts):
                 break
             time.sleep(tick)
-            tick = min(tick * 1.5, 0.1)
+            tick = min(tick * 1.2, 0.1)  # short jobs end fast, long ones cost little
         self._read_logs(final=True)
         self._flush()
         return self._outcome()

@@ -9,13 +9,15 @@ failing with ``SQLITE_BUSY`` when it upgrades a read lock half-way through.
 from __future__ import annotations
 
 import logging
+import os
+import weakref
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from sageyard.core.exceptions import ConfigurationError, MissingDependencyError
 
@@ -27,6 +29,17 @@ WRITE_OPTION = "sageyard_write"
 BUSY_TIMEOUT_SECONDS = 30.0
 
 _POSTGRES_DRIVER = "postgresql+psycopg"
+
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _forget_connections_after_fork() -> None:
+    """A forked child must not use its parent's pooled connections: drop them (unclosed)."""
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_connections_after_fork)
 
 
 def normalize_url(url: str) -> URL:
@@ -112,12 +125,15 @@ def make_engine(url: str) -> Engine:
             kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # NullPool: every operation opens its own sqlite3 connection (well under a
-            # millisecond) and closes it afterwards. No connection, lock or WAL read mark
-            # is ever held between calls or inherited across fork(), which is what keeps
-            # many supervisor and polling processes from blocking one another.
+            # A small pool: opening a connection and setting its pragmas costs ~2 ms, more
+            # than most of our queries. A pooled connection is idle outside a transaction
+            # (the pool rolls back on return), so it holds no lock or WAL read mark that
+            # could block other processes; after fork() the child drops the parent's
+            # connections (see _forget_connections_after_fork).
             kwargs.update(
-                poolclass=NullPool,
+                poolclass=QueuePool,
+                pool_size=2,
+                max_overflow=6,
                 connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
             )
     else:
@@ -144,5 +160,6 @@ def make_engine(url: str) -> Engine:
         ) from None
     if is_sqlite:
         _install_sqlite_hooks(engine)
+    _ENGINES.add(engine)
     logger.debug("Job store engine for %s", parsed.render_as_string(hide_password=True))
     return engine

@@ -295,10 +295,19 @@ def open_store(url: str) -> SqlJobStore:
         >>> store.list(status="InProgress")  # doctest: +SKIP
         []
     """
+    engine = _ENGINES.get(url)
+    if engine is not None:
+        return SqlJobStore(engine)
     store = SqlJobStore(make_engine(url))
     try:
         store.create_tables()
     except BaseException:
         store.close()
         raise
+    _ENGINES[url] = store.engine
     return store
+
+
+# One engine per URL and process (engines are meant to be shared); a forked child keeps
+# the mapping, and drops the pooled connections (see _engine.py).
+_ENGINES: dict[str, Engine] = {}

@@ -1,0 +1,83 @@
+"""Pin ``__all__`` of every public module: each name is importable and none is missing."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+SHAPES = {
+    "Channel",
+    "CheckpointConfig",
+    "Compute",
+    "DataSource",
+    "FileSystemDataSource",
+    "InfraCheckConfig",
+    "InputData",
+    "InstanceGroup",
+    "MetricDefinition",
+    "Mode",
+    "Networking",
+    "OutputDataConfig",
+    "RemoteDebugConfig",
+    "RetryStrategy",
+    "S3DataSource",
+    "SessionChainingConfig",
+    "SourceCode",
+    "StoppingCondition",
+    "Tag",
+    "TensorBoardOutputConfig",
+    "TrainingImageConfig",
+    "TrainingRepositoryAuthConfig",
+}
+
+EXPECTED = {
+    "sageyard.train": {"ModelTrainer", "Session", "TrainingJob", "get_execution_role"},
+    "sageyard.train.configs": SHAPES,
+    "sageyard.core.shapes": SHAPES | {"Shape", "pascal_case", "to_request"},
+    "sageyard.storage": {
+        "LocalObjectStore",
+        "ObjectStore",
+        "S3ObjectStore",
+        "download_prefix",
+        "is_s3_uri",
+        "join_uri",
+        "object_store_for",
+        "parse_s3_uri",
+        "resolve_local_source",
+        "upload_path",
+    },
+    "sageyard.store": {"JobRecord", "JobStore", "MetricPoint", "SqlJobStore", "open_store"},
+    "sageyard.executors": {"Executor", "HostHandle", "HostLaunch", "Mount"},
+    "sageyard.core.resources": {"MetricData", "ModelArtifacts", "TrainingJob"},
+}
+
+
+@pytest.mark.parametrize("module_name", sorted(EXPECTED))
+def test_all_is_pinned(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    assert len(module.__all__) == len(set(module.__all__)), "no name listed twice"
+    assert set(module.__all__) == EXPECTED[module_name]
+
+
+@pytest.mark.parametrize("module_name", sorted(EXPECTED))
+def test_every_exported_name_is_importable(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    for name in module.__all__:
+        value = getattr(module, name)
+        assert value is not None, f"{module_name}.{name}"
+        exec(f"from {module_name} import {name}", {})
+
+
+def test_configs_reexport_the_shapes() -> None:
+    configs = importlib.import_module("sageyard.train.configs")
+    shapes = importlib.import_module("sageyard.core.shapes")
+    for name in configs.__all__:
+        assert getattr(configs, name) is getattr(shapes, name)
+
+
+def test_train_lists_its_lazy_names() -> None:
+    train = importlib.import_module("sageyard.train")
+    assert set(dir(train)) >= EXPECTED["sageyard.train"]
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = train.no_such_name
