@@ -66,12 +66,14 @@ def cli(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def wait_for_status(name: str, status: str, timeout: float = 20.0) -> None:
+def wait_until_ended(name: str, timeout: float = 20.0) -> str:
+    """The job's final status, once it has one."""
     service = TrainingJobService(Settings.from_env())
     deadline = time.monotonic() + timeout
-    while (current := service.get(name).status) != status:
-        assert time.monotonic() < deadline, f"{name} is still {current}, not {status}"
+    while (current := service.get(name).status) in ("InProgress", "Stopping"):
+        assert time.monotonic() < deadline, f"{name} is still {current} after {timeout} s"
         time.sleep(0.1)
+    return current
 
 
 @pytest.fixture(scope="module")
@@ -263,8 +265,45 @@ def test_ctrl_c_then_stop_a_running_job(code_dir: Path) -> None:
     result = cli("jobs", "stop", name)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"Stopping training job {name} (was InProgress).")
-    wait_for_status(name, "Stopped")
+    assert wait_until_ended(name) == "Stopped"
     assert "Status            Stopped" in cli("jobs", "describe", name).stdout
     again = cli("jobs", "stop", name)
     assert again.exit_code == 1
     assert "has status Stopped; only an InProgress job can be stopped." in again.stderr
+
+
+CREATE_AND_EXIT = """\
+import sys
+from sageyard.train import ModelTrainer
+from sageyard.train.configs import SourceCode
+
+trainer = ModelTrainer(
+    training_image="python:3.11",
+    base_job_name="cli-orphan",
+    source_code=SourceCode(source_dir=sys.argv[1], entry_script="train.py"),
+    hyperparameters={"ticks": 40, "sleep": 0.1},
+)
+trainer.train(wait=False, logs=False)
+print(trainer._latest_training_job.training_job_name)
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Not a CLI bug: a supervisor forked by a process that has since exited keeps "
+    "writing to a deleted SQLite WAL (store.db-wal (deleted) in /proc/<pid>/fd), so it never "
+    "sees the stop request and its status writes are lost.",
+)
+def test_stop_a_job_whose_creator_has_exited(code_dir: Path) -> None:
+    """The usual shell workflow: a script starts a job with wait=False and exits."""
+    created = subprocess.run(
+        [sys.executable, "-c", CREATE_AND_EXIT, str(code_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    name = created.stdout.strip()
+    result = cli("jobs", "stop", name)
+    assert result.exit_code == 0, result.output
+    assert wait_until_ended(name, timeout=8) == "Stopped"

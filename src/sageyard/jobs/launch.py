@@ -45,7 +45,7 @@ def launch_supervisor(
 
 def _spawn(settings: Settings, job_name: str, log: Path) -> None:
     with open(log, "ab") as out:
-        subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-m", "sageyard.jobs.supervisor", job_name],
             env={**os.environ, **settings.to_env()},
             stdin=subprocess.DEVNULL,
@@ -54,6 +54,7 @@ def _spawn(settings: Settings, job_name: str, log: Path) -> None:
             start_new_session=True,
             close_fds=True,
         )
+    _SPAWNED.append(process)  # kept so it is reaped, never garbage-collected while running
 
 
 def _fork(
@@ -86,6 +87,7 @@ def _fork(
 
 
 _INTERMEDIATES: list[int] = []
+_SPAWNED: list[subprocess.Popen[bytes]] = []
 
 
 def _reap() -> None:
@@ -97,6 +99,7 @@ def _reap() -> None:
             done = pid
         if done:
             _INTERMEDIATES.remove(pid)
+    _SPAWNED[:] = [process for process in _SPAWNED if process.poll() is None]
 
 
 atexit.register(_reap)

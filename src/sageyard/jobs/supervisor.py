@@ -192,6 +192,13 @@ class Supervisor:
         status.transition("Downloading", "Downloading input data")
         isolate = self.settings.isolation == "auto" and isolation_available()
         alias = isolate and container_root_available()
+        if not alias and attempt_note_needed(spec):
+            status.note(
+                "No private mount namespace here (not root, or SAGEYARD_ISOLATION=off): "
+                "/opt/ml is not this job's folder, so use the SM_* variables (SM_MODEL_DIR, "
+                "...) rather than hard-coded /opt/ml paths; the checkpoint folder is "
+                "<job root>/checkpoints."
+            )
         try:
             hosts = self._prepare_hosts(objects, spec, reservation, isolate, alias)
             python = self._python(spec, hosts[0])
@@ -227,9 +234,14 @@ class Supervisor:
         wanted = sum(gpus_for_instance_type(t.instance_type) for _, t in spec.hosts)
         have = len(machine_gpus())
         if wanted and have < wanted:
+            instance_type = spec.hosts[0][1].instance_type
+            per_host = gpus_for_instance_type(instance_type)
+            hosts = (
+                f" per host, {wanted} for {spec.host_count} hosts" if spec.host_count > 1 else ""
+            )
             status.note(
-                f"{spec.hosts[0][1].instance_type} implies {wanted} GPU(s) but this machine has "
-                f"{have}: running on {'the CPU' if not have else f'{have} GPU(s)'}. "
+                f"{instance_type} has {per_host} GPU(s){hosts}, but this machine has {have}: "
+                f"running on {'the CPU' if not have else f'{have} GPU(s)'}. "
                 "Set SAGEYARD_STRICT_GPU=1 to refuse such jobs instead."
             )
         return min(wanted, have)
@@ -377,6 +389,12 @@ class Supervisor:
             isolate_network=spec.network_isolation and isolate and len(hosts) == 1,
             keep_fds=reservation_fds,
         )
+
+
+def attempt_note_needed(spec: TrainingJobSpec) -> bool:
+    """Whether the job relies on /opt/ml paths that only exist inside a namespace."""
+    local = spec.checkpoint.local_path if spec.checkpoint else None
+    return bool(local and local.startswith(CONTAINER_ROOT))
 
 
 def _split(items: list[str], parts: int) -> list[list[str]]:

@@ -29,8 +29,12 @@ def write_tar_gz(files: dict[str, Path], archive: Path) -> Path:
     archive.parent.mkdir(parents=True, exist_ok=True)
     partial = archive.with_name(archive.name + ".partial")
     # compresslevel 6 trades a little size for much less time than tarfile's default 9.
-    with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
-        for name, path in files.items():
-            tar.add(path, arcname=name, recursive=False)
+    try:
+        with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
+            for name, path in files.items():
+                tar.add(path, arcname=name, recursive=False)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(archive)
     return archive

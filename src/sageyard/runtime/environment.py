@@ -15,8 +15,16 @@ MASK = "********"
 
 
 def serialize_hyperparameter(value: Any) -> str:
-    """A request value: ``str`` stays as it is, anything else is JSON (``True`` → ``"true"``)."""
-    return value if isinstance(value, str) else json.dumps(value)
+    """A request value: ``str`` stays as it is, anything else is JSON (``True`` → ``"true"``).
+
+    Values JSON cannot encode (a ``Path``, say) become ``str(value)``, as the reference does.
+    """
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value)
+    except TypeError:
+        return str(value)
 
 
 def serialize_hyperparameters(hyperparameters: Mapping[str, Any]) -> dict[str, str]:

@@ -8,6 +8,7 @@ failing with ``SQLITE_BUSY`` when it upgrades a read lock half-way through.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import weakref
@@ -39,7 +40,13 @@ def _forget_connections_after_fork() -> None:
         engine.dispose(close=False)
 
 
+def _close_connections_at_exit() -> None:
+    for engine in list(_ENGINES):
+        engine.dispose()
+
+
 os.register_at_fork(after_in_child=_forget_connections_after_fork)
+atexit.register(_close_connections_at_exit)
 
 
 def normalize_url(url: str) -> URL:

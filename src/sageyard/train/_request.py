@@ -127,6 +127,15 @@ def _channels(trainer: ModelTrainer, session: Session) -> list[ChannelSpec]:
         raise ConfigurationError(
             f"Channel names must be unique, but {duplicates} appear more than once."
         )
+    variables: dict[str, str] = {}
+    for name in names:  # SM_CHANNEL_<NAME> must not collide either
+        variable = name.upper().replace("-", "_").replace(".", "_")
+        if variable in variables:
+            raise ConfigurationError(
+                f"Channels {variables[variable]!r} and {name!r} would both be SM_CHANNEL_"
+                f"{variable}; rename one of them."
+            )
+        variables[variable] = name
     for channel in channels:
         if channel.input_mode == "Pipe":
             raise ConfigurationError(

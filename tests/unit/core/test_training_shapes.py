@@ -181,11 +181,6 @@ def test_max_wait_rule_is_checked_on_assignment() -> None:
         stopping.max_wait_time_in_seconds = 60
 
 
-@pytest.mark.xfail(
-    reason="pydantic runs model validators after it stores an assigned value, so a "
-    "rejected assignment that breaks a cross-field rule is left on the shape",
-    strict=True,
-)
 def test_rejected_assignment_leaves_the_shape_unchanged() -> None:
     stopping = StoppingCondition(max_runtime_in_seconds=3600, max_wait_time_in_seconds=7200)
     with pytest.raises(ValidationError):

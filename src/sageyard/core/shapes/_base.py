@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 # Fields whose PascalCase form is not the plain capitalisation of the snake_case name.
 _SPECIAL = {"s3": "S3", "uri": "Uri", "kms": "Kms", "id": "Id", "ids": "Ids", "gb": "GB"}
@@ -41,6 +41,24 @@ class Shape(BaseModel):
     model_config = ConfigDict(
         extra="forbid", validate_assignment=True, populate_by_name=True, use_enum_values=False
     )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Validate the assignment; a rejected value leaves the shape as it was.
+
+        (pydantic stores the value before running validators that compare fields.)
+        """
+        if name not in type(self).model_fields:
+            super().__setattr__(name, value)
+            return
+        before = dict(self.__dict__)
+        fields_set = set(self.__pydantic_fields_set__)
+        try:
+            super().__setattr__(name, value)
+        except ValidationError:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            object.__setattr__(self, "__pydantic_fields_set__", fields_set)
+            raise
 
     def to_request(self) -> dict[str, Any]:
         """This shape as the SageMaker API spells it."""

@@ -71,6 +71,15 @@ def _check_s3_uri(value: str, field: str) -> str:
     return value
 
 
+def check_instance_type(value: str) -> str:
+    if not _INSTANCE_TYPE.match(value):
+        raise ValueError(
+            f"instance_type must look like 'ml.<family>.<size>' (e.g. 'ml.m5.xlarge'), "
+            f"but got {value!r}."
+        )
+    return value
+
+
 def check_channel_name(name: str) -> str:
     """Channel names become folders under ``input/data``: keep them safe folder names."""
     if not _CHANNEL_NAME.match(name):
@@ -140,6 +149,11 @@ class InstanceGroup(Shape):
     instance_count: int = Field(ge=1, le=100)
     instance_group_name: str = Field(min_length=1, max_length=64)
 
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type(cls, value: str) -> str:
+        return check_instance_type(value)
+
 
 class Compute(Shape):
     """Compute resources of a job.
@@ -160,12 +174,7 @@ class Compute(Shape):
     @field_validator("instance_type")
     @classmethod
     def _instance_type(cls, value: str | None) -> str | None:
-        if value is not None and not _INSTANCE_TYPE.match(value):
-            raise ValueError(
-                f"instance_type must look like 'ml.<family>.<size>' (e.g. 'ml.m5.xlarge'), "
-                f"but got {value!r}."
-            )
-        return value
+        return None if value is None else check_instance_type(value)
 
     @model_validator(mode="after")
     def _groups_or_type(self) -> Compute:
@@ -178,8 +187,6 @@ class Compute(Shape):
             names = [group.instance_group_name for group in self.instance_groups]
             if len(set(names)) != len(names):
                 raise ValueError(f"instance_group_name values must be unique, but got {names}.")
-            for group in self.instance_groups:
-                self._instance_type(group.instance_type)
         return self
 
 
