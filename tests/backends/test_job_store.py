@@ -20,7 +20,6 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
-import sageyard.store
 from sageyard.core.exceptions import (
     ConfigurationError,
     MissingDependencyError,
@@ -106,16 +105,6 @@ def record(
 
 
 # --- public surface and opening ---------------------------------------------------------
-
-
-def test_exported_names() -> None:
-    assert sageyard.store.__all__ == [
-        "JobRecord",
-        "JobStore",
-        "MetricPoint",
-        "SqlJobStore",
-        "open_store",
-    ]
 
 
 def test_store_satisfies_protocol(store: SqlJobStore) -> None:

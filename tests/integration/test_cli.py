@@ -288,12 +288,6 @@ print(trainer._latest_training_job.training_job_name)
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Not a CLI bug: a supervisor forked by a process that has since exited keeps "
-    "writing to a deleted SQLite WAL (store.db-wal (deleted) in /proc/<pid>/fd), so it never "
-    "sees the stop request and its status writes are lost.",
-)
 def test_stop_a_job_whose_creator_has_exited(code_dir: Path) -> None:
     """The usual shell workflow: a script starts a job with wait=False and exits."""
     created = subprocess.run(

@@ -47,7 +47,14 @@ EXPECTED = {
         "resolve_local_source",
         "upload_path",
     },
-    "sageyard.store": {"JobRecord", "JobStore", "MetricPoint", "SqlJobStore", "open_store"},
+    "sageyard.store": {
+        "JobRecord",
+        "JobStore",
+        "MetricPoint",
+        "SqlJobStore",
+        "close_pooled_connections",
+        "open_store",
+    },
     "sageyard.executors": {"Executor", "HostHandle", "HostLaunch", "Mount"},
     "sageyard.core.resources": {"MetricData", "ModelArtifacts", "TrainingJob"},
 }

@@ -63,7 +63,7 @@ def list_jobs(status: str | None, name_contains: str | None, max_results: int) -
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print DescribeTrainingJob as JSON.")
 def describe(name: str, as_json: bool) -> None:
-    """Show a training job: status, times, settings, metrics, status history."""
+    """Show a training job: status, settings, metrics and history."""
     from sageyard.cli import _render
 
     description = _service().describe(name)

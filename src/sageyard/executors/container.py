@@ -1,11 +1,21 @@
-"""Docker, for ``Mode.LOCAL_CONTAINER``: is an engine there to answer?"""
+"""Docker, for ``Mode.LOCAL_CONTAINER``: each host is a container of the job's image.
+
+The host's job root is mounted at ``/opt/ml``, channels are mounted read-only under
+``/opt/ml/input/data``, and the hosts of one job share a Docker network in which they are
+called ``algo-1`` … ``algo-N``. The ``docker`` command line drives it all.
+"""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
+from pathlib import Path
 
 from sageyard.core.exceptions import ConfigurationError
+from sageyard.executors._base import HostLaunch
+from sageyard.runtime.layout import CONTAINER_ROOT
 
 
 def docker_socket() -> str:
@@ -15,16 +25,16 @@ def docker_socket() -> str:
 
 def docker_engine_answers(timeout: float = 1.0) -> bool:
     """Whether a Docker engine answers ``/_ping`` on its unix socket."""
-    path = docker_socket()
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(timeout)
-            sock.connect(path)
+            sock.connect(docker_socket())
             sock.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
             reply = sock.recv(4096)
     except OSError:
         return False
-    return reply.startswith(b"HTTP/1.") and b" 200 " in reply.split(b"\r\n", 1)[0] + b" "
+    status = reply.split(b"\r\n", 1)[0].split()
+    return len(status) >= 2 and status[0].startswith(b"HTTP/1.") and status[1] == b"200"
 
 
 def require_docker() -> None:
@@ -35,8 +45,112 @@ def require_docker() -> None:
             f"{docker_socket()}. Start Docker (or set DOCKER_HOST), or use the default "
             "Mode.SAGEMAKER_TRAINING_JOB, which runs the job as local processes without Docker."
         )
-    raise ConfigurationError(
-        "A Docker engine answers, but this version of sageyard does not run jobs in "
-        "containers yet; use the default Mode.SAGEMAKER_TRAINING_JOB, which runs the job as "
-        "local processes."
-    )
+
+
+def _in_container(path: Path, job_root: Path) -> str:
+    """A host path under the job root, as the container sees it (under /opt/ml)."""
+    return f"{CONTAINER_ROOT}/{path.relative_to(job_root)}"
+
+
+def docker_run_argv(
+    launch: HostLaunch, image: str, container: str, network: str | None, env_file: Path
+) -> list[str]:
+    """The ``docker run`` command line of one host (pure: test it directly).
+
+    With ``launch.argv`` empty the image's own entry point runs with the argument
+    ``train``, as SageMaker starts algorithm containers.
+    """
+    argv = [
+        "docker",
+        "run",
+        "--rm",
+        "--name",
+        container,
+        "--hostname",
+        launch.host,
+        "--env-file",
+        str(env_file),
+        "-v",
+        f"{launch.job_root}:{CONTAINER_ROOT}",
+    ]
+    for mount in launch.mounts:
+        if mount.target.is_relative_to(launch.job_root):
+            argv += ["-v", f"{mount.source}:{_in_container(mount.target, launch.job_root)}:ro"]
+    argv += ["-w", str(launch.cwd)]
+    if launch.isolate_network:
+        argv += ["--network", "none"]
+    elif network is not None:
+        argv += ["--network", network, "--network-alias", launch.host]
+    if launch.gpus:
+        argv += ["--gpus", f"device={','.join(launch.gpus)}"]
+    if not launch.argv:
+        return [*argv, image, "train"]
+    return [*argv, "--entrypoint", launch.argv[0], image, *launch.argv[1:]]
+
+
+def write_env_file(env: dict[str, str], path: Path) -> Path:
+    """Variables for ``--env-file`` (kept off the command line, where ``ps`` shows them)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        for key, value in env.items():
+            out.write(f"{key}={value.replace(chr(10), ' ')}\n")
+    return path
+
+
+class ContainerHost:
+    def __init__(self, host: str, container: str, process: subprocess.Popen[bytes]) -> None:
+        self.host = host
+        self.container = container
+        self._process = process
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def poll(self) -> int | None:
+        return self._process.poll()
+
+    def signal(self, signum: int) -> None:
+        if self._process.poll() is not None:
+            return
+        name = signal.Signals(signum).name.removeprefix("SIG")
+        subprocess.run(
+            ["docker", "kill", f"--signal={name}", self.container], capture_output=True, check=False
+        )
+
+
+class ContainerExecutor:
+    """Runs each host as ``docker run`` of the job's image."""
+
+    def __init__(self, image: str, job_name: str, host_count: int) -> None:
+        self.image = image
+        self.job_name = job_name
+        self.network = f"sageyard-{job_name}" if host_count > 1 else None
+        self._network_made = False
+
+    def start(self, launch: HostLaunch) -> ContainerHost:
+        if self.network is not None and not self._network_made:
+            subprocess.run(
+                ["docker", "network", "create", self.network], check=True, capture_output=True
+            )
+            self._network_made = True
+        container = f"{self.job_name}-{launch.host}"
+        env_file = write_env_file(launch.env, launch.log_path.parent / f".{launch.host}.env")
+        argv = docker_run_argv(launch, self.image, container, self.network, env_file)
+        launch.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(launch.log_path, "ab", buffering=0) as log:
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return ContainerHost(launch.host, container, process)
+
+    def close(self) -> None:
+        if self._network_made and self.network is not None:
+            subprocess.run(
+                ["docker", "network", "rm", self.network], capture_output=True, check=False
+            )

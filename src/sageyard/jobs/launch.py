@@ -14,12 +14,12 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from sageyard.core.settings import Settings
 from sageyard.executors.local import isolation_available
 from sageyard.jobs.supervisor import Supervisor  # imported here so a forked child starts warm
+from sageyard.store import close_pooled_connections
 
 logger = logging.getLogger(__name__)
 
@@ -31,14 +31,12 @@ def _single_threaded() -> bool:
         return False
 
 
-def launch_supervisor(
-    settings: Settings, job_name: str, log: Path, after_fork: Callable[[], None] | None = None
-) -> None:
+def launch_supervisor(settings: Settings, job_name: str, log: Path) -> None:
     """Start the supervisor of ``job_name``; its own errors go to ``log``."""
     log.parent.mkdir(parents=True, exist_ok=True)
     if hasattr(os, "fork") and _single_threaded():
         isolation_available()  # probe once here; every forked supervisor inherits the answer
-        _fork(settings, job_name, log, after_fork)
+        _fork(settings, job_name, log)
     else:
         _spawn(settings, job_name, log)
 
@@ -57,12 +55,11 @@ def _spawn(settings: Settings, job_name: str, log: Path) -> None:
     _SPAWNED.append(process)  # kept so it is reaped, never garbage-collected while running
 
 
-def _fork(
-    settings: Settings, job_name: str, log: Path, after_fork: Callable[[], None] | None
-) -> None:
+def _fork(settings: Settings, job_name: str, log: Path) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     _reap()
+    close_pooled_connections()  # the child must inherit no open database files
     pid = os.fork()
     if pid:
         _INTERMEDIATES.append(pid)  # it exits at once; reaped on the next launch or at exit
@@ -73,8 +70,6 @@ def _fork(
         if os.fork():
             os._exit(0)
         _detach_stdio(log)
-        if after_fork is not None:
-            after_fork()
         logging.getLogger().handlers.clear()
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
         Supervisor(settings, job_name).run()

@@ -94,12 +94,7 @@ class TrainingJobService:
             if source_dir is not None:
                 code_uri = record.document["spec"]["code_uri"]
                 upload_path(self.objects, source_dir, code_uri, ignore_patterns)
-            launch_supervisor(
-                self.settings,
-                name,
-                self.paths(name).root / "supervisor.log",
-                after_fork=self.store.after_fork,
-            )
+            launch_supervisor(self.settings, name, self.paths(name).root / "supervisor.log")
         except Exception as error:
             self.store.update(
                 name,

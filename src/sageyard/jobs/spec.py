@@ -68,6 +68,7 @@ class TrainingJobSpec(_Spec):
     infra_check: bool = False
     enable_spot: bool = False
     distributed: dict[str, Any] | None = None
+    executor: Literal["local", "container"] = "local"  # container: Mode.LOCAL_CONTAINER
     request: dict[str, Any] = Field(default_factory=dict)
 
     @property

@@ -9,7 +9,15 @@ Example:
     >>> store.get("my-training-job")  # doctest: +SKIP
 """
 
+from sageyard.store._engine import close_pooled_connections
 from sageyard.store._records import JobRecord, JobStore, MetricPoint
 from sageyard.store._sql import SqlJobStore, open_store
 
-__all__ = ["JobRecord", "JobStore", "MetricPoint", "SqlJobStore", "open_store"]
+__all__ = [
+    "JobRecord",
+    "JobStore",
+    "MetricPoint",
+    "SqlJobStore",
+    "close_pooled_connections",
+    "open_store",
+]

@@ -40,13 +40,19 @@ def _forget_connections_after_fork() -> None:
         engine.dispose(close=False)
 
 
-def _close_connections_at_exit() -> None:
+def close_pooled_connections() -> None:
+    """Close every idle pooled connection of this process.
+
+    Call it before ``os.fork()`` when the child will use the store: a child that inherits
+    open SQLite files and later closes them (garbage collection does) drops its *own*
+    POSIX locks on the database, after which another process may delete the WAL under it.
+    """
     for engine in list(_ENGINES):
         engine.dispose()
 
 
 os.register_at_fork(after_in_child=_forget_connections_after_fork)
-atexit.register(_close_connections_at_exit)
+atexit.register(close_pooled_connections)
 
 
 def normalize_url(url: str) -> URL:

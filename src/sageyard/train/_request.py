@@ -298,18 +298,24 @@ def _host_groups(trainer: ModelTrainer, session: Session) -> list[HostGroupSpec]
 
 def plan(trainer: ModelTrainer, session: Session) -> Plan:
     """Validate the trainer's whole configuration and build the job's spec (no writes)."""
-    if trainer.training_mode == Mode.LOCAL_CONTAINER:
+    container = trainer.training_mode == Mode.LOCAL_CONTAINER
+    if container:
         from sageyard.executors.container import require_docker
 
         require_docker()
+        if trainer.training_image is None:
+            raise ConfigurationError(
+                "Mode.LOCAL_CONTAINER runs training_image in Docker; pass training_image=..."
+            )
     if trainer.distributed is not None:
         raise ConfigurationError(
             "distributed=Torchrun/MPI is not supported by this version of sageyard yet; "
             "leave it out to run one process per host."
         )
-    program, algorithm = _program(trainer)
+    program, algorithm = (None, trainer.training_image or "") if container else _program(trainer)
     code = trainer.source_code
-    if program is None and (code is None or not (code.entry_script or code.command)):
+    runs_code = code is not None and bool(code.entry_script or code.command)
+    if program is None and not container and not runs_code:
         raise ConfigurationError(
             f"training_image {trainer.training_image!r} is not a built-in algorithm image, so "
             "sageyard runs your code: pass source_code=SourceCode(source_dir=..., "
@@ -423,6 +429,7 @@ def plan(trainer: ModelTrainer, session: Session) -> Plan:
             trainer._infra_check_config and trainer._infra_check_config.enable_infra_check
         ),
         enable_spot=bool(compute and compute.enable_managed_spot_training),
+        executor="container" if container else "local",
         request=request,
     )
     return Plan(
