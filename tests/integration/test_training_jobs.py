@@ -544,3 +544,41 @@ def _wait_for(condition, timeout: float = 30) -> None:  # type: ignore[no-untype
             return
         time.sleep(0.05)
     raise AssertionError("condition not met in time")
+
+
+def test_gpu_instance_types_get_distinct_gpus(
+    make_trainer: MakeTrainer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from sageyard.jobs.capacity import machine_gpus
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1,2,3")  # what this machine offers
+    machine_gpus.cache_clear()
+    try:
+        body = f"""
+            import os, time
+            line = os.environ["SM_CURRENT_HOST"] + " " + os.environ["CUDA_VISIBLE_DEVICES"]
+            open({str(tmp_path)!r} + "/" + os.environ["TRAINING_JOB_NAME"] + "-"
+                 + os.environ["SM_CURRENT_HOST"], "w").write(os.environ["SM_NUM_GPUS"])
+            print("GPU", line, flush=True)
+            time.sleep(1.5)
+        """
+        two_hosts = make_trainer(
+            body, compute=Compute(instance_type="ml.p3.2xlarge", instance_count=2)
+        )
+        one_host = make_trainer(body, compute=Compute(instance_type="ml.g5.12xlarge"))  # 4 GPUs
+        two_hosts.train(wait=False)
+        one_host.train(wait=False)
+        first, second = two_hosts._latest_training_job, one_host._latest_training_job
+        assert first is not None and second is not None
+        first.wait(timeout=60)
+        second.wait(timeout=60)
+    finally:
+        machine_gpus.cache_clear()
+    assert (first.training_job_status, second.training_job_status) == ("Completed", "Completed")
+    assert not first.warnings
+    devices = [line.split()[-1] for line in first.logs() if " GPU " in line]
+    assert sorted(devices) in (["0", "1"], ["2", "3"])
+    # The 4-GPU job cannot share: it ran once the first job had released its two GPUs.
+    assert [line.split()[-1] for line in second.logs() if line.startswith("GPU")] == ["0,1,2,3"]
+    assert second.warnings == []
+    assert (tmp_path / f"{second.training_job_name}-algo-1").read_text() == "4"

@@ -78,7 +78,9 @@ def describe(name: str, as_json: bool) -> None:
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the job ends.")
 def logs(name: str, follow: bool) -> None:
     """Print a training job's log lines."""
-    for line in _service().log_lines(name, follow=follow):
+    from sageyard.jobs.follow import log_lines
+
+    for line in log_lines(_service(), name, follow=follow):
         click.echo(line)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -33,6 +34,39 @@ def _write_events(out: TextIO, events: list[tuple[float, dict[str, Any]]]) -> No
         out.write(f"{stamp} {payload.get('Status')} - {payload.get('StatusMessage', '')}\n")
 
 
+class JobLogReader:
+    """Reads a job's new log lines, masked, prefixed with the host when it has several."""
+
+    def __init__(self, service: TrainingJobService, name: str) -> None:
+        spec = TrainingJobSpec.model_validate(service.get(name).document["spec"])
+        self._secrets = [v for k, v in spec.environment.items() if is_secret(k)]
+        self._prefix = spec.host_count > 1
+        self._paths = service.paths(name)
+        self._tails: dict[Path, LogTail] = {}
+
+    def read(self, final: bool = False) -> list[str]:
+        lines = []
+        for log in self._paths.host_logs():
+            tail = self._tails.setdefault(log, LogTail(log))
+            for line in tail.read_lines(final=final):
+                text = mask_text(line, self._secrets)
+                lines.append(f"[{log.stem}] {text}" if self._prefix else text)
+        return lines
+
+
+def log_lines(
+    service: TrainingJobService, name: str, *, follow: bool = False, poll: float = 0.2
+) -> Iterator[str]:
+    """The job's log lines; with ``follow``, keep reading until the job ends."""
+    reader = JobLogReader(service, name)
+    while True:
+        ended = service.get(name).status not in ACTIVE
+        yield from reader.read(final=ended)
+        if not follow or ended:
+            return
+        time.sleep(poll)
+
+
 def follow_job(
     service: TrainingJobService,
     name: str,
@@ -47,17 +81,13 @@ def follow_job(
     Polling starts fast (2 ms) and slows down to ``poll`` seconds, so short jobs are seen to
     end at once and long ones cost little.
     """
-    record = service.get(name)
-    spec = TrainingJobSpec.model_validate(record.document["spec"])
-    secrets = [v for k, v in spec.environment.items() if is_secret(k)]
-    paths = service.paths(name)
-    tails: dict[Path, LogTail] = {}
+    reader = JobLogReader(service, name) if logs else None
     seen_events = 0
     interval = 0.002
     while True:
         record = service.get(name)
         ended = record.status not in ACTIVE
-        if logs:
+        if reader is not None:
             events = service.store.events(name)[seen_events:]
             seen_events += len(events)
             # Status lines up to Training come before this round's log lines, the rest after.
@@ -65,11 +95,8 @@ def follow_job(
                 (i for i, (_, p) in enumerate(events) if p.get("Status") in _AFTER), len(events)
             )
             _write_events(out, events[:split])
-            for log in paths.host_logs():
-                tail = tails.setdefault(log, LogTail(log))
-                for line in tail.read_lines(final=ended):
-                    text = mask_text(line, secrets)
-                    out.write(f"[{log.stem}] {text}\n" if spec.host_count > 1 else text + "\n")
+            for line in reader.read(final=ended):
+                out.write(line + "\n")
             _write_events(out, events[split:])
             out.flush()
         if ended:

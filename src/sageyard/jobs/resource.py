@@ -125,7 +125,9 @@ class TrainingJob:
 
     def logs(self, follow: bool = False) -> list[str]:
         """The job's log lines so far (``follow=True`` waits for the job to end)."""
-        return list(self._service.log_lines(self.training_job_name, follow=follow))
+        from sageyard.jobs.follow import log_lines
+
+        return list(log_lines(self._service, self.training_job_name, follow=follow))
 
     def wait(
         self,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -288,27 +287,3 @@ class TrainingJobService:
                 "StopTrainingJob",
             )
         self.store.update(name, status="Stopping", expect_status={"InProgress"})
-
-    def log_lines(
-        self, name: str, *, follow: bool = False, poll_seconds: float = 0.2
-    ) -> Iterator[str]:
-        """The job's log lines (prefixed with the host when it has several); ``follow`` keeps
-        reading until the job ends."""
-        from sageyard.jobs.metrics import LogTail
-        from sageyard.runtime.environment import is_secret, mask_text
-
-        record = self.get(name)
-        spec = TrainingJobSpec.model_validate(record.document["spec"])
-        secrets = [v for k, v in spec.environment.items() if is_secret(k)]
-        paths = self.paths(name)
-        tails: dict[Path, LogTail] = {}
-        while True:
-            ended = self.get(name).status not in ACTIVE
-            for log in paths.host_logs():
-                tail = tails.setdefault(log, LogTail(log))
-                for line in tail.read_lines(final=ended):
-                    text = mask_text(line, secrets)
-                    yield f"[{log.stem}] {text}" if spec.host_count > 1 else text
-            if not follow or ended:
-                return
-            time.sleep(poll_seconds)
