@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sageyard.core.exceptions import ConfigurationError
 from sageyard.executors._base import HostLaunch
+from sageyard.executors.local import LocalHost
 from sageyard.runtime.layout import CONTAINER_ROOT
 
 
@@ -98,18 +99,12 @@ def write_env_file(env: dict[str, str], path: Path) -> Path:
     return path
 
 
-class ContainerHost:
+class ContainerHost(LocalHost):
+    """A host running as ``docker run``: signals go to the container, not the client."""
+
     def __init__(self, host: str, container: str, process: subprocess.Popen[bytes]) -> None:
-        self.host = host
+        super().__init__(host, process)
         self.container = container
-        self._process = process
-
-    @property
-    def pid(self) -> int:
-        return self._process.pid
-
-    def poll(self) -> int | None:
-        return self._process.poll()
 
     def signal(self, signum: int) -> None:
         if self._process.poll() is not None:

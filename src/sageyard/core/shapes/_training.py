@@ -20,31 +20,6 @@ from pydantic import Field, field_validator, model_validator
 
 from sageyard.core.shapes._base import Shape
 
-__all__ = [
-    "Channel",
-    "CheckpointConfig",
-    "Compute",
-    "DataSource",
-    "FileSystemDataSource",
-    "InfraCheckConfig",
-    "InputData",
-    "InstanceGroup",
-    "MetricDefinition",
-    "Mode",
-    "Networking",
-    "OutputDataConfig",
-    "RemoteDebugConfig",
-    "RetryStrategy",
-    "S3DataSource",
-    "SessionChainingConfig",
-    "SourceCode",
-    "StoppingCondition",
-    "Tag",
-    "TensorBoardOutputConfig",
-    "TrainingImageConfig",
-    "TrainingRepositoryAuthConfig",
-]
-
 MAX_RUNTIME_IN_SECONDS = 2_419_200  # 28 days, the service limit
 RESERVED_CHANNELS = frozenset({"code", "sm_drivers"})
 _CHANNEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
