@@ -582,3 +582,66 @@ def test_gpu_instance_types_get_distinct_gpus(
     assert [line.split()[-1] for line in second.logs() if line.startswith("GPU")] == ["0,1,2,3"]
     assert second.warnings == []
     assert (tmp_path / f"{second.training_job_name}-algo-1").read_text() == "4"
+
+
+def test_pipe_mode_streams_each_epoch_through_a_fifo(
+    make_trainer: MakeTrainer, tmp_path: Path
+) -> None:
+    import gzip
+
+    plain, packed = tmp_path / "plain", tmp_path / "packed"
+    plain.mkdir()
+    packed.mkdir()
+    (plain / "a.csv").write_text("1,2\n")
+    (plain / "b.csv").write_text("3,4\n")
+    (packed / "a.csv.gz").write_bytes(gzip.compress(b"5,6\n"))
+    trainer = make_trainer(
+        """
+        import os, stat, struct
+        base = os.environ["SM_CHANNEL_TRAIN"]
+        for epoch in range(2):
+            path = f"{base}_{epoch}"
+            assert stat.S_ISFIFO(os.stat(path).st_mode), path
+            print("EPOCH", epoch, repr(open(path).read()))
+        print("GZIP", repr(open(os.environ["SM_CHANNEL_PACKED"] + "_0").read()))
+        data = open(os.environ["SM_CHANNEL_RECORDS"] + "_0", "rb").read()
+        magic, length = struct.unpack("<II", data[:8])
+        print("RECORD", hex(magic), length, data[8:8 + length])
+        """,
+        training_input_mode="Pipe",
+    )
+    from sageyard.train.configs import Channel, DataSource, S3DataSource
+
+    session = trainer._session()
+    uri = session.upload_data(str(plain / "a.csv"), bucket="pipes", key_prefix="records")
+    trainer.train(
+        input_data_config=[
+            InputData(channel_name="train", data_source=str(plain)),
+            Channel(channel_name="packed", compression_type="Gzip", data_source=_fs(packed)),
+            Channel(
+                channel_name="records",
+                record_wrapper_type="RecordIO",
+                data_source=DataSource(s3_data_source=S3DataSource(s3_uri=uri)),
+            ),
+        ],
+        logs=False,
+    )
+    job = trainer._latest_training_job
+    assert job is not None
+    assert job.training_job_status == "Completed", job.failure_reason
+    assert _lines(job, "EPOCH") == ["0 '1,2\\n3,4\\n'", "1 '1,2\\n3,4\\n'"]
+    assert _lines(job, "GZIP") == ["'5,6\\n'"]
+    assert _lines(job, "RECORD") == ["0xced7230a 4 b'1,2\\n'"]
+
+
+def _fs(path: Path):  # type: ignore[no-untyped-def]
+    from sageyard.train.configs import DataSource, FileSystemDataSource
+
+    return DataSource(
+        file_system_data_source=FileSystemDataSource(
+            file_system_id="fs-local",
+            file_system_access_mode="ro",
+            file_system_type="EFS",
+            directory_path=str(path),
+        )
+    )

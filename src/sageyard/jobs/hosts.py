@@ -12,7 +12,12 @@ from sageyard.executors import HostHandle, HostLaunch, Mount
 from sageyard.jobs.capacity import Reservation, machine_gpus
 from sageyard.jobs.requirements import ensure_environment
 from sageyard.jobs.spec import TrainingJobSpec
-from sageyard.jobs.staging import restore_checkpoints, stage_channel, stage_code
+from sageyard.jobs.staging import (
+    restore_checkpoints,
+    stage_channel,
+    stage_code,
+    stage_pipe_channel,
+)
 from sageyard.jobs.states import JobPaths
 from sageyard.runtime.drivers import command_argv, script_argv
 from sageyard.runtime.environment import ChannelInfo, HostContext, build_environment, config_files
@@ -43,6 +48,7 @@ class Host:
     group: str
     log: Path
     mounts: list[Mount] = field(default_factory=list)
+    pipes: list[Path] = field(default_factory=list)  # feeder manifests of Pipe channels
     gpus: list[str] = field(default_factory=list)
     handle: HostHandle | None = None
     exit_code: int | None = None
@@ -79,6 +85,13 @@ def prepare_hosts(
             stage_code(objects, spec.code_uri, root)
         for channel in spec.channels:
             if channel.instance_group_names and group.name not in channel.instance_group_names:
+                continue
+            if channel.input_mode == "Pipe":
+                host.pipes.append(
+                    stage_pipe_channel(
+                        objects, channel, root, host_index=rank, host_count=spec.host_count
+                    )
+                )
                 continue
             host.mounts += stage_channel(
                 objects,

@@ -8,6 +8,7 @@ otherwise). Never a hard link, through which a job could change the user's file.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 from sageyard.executors import Mount
 from sageyard.jobs.spec import ChannelSpec
 from sageyard.runtime.layout import JobRoot
+from sageyard.runtime.pipe import make_fifo
 from sageyard.storage import ObjectStore, download_prefix, is_s3_uri, resolve_local_source
 
 logger = logging.getLogger(__name__)
@@ -115,3 +117,43 @@ def restore_checkpoints(store: ObjectStore, s3_uri: str, local_path: Path) -> in
     if not store.list(s3_uri.rstrip("/") + "/"):
         return 0
     return len(download_prefix(store, s3_uri.rstrip("/"), local_path))
+
+
+def stage_pipe_channel(
+    store: ObjectStore, channel: ChannelSpec, root: JobRoot, *, host_index: int, host_count: int
+) -> Path:
+    """Prepare a Pipe-mode channel: its files, in order, and the FIFO of epoch 0.
+
+    Returns the feeder's manifest (see ``sageyard.runtime.pipe``). Local data is read in
+    place; remote data is downloaded next to the job root first.
+    """
+    local = _local_source(store, channel.source)
+    if local is None:
+        if not is_s3_uri(channel.source):
+            raise FileNotFoundError(
+                f"Channel {channel.name!r}: the local path {channel.source} does not exist."
+            )
+        local = root.path / ".pipe-data" / channel.name
+        download_prefix(store, channel.source, local)
+    files = (
+        [local]
+        if local.is_file()
+        else sorted(p for p in local.rglob("*") if p.is_file() and not p.name.startswith("."))
+    )
+    if channel.distribution == "ShardedByS3Key" and host_count > 1:
+        files = _shard(files, host_index, host_count)
+    base = root.channel_dir(channel.name)
+    make_fifo(base, 0)
+    manifest = root.path / ".pipe" / f"{channel.name}.json"
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(
+        json.dumps(
+            {
+                "fifo": str(base),
+                "files": [str(f) for f in files],
+                "gzip": channel.compression_type == "Gzip",
+                "recordio": channel.record_wrapper_type == "RecordIO",
+            }
+        )
+    )
+    return manifest

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +50,19 @@ def failure_reason(root: JobRoot, log: Path, exit_code: int) -> str:
     )
 
 
+def _start_feeder(manifest: Path, log: Path) -> subprocess.Popen[bytes]:
+    """A Pipe-mode feeder (``sageyard.runtime.pipe``); its errors go to the host's log."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "sageyard.runtime.pipe", str(manifest)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
+
+
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -76,20 +91,33 @@ class Watch:
         self.points: list[MetricPoint] = []
         self.stop_reason: str | None = None
         self.kill_at: float | None = None
+        self.feeders: dict[str, list[subprocess.Popen[bytes]]] = {}
 
     def run(self, executor: Executor, launches: list[tuple[Host, HostLaunch]]) -> Outcome:
         self.hosts = [host for host, _ in launches]
         self.tails = [LogTail(host.log, offset=_size(host.log)) for host in self.hosts]
         try:
             for host, launch in launches:
+                self.feeders[host.name] = [_start_feeder(m, host.log) for m in host.pipes]
                 host.handle = executor.start(launch)
         except OSError as error:
             self._signal_all(signal.SIGKILL)
+            self._stop_feeders()
             return Outcome(
                 "Failed", "Failed", f"InternalServerError: could not start: {error}", retryable=True
             )
         self.status.record_hosts({h.name: h.handle.pid for h in self.hosts if h.handle})
-        return self._loop()
+        try:
+            return self._loop()
+        finally:
+            self._stop_feeders()
+
+    def _stop_feeders(self, host: str | None = None) -> None:
+        for name, feeders in self.feeders.items():
+            if host is None or name == host:
+                for feeder in feeders:
+                    feeder.kill()
+                    feeder.wait()
 
     def _loop(self) -> Outcome:
         tick, next_check, next_flush = 0.002, 0.0, time.time() + 1.0
@@ -100,6 +128,7 @@ class Watch:
                     host.exit_code = host.handle.poll()
                     if host.exit_code is not None:
                         host.handle.signal(signal.SIGKILL)  # stragglers of its process group
+                        self._stop_feeders(host.name)
             self._read_logs()
             if self.stop_reason is None:
                 if now >= self.deadline:

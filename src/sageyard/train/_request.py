@@ -137,12 +137,6 @@ def _channels(trainer: ModelTrainer, session: Session) -> list[ChannelSpec]:
             )
         variables[variable] = name
     for channel in channels:
-        if channel.input_mode == "Pipe":
-            raise ConfigurationError(
-                f"Channel {channel.name!r}: Pipe input mode is not supported by this version of "
-                "sageyard yet; use 'File' (or 'FastFile', which sageyard serves like File, "
-                "without copying local data)."
-            )
         _check_source_exists(channel, session)
     return channels
 
