@@ -63,16 +63,21 @@ def feed(
     recordio: bool = False,
     epochs: int | None = None,
 ) -> None:
-    """Serve epoch after epoch until killed (or ``epochs`` have been read)."""
+    """Serve epoch after epoch until killed (or ``epochs`` have been read).
+
+    The next epoch's FIFO is made before this one is closed, so a script that sees the end
+    of ``<channel>_N`` finds ``<channel>_N+1`` already there.
+    """
     epoch = 0
+    make_fifo(base, epoch)
     while epochs is None or epoch < epochs:
-        path = make_fifo(base, epoch)
         # open() blocks until the script opens the FIFO; a script that stops reading early
         # ends the epoch (BrokenPipeError).
-        with open(path, "wb", buffering=0) as out, contextlib.suppress(BrokenPipeError):
-            write_files(out, files, gunzip=gunzip, recordio=recordio)
+        with open(fifo_path(base, epoch), "wb", buffering=0) as out:
+            with contextlib.suppress(BrokenPipeError):
+                write_files(out, files, gunzip=gunzip, recordio=recordio)
+            make_fifo(base, epoch + 1)
         epoch += 1
-        make_fifo(base, epoch)
 
 
 def main(argv: list[str] | None = None) -> int:
