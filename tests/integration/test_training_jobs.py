@@ -645,3 +645,57 @@ def _fs(path: Path):  # type: ignore[no-untyped-def]
             directory_path=str(path),
         )
     )
+
+
+def test_a_pending_job_can_be_stopped(
+    make_trainer: MakeTrainer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAGEYARD_SLOTS", "1")
+    busy = make_trainer("import time; time.sleep(3)")
+    busy.train(wait=False)
+    waiting = make_trainer("print('should not run')")
+    waiting.train(wait=False)
+    job = waiting._latest_training_job
+    assert job is not None
+    _wait_for(lambda: job.refresh().secondary_status == "Pending")
+    job.stop()
+    job.wait(timeout=30)
+    assert (job.training_job_status, job.secondary_status) == ("Stopped", "Stopped")
+    assert job.logs() == []
+
+
+def test_a_job_whose_supervisor_went_silent_elsewhere_is_marked_failed(
+    service: TrainingJobService,
+) -> None:
+    """An owner on another machine cannot be asked about its pid: the heartbeat decides."""
+    from sageyard.jobs.spec import HostGroupSpec, TrainingJobSpec
+    from sageyard.store import JobRecord
+    from sageyard.train.configs import StoppingCondition
+
+    spec = TrainingJobSpec(
+        training_job_name="remote-job",
+        role_arn="arn:aws:iam::000000000000:role/r",
+        host_groups=[HostGroupSpec(name="g", instance_type="ml.m5.xlarge", count=1)],
+        output_path="s3://bucket-a/out",
+        stopping_condition=StoppingCondition(),
+        entry_script="train.py",
+    )
+    now = time.time()
+    service.store.create(
+        JobRecord(
+            name="remote-job",
+            kind="TrainingJob",
+            status="InProgress",
+            secondary_status="Training",
+            parent=None,
+            created_at=now - 100,
+            updated_at=now - 100,
+            heartbeat_at=now - 60,
+            owner="another-machine:4242:1",
+            document={"spec": spec.model_dump(mode="json")},
+        )
+    )
+    job = TrainingJob.get("remote-job")
+    assert job.training_job_status == "Failed"
+    assert "no heartbeat" in (job.failure_reason or "")
+    assert job.secondary_status_transitions[-1].status == "Interrupted"
