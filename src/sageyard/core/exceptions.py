@@ -11,8 +11,9 @@
     │   ├── ResourceNotFound
     │   └── ResourceInUse
     ├── StorageError                                an object-store operation failed; names the URI
-    └── TrainingJobFailedError (also RuntimeError)  a job ended Failed; carries job_name, status,
-                                                     failure_reason
+    ├── TrainingJobFailedError (also RuntimeError)  a job ended Failed; carries job_name, status,
+    │                                                failure_reason
+    └── TuningJobFailedError (also botocore WaiterError) a tuning job ended Failed
 
 Service errors keep the shape of ``botocore.exceptions.ClientError`` so that code written
 for SageMaker (``e.response["Error"]["Code"]``) works unchanged.
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 
 
 class SageyardError(Exception):
@@ -79,4 +80,18 @@ class TrainingJobFailedError(SageyardError, RuntimeError):
         super().__init__(
             f"Training job {job_name} ended with status {status}: {reason}\n"
             f"See its logs with `sageyard jobs logs {job_name}`."
+        )
+
+
+class TuningJobFailedError(SageyardError, WaiterError):
+    """A tuning job ended Failed (the reference's ``wait()`` raises a WaiterError)."""
+
+    def __init__(self, job_name: str, status: str, failure_reason: str | None) -> None:
+        self.job_name = job_name
+        self.status = status
+        self.failure_reason = failure_reason
+        reason = f"tuning job {job_name} ended {status}: {failure_reason or 'no reason recorded'}"
+        response: Any = {"HyperParameterTuningJobStatus": status, "FailureReason": failure_reason}
+        super().__init__(
+            name="HyperParameterTuningJobCompletedOrStopped", reason=reason, last_response=response
         )

@@ -31,20 +31,33 @@ def _single_threaded() -> bool:
         return False
 
 
-def launch_supervisor(settings: Settings, job_name: str, log: Path) -> None:
+# What supervises each kind of job: the module to run with ``python -m``.
+SUPERVISORS = {"training": "sageyard.jobs.supervisor", "tuning": "sageyard.tuning.supervisor"}
+
+
+def launch_supervisor(settings: Settings, job_name: str, log: Path, kind: str = "training") -> None:
     """Start the supervisor of ``job_name``; its own errors go to ``log``."""
     log.parent.mkdir(parents=True, exist_ok=True)
     if hasattr(os, "fork") and _single_threaded():
         isolation_available()  # probe once here; every forked supervisor inherits the answer
-        _fork(settings, job_name, log)
+        _fork(settings, job_name, log, kind)
     else:
-        _spawn(settings, job_name, log)
+        _spawn(settings, job_name, log, kind)
 
 
-def _spawn(settings: Settings, job_name: str, log: Path) -> None:
+def _run(settings: Settings, job_name: str, kind: str) -> None:
+    if kind == "tuning":
+        from sageyard.tuning.supervisor import TuningSupervisor
+
+        TuningSupervisor(settings, job_name).run()
+    else:
+        Supervisor(settings, job_name).run()
+
+
+def _spawn(settings: Settings, job_name: str, log: Path, kind: str) -> None:
     with open(log, "ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "sageyard.jobs.supervisor", job_name],
+            [sys.executable, "-m", SUPERVISORS[kind], job_name],
             env={**os.environ, **settings.to_env()},
             stdin=subprocess.DEVNULL,
             stdout=out,
@@ -55,7 +68,7 @@ def _spawn(settings: Settings, job_name: str, log: Path) -> None:
     _SPAWNED.append(process)  # kept so it is reaped, never garbage-collected while running
 
 
-def _fork(settings: Settings, job_name: str, log: Path) -> None:
+def _fork(settings: Settings, job_name: str, log: Path, kind: str) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     _reap()
@@ -72,7 +85,7 @@ def _fork(settings: Settings, job_name: str, log: Path) -> None:
         _detach_stdio(log)
         logging.getLogger().handlers.clear()
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-        Supervisor(settings, job_name).run()
+        _run(settings, job_name, kind)
     except BaseException:  # pragma: no cover - the caller never sees this process
         import traceback
 
@@ -110,3 +123,57 @@ def _detach_stdio(log: Path) -> None:
     os.close(out)
     sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+
+
+class ForkServer:
+    """A single-threaded child that forks supervisors on request.
+
+    A process that has started threads (numpy's BLAS pool, torch) cannot fork safely, and
+    spawning a fresh interpreter per job costs a few hundred milliseconds. A tuning
+    supervisor starts a ForkServer before it imports such libraries; every trial's
+    supervisor is then forked from it. The server ends when its pipe closes.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._write: int | None = None
+        self._pid: int | None = None
+
+    def start(self) -> ForkServer:
+        read, write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        close_pooled_connections()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the server process
+            os.close(write)
+            try:
+                self._serve(read)
+            finally:
+                os._exit(0)
+        os.close(read)
+        self._write, self._pid = write, pid
+        return self
+
+    def _serve(self, read: int) -> None:
+        with os.fdopen(read, "r") as requests:
+            for line in requests:
+                kind, name, log = line.rstrip("\n").split("\t")
+                try:
+                    launch_supervisor(self.settings, name, Path(log), kind)
+                except Exception:
+                    logger.exception("could not start the supervisor of %s", name)
+
+    def launch(self, settings: Settings, job_name: str, log: Path, kind: str = "training") -> None:
+        """Ask the server to start a supervisor (same signature as launch_supervisor)."""
+        assert self._write is not None, "start() the ForkServer first"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        os.write(self._write, f"{kind}\t{job_name}\t{log}\n".encode())
+
+    def close(self) -> None:
+        if self._write is not None:
+            os.close(self._write)
+            self._write = None
+        if self._pid is not None:
+            os.waitpid(self._pid, 0)
+            self._pid = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from pathlib import Path
 
 
@@ -48,3 +49,17 @@ def owner_alive(owner: str) -> bool | None:
 def stale_after(heartbeat_seconds: float) -> float:
     """Seconds without a heartbeat after which a supervisor counts as dead."""
     return 3 * heartbeat_seconds + 10
+
+
+def dead_reason(
+    owner: str | None, heartbeat_at: float | None, created_at: float, heartbeat_seconds: float
+) -> tuple[str | None, bool]:
+    """Why a job's supervisor counts as dead (``None``: alive), and whether it is known to
+    be gone from this machine (so what it left running here may be ended)."""
+    alive = owner_alive(owner) if owner else None
+    if alive is False:
+        return f"its supervisor process ({owner}) is gone", True
+    silence = time.time() - (heartbeat_at or created_at)
+    if silence > stale_after(heartbeat_seconds):
+        return f"its supervisor sent no heartbeat for {silence:.0f} s", False
+    return None, False

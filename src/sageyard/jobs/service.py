@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from sageyard.core.settings import Settings
 from sageyard.executors.local import kill_process_group
 from sageyard.jobs.artifacts import model_artifacts_uri
 from sageyard.jobs.launch import launch_supervisor
-from sageyard.jobs.liveness import owner_alive, stale_after
+from sageyard.jobs.liveness import dead_reason
 from sageyard.jobs.metrics import final_metrics
 from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.jobs.states import ACTIVE, KIND, JobPaths
@@ -26,6 +27,8 @@ from sageyard.storage import ObjectStore, object_store_for, upload_path
 from sageyard.store import JobRecord, MetricPoint, SqlJobStore, open_store
 
 logger = logging.getLogger(__name__)
+
+Launcher = Callable[[Settings, str, Path], None]
 
 _MAX_NAME = 63
 
@@ -52,8 +55,9 @@ def _when(epoch: float | None) -> datetime | None:
 class TrainingJobService:
     """Training jobs over the job store and the object store. Construction does no I/O."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, launcher: Launcher = launch_supervisor) -> None:
         self.settings = settings
+        self.launcher = launcher
         self._store: SqlJobStore | None = None
         self._objects: ObjectStore | None = None
 
@@ -81,19 +85,22 @@ class TrainingJobService:
         base_name: str | None = None,
         source_dir: Path | None = None,
         ignore_patterns: list[str] | None = None,
+        parent: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> JobRecord:
         """Persist a validated job, snapshot its code, and start its supervisor.
 
         With ``base_name``, the name is ``<base>-<timestamp>``, bumped until unique;
         otherwise ``spec.training_job_name`` is used and must be new (ResourceInUse).
+        ``parent`` names the tuning job that made it; ``extra`` adds document fields.
         """
-        record = self._insert(spec, base_name, snapshot=source_dir is not None)
+        record = self._insert(spec, base_name, source_dir is not None, parent, extra or {})
         name = record.name
         try:
             if source_dir is not None:
                 code_uri = record.document["spec"]["code_uri"]
                 upload_path(self.objects, source_dir, code_uri, ignore_patterns)
-            launch_supervisor(self.settings, name, self.paths(name).root / "supervisor.log")
+            self.launcher(self.settings, name, self.paths(name).root / "supervisor.log")
         except Exception as error:
             self.store.update(
                 name,
@@ -108,7 +115,14 @@ class TrainingJobService:
             raise
         return record
 
-    def _insert(self, spec: TrainingJobSpec, base_name: str | None, snapshot: bool) -> JobRecord:
+    def _insert(
+        self,
+        spec: TrainingJobSpec,
+        base_name: str | None,
+        snapshot: bool,
+        parent: str | None,
+        extra: dict[str, Any],
+    ) -> JobRecord:
         now = time.time()
         for attempt in range(1000):
             name = (
@@ -122,12 +136,12 @@ class TrainingJobService:
                 kind=KIND,
                 status="InProgress",
                 secondary_status="Starting",
-                parent=None,
+                parent=parent,
                 created_at=now,
                 updated_at=now,
                 heartbeat_at=now,
                 owner=None,
-                document={"spec": named.model_dump(mode="json")},
+                document={**extra, "spec": named.model_dump(mode="json")},
             )
             try:
                 self.store.create(record)
@@ -166,7 +180,7 @@ class TrainingJobService:
                 "List jobs with `sageyard jobs list`.",
                 "DescribeTrainingJob",
             )
-        return self._reconcile(record)
+        return self.reconcile(record)
 
     def list_jobs(
         self,
@@ -176,19 +190,15 @@ class TrainingJobService:
         limit: int | None = None,
     ) -> list[JobRecord]:
         records = self.store.list(KIND, status=status, name_contains=name_contains, limit=limit)
-        return [self._reconcile(r) for r in records]
+        return [self.reconcile(r) for r in records]
 
-    def _reconcile(self, record: JobRecord) -> JobRecord:
+    def reconcile(self, record: JobRecord) -> JobRecord:
         """Mark a job Failed when its supervisor is gone, and end what it left running."""
         if record.status not in ACTIVE:
             return record
-        dead: str | None = None
-        alive = owner_alive(record.owner) if record.owner else None
-        beat = record.heartbeat_at or record.created_at
-        if alive is False:
-            dead = f"its supervisor process ({record.owner}) is gone"
-        elif time.time() - beat > stale_after(self.settings.heartbeat_seconds):
-            dead = f"its supervisor sent no heartbeat for {time.time() - beat:.0f} s"
+        dead, gone = dead_reason(
+            record.owner, record.heartbeat_at, record.created_at, self.settings.heartbeat_seconds
+        )
         if dead is None:
             return record
         reason = (
@@ -209,7 +219,7 @@ class TrainingJobService:
         if updated is None:
             return self.store.get(record.name) or record
         self.store.append_events(record.name, [{"Status": "Interrupted", "StatusMessage": reason}])
-        if alive is False:
+        if gone:
             for pid in record.document.get("host_pids", {}).values():
                 kill_process_group(int(pid))
         logger.warning("training job %s: %s", record.name, reason)

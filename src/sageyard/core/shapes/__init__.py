@@ -28,13 +28,29 @@ from sageyard.core.shapes._training import (
     TrainingImageConfig,
     TrainingRepositoryAuthConfig,
 )
+from sageyard.core.shapes._tuning import (
+    BestObjectiveNotImproving,
+    ConvergenceDetected,
+    HyperbandStrategyConfig,
+    HyperParameterTuningInstanceConfig,
+    HyperParameterTuningJobStrategyConfig,
+    HyperParameterTuningJobWarmStartConfig,
+    ParentHyperParameterTuningJob,
+    TuningJobCompletionCriteria,
+)
 
 __all__ = [
+    "BestObjectiveNotImproving",
     "Channel",
     "CheckpointConfig",
     "Compute",
+    "ConvergenceDetected",
     "DataSource",
     "FileSystemDataSource",
+    "HyperParameterTuningInstanceConfig",
+    "HyperParameterTuningJobStrategyConfig",
+    "HyperParameterTuningJobWarmStartConfig",
+    "HyperbandStrategyConfig",
     "InfraCheckConfig",
     "InputData",
     "InstanceGroup",
@@ -42,6 +58,7 @@ __all__ = [
     "Mode",
     "Networking",
     "OutputDataConfig",
+    "ParentHyperParameterTuningJob",
     "RemoteDebugConfig",
     "RetryStrategy",
     "S3DataSource",
@@ -53,6 +70,7 @@ __all__ = [
     "TensorBoardOutputConfig",
     "TrainingImageConfig",
     "TrainingRepositoryAuthConfig",
+    "TuningJobCompletionCriteria",
     "pascal_case",
     "to_request",
 ]

@@ -1,0 +1,201 @@
+"""Hyperparameter ranges for tuning jobs, with the reference's names and scaling types.
+
+Example:
+    >>> from sageyard.core.parameter import ContinuousParameter, CategoricalParameter
+    >>> ContinuousParameter(0.001, 0.1, scaling_type="Logarithmic").as_tuning_range("lr")
+    {'Name': 'lr', 'MinValue': '0.001', 'MaxValue': '0.1', 'ScalingType': 'Logarithmic'}
+    >>> CategoricalParameter(["adam", "sgd"]).values
+    ['adam', 'sgd']
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, ClassVar
+
+from sageyard.core.exceptions import ConfigurationError
+
+__all__ = [
+    "CategoricalParameter",
+    "ContinuousParameter",
+    "IntegerParameter",
+    "ParameterRange",
+    "ScalingType",
+]
+
+SCALING_TYPES = ("Auto", "Linear", "Logarithmic", "ReverseLogarithmic")
+
+
+class ScalingType:
+    """The scaling types as constants (``ScalingType.LOGARITHMIC == "Logarithmic"``)."""
+
+    AUTO = "Auto"
+    LINEAR = "Linear"
+    LOGARITHMIC = "Logarithmic"
+    REVERSE_LOGARITHMIC = "ReverseLogarithmic"
+
+
+class ParameterRange:
+    """Base of the ranges; ``__name__`` is the key of the API's ParameterRanges."""
+
+    __name__: ClassVar[str] = ""
+
+    def is_valid(self, value: Any) -> bool:
+        raise NotImplementedError
+
+    def as_tuning_range(self, name: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, json.dumps(vars(self), sort_keys=True, default=str)))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{key}={value!r}" for key, value in vars(self).items())
+        return f"{type(self).__name__}({fields})"
+
+
+class _NumericRange(ParameterRange):
+    _kind: ClassVar[str] = "number"
+
+    def __init__(
+        self, min_value: float, max_value: float, scaling_type: str = ScalingType.AUTO
+    ) -> None:
+        label = type(self).__name__
+        for bound, value in (("min_value", min_value), ("max_value", max_value)):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigurationError(f"{label}.{bound} must be a number, but got {value!r}.")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigurationError(f"{label}.{bound} must be finite, but got {value!r}.")
+        if min_value > max_value:
+            raise ConfigurationError(
+                f"{label}: `min_value <= max_value` must hold, but got "
+                f"(min_value={min_value}, max_value={max_value})."
+            )
+        if scaling_type not in SCALING_TYPES:
+            raise ConfigurationError(
+                f"{label}.scaling_type must be one of {', '.join(SCALING_TYPES)}, but got "
+                f"{scaling_type!r}."
+            )
+        if scaling_type == ScalingType.LOGARITHMIC and min_value <= 0:
+            raise ConfigurationError(
+                f"{label} with scaling_type='Logarithmic' needs min_value > 0, but got "
+                f"min_value={min_value}; use 'Linear' or raise the lower bound."
+            )
+        self.min_value = min_value
+        self.max_value = max_value
+        self.scaling_type = scaling_type
+
+    def is_valid(self, value: Any) -> bool:
+        return isinstance(value, int | float) and self.min_value <= value <= self.max_value
+
+    def as_tuning_range(self, name: str) -> dict[str, Any]:
+        return {
+            "Name": name,
+            "MinValue": str(self.min_value),
+            "MaxValue": str(self.max_value),
+            "ScalingType": self.scaling_type,
+        }
+
+
+class ContinuousParameter(_NumericRange):
+    """A float between ``min_value`` and ``max_value`` (both inclusive).
+
+    ``ReverseLogarithmic`` scaling (dense near ``max_value``) needs ``0 <= min_value`` and
+    ``max_value < 1``.
+    """
+
+    __name__ = "Continuous"
+
+    def __init__(
+        self, min_value: float, max_value: float, scaling_type: str = ScalingType.AUTO
+    ) -> None:
+        super().__init__(min_value, max_value, scaling_type)
+        if scaling_type == ScalingType.REVERSE_LOGARITHMIC and not (
+            min_value >= 0 and max_value < 1
+        ):
+            raise ConfigurationError(
+                "ContinuousParameter with scaling_type='ReverseLogarithmic' needs a range "
+                f"within [0, 1), but got (min_value={min_value}, max_value={max_value})."
+            )
+
+
+class IntegerParameter(_NumericRange):
+    """An integer between ``min_value`` and ``max_value`` (both inclusive)."""
+
+    __name__ = "Integer"
+
+    def __init__(
+        self, min_value: int, max_value: int, scaling_type: str = ScalingType.AUTO
+    ) -> None:
+        bounds: tuple[tuple[str, object], ...] = (
+            ("min_value", min_value),
+            ("max_value", max_value),
+        )
+        for bound, value in bounds:
+            if isinstance(value, float) and value.is_integer():
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigurationError(
+                    f"IntegerParameter.{bound} must be an integer, but got {value!r}."
+                )
+        if scaling_type == ScalingType.REVERSE_LOGARITHMIC:
+            raise ConfigurationError(
+                "scaling_type='ReverseLogarithmic' is only for ContinuousParameter ranges "
+                "within [0, 1); use 'Linear' or 'Logarithmic' for an IntegerParameter."
+            )
+        super().__init__(int(min_value), int(max_value), scaling_type)
+
+    def is_valid(self, value: Any) -> bool:
+        return isinstance(value, int) and super().is_valid(value)
+
+
+class CategoricalParameter(ParameterRange):
+    """One of a list of values (strings or numbers)."""
+
+    __name__ = "Categorical"
+
+    def __init__(self, values: list[Any] | tuple[Any, ...] | Any) -> None:
+        items = list(values) if isinstance(values, list | tuple) else [values]
+        if not items:
+            raise ConfigurationError(
+                "CategoricalParameter needs at least one value, but got an empty list."
+            )
+        for value in items:
+            if not isinstance(value, str | int | float) or isinstance(value, bool):
+                raise ConfigurationError(
+                    "CategoricalParameter values must be strings or numbers, but got "
+                    f"{value!r} ({type(value).__name__})."
+                )
+        if len({json.dumps(v) for v in items}) != len(items):
+            raise ConfigurationError(f"CategoricalParameter values repeat: {items}.")
+        self.values = items
+
+    def is_valid(self, value: Any) -> bool:
+        return value in self.values
+
+    def as_tuning_range(self, name: str) -> dict[str, Any]:
+        return {
+            "Name": name,
+            "Values": [v if isinstance(v, str) else json.dumps(v) for v in self.values],
+        }
+
+
+def range_from_request(kind: str, item: dict[str, Any]) -> ParameterRange:
+    """Rebuild a range from its API form (``kind``: Continuous, Integer or Categorical)."""
+    if kind == "Categorical":
+        values: list[Any] = []
+        for value in item["Values"]:
+            try:
+                decoded = json.loads(value)
+            except ValueError:
+                decoded = value
+            values.append(decoded if isinstance(decoded, int | float) else value)
+        return CategoricalParameter(values)
+    scaling = item.get("ScalingType", ScalingType.AUTO)
+    if kind == "Integer":
+        return IntegerParameter(int(item["MinValue"]), int(item["MaxValue"]), scaling)
+    return ContinuousParameter(float(item["MinValue"]), float(item["MaxValue"]), scaling)

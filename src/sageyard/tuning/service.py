@@ -1,0 +1,323 @@
+"""The tuning-job service: create, read, stop and summarise tuning jobs in the job store.
+
+A tuning job's trials are training jobs whose ``parent`` is the tuning job; their
+``tuning`` document field says which trial and training definition they are.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sageyard.core.exceptions import ResourceInUse, ResourceNotFound, ValidationException
+from sageyard.core.settings import Settings
+from sageyard.jobs.launch import launch_supervisor
+from sageyard.jobs.liveness import dead_reason
+from sageyard.jobs.service import Launcher, TrainingJobService, default_bucket, job_arn
+from sageyard.jobs.states import ACTIVE
+from sageyard.storage import ObjectStore, upload_path
+from sageyard.store import JobRecord, SqlJobStore
+from sageyard.tuning.spec import KIND, TrainingDefinition, TuningJobSpec
+
+logger = logging.getLogger(__name__)
+
+MAX_NAME = 32  # as SageMaker: HyperParameterTuningJobName has at most 32 characters
+
+
+def tuning_job_name(base: str, now: float) -> str:
+    """``<base>-<yymmddHHMMSSmmm>``, the base cut so the whole fits in 32 characters."""
+    stamp = datetime.fromtimestamp(now, UTC).strftime("%y%m%d%H%M%S")
+    suffix = f"-{stamp}{int(now * 1000) % 1000:03d}"
+    return base[: MAX_NAME - len(suffix)].rstrip("-") + suffix
+
+
+def tuning_arn(settings: Settings, name: str) -> str:
+    return (
+        f"arn:aws:sagemaker:{settings.region}:{settings.account_id}:"
+        f"hyper-parameter-tuning-job/{name}"
+    )
+
+
+def _when(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+class TuningJobService:
+    """Tuning jobs over the job store. Construction does no I/O."""
+
+    def __init__(self, settings: Settings, launcher: Launcher = launch_supervisor) -> None:
+        self.settings = settings
+        self.jobs = TrainingJobService(settings, launcher)
+
+    @property
+    def store(self) -> SqlJobStore:
+        return self.jobs.store
+
+    @property
+    def objects(self) -> ObjectStore:
+        return self.jobs.objects
+
+    # -- create ------------------------------------------------------------------------------
+
+    def create(
+        self,
+        spec: TuningJobSpec,
+        *,
+        base_name: str | None,
+        sources: dict[str | None, tuple[Path, list[str] | None]],
+    ) -> JobRecord:
+        """Persist a validated tuning job, snapshot each trainer's code, start its supervisor.
+
+        ``sources`` maps a training definition's name to its ``source_dir`` (and ignore
+        patterns): the code is snapshotted once and every trial runs that snapshot.
+        """
+        now = time.time()
+        for attempt in range(1000):
+            name = (
+                spec.tuning_job_name
+                if base_name is None
+                else tuning_job_name(base_name, now + attempt / 1000)
+            )
+            named = self._named(spec, name, sources)
+            record = JobRecord(
+                name=name,
+                kind=KIND,
+                status="InProgress",
+                secondary_status=None,
+                parent=None,
+                created_at=now,
+                updated_at=now,
+                heartbeat_at=now,
+                owner=None,
+                document={"spec": named.model_dump(mode="json")},
+            )
+            try:
+                self.store.create(record)
+            except ResourceInUse:
+                if base_name is None:
+                    raise ResourceInUse(
+                        f"A tuning job named {name!r} exists already; choose another job_name "
+                        "or leave it out to get a unique one.",
+                        "CreateHyperParameterTuningJob",
+                    ) from None
+                continue
+            break
+        else:  # pragma: no cover - a thousand names in one millisecond
+            raise ResourceInUse(f"Could not find a free name for base {base_name!r}.")
+        try:
+            for definition in named.definitions:
+                if definition.name in sources and definition.template.code_uri:
+                    folder, ignore = sources[definition.name]
+                    upload_path(self.objects, folder, definition.template.code_uri, ignore)
+            launch_supervisor(
+                self.settings, name, self.settings.jobs_dir / name / "supervisor.log", kind="tuning"
+            )
+        except Exception as error:
+            self.store.update(
+                name,
+                status="Failed",
+                document_patch={
+                    "failure_reason": f"InternalServerError: {error}",
+                    "end_time": time.time(),
+                },
+                expect_status=ACTIVE,
+            )
+            raise
+        return record
+
+    def _named(
+        self, spec: TuningJobSpec, name: str, sources: dict[str | None, Any]
+    ) -> TuningJobSpec:
+        definitions = []
+        for definition in spec.definitions:
+            template = definition.template
+            if definition.name in sources:
+                folder = definition.name or "code"
+                code_uri = f"s3://{default_bucket(self.settings)}/{name}/{folder}/input/code"
+                template = template.model_copy(update={"code_uri": code_uri})
+            definitions.append(definition.model_copy(update={"template": template}))
+        request = {**spec.request, "HyperParameterTuningJobName": name}
+        return spec.model_copy(
+            update={"tuning_job_name": name, "definitions": definitions, "request": request}
+        )
+
+    # -- read --------------------------------------------------------------------------------
+
+    def get(self, name: str) -> JobRecord:
+        record = self.store.get(name)
+        if record is None or record.kind != KIND:
+            raise ResourceNotFound(
+                f"Tuning job {name!r} does not exist in {self.settings.store_url}. List tuning "
+                "jobs with `sageyard tuning list`.",
+                "DescribeHyperParameterTuningJob",
+            )
+        return self._reconcile(record)
+
+    def list_jobs(
+        self,
+        *,
+        status: str | None = None,
+        name_contains: str | None = None,
+        limit: int | None = None,
+    ) -> list[JobRecord]:
+        records = self.store.list(KIND, status=status, name_contains=name_contains, limit=limit)
+        return [self._reconcile(record) for record in records]
+
+    def _reconcile(self, record: JobRecord) -> JobRecord:
+        """A tuning job whose supervisor died is Failed; its running trials are stopped."""
+        if record.status not in ACTIVE:
+            return record
+        dead, _ = dead_reason(
+            record.owner, record.heartbeat_at, record.created_at, self.settings.heartbeat_seconds
+        )
+        if dead is None:
+            return record
+        reason = (
+            f"InternalServerError: the tuning job was interrupted: {dead}. Its trials "
+            "are kept; start a new tuning job (with warm start from this one) to go on."
+        )
+        updated = self.store.update(
+            record.name,
+            status="Failed",
+            document_patch={"failure_reason": reason, "end_time": time.time()},
+            expect_status=ACTIVE,
+        )
+        if updated is None:
+            return self.store.get(record.name) or record
+        for trial in self.trials(record.name):
+            if trial.status == "InProgress":
+                self.jobs.stop(trial.name)
+        logger.warning("tuning job %s: %s", record.name, reason)
+        return updated
+
+    def trials(self, name: str) -> list[JobRecord]:
+        """The tuning job's training jobs, in the order they were created."""
+        records = self.store.list("TrainingJob", parent=name, newest_first=False)
+        return [self.jobs.reconcile(record) for record in records]
+
+    def spec(self, record: JobRecord) -> TuningJobSpec:
+        return TuningJobSpec.model_validate(record.document["spec"])
+
+    # -- summaries ---------------------------------------------------------------------------
+
+    def summaries(self, name: str) -> list[dict[str, Any]]:
+        """ListTrainingJobsForHyperParameterTuningJob: one summary per trial."""
+        spec = self.spec(self.get(name))
+        return [self.summary(spec, trial) for trial in self.trials(name)]
+
+    def summary(self, spec: TuningJobSpec, trial: JobRecord) -> dict[str, Any]:
+        info = trial.document.get("tuning", {})
+        definition = spec.definition(info.get("definition"))
+        value = objective_value(definition, trial)
+        item: dict[str, Any] = {
+            "TrainingJobName": trial.name,
+            "TrainingJobArn": job_arn(self.settings, trial.name),
+            "TuningJobName": spec.tuning_job_name,
+            "CreationTime": _when(trial.created_at),
+            "TrainingStartTime": _when(trial.document.get("training_start_time")),
+            "TrainingEndTime": _when(
+                trial.document.get("training_end_time") or trial.document.get("end_time")
+            ),
+            "TrainingJobStatus": trial.status,
+            "TunedHyperParameters": dict(info.get("tuned", {})),
+            "ObjectiveStatus": objective_status(trial, value),
+        }
+        if definition.name is not None:
+            item["TrainingJobDefinitionName"] = definition.name
+        if value is not None:
+            item["FinalHyperParameterTuningJobObjectiveMetric"] = {
+                "Type": spec.objective_type,
+                "MetricName": definition.objective_metric_name,
+                "Value": value,
+            }
+        if trial.document.get("failure_reason"):
+            item["FailureReason"] = trial.document["failure_reason"]
+        return {k: v for k, v in item.items() if v is not None}
+
+    def best(self, spec: TuningJobSpec, summaries: list[dict[str, Any]]) -> dict[str, Any] | None:
+        scored = [
+            s
+            for s in summaries
+            if "FinalHyperParameterTuningJobObjectiveMetric" in s
+            and s["ObjectiveStatus"] == "Succeeded"
+        ]
+        if not scored:
+            return None
+        pick = max if spec.objective_type == "Maximize" else min
+        return pick(scored, key=lambda s: s["FinalHyperParameterTuningJobObjectiveMetric"]["Value"])
+
+    def describe(self, name: str) -> dict[str, Any]:
+        """A DescribeHyperParameterTuningJob-shaped dict."""
+        record = self.get(name)
+        spec = self.spec(record)
+        summaries = [self.summary(spec, trial) for trial in self.trials(name)]
+        counts = {
+            "Completed": 0,
+            "InProgress": 0,
+            "RetryableError": 0,
+            "NonRetryableError": 0,
+            "Stopped": 0,
+        }
+        objective = {"Succeeded": 0, "Pending": 0, "Failed": 0}
+        for item in summaries:
+            status = item["TrainingJobStatus"]
+            key = {"Failed": "NonRetryableError", "Stopping": "InProgress"}.get(status, status)
+            counts[key] = counts.get(key, 0) + 1
+            objective[item["ObjectiveStatus"]] += 1
+        doc = record.document
+        description: dict[str, Any] = {
+            **spec.request,
+            "HyperParameterTuningJobName": record.name,
+            "HyperParameterTuningJobArn": tuning_arn(self.settings, record.name),
+            "HyperParameterTuningJobStatus": record.status,
+            "CreationTime": _when(record.created_at),
+            "LastModifiedTime": _when(record.updated_at),
+            "TrainingJobStatusCounters": counts,
+            "ObjectiveStatusCounters": objective,
+        }
+        best = self.best(spec, summaries)
+        if best is not None:
+            description["BestTrainingJob"] = best
+        if doc.get("end_time") is not None:
+            description["HyperParameterTuningEndTime"] = _when(doc["end_time"])
+            description["ConsumedResources"] = {
+                "RuntimeInSeconds": round(doc["end_time"] - record.created_at)
+            }
+        if doc.get("failure_reason"):
+            description["FailureReason"] = doc["failure_reason"]
+        if doc.get("completion"):
+            description["TuningJobCompletionDetails"] = doc["completion"]
+        return description
+
+    # -- act ---------------------------------------------------------------------------------
+
+    def stop(self, name: str) -> None:
+        record = self.get(name)
+        if record.status == "Stopping":
+            return
+        if record.status != "InProgress":
+            raise ValidationException(
+                f"Tuning job {name!r} has status {record.status}; only an InProgress tuning "
+                "job can be stopped.",
+                "StopHyperParameterTuningJob",
+            )
+        self.store.update(name, status="Stopping", expect_status={"InProgress"})
+
+
+def objective_value(definition: TrainingDefinition, trial: JobRecord) -> float | None:
+    """The trial's final objective: the last value of the objective metric it emitted."""
+    for metric in trial.document.get("final_metrics") or []:
+        if metric["MetricName"] == definition.objective_metric_name:
+            return float(metric["Value"])
+    return None
+
+
+def objective_status(trial: JobRecord, value: float | None) -> str:
+    if trial.status in ACTIVE:
+        return "Pending"
+    if value is not None and trial.status in ("Completed", "Stopped"):
+        return "Succeeded"
+    return "Failed"

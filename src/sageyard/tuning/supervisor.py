@@ -1,0 +1,348 @@
+"""The supervisor of one tuning job: Optuna's ask/tell loop over real training jobs.
+
+Each trial is asked of Optuna, run as an ordinary training job (static hyperparameters +
+sampled ones + ``_tuning_objective_metric``), fed back to Optuna as its objective values
+arrive (for early stopping and Hyperband), and told its final value when it ends. The loop
+keeps ``max_parallel_jobs`` trials running, stops at ``max_jobs``, at
+``max_runtime_in_seconds``, on a stop request, or when a completion criterion is met.
+
+The loop is single-threaded (its heartbeat is written from the loop), so trial
+supervisors can be forked from it.
+
+Run one by hand with ``python -m sageyard.tuning.supervisor TUNING_JOB_NAME``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sageyard.core.settings import Settings
+from sageyard.jobs.launch import ForkServer
+from sageyard.jobs.liveness import owner_token
+from sageyard.jobs.states import TERMINAL
+from sageyard.runtime.environment import serialize_hyperparameter
+from sageyard.store import JobRecord
+from sageyard.tuning import criteria, search
+from sageyard.tuning.service import TuningJobService, objective_value
+from sageyard.tuning.spec import TrainingDefinition, TuningJobSpec
+
+if TYPE_CHECKING:
+    import optuna
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Search:
+    """The Optuna study of one training definition."""
+
+    definition: TrainingDefinition
+    study: optuna.Study
+    distributions: dict[str, Any]
+
+
+@dataclass
+class _Running:
+    search: _Search
+    trial: optuna.trial.Trial
+    reported: int = 0
+    pruned: bool = False  # stopped by early stopping / Hyperband: told PRUNED
+    budget_spent: bool = False  # Hyperband: reached max_resource, a complete trial
+
+
+@dataclass
+class _Outcome:
+    status: str
+    failure_reason: str | None = None
+    completion: dict[str, Any] = field(default_factory=dict)
+
+
+class TuningSupervisor:
+    """Runs one tuning job to its end. Construct cheaply; :meth:`run` does the work."""
+
+    def __init__(self, settings: Settings, name: str) -> None:
+        self.settings = settings
+        self.name = name
+
+    def run(self) -> None:
+        # Trials' supervisors are forked from a server started before Optuna (and numpy's
+        # threads) are imported here.
+        forks = ForkServer(self.settings).start()
+        self.service = TuningJobService(self.settings, launcher=forks.launch)
+        store = self.service.store
+        record = store.get(self.name)
+        if record is None or record.status in TERMINAL:
+            forks.close()
+            return
+        store.update(self.name, owner=owner_token(), heartbeat_at=time.time())
+        spec = self.service.spec(record)
+        try:
+            outcome = _Loop(self.service, spec, record.created_at).run()
+        except Exception as error:  # never leave the tuning job InProgress
+            logger.exception("tuning supervisor of %s failed", self.name)
+            outcome = _Outcome("Failed", f"InternalServerError: {error}")
+        finally:
+            forks.close()
+        patch: dict[str, Any] = {"end_time": time.time()}
+        if outcome.failure_reason:
+            patch["failure_reason"] = outcome.failure_reason
+        if outcome.completion:
+            patch["completion"] = outcome.completion
+        store.update(
+            self.name,
+            status=outcome.status,
+            document_patch=patch,
+            expect_status={"InProgress", "Stopping"},
+        )
+
+
+class _Loop:
+    def __init__(self, service: TuningJobService, spec: TuningJobSpec, created: float) -> None:
+        self.service = service
+        self.jobs = service.jobs
+        self.spec = spec
+        self.name = spec.tuning_job_name
+        self.maximize = spec.objective_type == "Maximize"
+        self.deadline = (
+            created + spec.max_runtime_in_seconds if spec.max_runtime_in_seconds else None
+        )
+        self.searches = [self._search(i, d) for i, d in enumerate(spec.definitions)]
+        self.running: dict[str, _Running] = {}
+        self.launched = 0
+        self.values: list[float] = []  # final objective values, in completion order
+        self.failures: list[str] = []
+        self.stopping: str | None = None  # why no new trials start
+        self.completion: dict[str, Any] = {}
+
+    def _search(self, index: int, definition: TrainingDefinition) -> _Search:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        share = -(-self.spec.max_jobs // len(self.spec.definitions))
+        seed = None if self.spec.random_seed is None else self.spec.random_seed + index
+        study = optuna.create_study(
+            direction="maximize" if self.spec.objective_type == "Maximize" else "minimize",
+            sampler=search.make_sampler(self.spec, definition.ranges, seed, share),
+            pruner=search.make_pruner(self.spec),
+        )
+        return _Search(definition, study, search.distributions(definition.ranges))
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def run(self) -> _Outcome:
+        self._warm_start()
+        next_beat, next_check, tick = 0.0, 0.0, 0.01
+        while True:
+            now = time.time()
+            if now >= next_check:
+                next_check = now + 0.25
+                self._check_stop(now)
+            busy = self._poll_trials()
+            busy |= self._launch()
+            if not self.running and (self.stopping or self.launched >= self.spec.max_jobs):
+                break
+            if now >= next_beat:
+                self.service.store.update(self.name, heartbeat_at=now)
+                next_beat = now + self.service.settings.heartbeat_seconds
+            tick = 0.01 if busy else min(tick * 1.3, 0.25)
+            time.sleep(tick)
+        return self._outcome()
+
+    def _check_stop(self, now: float) -> None:
+        if self.stopping in ("Stopped",):
+            return
+        record = self.service.store.get(self.name)
+        if record is None or record.status == "Stopping":
+            self._stop_all("Stopped")
+        elif self.deadline is not None and now >= self.deadline and not self.stopping:
+            self.completion["Reason"] = "MaxRuntimeInSecondsReached"
+            self._stop_all("MaxRuntime")
+
+    def _stop_all(self, reason: str) -> None:
+        self.stopping = reason
+        for name, running in self.running.items():
+            record = self.service.store.get(name)
+            if record is not None and record.status == "InProgress":
+                running.pruned = running.pruned or reason != "Completion"
+                self.jobs.stop(name)
+
+    # -- trials ------------------------------------------------------------------------------
+
+    def _launch(self) -> bool:
+        launched = False
+        while (
+            not self.stopping
+            and len(self.running) < self.spec.max_parallel_jobs
+            and self.launched < self.spec.max_jobs
+        ):
+            search_ = self.searches[self.launched % len(self.searches)]
+            trial = search_.study.ask(search_.distributions)
+            values = search.to_values(search_.definition.ranges, trial.params)
+            self.launched += 1
+            name = f"{self.name}-{self.launched:03d}-{secrets.token_hex(4)}"
+            self._create_trial(name, search_.definition, values)
+            self.running[name] = _Running(search_, trial)
+            launched = True
+        return launched
+
+    def _create_trial(
+        self, name: str, definition: TrainingDefinition, values: dict[str, Any]
+    ) -> None:
+        tuned = {key: serialize_hyperparameter(value) for key, value in values.items()}
+        template = definition.template
+        hyperparameters = {
+            **template.hyperparameters,
+            **tuned,
+            "_tuning_objective_metric": definition.objective_metric_name,
+        }
+        spec = template.model_copy(
+            update={
+                "training_job_name": name,
+                "hyperparameters": hyperparameters,
+                "request": {**template.request, "TrainingJobName": name},
+            }
+        )
+        self.jobs.create(
+            spec,
+            parent=self.name,
+            extra={
+                "tuning": {"trial": self.launched, "definition": definition.name, "tuned": tuned}
+            },
+        )
+
+    def _poll_trials(self) -> bool:
+        changed = False
+        for name in list(self.running):
+            running = self.running[name]
+            record = self.jobs.reconcile(self.service.store.get(name))  # type: ignore[arg-type]
+            changed |= self._report(name, running, record)
+            if record.status in TERMINAL:
+                self._finish(name, running, record)
+                changed = True
+        return changed
+
+    def _report(self, name: str, running: _Running, record: JobRecord) -> bool:
+        """Feed new objective values to Optuna; stop the trial when it should be pruned."""
+        metric = running.search.definition.objective_metric_name
+        points = self.service.store.metrics(name, metric)[running.reported :]
+        if not points:
+            return False
+        for point in points:
+            running.trial.report(point.value, running.reported)
+            running.reported += 1
+        if record.status != "InProgress" or running.pruned or running.budget_spent:
+            return True
+        max_resource = self.spec.hyperband.max_resource if self.spec.hyperband else None
+        if self.spec.strategy == "Hyperband" and max_resource and running.reported >= max_resource:
+            running.budget_spent = True
+            self.jobs.stop(name)
+        elif running.trial.should_prune():
+            running.pruned = True
+            self.jobs.stop(name)
+        return True
+
+    def _finish(self, name: str, running: _Running, record: JobRecord) -> None:
+        from optuna.trial import TrialState
+
+        del self.running[name]
+        study = running.search.study
+        value = objective_value(running.search.definition, record)
+        if (record.status == "Completed" and value is not None) or (
+            running.budget_spent and value is not None
+        ):
+            study.tell(running.trial, value)
+        elif record.status == "Stopped" and value is not None:
+            study.tell(running.trial, state=TrialState.PRUNED)
+        else:
+            study.tell(running.trial, state=TrialState.FAIL)
+            self.failures.append(
+                record.document.get("failure_reason")
+                or f"{name} ended {record.status} without an objective value"
+            )
+        if value is not None and record.status in ("Completed", "Stopped"):
+            self.values.append(value)
+            self._check_completion()
+
+    def _check_completion(self) -> None:
+        if self.stopping:
+            return
+        reason = criteria.completion_reason(
+            self.values, self.maximize, self.spec.completion, self.spec.max_jobs
+        )
+        self.completion["NumberOfTrainingJobsObjectiveNotImproving"] = (
+            criteria.trials_not_improving(self.values, self.maximize)
+        )
+        if reason is not None:
+            self.completion["Reason"] = reason
+            if reason == "ConvergenceDetected":
+                self.completion["ConvergenceDetectedTime"] = time.time()
+            self._stop_all("Completion")
+
+    def _warm_start(self) -> None:
+        """Seed each study with the finished trials of the parent tuning jobs."""
+        import optuna
+
+        warm = self.spec.warm_start
+        if warm is None:
+            return
+        for parent in warm.parent_hyper_parameter_tuning_jobs:
+            name = parent.hyper_parameter_tuning_job_name
+            parent_spec = self.service.spec(self.service.get(name))
+            for trial in self.service.trials(name):
+                info = trial.document.get("tuning", {})
+                try:
+                    parent_definition = parent_spec.definition(info.get("definition"))
+                except KeyError:
+                    continue
+                value = objective_value(parent_definition, trial)
+                if value is None or trial.status not in ("Completed", "Stopped"):
+                    continue
+                for search_ in self._matching(info.get("definition")):
+                    params = search.from_hyperparameters(
+                        search_.definition.ranges, trial.document["spec"]["hyperparameters"]
+                    )
+                    if params is None:
+                        continue
+                    search_.study.add_trial(
+                        optuna.trial.create_trial(
+                            params=params,
+                            distributions=search_.distributions,
+                            value=value,
+                            user_attrs={"parent": name, "training_job": trial.name},
+                        )
+                    )
+
+    def _matching(self, definition: str | None) -> list[_Search]:
+        same = [s for s in self.searches if s.definition.name == definition]
+        return same or (self.searches if len(self.searches) == 1 else [])
+
+    def _outcome(self) -> _Outcome:
+        if self.stopping == "Stopped":
+            return _Outcome("Stopped", completion=self.completion)
+        if not self.values and self.failures:
+            return _Outcome(
+                "Failed",
+                f"All {len(self.failures)} training jobs failed; the first: {self.failures[0]}",
+                self.completion,
+            )
+        return _Outcome("Completed", completion=self.completion)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m sageyard.tuning.supervisor TUNING_JOB_NAME", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=os.environ.get("SAGEYARD_LOG_LEVEL", "WARNING").upper())
+    TuningSupervisor(Settings.from_env(), args[0]).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
