@@ -11,6 +11,9 @@ if [[ ! -x .venv/bin/python ]]; then
     python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+# The CPU build of PyTorch first (a bare `torch` requirement could pull a CUDA build);
+# Optuna's Gaussian-process sampler (strategy="Bayesian") runs on it.
+.venv/bin/python -m pip install -q --disable-pip-version-check torch==2.13.0
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 
 # A throwaway PostgreSQL server (installed from Debian when missing), stopped on exit.

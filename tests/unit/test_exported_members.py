@@ -31,10 +31,33 @@ SHAPES = {
     "TrainingRepositoryAuthConfig",
 }
 
+TUNING_SHAPES = {
+    "BestObjectiveNotImproving",
+    "ConvergenceDetected",
+    "HyperParameterTuningInstanceConfig",
+    "HyperParameterTuningJobStrategyConfig",
+    "HyperParameterTuningJobWarmStartConfig",
+    "HyperbandStrategyConfig",
+    "ParentHyperParameterTuningJob",
+    "TuningJobCompletionCriteria",
+}
+
 EXPECTED = {
     "sageyard.train": {"ModelTrainer", "Session", "TrainingJob", "get_execution_role"},
     "sageyard.train.configs": SHAPES,
-    "sageyard.core.shapes": SHAPES | {"Shape", "pascal_case", "to_request"},
+    "sageyard.core.shapes": SHAPES | TUNING_SHAPES | {"Shape", "pascal_case", "to_request"},
+    "sageyard.core.parameter": {
+        "CategoricalParameter",
+        "ContinuousParameter",
+        "IntegerParameter",
+        "ParameterRange",
+        "ScalingType",
+    },
+    "sageyard.train.tuner": {
+        "HyperparameterTuner",
+        "HyperparameterTuningJobAnalytics",
+        "WarmStartTypes",
+    },
     "sageyard.storage": {
         "LocalObjectStore",
         "ObjectStore",
