@@ -18,6 +18,8 @@ from sageyard.runtime.layout import JobRoot
 from sageyard.store import JobStore, MetricPoint
 
 _TRACEBACK = "Traceback (most recent call last):"
+# Metrics reach the store at most this late: early stopping and Hyperband act on them.
+FLUSH_SECONDS = 0.2
 
 
 @dataclass
@@ -120,7 +122,7 @@ class Watch:
                     feeder.wait()
 
     def _loop(self) -> Outcome:
-        tick, next_check, next_flush = 0.002, 0.0, time.time() + 1.0
+        tick, next_check, next_flush = 0.002, 0.0, time.time() + FLUSH_SECONDS
         while True:
             now = time.time()
             for host in self.hosts:
@@ -145,7 +147,7 @@ class Watch:
                 self.kill_at = None
             if now >= next_flush:
                 self._flush()
-                next_flush = now + 1.0
+                next_flush = now + FLUSH_SECONDS
             if all(h.exit_code is not None for h in self.hosts):
                 break
             time.sleep(tick)

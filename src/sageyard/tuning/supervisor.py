@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+BUDGET_GRACE_SECONDS = 2.0
+
 
 @dataclass
 class _Search:
@@ -54,6 +56,7 @@ class _Running:
     reported: int = 0
     pruned: bool = False  # stopped by early stopping / Hyperband: told PRUNED
     budget_spent: bool = False  # Hyperband: reached max_resource, a complete trial
+    stop_at: float | None = None  # when a trial that spent its budget is stopped
 
 
 @dataclass
@@ -222,6 +225,10 @@ class _Loop:
             running = self.running[name]
             record = self.jobs.reconcile(self.service.store.get(name))  # type: ignore[arg-type]
             changed |= self._report(name, running, record)
+            if running.stop_at is not None and time.time() >= running.stop_at:
+                running.stop_at = None
+                if record.status == "InProgress":
+                    self.jobs.stop(name)
             if record.status in TERMINAL:
                 self._finish(name, running, record)
                 changed = True
@@ -240,8 +247,10 @@ class _Loop:
             return True
         max_resource = self.spec.hyperband.max_resource if self.spec.hyperband else None
         if self.spec.strategy == "Hyperband" and max_resource and running.reported >= max_resource:
+            # The whole budget is spent: most scripts end now by themselves (epochs =
+            # max_resource); one that goes on is stopped after a short grace.
             running.budget_spent = True
-            self.jobs.stop(name)
+            running.stop_at = time.time() + BUDGET_GRACE_SECONDS
         elif running.trial.should_prune():
             running.pruned = True
             self.jobs.stop(name)
