@@ -1,6 +1,6 @@
 """The ``sageyard`` command: inspect and control jobs from a shell.
 
-Each command group lives in its own module (``jobs``; later ``tuning``, ``models``) and is
+Each command group lives in its own module (``jobs``, ``tuning``; later ``models``) and is
 added to :data:`main` below. Importing this package loads click and nothing heavy: the
 service, the stores and rich are imported inside the commands, so the command starts fast.
 
@@ -10,6 +10,7 @@ as one red line on stderr with exit code 1; Ctrl-C exits with code 130.
 Example:
     $ sageyard jobs list --status Completed
     $ sageyard jobs describe my-job-2025-01-01-00-00-00-000 --json
+    $ sageyard tuning describe my-tuning-261128003912123 --watch
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import click
 
 from sageyard import __version__
 from sageyard.cli.jobs import jobs
+from sageyard.cli.tuning import tuning
 
 __all__ = ["main"]
 
@@ -74,5 +76,5 @@ def main() -> None:
     """sageyard: SageMaker training jobs, run as local supervised processes."""
 
 
-for _group in (jobs,):
+for _group in (jobs, tuning):
     main.add_command(_group)

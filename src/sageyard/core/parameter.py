@@ -193,7 +193,8 @@ def range_from_request(kind: str, item: dict[str, Any]) -> ParameterRange:
                 decoded = json.loads(value)
             except ValueError:
                 decoded = value
-            values.append(decoded if isinstance(decoded, int | float) else value)
+            number = isinstance(decoded, int | float) and not isinstance(decoded, bool)
+            values.append(decoded if number else value)
         return CategoricalParameter(values)
     scaling = item.get("ScalingType", ScalingType.AUTO)
     if kind == "Integer":

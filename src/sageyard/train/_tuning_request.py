@@ -95,6 +95,14 @@ def check_settings(tuner: HyperparameterTuner) -> None:
         )
     for name, ranges in tuner._ranges_dict().items():
         _check_ranges(name, ranges, tuner)
+    keep = tuner.hyperparameters_to_keep_static
+    if keep and not tuner.autotune:
+        raise ConfigurationError(
+            f"hyperparameters_to_keep_static={keep} only applies with autotune=True; set "
+            "autotune=True or leave it out (without autotune, only the ranges you give are tuned)."
+        )
+    if keep and len(set(keep)) != len(keep):
+        raise ConfigurationError(f"hyperparameters_to_keep_static lists a name twice: {keep}.")
     if tuner.autotune and tuner.strategy in ("Grid", "Hyperband"):
         raise ConfigurationError(
             f"autotune chooses continuous ranges, which strategy={tuner.strategy!r} cannot "
@@ -168,7 +176,11 @@ def _definition(
     plan = _request.plan(trainer, session)
     static = load_hyperparameters(trainer.hyperparameters)
     if tuner.autotune:
-        keep = list(tuner.hyperparameters_to_keep_static or [])
+        keep = list(
+            (tuner.hyperparameters_to_keep_static_dict or {}).get(name or "", [])
+            if tuner.model_trainer_dict is not None
+            else tuner.hyperparameters_to_keep_static or []
+        )
         unknown = [k for k in keep if k not in static]
         if unknown:
             raise ConfigurationError(
@@ -296,7 +308,7 @@ def tuning_plan(
 
     require_optuna()
     check_settings(tuner)
-    if job_name is not None and not _JOB_NAME.match(job_name):
+    if job_name is not None and (len(job_name) > 32 or not _JOB_NAME.match(job_name)):
         raise ConfigurationError(
             f"job_name must be 1-32 letters, digits or hyphens (no leading hyphen), but got "
             f"{job_name!r}."

@@ -130,6 +130,7 @@ class HyperparameterTuner:
         self.objective_metric_name_dict: dict[str, str] | None = None
         self._hyperparameter_ranges_dict: dict[str, dict[str, ParameterRange]] | None = None
         self._metric_definitions_dict: dict[str, list[dict[str, str]]] = {}
+        self.hyperparameters_to_keep_static_dict: dict[str, list[str]] | None = None
         self._instance_configs: dict[str | None, list[HyperParameterTuningInstanceConfig]] = {}
         self.latest_tuning_job: HyperParameterTuningJob | None = None
         if model_trainer is not None:
@@ -157,7 +158,7 @@ class HyperparameterTuner:
         early_stopping_type: str = "Off",
         random_seed: int | None = None,
         autotune: bool = False,
-        hyperparameters_to_keep_static: list[str] | None = None,
+        hyperparameters_to_keep_static_dict: dict[str, list[str]] | None = None,
     ) -> HyperparameterTuner:
         """A tuner whose trials are spread over several trainers, each with its own
         objective metric and ranges; results carry ``TrainingJobDefinitionName``."""
@@ -194,14 +195,24 @@ class HyperparameterTuner:
             early_stopping_type=early_stopping_type,
             random_seed=random_seed,
             autotune=autotune,
-            hyperparameters_to_keep_static=hyperparameters_to_keep_static,
         )
         tuner.model_trainer_dict = dict(model_trainer_dict)
         tuner.objective_metric_name_dict = dict(objective_metric_name_dict)
         tuner._hyperparameter_ranges_dict = {
             k: dict(v) for k, v in hyperparameter_ranges_dict.items()
         }
+        for label, keyed in (
+            ("metric_definitions_dict", metric_definitions_dict),
+            ("hyperparameters_to_keep_static_dict", hyperparameters_to_keep_static_dict),
+        ):
+            unknown = sorted(set(keyed or {}) - set(model_trainer_dict))
+            if unknown:
+                raise ConfigurationError(
+                    f"{label} names {unknown}, which are not in model_trainer_dict "
+                    f"({sorted(model_trainer_dict)})."
+                )
         tuner._metric_definitions_dict = metric_definitions_dict or {}
+        tuner.hyperparameters_to_keep_static_dict = hyperparameters_to_keep_static_dict
         _tuning_request.check_settings(tuner)
         return tuner
 
@@ -310,11 +321,24 @@ class HyperparameterTuner:
         if inputs is None and not overrides:
             return originals
         channels = _channels(inputs) if inputs is not None else None
+        if overrides and self.model_trainer_dict is not None:
+            unknown = sorted(set(overrides) - set(self.model_trainer_dict))
+            if unknown:
+                raise ConfigurationError(
+                    "For a multi-trainer tuner, model_trainer_kwargs maps a trainer name to "
+                    f"its overrides; {unknown} are not trainer names "
+                    f"({sorted(self.model_trainer_dict)})."
+                )
         replaced: dict[str | None, ModelTrainer] = {}
         for name, trainer in originals.items():
             copy_ = trainer.model_copy()
             copy_._metric_definitions = copy.copy(trainer._metric_definitions)
-            for key, value in (overrides or {}).items():
+            own = (
+                (overrides or {}).get(name or "", {})
+                if self.model_trainer_dict is not None
+                else (overrides or {})
+            )
+            for key, value in own.items():
                 if key not in ModelTrainer.model_fields:
                     raise ConfigurationError(
                         f"model_trainer_kwargs: ModelTrainer has no field {key!r}."

@@ -14,6 +14,7 @@ from sageyard.core.parameter import (
     IntegerParameter,
     ParameterRange,
 )
+from sageyard.runtime.environment import serialize_hyperparameter
 
 KNOWN_RANGES: dict[str, ParameterRange] = {
     # common names in training scripts
@@ -55,7 +56,8 @@ KNOWN_RANGES: dict[str, ParameterRange] = {
 def _around(parameter: ParameterRange, current: Any) -> ParameterRange:
     """The known range, widened (numeric) or extended (categorical) to hold ``current``."""
     if isinstance(parameter, CategoricalParameter):
-        if current is None or current in parameter.values:
+        known = {serialize_hyperparameter(v) for v in parameter.values}
+        if current is None or serialize_hyperparameter(current) in known:
             return parameter
         if isinstance(current, str | int | float) and not isinstance(current, bool):
             return CategoricalParameter([*parameter.values, current])
@@ -64,11 +66,11 @@ def _around(parameter: ParameterRange, current: Any) -> ParameterRange:
         return parameter
     assert isinstance(parameter, ContinuousParameter | IntegerParameter)
     low, high = min(parameter.min_value, current), max(parameter.max_value, current)
-    if isinstance(parameter, IntegerParameter):
-        return IntegerParameter(int(low), int(high), parameter.scaling_type)
     scaling = (
-        parameter.scaling_type if low > 0 or parameter.scaling_type != "Logarithmic" else "Linear"
+        "Linear" if low <= 0 and parameter.scaling_type == "Logarithmic" else parameter.scaling_type
     )
+    if isinstance(parameter, IntegerParameter):
+        return IntegerParameter(int(low), int(high), scaling)
     return ContinuousParameter(low, high, scaling)
 
 

@@ -135,7 +135,7 @@ def make_sampler(
         return optuna.samplers.RandomSampler(seed=seed)
     if spec.strategy == "Grid":
         space = {r.name: list(r.values or []) for r in ranges}
-        return optuna.samplers.GridSampler(space, seed=seed)
+        return _grid_sampler(space, seed)
     if (
         spec.strategy == "Bayesian"
         and trials <= GP_TRIAL_LIMIT
@@ -149,8 +149,22 @@ def make_sampler(
         n_startup_trials=startup,
         multivariate=True,
         constant_liar=True,
-        warn_independent_sampling=False,
     )
+
+
+def _grid_sampler(space: dict[str, list[Any]], seed: int | None) -> optuna.samplers.BaseSampler:
+    """Optuna's GridSampler, without its ``study.stop()`` once the grid is covered.
+
+    That call only works inside ``study.optimize()``; with ask/tell it makes the last
+    ``tell()`` raise. The tuning loop stops by itself: max_jobs is the grid's size.
+    """
+    import optuna
+
+    class AskTellGridSampler(optuna.samplers.GridSampler):
+        def after_trial(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    return AskTellGridSampler(space, seed=seed)
 
 
 def make_pruner(spec: TuningJobSpec) -> optuna.pruners.BasePruner:

@@ -288,8 +288,14 @@ class TuningJobService:
             }
         if doc.get("failure_reason"):
             description["FailureReason"] = doc["failure_reason"]
-        if doc.get("completion"):
-            description["TuningJobCompletionDetails"] = doc["completion"]
+        completion = dict(doc.get("completion") or {})
+        reason = completion.pop("Reason", None)
+        if reason:  # sageyard's own field: why the tuning job ended before max_jobs
+            description["CompletionReason"] = reason
+        if "ConvergenceDetectedTime" in completion:
+            completion["ConvergenceDetectedTime"] = _when(completion["ConvergenceDetectedTime"])
+        if completion:
+            description["TuningJobCompletionDetails"] = completion
         return description
 
     # -- act ---------------------------------------------------------------------------------

@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-BUDGET_GRACE_SECONDS = 2.0
-
 
 @dataclass
 class _Search:
@@ -47,6 +45,7 @@ class _Search:
     definition: TrainingDefinition
     study: optuna.Study
     distributions: dict[str, Any]
+    asked: int = 0
 
 
 @dataclass
@@ -56,7 +55,6 @@ class _Running:
     reported: int = 0
     pruned: bool = False  # stopped by early stopping / Hyperband: told PRUNED
     budget_spent: bool = False  # Hyperband: reached max_resource, a complete trial
-    stop_at: float | None = None  # when a trial that spent its budget is stopped
 
 
 @dataclass
@@ -184,7 +182,7 @@ class _Loop:
             and len(self.running) < self.spec.max_parallel_jobs
             and self.launched < self.spec.max_jobs
         ):
-            search_ = self.searches[self.launched % len(self.searches)]
+            search_ = self._next_search()
             trial = search_.study.ask(search_.distributions)
             values = search.to_values(search_.definition.ranges, trial.params)
             self.launched += 1
@@ -193,6 +191,18 @@ class _Loop:
             self.running[name] = _Running(search_, trial)
             launched = True
         return launched
+
+    def _next_search(self) -> _Search:
+        """Round-robin over the trainers; with Grid, each gets exactly its grid's size."""
+        count = len(self.searches)
+        for offset in range(count):
+            candidate = self.searches[(self.launched + offset) % count]
+            if self.spec.strategy != "Grid" or candidate.asked < search.grid_size(
+                candidate.definition.ranges
+            ):
+                candidate.asked += 1
+                return candidate
+        raise RuntimeError("every grid is covered")  # max_jobs is the grids' total size
 
     def _create_trial(
         self, name: str, definition: TrainingDefinition, values: dict[str, Any]
@@ -225,10 +235,6 @@ class _Loop:
             running = self.running[name]
             record = self.jobs.reconcile(self.service.store.get(name))  # type: ignore[arg-type]
             changed |= self._report(name, running, record)
-            if running.stop_at is not None and time.time() >= running.stop_at:
-                running.stop_at = None
-                if record.status == "InProgress":
-                    self.jobs.stop(name)
             if record.status in TERMINAL:
                 self._finish(name, running, record)
                 changed = True
@@ -247,10 +253,10 @@ class _Loop:
             return True
         max_resource = self.spec.hyperband.max_resource if self.spec.hyperband else None
         if self.spec.strategy == "Hyperband" and max_resource and running.reported >= max_resource:
-            # The whole budget is spent: most scripts end now by themselves (epochs =
-            # max_resource); one that goes on is stopped after a short grace.
+            # The whole budget is spent: the trial is complete (a script whose epochs equal
+            # max_resource has usually ended by itself already; one that goes on stops).
             running.budget_spent = True
-            running.stop_at = time.time() + BUDGET_GRACE_SECONDS
+            self.jobs.stop(name)
         elif running.trial.should_prune():
             running.pruned = True
             self.jobs.stop(name)

@@ -1,0 +1,163 @@
+"""``sageyard tuning``: list, describe, watch, stop and plot hyperparameter tuning jobs.
+
+Each command is a thin layer over :class:`~sageyard.tuning.service.TuningJobService` (and
+:class:`~sageyard.tuning.analytics.HyperparameterTuningJobAnalytics` for ``plot``); the
+service, the store, rich and matplotlib are imported inside the commands.
+
+Example:
+    $ sageyard tuning list --status InProgress
+    $ sageyard tuning describe my-tuning-261128003912123 --watch
+    $ sageyard tuning plot my-tuning-261128003912123 -o progress.png
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from sageyard.cli.jobs import STATUSES
+
+if TYPE_CHECKING:
+    from rich.console import Console, Group
+
+    from sageyard.tuning.service import TuningJobService
+
+#: Seconds between two refreshes of ``sageyard tuning describe --watch``.
+WATCH_INTERVAL = 0.5
+
+
+def _service() -> TuningJobService:
+    from sageyard.core.settings import Settings
+    from sageyard.tuning.service import TuningJobService
+
+    return TuningJobService(Settings.from_env())
+
+
+@click.group()
+def tuning() -> None:
+    """Hyperparameter tuning jobs (the ones HyperparameterTuner.tune() creates)."""
+
+
+@tuning.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(STATUSES, case_sensitive=False),
+    help="Only tuning jobs with this status.",
+)
+@click.option("--name-contains", metavar="TEXT", help="Only tuning jobs whose name contains TEXT.")
+@click.option(
+    "--max-results",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="At most this many tuning jobs.",
+)
+def list_tuning_jobs(status: str | None, name_contains: str | None, max_results: int) -> None:
+    """List tuning jobs, newest first."""
+    from sageyard.cli import _render
+
+    service = _service()
+    records = service.list_jobs(status=status, name_contains=name_contains, limit=max_results)
+    out = _render.console()
+    if not records:
+        out.print("No tuning jobs found.", style="dim")
+        return
+    out.print(_render.tuning_table([service.describe(record.name) for record in records]))
+
+
+def _snapshot(service: TuningJobService, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    return service.describe(name), service.summaries(name)
+
+
+@tuning.command()
+@click.argument("name")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print DescribeHyperParameterTuningJob as JSON."
+)
+@click.option(
+    "-w",
+    "--watch",
+    is_flag=True,
+    help="Refresh the view live until the tuning job ends, then print it once more.",
+)
+def describe(name: str, as_json: bool, watch: bool) -> None:
+    """Show a tuning job: status, objective, limits, best training job and trials."""
+    from sageyard.cli import _render
+
+    if as_json and watch:
+        raise click.UsageError("--json and --watch cannot be used together.")
+    service = _service()
+    if as_json:
+        click.echo(_render.to_json(service.describe(name)))
+        return
+    out = _render.console()
+    description, summaries = _snapshot(service, name)
+    if watch:
+        description, summaries = _watch(service, name, out, description, summaries)
+    out.print(_render.tuning_view(description, summaries))
+
+
+def _watch(
+    service: TuningJobService,
+    name: str,
+    out: Console,
+    description: dict[str, Any],
+    summaries: list[dict[str, Any]],
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Re-render the live view every :data:`WATCH_INTERVAL` s until the tuning job ends.
+
+    The live view is transient: once the job has ended it is cleared and the caller
+    prints the final view, so a terminal and a pipe both end with exactly one view.
+    """
+    from rich.live import Live
+
+    from sageyard.cli import _render
+    from sageyard.jobs.states import ACTIVE
+
+    if description["HyperParameterTuningJobStatus"] not in ACTIVE:
+        return description, summaries
+
+    def view() -> Group:
+        # Room for the newest trials below the ~20 lines of status, best job and footer.
+        last = max(3, out.size.height - 24)
+        return _render.tuning_watch_view(description, summaries, interval=WATCH_INTERVAL, last=last)
+
+    with Live(view(), console=out, transient=True, auto_refresh=False) as live:
+        while description["HyperParameterTuningJobStatus"] in ACTIVE:
+            time.sleep(WATCH_INTERVAL)
+            description, summaries = _snapshot(service, name)
+            live.update(view(), refresh=True)
+    return description, summaries
+
+
+@tuning.command()
+@click.argument("name")
+def stop(name: str) -> None:
+    """Ask a running tuning job to stop: its running training jobs are stopped too."""
+    service = _service()
+    before = service.get(name).status
+    service.stop(name)
+    if before == "Stopping":
+        click.echo(f"Tuning job {name} is already stopping.")
+        return
+    click.echo(
+        f"Stopping tuning job {name} (was {before}). "
+        f"Follow it with `sageyard tuning describe {name} --watch`."
+    )
+
+
+@tuning.command()
+@click.argument("name")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=True),
+    help="Where to write the PNG (a folder gets NAME-progress.png)  [default: ./NAME-progress.png]",
+)
+def plot(name: str, output: str | None) -> None:
+    """Write a PNG of the best objective over the trials and print its path."""
+    from sageyard.tuning.analytics import HyperparameterTuningJobAnalytics
+
+    click.echo(str(HyperparameterTuningJobAnalytics(name).plot(output)))
