@@ -653,6 +653,7 @@ def test_a_pending_job_can_be_stopped(
     monkeypatch.setenv("SAGEYARD_SLOTS", "1")
     busy = make_trainer("import time; time.sleep(3)")
     busy.train(wait=False)
+    _wait_for(lambda: busy._latest_training_job.refresh().secondary_status == "Training")  # type: ignore[union-attr]
     waiting = make_trainer("print('should not run')")
     waiting.train(wait=False)
     job = waiting._latest_training_job
