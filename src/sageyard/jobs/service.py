@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sageyard.core.exceptions import ResourceInUse, ResourceNotFound, ValidationException
+from sageyard.core.exceptions import ResourceInUse, ValidationException
 from sageyard.core.settings import Settings
 from sageyard.executors.local import kill_process_group
 from sageyard.jobs.artifacts import model_artifacts_uri
 from sageyard.jobs.launch import launch_supervisor
-from sageyard.jobs.liveness import dead_reason
 from sageyard.jobs.metrics import final_metrics
+from sageyard.jobs.records import JobRecords
 from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.jobs.states import ACTIVE, KIND, JobPaths
 from sageyard.runtime.environment import mask_secrets
@@ -52,8 +52,13 @@ def _when(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
-class TrainingJobService:
+class TrainingJobService(JobRecords):
     """Training jobs over the job store and the object store. Construction does no I/O."""
+
+    KIND = KIND
+    NOUN = "Training job"
+    DESCRIBE_OPERATION = "DescribeTrainingJob"
+    CLI_LIST = "sageyard jobs list"
 
     def __init__(self, settings: Settings, launcher: Launcher = launch_supervisor) -> None:
         self.settings = settings
@@ -172,58 +177,17 @@ class TrainingJobService:
 
     # -- read --------------------------------------------------------------------------------
 
-    def get(self, name: str) -> JobRecord:
-        record = self.store.get(name)
-        if record is None or record.kind != KIND:
-            raise ResourceNotFound(
-                f"Training job {name!r} does not exist in {self.settings.store_url}. "
-                "List jobs with `sageyard jobs list`.",
-                "DescribeTrainingJob",
-            )
-        return self.reconcile(record)
+    def _interruption_advice(self) -> str:
+        return " (killed, or the machine restarted)."
 
-    def list_jobs(
-        self,
-        *,
-        status: str | None = None,
-        name_contains: str | None = None,
-        limit: int | None = None,
-    ) -> list[JobRecord]:
-        records = self.store.list(KIND, status=status, name_contains=name_contains, limit=limit)
-        return [self.reconcile(r) for r in records]
+    def _final_fields(self, record: JobRecord) -> dict[str, Any]:
+        return {"final_metrics": final_metrics(self.store.metrics(record.name))}
 
-    def reconcile(self, record: JobRecord) -> JobRecord:
-        """Mark a job Failed when its supervisor is gone, and end what it left running."""
-        if record.status not in ACTIVE:
-            return record
-        dead, gone = dead_reason(
-            record.owner, record.heartbeat_at, record.created_at, self.settings.heartbeat_seconds
-        )
-        if dead is None:
-            return record
-        reason = (
-            f"InternalServerError: the job was interrupted: {dead} "
-            "(killed, or the machine restarted)."
-        )
-        updated = self.store.update(
-            record.name,
-            status="Failed",
-            secondary_status="Failed",
-            document_patch={
-                "failure_reason": reason,
-                "end_time": time.time(),
-                "final_metrics": final_metrics(self.store.metrics(record.name)),
-            },
-            expect_status=ACTIVE,
-        )
-        if updated is None:
-            return self.store.get(record.name) or record
+    def _after_interrupted(self, record: JobRecord, reason: str, gone: bool) -> None:
         self.store.append_events(record.name, [{"Status": "Interrupted", "StatusMessage": reason}])
-        if gone:
+        if gone:  # end what the dead supervisor left running on this machine
             for pid in record.document.get("host_pids", {}).values():
                 kill_process_group(int(pid))
-        logger.warning("training job %s: %s", record.name, reason)
-        return updated
 
     def metrics(self, name: str, metric_name: str | None = None) -> list[MetricPoint]:
         return self.store.metrics(name, metric_name)

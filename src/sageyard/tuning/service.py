@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sageyard.core.exceptions import ResourceInUse, ResourceNotFound, ValidationException
+from sageyard.core.exceptions import ResourceInUse, ValidationException
 from sageyard.core.settings import Settings
 from sageyard.jobs.launch import launch_supervisor
-from sageyard.jobs.liveness import dead_reason
+from sageyard.jobs.records import JobRecords
 from sageyard.jobs.service import Launcher, TrainingJobService, default_bucket, job_arn
 from sageyard.jobs.states import ACTIVE
 from sageyard.storage import ObjectStore, upload_path
@@ -45,8 +45,13 @@ def _when(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
-class TuningJobService:
+class TuningJobService(JobRecords):
     """Tuning jobs over the job store. Construction does no I/O."""
+
+    KIND = KIND
+    NOUN = "Tuning job"
+    DESCRIBE_OPERATION = "DescribeHyperParameterTuningJob"
+    CLI_LIST = "sageyard tuning list"
 
     def __init__(self, settings: Settings, launcher: Launcher = launch_supervisor) -> None:
         self.settings = settings
@@ -146,52 +151,16 @@ class TuningJobService:
 
     # -- read --------------------------------------------------------------------------------
 
-    def get(self, name: str) -> JobRecord:
-        record = self.store.get(name)
-        if record is None or record.kind != KIND:
-            raise ResourceNotFound(
-                f"Tuning job {name!r} does not exist in {self.settings.store_url}. List tuning "
-                "jobs with `sageyard tuning list`.",
-                "DescribeHyperParameterTuningJob",
-            )
-        return self._reconcile(record)
+    def _interruption_advice(self) -> str:
+        return (
+            ". Its trials are kept; start a new tuning job (with warm start from this one) "
+            "to go on."
+        )
 
-    def list_jobs(
-        self,
-        *,
-        status: str | None = None,
-        name_contains: str | None = None,
-        limit: int | None = None,
-    ) -> list[JobRecord]:
-        records = self.store.list(KIND, status=status, name_contains=name_contains, limit=limit)
-        return [self._reconcile(record) for record in records]
-
-    def _reconcile(self, record: JobRecord) -> JobRecord:
-        """A tuning job whose supervisor died is Failed; its running trials are stopped."""
-        if record.status not in ACTIVE:
-            return record
-        dead, _ = dead_reason(
-            record.owner, record.heartbeat_at, record.created_at, self.settings.heartbeat_seconds
-        )
-        if dead is None:
-            return record
-        reason = (
-            f"InternalServerError: the tuning job was interrupted: {dead}. Its trials "
-            "are kept; start a new tuning job (with warm start from this one) to go on."
-        )
-        updated = self.store.update(
-            record.name,
-            status="Failed",
-            document_patch={"failure_reason": reason, "end_time": time.time()},
-            expect_status=ACTIVE,
-        )
-        if updated is None:
-            return self.store.get(record.name) or record
-        for trial in self.trials(record.name):
+    def _after_interrupted(self, record: JobRecord, reason: str, gone: bool) -> None:
+        for trial in self.trials(record.name):  # a failed tuning job runs no more trials
             if trial.status == "InProgress":
                 self.jobs.stop(trial.name)
-        logger.warning("tuning job %s: %s", record.name, reason)
-        return updated
 
     def trials(self, name: str) -> list[JobRecord]:
         """The tuning job's training jobs, in the order they were created."""
