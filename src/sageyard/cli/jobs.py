@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -33,20 +34,37 @@ def jobs() -> None:
     """Training jobs (the ones ModelTrainer.train() creates)."""
 
 
+def list_options(noun: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """``--status``, ``--name-contains`` and ``--max-results`` for a ``list`` command."""
+
+    def apply(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed(
+            [
+                click.option(
+                    "--status",
+                    type=click.Choice(STATUSES, case_sensitive=False),
+                    help=f"Only {noun} with this status.",
+                ),
+                click.option(
+                    "--name-contains", metavar="TEXT", help=f"Only {noun} whose name contains TEXT."
+                ),
+                click.option(
+                    "--max-results",
+                    type=click.IntRange(min=1),
+                    default=50,
+                    show_default=True,
+                    help=f"At most this many {noun}.",
+                ),
+            ]
+        ):
+            command = option(command)
+        return command
+
+    return apply
+
+
 @jobs.command("list")
-@click.option(
-    "--status",
-    type=click.Choice(STATUSES, case_sensitive=False),
-    help="Only jobs with this status.",
-)
-@click.option("--name-contains", metavar="TEXT", help="Only jobs whose name contains TEXT.")
-@click.option(
-    "--max-results",
-    type=click.IntRange(min=1),
-    default=50,
-    show_default=True,
-    help="At most this many jobs.",
-)
+@list_options("jobs")
 def list_jobs(status: str | None, name_contains: str | None, max_results: int) -> None:
     """List training jobs, newest first."""
     from sageyard.cli import _render

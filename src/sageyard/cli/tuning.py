@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sageyard.cli.jobs import STATUSES
+from sageyard.cli.jobs import list_options
 
 if TYPE_CHECKING:
     from rich.console import Console, Group
@@ -41,19 +41,7 @@ def tuning() -> None:
 
 
 @tuning.command("list")
-@click.option(
-    "--status",
-    type=click.Choice(STATUSES, case_sensitive=False),
-    help="Only tuning jobs with this status.",
-)
-@click.option("--name-contains", metavar="TEXT", help="Only tuning jobs whose name contains TEXT.")
-@click.option(
-    "--max-results",
-    type=click.IntRange(min=1),
-    default=50,
-    show_default=True,
-    help="At most this many tuning jobs.",
-)
+@list_options("tuning jobs")
 def list_tuning_jobs(status: str | None, name_contains: str | None, max_results: int) -> None:
     """List tuning jobs, newest first."""
     from sageyard.cli import _render
