@@ -64,6 +64,7 @@ best = description["BestTrainingJob"]
 print(f"Tuning job: {tuner.latest_tuning_job.name}")
 print(f"Status: {description['HyperParameterTuningJobStatus']}")
 print(f"Training jobs run: {sum(counts.values())} of max_jobs=100")
+print(f"Why it ended: {description.get('CompletionReason', 'max_jobs reached')}")
 print(f"Completion details: {description.get('TuningJobCompletionDetails')}")
 print(
     f"Best training job: {best['TrainingJobName']} "

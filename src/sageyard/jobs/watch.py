@@ -19,7 +19,9 @@ from sageyard.store import JobStore, MetricPoint
 
 _TRACEBACK = "Traceback (most recent call last):"
 # Metrics reach the store at most this late: early stopping and Hyperband act on them.
-FLUSH_SECONDS = 0.2
+FLUSH_SECONDS = 0.05
+# How often a running job looks for a stop request in the store.
+STOP_CHECK_SECONDS = 0.1
 
 
 @dataclass
@@ -136,7 +138,7 @@ class Watch:
                 if now >= self.deadline:
                     self._begin_stop("MaxRuntimeExceeded", now)
                 elif now >= next_check:
-                    next_check = now + 0.25
+                    next_check = now + STOP_CHECK_SECONDS
                     if self.status.stop_requested():
                         self._begin_stop("Stopped", now)
                 failed = [h for h in self.hosts if h.exit_code not in (None, 0)]

@@ -59,7 +59,7 @@ class HyperParameterTuningJob:
 
     def wait(
         self,
-        poll: float = 0.5,
+        poll: float = 0.1,
         timeout: float | None = None,
         progress: bool = False,
         out: TextIO | None = None,

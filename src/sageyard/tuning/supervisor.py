@@ -14,6 +14,7 @@ Run one by hand with ``python -m sageyard.tuning.supervisor TUNING_JOB_NAME``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -22,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sageyard.core.exceptions import ValidationException
 from sageyard.core.settings import Settings
 from sageyard.jobs.launch import ForkServer
 from sageyard.jobs.liveness import owner_token
@@ -151,7 +153,7 @@ class _Loop:
             if now >= next_beat:
                 self.service.store.update(self.name, heartbeat_at=now)
                 next_beat = now + self.service.settings.heartbeat_seconds
-            tick = 0.01 if busy else min(tick * 1.3, 0.25)
+            tick = 0.01 if busy else min(tick * 1.3, 0.1)
             time.sleep(tick)
         return self._outcome()
 
@@ -171,9 +173,14 @@ class _Loop:
             record = self.service.store.get(name)
             if record is not None and record.status == "InProgress":
                 running.pruned = running.pruned or reason != "Completion"
-                self.jobs.stop(name)
+                self._stop_trial(name)
 
     # -- trials ------------------------------------------------------------------------------
+
+    def _stop_trial(self, name: str) -> None:
+        """Stop a trial; one that ended in the meantime is left as it is."""
+        with contextlib.suppress(ValidationException):  # it is no longer InProgress
+            self.jobs.stop(name)
 
     def _launch(self) -> bool:
         launched = False
@@ -256,10 +263,10 @@ class _Loop:
             # The whole budget is spent: the trial is complete (a script whose epochs equal
             # max_resource has usually ended by itself already; one that goes on stops).
             running.budget_spent = True
-            self.jobs.stop(name)
+            self._stop_trial(name)
         elif running.trial.should_prune():
             running.pruned = True
-            self.jobs.stop(name)
+            self._stop_trial(name)
         return True
 
     def _finish(self, name: str, running: _Running, record: JobRecord) -> None:
