@@ -1,20 +1,29 @@
-"""Programs that run inside training jobs: the built-in algorithms and fine-tuning programs.
+"""Programs that run inside training jobs: the built-in algorithms (and, later, fine-tuning).
 
-``BUILTIN_ALGORITHMS`` maps an algorithm name (``ModelTrainer(algorithm_name=...)``, or the
-repository of a SageMaker built-in algorithm image) to the module that implements it.
-A name maps to ``None`` while its program is not shipped yet.
+Each built-in algorithm is a package ``sageyard.programs.<package>`` with
+
+- ``spec.py`` — light metadata, safe to import anywhere: ``HYPERPARAMETERS`` (the
+  container's hyperparameters), ``METRIC_DEFINITIONS`` (registered on every job of the
+  algorithm, so tuning on e.g. ``validation:auc`` needs none from the user) and
+  ``TUNABLE_RANGES`` (what ``HyperparameterTuner(autotune=True)`` tunes);
+- ``__main__.py`` — the training program, run as ``python -m sageyard.programs.<package>``.
+
+``ALGORITHMS`` maps an algorithm name (``ModelTrainer(algorithm_name=...)``) to its package;
+``IMAGE_REPOSITORIES`` maps the repositories of SageMaker's algorithm images to names.
 """
 
 from __future__ import annotations
 
-BUILTIN_ALGORITHMS: dict[str, str | None] = {
-    "xgboost": None,
-    "kmeans": None,
-    "linear-learner": None,
+import importlib
+from types import ModuleType
+
+ALGORITHMS: dict[str, str] = {
+    "xgboost": "sageyard.programs.xgboost",
+    "kmeans": "sageyard.programs.kmeans",
+    "linear-learner": "sageyard.programs.linear_learner",
 }
 
-# Image repositories of SageMaker's built-in algorithm containers → algorithm name.
-BUILTIN_IMAGE_REPOSITORIES: dict[str, str] = {
+IMAGE_REPOSITORIES: dict[str, str] = {
     "sagemaker-xgboost": "xgboost",
     "xgboost": "xgboost",
     "kmeans": "kmeans",
@@ -29,4 +38,17 @@ def image_repository(image: str) -> str:
 
 
 def builtin_algorithm_for_image(image: str) -> str | None:
-    return BUILTIN_IMAGE_REPOSITORIES.get(image_repository(image))
+    return IMAGE_REPOSITORIES.get(image_repository(image))
+
+
+def algorithm_spec(name: str) -> ModuleType | None:
+    """The ``spec`` module of a built-in algorithm, or None while it is not shipped."""
+    package = ALGORITHMS.get(name)
+    if package is None:
+        return None
+    try:
+        return importlib.import_module(f"{package}.spec")
+    except ModuleNotFoundError as error:
+        if error.name and error.name.startswith(package):
+            return None
+        raise

@@ -19,6 +19,7 @@ from sageyard.core.shapes import (
     DataSource,
     FileSystemDataSource,
     InputData,
+    MetricDefinition,
     Mode,
     S3DataSource,
     StoppingCondition,
@@ -26,7 +27,12 @@ from sageyard.core.shapes import (
 )
 from sageyard.jobs.capacity import gpus_for_instance_type, machine_gpus
 from sageyard.jobs.spec import ChannelSpec, HostGroupSpec, TrainingJobSpec
-from sageyard.programs import BUILTIN_ALGORITHMS, builtin_algorithm_for_image, image_repository
+from sageyard.programs import (
+    ALGORITHMS,
+    algorithm_spec,
+    builtin_algorithm_for_image,
+    image_repository,
+)
 from sageyard.runtime.environment import serialize_hyperparameters
 from sageyard.storage import is_s3_uri, parse_s3_uri
 
@@ -215,19 +221,30 @@ def _program(trainer: ModelTrainer) -> tuple[str | None, str]:
             return None, trainer.training_image
     assert algorithm is not None
     key = algorithm.lower()
-    if key not in BUILTIN_ALGORITHMS:
+    if key not in ALGORITHMS:
         raise ConfigurationError(
             f"algorithm_name {algorithm!r} is not a built-in algorithm sageyard knows; known: "
-            f"{', '.join(sorted(BUILTIN_ALGORITHMS))}. To run your own code, pass "
+            f"{', '.join(sorted(ALGORITHMS))}. To run your own code, pass "
             "training_image=... and source_code=... instead."
         )
-    module = BUILTIN_ALGORITHMS[key]
-    if module is None:
+    if algorithm_spec(key) is None:
         raise ConfigurationError(
             f"The built-in algorithm {algorithm!r} is not shipped in this version of sageyard "
             "yet; run your own script with training_image=... and source_code=... meanwhile."
         )
-    return module, algorithm
+    return ALGORITHMS[key], key
+
+
+def _with_algorithm_metrics(
+    program: str | None, algorithm: str, trainer: ModelTrainer
+) -> list[MetricDefinition]:
+    """A built-in algorithm's metric definitions, then the user's (which win on a name)."""
+    own = list(trainer._metric_definitions or [])
+    spec = algorithm_spec(algorithm) if program is not None else None
+    if spec is None:
+        return own
+    names = {definition.name for definition in own}
+    return [d for d in spec.METRIC_DEFINITIONS if d.name not in names] + own
 
 
 def _stopping(trainer: ModelTrainer) -> StoppingCondition:
@@ -328,7 +345,7 @@ def plan(trainer: ModelTrainer, session: Session) -> Plan:
         output.s3_output_path if output and output.s3_output_path else f"s3://{bucket}/{base}"
     )
     compression = "None" if output and (output.compression_type or "").lower() == "none" else "Gzip"
-    metric_definitions = list(trainer._metric_definitions or [])
+    metric_definitions = _with_algorithm_metrics(program, algorithm, trainer)
     retry = trainer._retry_strategy
     networking = trainer.networking
     compute = trainer.compute

@@ -19,6 +19,7 @@ from sageyard.core.shapes import (
     to_request,
 )
 from sageyard.jobs.spec import HostGroupSpec
+from sageyard.programs import algorithm_spec
 from sageyard.train import _request
 from sageyard.train._request import load_hyperparameters
 from sageyard.tuning import search
@@ -135,9 +136,14 @@ def _check_ranges(
 
 
 def _metric_definitions(
-    tuner: HyperparameterTuner, name: str | None, trainer: ModelTrainer, objective: str, label: str
+    tuner: HyperparameterTuner,
+    name: str | None,
+    base: list[MetricDefinition],
+    objective: str,
+    label: str,
 ) -> list[MetricDefinition]:
-    definitions = list(trainer._metric_definitions or [])
+    """The job's metric definitions (a built-in algorithm's included) and the tuner's."""
+    definitions = list(base)
     extra = (
         (tuner.metric_definitions_dict or {}).get(name or "")
         if tuner.model_trainer_dict is not None
@@ -187,7 +193,10 @@ def _definition(
                 f"hyperparameters_to_keep_static names {unknown}, which the trainer{label} "
                 f"does not set; its hyperparameters are {sorted(static)}."
             )
-        chosen = autotune_ranges(static, keep)
+        algorithm = (
+            algorithm_spec(plan.spec.algorithm_name or "") if plan.spec.builtin_program else None
+        )
+        chosen = autotune_ranges(static, keep, algorithm.TUNABLE_RANGES if algorithm else None)
         chosen.update(ranges)
         if not chosen:
             raise ConfigurationError(
@@ -213,7 +222,9 @@ def _definition(
             "hyperparameters": {
                 k: v for k, v in template.hyperparameters.items() if k not in tuned_names
             },
-            "metric_definitions": _metric_definitions(tuner, name, trainer, objective, label),
+            "metric_definitions": _metric_definitions(
+                tuner, name, plan.spec.metric_definitions, objective, label
+            ),
         }
     )
     if instance_configs:

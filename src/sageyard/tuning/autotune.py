@@ -75,9 +75,22 @@ def _around(parameter: ParameterRange, current: Any) -> ParameterRange:
 
 
 def autotune_ranges(
-    hyperparameters: dict[str, Any], keep_static: list[str]
+    hyperparameters: dict[str, Any],
+    keep_static: list[str],
+    algorithm_ranges: dict[str, ParameterRange] | None = None,
 ) -> dict[str, ParameterRange]:
-    """Ranges for the known hyperparameters of a trainer, except those kept static."""
+    """Ranges for the known hyperparameters of a trainer, except those kept static.
+
+    A built-in algorithm's own tunable ranges are used whole (its hyperparameters have
+    documented defaults, so they need not be set on the trainer); otherwise the trainer's
+    hyperparameters that sageyard knows by name.
+    """
+    if algorithm_ranges:
+        return {
+            name: _around(parameter, hyperparameters.get(name))
+            for name, parameter in algorithm_ranges.items()
+            if name not in keep_static
+        }
     return {
         name: _around(KNOWN_RANGES[name], value)
         for name, value in hyperparameters.items()
