@@ -14,6 +14,8 @@ fi
 # The CPU build of PyTorch first (a bare `torch` requirement could pull a CUDA build);
 # Optuna's Gaussian-process sampler (strategy="Bayesian") runs on it.
 .venv/bin/python -m pip install -q --disable-pip-version-check torch==2.13.0
+# XGBoost for the built-in algorithm, CPU-only (the `xgboost` wheel brings CUDA libraries).
+.venv/bin/python -m pip install -q --disable-pip-version-check xgboost-cpu
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 
 # A throwaway PostgreSQL server (installed from Debian when missing), stopped on exit.

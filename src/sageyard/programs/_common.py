@@ -141,7 +141,8 @@ def _convert(spec: Hyperparameter, raw: str, algorithm: str) -> Any:
                 return False
             raise ValueError
         if spec.kind in ("int_list", "str_list"):
-            items = [i.strip() for i in text.strip("[]").replace('"', "").split(",") if i.strip()]
+            inner = text.strip("[]").replace('"', "").replace("'", "")
+            items = [item.strip() for item in inner.split(",") if item.strip()]
             return [int(i) for i in items] if spec.kind == "int_list" else items
         return text
     except ValueError:

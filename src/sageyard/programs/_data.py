@@ -32,17 +32,18 @@ _ALIASES = {
 }
 
 
-def content_type(given: str | None, default: str) -> str:
+def content_type(
+    given: str | None, default: str, supported: tuple[str, ...] = (CSV, LIBSVM, PARQUET)
+) -> str:
     """The normalised content type (parameters such as ``label_size=1`` are ignored)."""
     if not given:
         return default
-    base = given.split(";", 1)[0].strip().lower()
-    if base not in _ALIASES:
+    base = _ALIASES.get(given.split(";", 1)[0].strip().lower())
+    if base not in supported:
         raise AlgorithmError(
-            f"ClientError: Content type {given!r} is not supported; use text/csv, text/libsvm "
-            "or application/x-parquet."
+            f"ClientError: Content type {given!r} is not supported; use {', '.join(supported)}."
         )
-    return _ALIASES[base]
+    return base
 
 
 def data_files(folder: Path, channel: str) -> list[Path]:
@@ -180,6 +181,8 @@ def read_libsvm(files: list[Path]) -> Dataset:
 
 def read_parquet(files: list[Path], *, label: bool = True) -> Dataset:
     """Parquet files; the first column is the label."""
+    import numpy as np
+
     try:
         import pandas as pd
     except ImportError:
@@ -201,9 +204,16 @@ def read_parquet(files: list[Path], *, label: bool = True) -> Dataset:
         raise AlgorithmError(
             "ClientError: The parquet data has non-numeric columns; every column must be a number."
         ) from None
-    if label:
-        return Dataset(data[:, 1:], data[:, 0])
-    return Dataset(data, None)
+    if not label:
+        return Dataset(data, None)
+    if data.shape[1] < 2:
+        raise AlgorithmError("ClientError: The parquet data has no feature columns.")
+    missing = np.flatnonzero(np.isnan(data[:, 0]))
+    if missing.size:
+        raise AlgorithmError(
+            f"ClientError: Row {int(missing[0]) + 1} of the parquet data has no label."
+        )
+    return Dataset(data[:, 1:], data[:, 0])
 
 
 def read_channel(
