@@ -206,7 +206,13 @@ def host_launch(
         user_environment=spec.environment,
         distributed_config=spec.distributed,
     )
-    for filename, content in config_files(ctx).items():
+    documents = config_files(ctx)
+    if spec.checkpoint is not None:  # as SageMaker writes it, for programs that look
+        documents["checkpointconfig.json"] = {
+            "LocalPath": spec.checkpoint.local_path or "/opt/ml/checkpoints",
+            "S3Uri": spec.checkpoint.s3_uri,
+        }
+    for filename, content in documents.items():
         (host.root.config_dir / filename).write_text(json.dumps(content, indent=2))
     env = {**build_environment(ctx), "PYTHONUNBUFFERED": "1"}
     if placement.image is None:

@@ -23,6 +23,10 @@ class MetricExtractor:
         [('loss', 0.5)]
     """
 
+    # Longer lines are not searched: SageMaker-style regexes with a leading ``.*`` are
+    # quadratic in the line's length, and no metric line is this long.
+    MAX_LINE = 16_384
+
     def __init__(self, definitions: Iterable[MetricDefinition]) -> None:
         self._patterns = [(d.name, re.compile(d.regex)) for d in definitions]
         self._steps: dict[str, int] = {}
@@ -33,6 +37,8 @@ class MetricExtractor:
         now = time.time() if at is None else at
         points: list[MetricPoint] = []
         for line in lines:
+            if len(line) > self.MAX_LINE:
+                continue
             for name, pattern in self._patterns:
                 for match in pattern.finditer(line):
                     try:

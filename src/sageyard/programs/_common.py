@@ -49,6 +49,11 @@ class ProgramContext:
         env = dict(os.environ if env is None else env)
         config = Path(env["SM_INPUT_CONFIG_DIR"])
         model_dir = Path(env["SM_MODEL_DIR"])
+        root = model_dir.parent  # the job root: /opt/ml, or its folder without a namespace
+        local = _read_json(config / "checkpointconfig.json").get("LocalPath", "/opt/ml/checkpoints")
+        checkpoints = (
+            root / local.removeprefix("/opt/ml/") if local.startswith("/opt/ml/") else Path(local)
+        )
         return cls(
             hyperparameters=_read_json(config / "hyperparameters.json"),
             input_data_config=_read_json(config / "inputdataconfig.json"),
@@ -56,7 +61,7 @@ class ProgramContext:
             model_dir=model_dir,
             output_data_dir=Path(env["SM_OUTPUT_DATA_DIR"]),
             failure_file=Path(env["SM_OUTPUT_FAILURE"]),
-            checkpoint_dir=model_dir.parent / "checkpoints",
+            checkpoint_dir=checkpoints,
             current_host=env.get("SM_CURRENT_HOST", "algo-1"),
             hosts=json.loads(env.get("SM_HOSTS", '["algo-1"]')),
         )
