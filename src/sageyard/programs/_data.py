@@ -46,6 +46,34 @@ def content_type(
     return base
 
 
+def dense_channel_kind(
+    given: str | None, folder: Path, channel: str, algorithm: str, layout: str
+) -> str:
+    """CSV or parquet for algorithms that read dense rows (k-means, linear learner).
+
+    With no content type, a channel of ``.parquet`` files is parquet and anything else CSV.
+    ``layout`` says what the CSV rows hold, for the error message.
+    """
+    base = (given or "").split(";", 1)[0].strip().lower()
+    if "recordio" in base or "protobuf" in base:
+        raise AlgorithmError(
+            f"ClientError: Content type {given!r} of the {channel!r} channel is not supported by "
+            f"sageyard's {algorithm}; write the data as text/csv ({layout}) or "
+            "application/x-parquet."
+        )
+    if not given:
+        files = data_files(folder, channel)
+        if all(f.suffix.lower() in (".parquet", ".pq") for f in files):
+            return PARQUET
+        return CSV
+    if content_type(given, CSV) == LIBSVM:
+        raise AlgorithmError(
+            f"ClientError: Content type {given!r} of the {channel!r} channel is not supported by "
+            f"the {algorithm}; use text/csv or application/x-parquet."
+        )
+    return content_type(given, CSV)
+
+
 def data_files(folder: Path, channel: str) -> list[Path]:
     if not folder.exists():
         raise AlgorithmError(f"ClientError: The {channel!r} channel has no data folder.")

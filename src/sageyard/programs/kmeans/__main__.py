@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sageyard.programs._common import AlgorithmError, ProgramContext, run
-from sageyard.programs._data import CSV, LIBSVM, PARQUET, content_type, data_files, read_channel
+from sageyard.programs._data import dense_channel_kind, read_channel
 from sageyard.programs.kmeans.config import KMeansConfig, parse_config
 
 if TYPE_CHECKING:
@@ -107,26 +107,9 @@ def main(ctx: ProgramContext) -> None:
 
 
 def _kind(ctx: ProgramContext, channel: str, folder: Path) -> str:
-    given = ctx.content_type(channel)
-    base = (given or "").split(";", 1)[0].strip().lower()
-    if "recordio" in base or "protobuf" in base:
-        raise AlgorithmError(
-            f"ClientError: Content type {given!r} of the {channel!r} channel is not supported by "
-            "sageyard's k-means; write the data as text/csv (no header, every column a feature) "
-            "or application/x-parquet."
-        )
-    if not given:
-        files = data_files(folder, channel)
-        if all(f.suffix.lower() in (".parquet", ".pq") for f in files):
-            return PARQUET
-        return CSV
-    kind = content_type(given, CSV)
-    if kind == LIBSVM:
-        raise AlgorithmError(
-            f"ClientError: Content type {given!r} of the {channel!r} channel is not supported by "
-            "k-means; use text/csv or application/x-parquet."
-        )
-    return kind
+    return dense_channel_kind(
+        ctx.content_type(channel), folder, channel, "k-means", "no header, every column a feature"
+    )
 
 
 def _read(ctx: ProgramContext, channel: str, folder: Path, config: KMeansConfig) -> np.ndarray:
