@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
+    from sageyard.jobs.records import JobRecords
     from sageyard.jobs.service import TrainingJobService
 
 STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
@@ -106,13 +107,15 @@ def logs(name: str, follow: bool) -> None:
 @click.argument("name")
 def stop(name: str) -> None:
     """Ask a running training job to stop (it ends Stopped)."""
-    service = _service()
+    stop_and_report(_service(), name, f"sageyard jobs logs {name} --follow")
+
+
+def stop_and_report(service: JobRecords, name: str, follow: str) -> None:
+    """Stop a job (training or tuning) and say what happened."""
+    noun = service.NOUN.lower()
     before = service.get(name).status
     service.stop(name)
     if before == "Stopping":
-        click.echo(f"Training job {name} is already stopping.")
+        click.echo(f"{service.NOUN} {name} is already stopping.")
         return
-    click.echo(
-        f"Stopping training job {name} (was {before}). "
-        f"Follow it with `sageyard jobs logs {name} --follow`."
-    )
+    click.echo(f"Stopping {noun} {name} (was {before}). Follow it with `{follow}`.")

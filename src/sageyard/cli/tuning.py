@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sageyard.cli.jobs import list_options
+from sageyard.cli.jobs import list_options, stop_and_report
 
 if TYPE_CHECKING:
     from rich.console import Console, Group
@@ -124,16 +124,7 @@ def _watch(
 @click.argument("name")
 def stop(name: str) -> None:
     """Ask a running tuning job to stop: its running training jobs are stopped too."""
-    service = _service()
-    before = service.get(name).status
-    service.stop(name)
-    if before == "Stopping":
-        click.echo(f"Tuning job {name} is already stopping.")
-        return
-    click.echo(
-        f"Stopping tuning job {name} (was {before}). "
-        f"Follow it with `sageyard tuning describe {name} --watch`."
-    )
+    stop_and_report(_service(), name, f"sageyard tuning describe {name} --watch")
 
 
 @tuning.command()

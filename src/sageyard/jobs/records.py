@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
-from sageyard.core.exceptions import ResourceNotFound
+from sageyard.core.exceptions import ResourceInUse, ResourceNotFound
 from sageyard.core.settings import Settings
 from sageyard.jobs.liveness import dead_reason
 from sageyard.jobs.states import ACTIVE
@@ -30,6 +31,37 @@ class JobRecords:
     def store(self) -> SqlJobStore:
         raise NotImplementedError
 
+    def insert_new(
+        self,
+        name: str,
+        base_name: str | None,
+        namer: Callable[[str, float], str],
+        build: Callable[[str, float], JobRecord],
+        operation: str,
+    ) -> JobRecord:
+        """Insert ``build(name, now)``; with ``base_name``, the name is ``namer(base, t)``,
+        bumped a millisecond at a time until free (two jobs in one second stay distinct).
+
+        Raises:
+            ResourceInUse: ``name`` (no base) is taken.
+        """
+        now = time.time()
+        for attempt in range(1000):
+            candidate = name if base_name is None else namer(base_name, now + attempt / 1000)
+            record = build(candidate, now)
+            try:
+                self.store.create(record)
+            except ResourceInUse:
+                if base_name is None:
+                    raise ResourceInUse(
+                        f"A {self.NOUN.lower()} named {candidate!r} exists already; choose "
+                        "another name, or leave it out to get a unique one.",
+                        operation,
+                    ) from None
+                continue
+            return record
+        raise ResourceInUse(f"Could not find a free name for base {base_name!r}.", operation)
+
     def get(self, name: str) -> JobRecord:
         record = self.store.get(name)
         if record is None or record.kind != self.KIND:
@@ -51,6 +83,10 @@ class JobRecords:
             self.KIND, status=status, name_contains=name_contains, limit=limit
         )
         return [self.reconcile(record) for record in records]
+
+    def stop(self, name: str) -> None:
+        """Ask the job's supervisor to stop it (each service knows how)."""
+        raise NotImplementedError
 
     def reconcile(self, record: JobRecord) -> JobRecord:
         """Mark the job Failed when its supervisor is gone, then clean up after it."""

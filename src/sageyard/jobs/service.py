@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sageyard.core.exceptions import ResourceInUse, ValidationException
+from sageyard.core.exceptions import ValidationException
 from sageyard.core.settings import Settings
 from sageyard.executors.local import kill_process_group
 from sageyard.jobs.artifacts import model_artifacts_uri
@@ -128,15 +128,9 @@ class TrainingJobService(JobRecords):
         parent: str | None,
         extra: dict[str, Any],
     ) -> JobRecord:
-        now = time.time()
-        for attempt in range(1000):
-            name = (
-                spec.training_job_name
-                if base_name is None
-                else timestamped_name(base_name, now + attempt / 1000)
-            )
+        def build(name: str, now: float) -> JobRecord:
             named = self._named(spec, name, snapshot)
-            record = JobRecord(
+            return JobRecord(
                 name=name,
                 kind=KIND,
                 status="InProgress",
@@ -148,23 +142,16 @@ class TrainingJobService(JobRecords):
                 owner=None,
                 document={**extra, "spec": named.model_dump(mode="json")},
             )
-            try:
-                self.store.create(record)
-            except ResourceInUse:
-                if base_name is None:
-                    raise ResourceInUse(
-                        f"A training job named {name!r} exists already; choose another "
-                        "job name or leave it out to get a unique one.",
-                        "CreateTrainingJob",
-                    ) from None
-                continue
-            self.store.append_events(
-                name,
-                [{"Status": "Starting", "StatusMessage": "Preparing the instances for training"}],
-                at=now,
-            )
-            return record
-        raise ResourceInUse(f"Could not find a free name for base {base_name!r}.")
+
+        record = self.insert_new(
+            spec.training_job_name, base_name, timestamped_name, build, "CreateTrainingJob"
+        )
+        self.store.append_events(
+            record.name,
+            [{"Status": "Starting", "StatusMessage": "Preparing the instances for training"}],
+            at=record.created_at,
+        )
+        return record
 
     def _named(self, spec: TrainingJobSpec, name: str, snapshot: bool) -> TrainingJobSpec:
         code_uri = spec.code_uri

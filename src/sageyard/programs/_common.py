@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import traceback
@@ -82,6 +83,19 @@ def _read_json(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     return loaded if isinstance(loaded, dict) else {}
+
+
+def configure_logging(
+    log: logging.Logger,
+    fmt: str = "[%(asctime)s %(levelname)s %(process)d] %(message)s",
+    datefmt: str = "%m/%d/%Y %H:%M:%S",
+) -> None:
+    """Log to stdout in the container's format (the job's log, where metrics are read)."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter(fmt, datefmt))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
 
 
 def run(main: Callable[[ProgramContext], None], env: dict[str, str] | None = None) -> NoReturn:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sageyard.core.exceptions import ResourceInUse, ValidationException
+from sageyard.core.exceptions import ValidationException
 from sageyard.core.settings import Settings
 from sageyard.jobs.launch import launch_supervisor
 from sageyard.jobs.records import JobRecords
@@ -79,15 +79,10 @@ class TuningJobService(JobRecords):
         ``sources`` maps a training definition's name to its ``source_dir`` (and ignore
         patterns): the code is snapshotted once and every trial runs that snapshot.
         """
-        now = time.time()
-        for attempt in range(1000):
-            name = (
-                spec.tuning_job_name
-                if base_name is None
-                else tuning_job_name(base_name, now + attempt / 1000)
-            )
+
+        def build(name: str, now: float) -> JobRecord:
             named = self._named(spec, name, sources)
-            record = JobRecord(
+            return JobRecord(
                 name=name,
                 kind=KIND,
                 status="InProgress",
@@ -99,19 +94,16 @@ class TuningJobService(JobRecords):
                 owner=None,
                 document={"spec": named.model_dump(mode="json")},
             )
-            try:
-                self.store.create(record)
-            except ResourceInUse:
-                if base_name is None:
-                    raise ResourceInUse(
-                        f"A tuning job named {name!r} exists already; choose another job_name "
-                        "or leave it out to get a unique one.",
-                        "CreateHyperParameterTuningJob",
-                    ) from None
-                continue
-            break
-        else:  # pragma: no cover - a thousand names in one millisecond
-            raise ResourceInUse(f"Could not find a free name for base {base_name!r}.")
+
+        record = self.insert_new(
+            spec.tuning_job_name,
+            base_name,
+            tuning_job_name,
+            build,
+            "CreateHyperParameterTuningJob",
+        )
+        name = record.name
+        named = self.spec(record)
         try:
             for definition in named.definitions:
                 if definition.name in sources and definition.template.code_uri:

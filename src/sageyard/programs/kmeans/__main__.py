@@ -36,12 +36,11 @@ would train; with ``ShardedByS3Key`` only algo-1's share is used.
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sageyard.programs._common import AlgorithmError, ProgramContext, run
+from sageyard.programs._common import AlgorithmError, ProgramContext, configure_logging, run
 from sageyard.programs._data import dense_channel_kind, read_channel
 from sageyard.programs.kmeans.config import KMeansConfig, parse_config
 
@@ -287,18 +286,6 @@ def save_centers(centers: np.ndarray, path: Path) -> None:
         np.save(handle, np.asarray(centers, dtype=np.float32))
 
 
-def _configure_logging() -> None:
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        logging.Formatter(
-            "[%(asctime)s %(levelname)s %(process)d] %(message)s", "%m/%d/%Y %H:%M:%S"
-        )
-    )
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
-
-
 if __name__ == "__main__":
-    _configure_logging()
+    configure_logging(log)
     run(main)

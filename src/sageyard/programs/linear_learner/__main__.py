@@ -30,12 +30,11 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sageyard.programs._common import AlgorithmError, ProgramContext, run
+from sageyard.programs._common import AlgorithmError, ProgramContext, configure_logging, run
 from sageyard.programs._data import dense_channel_kind, read_channel
 from sageyard.programs.linear_learner.config import LinearConfig, parse_config
 
@@ -419,18 +418,6 @@ def evaluate(model: LinearModel, config: LinearConfig, data: Data) -> list[tuple
     return metrics
 
 
-def _configure_logging() -> None:
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        logging.Formatter(
-            "[%(asctime)s %(levelname)s %(process)d] %(message)s", "%m/%d/%Y %H:%M:%S"
-        )
-    )
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
-
-
 if __name__ == "__main__":
-    _configure_logging()
+    configure_logging(log)
     run(main)

@@ -55,7 +55,7 @@ from pathlib import Path
 from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
 
-from sageyard.programs._common import AlgorithmError, ProgramContext, run
+from sageyard.programs._common import AlgorithmError, ProgramContext, configure_logging, run
 from sageyard.programs._data import LIBSVM, Dataset, content_type
 from sageyard.programs.xgboost.checkpoints import load_latest, save_checkpoint
 from sageyard.programs.xgboost.config import XGBoostConfig, parse_config
@@ -299,16 +299,6 @@ def _xgboost_message(error: Exception) -> str:
     return " ".join(line for line in lines if line)
 
 
-def _configure_logging() -> None:
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        logging.Formatter("[%(asctime)s:%(levelname)s] %(message)s", "%Y-%m-%d:%H:%M:%S")
-    )
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
-
-
 if __name__ == "__main__":
-    _configure_logging()
+    configure_logging(log, "[%(asctime)s:%(levelname)s] %(message)s", "%Y-%m-%d:%H:%M:%S")
     run(main)
