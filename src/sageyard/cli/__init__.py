@@ -1,6 +1,6 @@
 """The ``sageyard`` command: inspect and control jobs from a shell.
 
-Each command group lives in its own module (``jobs``, ``tuning``; later ``models``) and is
+Each command group lives in its own module (``jobs``, ``tuning``, ``models``) and is
 added to :data:`main` below. Importing this package loads click and nothing heavy: the
 service, the stores and rich are imported inside the commands, so the command starts fast.
 
@@ -21,6 +21,7 @@ import click
 
 from sageyard import __version__
 from sageyard.cli.jobs import jobs
+from sageyard.cli.models import models
 from sageyard.cli.tuning import tuning
 
 __all__ = ["main"]
@@ -76,5 +77,5 @@ def main() -> None:
     """sageyard: SageMaker training jobs, run as local supervised processes."""
 
 
-for _group in (jobs, tuning):
+for _group in (jobs, tuning, models):
     main.add_command(_group)

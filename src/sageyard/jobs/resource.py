@@ -64,6 +64,7 @@ class TrainingJob:
     billable_time_in_seconds: int | None
     role_arn: str | None
     warnings: list[str]
+    output_model_package_arn: str | None
 
     def __init__(self, training_job_name: str, service: TrainingJobService | None = None) -> None:
         self.training_job_name = training_job_name
@@ -104,6 +105,7 @@ class TrainingJob:
         self.billable_time_in_seconds = d.get("BillableTimeInSeconds")
         self.role_arn = d.get("RoleArn")
         self.warnings = list(d.get("Warnings", []))
+        self.output_model_package_arn = d.get("OutputModelPackageArn")
         return self
 
     def describe(self) -> dict[str, Any]:

@@ -228,6 +228,8 @@ class TrainingJobService(JobRecords):
             description["ModelArtifacts"] = {"S3ModelArtifacts": model_artifacts_uri(spec)}
         if doc.get("failure_reason"):
             description["FailureReason"] = doc["failure_reason"]
+        if doc.get("output_model_package_arn"):
+            description["OutputModelPackageArn"] = doc["output_model_package_arn"]
         if doc.get("notes"):
             description["Warnings"] = list(doc["notes"])
         if finished is not None and end is None:

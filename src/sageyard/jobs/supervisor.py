@@ -22,7 +22,7 @@ from sageyard.core.settings import Settings
 from sageyard.executors import Executor
 from sageyard.executors.container import ContainerExecutor
 from sageyard.executors.local import LocalExecutor, container_root_available, isolation_available
-from sageyard.jobs.artifacts import upload_outputs
+from sageyard.jobs.artifacts import model_artifacts_uri, upload_outputs
 from sageyard.jobs.capacity import Reservation, SlotPool, gpus_for_instance_type, machine_gpus
 from sageyard.jobs.hosts import (
     Placement,
@@ -74,9 +74,31 @@ class Supervisor:
             outcome = Outcome("Failed", "Failed", f"InternalServerError: {error}")
         finally:
             heartbeat.stop()
+        if outcome.status == "Completed" and "model_package_registration" in record.document:
+            self._register_model(store, spec)
         status.finish(outcome.status, outcome.secondary, outcome.failure_reason)
         if reservation is not None:
             reservation.release()
+
+    def _register_model(self, store: JobStore, spec: TrainingJobSpec) -> None:
+        """Register the model as a new model package version (fine-tuning jobs ask for it).
+
+        A failed registration leaves the job Completed, with a warning saying why.
+        """
+        from sageyard.models.registry import register_job_output
+
+        record = store.get(self.name)
+        assert record is not None
+        try:
+            package = register_job_output(self.settings, record, model_artifacts_uri(spec))
+        except Exception as error:
+            logger.exception("registering the model of %s failed", self.name)
+            notes = [*record.document.get("notes", []), f"Model not registered: {error}"]
+            store.update(self.name, document_patch={"notes": notes})
+            return
+        store.update(
+            self.name, document_patch={"output_model_package_arn": package.model_package_arn}
+        )
 
     def _run(
         self, store: JobStore, status: StatusWriter, spec: TrainingJobSpec

@@ -105,6 +105,12 @@ class ModelTrainer(BaseModel):
     _session_chaining_config: SessionChainingConfig | None = PrivateAttr(default=None)
     _remote_debug_config: RemoteDebugConfig | None = PrivateAttr(default=None)
     _metric_definitions: list[MetricDefinition] | None = PrivateAttr(default=None)
+    # Set by the fine-tuning trainers, from_recipe and from_jumpstart_config: fields added to
+    # the job's record (model registration), channels every job keeps (the model), and the
+    # technique whose dataset rules the data channels are checked against before a job.
+    _job_extra: dict[str, Any] | None = PrivateAttr(default=None)
+    _fixed_channels: list[InputData] | None = PrivateAttr(default=None)
+    _dataset_technique: str | None = PrivateAttr(default=None)
 
     @field_validator("training_input_mode")
     @classmethod
@@ -237,6 +243,7 @@ class ModelTrainer(BaseModel):
         if input_data_config is not None:
             self.input_data_config = input_data_config
         session = self._session()
+        self._complete_inputs(session)
         plan = _request.plan(self, session)
         from sageyard.jobs.service import TrainingJobService
 
@@ -246,6 +253,7 @@ class ModelTrainer(BaseModel):
             base_name=plan.base_name,
             source_dir=plan.source_dir,
             ignore_patterns=plan.ignore_patterns,
+            extra=self._job_extra,
         )
         job = TrainingJob(record.name, service)
         self._latest_training_job = job
@@ -253,6 +261,130 @@ class ModelTrainer(BaseModel):
             job.wait(logs=logs)
         else:
             job.refresh()
+
+    # -- fine-tuning starting points --------------------------------------------------------
+
+    @classmethod
+    def from_recipe(
+        cls,
+        training_recipe: str,
+        compute: Compute | None = None,
+        recipe_overrides: dict[str, Any] | None = None,
+        networking: Networking | None = None,
+        stopping_condition: StoppingCondition | None = None,
+        requirements: str | None = None,
+        training_image: str | None = None,
+        training_image_config: TrainingImageConfig | None = None,
+        output_data_config: OutputDataConfig | None = None,
+        input_data_config: list[Channel | InputData] | None = None,
+        checkpoint_config: CheckpointConfig | None = None,
+        training_input_mode: str | None = "File",
+        environment: dict[str, str] | None = None,
+        tags: list[Tag] | None = None,
+        sagemaker_session: Session | None = None,
+        role: str | None = None,
+        base_job_name: str | None = None,
+    ) -> ModelTrainer:
+        """A trainer that runs the fine-tuning a recipe YAML describes.
+
+        ``training_recipe`` is a YAML file or a shipped recipe's name (e.g.
+        ``fine-tuning/smollm2/smollm2_135m_sft_lora``); see :mod:`sageyard.train._recipes`
+        for its sections. Data comes from the recipe's ``data`` section, ``input_data_config``
+        or ``train(input_data_config=...)``; it is checked line by line before a job starts.
+
+        Raises:
+            ValueError: A bad recipe, override, hyperparameter, model or dataset.
+        """
+        from sageyard.train._fine_tuning import trainer_from_recipe
+
+        if training_image is not None or training_image_config is not None:
+            logger.warning(
+                "from_recipe: training_image is ignored; recipes run sageyard's fine-tuning "
+                "programs in this environment."
+            )
+        if requirements is not None:
+            logger.warning("from_recipe: requirements are ignored (the program needs none).")
+        trainer = trainer_from_recipe(
+            training_recipe, recipe_overrides, compute, sagemaker_session, role, base_job_name
+        )
+        return trainer._with_job_settings(
+            networking=networking,
+            stopping_condition=stopping_condition,
+            output_data_config=output_data_config,
+            input_data_config=input_data_config,
+            checkpoint_config=checkpoint_config,
+            training_input_mode=training_input_mode,
+            environment=environment,
+            tags=tags,
+        )
+
+    @classmethod
+    def from_jumpstart_config(
+        cls,
+        jumpstart_config: Any,
+        source_code: SourceCode | None = None,
+        compute: Compute | None = None,
+        networking: Networking | None = None,
+        stopping_condition: StoppingCondition | None = None,
+        training_image: str | None = None,
+        training_image_config: TrainingImageConfig | None = None,
+        output_data_config: OutputDataConfig | None = None,
+        input_data_config: list[Channel | InputData] | None = None,
+        checkpoint_config: CheckpointConfig | None = None,
+        training_input_mode: str | None = "File",
+        environment: dict[str, str] | None = None,
+        hyperparameters: dict[str, Any] | str | None = None,
+        tags: list[Tag] | None = None,
+        sagemaker_session: Session | None = None,
+        role: str | None = None,
+        base_job_name: str | None = None,
+    ) -> ModelTrainer:
+        """A trainer that fine-tunes a catalog model with its default program (SFT, LoRA).
+
+        Give the data to ``train(input_data_config=[InputData("training", ...)])``.
+
+        Raises:
+            ValueError: The model is not in the catalog (``sageyard models list``), or is
+                gated and ``jumpstart_config.accept_eula`` is False.
+        """
+        from sageyard.train._fine_tuning import trainer_from_jumpstart
+
+        if source_code is not None or training_image is not None:
+            raise ValueError(
+                "from_jumpstart_config runs the model's default fine-tuning program; to run "
+                "your own script, build ModelTrainer(training_image=..., source_code=...)."
+            )
+        trainer = trainer_from_jumpstart(
+            jumpstart_config, compute, hyperparameters, sagemaker_session, role, base_job_name
+        )
+        return trainer._with_job_settings(
+            networking=networking,
+            stopping_condition=stopping_condition,
+            output_data_config=output_data_config,
+            input_data_config=input_data_config,
+            checkpoint_config=checkpoint_config,
+            training_input_mode=training_input_mode,
+            environment=environment,
+            tags=tags,
+        )
+
+    def _complete_inputs(self, session: Session) -> None:
+        """Add the channels every job of this trainer keeps (a fine-tuning job's model) and
+        check fine-tuning datasets line by line, before any job exists."""
+        if self._fixed_channels:
+            given = {channel.channel_name for channel in self.input_data_config or []}
+            missing = [c for c in self._fixed_channels if c.channel_name not in given]
+            self.input_data_config = [*(self.input_data_config or []), *missing]
+        if self._dataset_technique is not None:
+            from sageyard.train._fine_tuning import check_data_channels
+
+            check_data_channels(self.input_data_config or [], self._dataset_technique, session)
+
+    def _with_job_settings(self, **settings: Any) -> ModelTrainer:
+        for name, value in settings.items():
+            if value is not None:
+                setattr(self, name, value)
+        return self
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from sageyard.core.shapes import (
     TuningJobCompletionCriteria,
 )
 from sageyard.train import _tuning_request
+from sageyard.train._fine_tuning import FineTuningTrainer
 from sageyard.train.model_trainer import ModelTrainer
 
 if TYPE_CHECKING:
@@ -56,7 +57,9 @@ class HyperparameterTuner:
     """Tune a ModelTrainer's hyperparameters with real training jobs.
 
     Args:
-        model_trainer: The trainer whose jobs are the trials.
+        model_trainer: The trainer whose jobs are the trials: a ModelTrainer, or a
+            fine-tuning trainer (SFTTrainer, DPOTrainer), whose model and datasets are then
+            resolved and checked here.
         objective_metric_name: The metric to optimise (read with a metric definition).
         hyperparameter_ranges: Name → ContinuousParameter / IntegerParameter /
             CategoricalParameter (may be empty with ``autotune=True``).
@@ -80,7 +83,7 @@ class HyperparameterTuner:
 
     def __init__(
         self,
-        model_trainer: ModelTrainer | None,
+        model_trainer: ModelTrainer | FineTuningTrainer | None,
         objective_metric_name: str | None,
         hyperparameter_ranges: dict[str, ParameterRange] | None = None,
         metric_definitions: list[dict[str, str] | MetricDefinition] | None = None,
@@ -100,6 +103,8 @@ class HyperparameterTuner:
         autotune: bool = False,
         hyperparameters_to_keep_static: list[str] | None = None,
     ) -> None:
+        if isinstance(model_trainer, FineTuningTrainer):
+            model_trainer = model_trainer.to_model_trainer()
         if model_trainer is not None:
             if not isinstance(model_trainer, ModelTrainer):
                 raise ConfigurationError(
@@ -141,7 +146,7 @@ class HyperparameterTuner:
     @classmethod
     def create(
         cls,
-        model_trainer_dict: dict[str, ModelTrainer],
+        model_trainer_dict: dict[str, ModelTrainer] | dict[str, FineTuningTrainer],
         objective_metric_name_dict: dict[str, str],
         hyperparameter_ranges_dict: dict[str, dict[str, ParameterRange]],
         metric_definitions_dict: dict[str, list[dict[str, str]]] | None = None,
@@ -173,6 +178,10 @@ class HyperparameterTuner:
                     f"{label} must have the same keys as model_trainer_dict "
                     f"({sorted(model_trainer_dict)}), but has {sorted(mapping)}."
                 )
+        model_trainer_dict = {
+            name: t.to_model_trainer() if isinstance(t, FineTuningTrainer) else t
+            for name, t in model_trainer_dict.items()
+        }
         for name, trainer in model_trainer_dict.items():
             if not isinstance(trainer, ModelTrainer):
                 raise ConfigurationError(
@@ -301,6 +310,8 @@ class HyperparameterTuner:
         originals = self._apply_trainer_overrides(inputs, model_trainer_kwargs)
         try:
             session = self._session()
+            for trainer in self._trainers().values():
+                trainer._complete_inputs(session)
             plan = _tuning_request.tuning_plan(self, session, job_name)
         finally:
             self._restore(originals)

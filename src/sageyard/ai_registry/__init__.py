@@ -1,0 +1,1 @@
+"""The AI registry: datasets (and, later, evaluators) kept by name and version."""

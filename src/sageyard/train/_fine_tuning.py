@@ -1,0 +1,403 @@
+"""What the fine-tuning trainers share: from their parameters to an ordinary training job.
+
+``train()`` checks everything first — the model reference and its licence, every line of
+each dataset, the hyperparameters — then builds a :class:`ModelTrainer` whose algorithm is
+the technique's program in :mod:`sageyard.programs` (``sft``, ``dpo``) and starts it. The
+model travels as the job's ``model`` channel (a local folder, or an ``s3://`` artifact), the
+datasets as ``train`` and ``validation``. A ``model_package_group`` is recorded on the job;
+its supervisor registers the model when the job completes.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sageyard.core.session import Session
+from sageyard.core.shapes import CheckpointConfig, Compute, Networking, StoppingCondition
+from sageyard.jobs.resource import TrainingJob
+from sageyard.models.options import option_specs
+from sageyard.models.registry import ModelPackage, ModelPackageGroup, check_group_name
+from sageyard.train.common import CustomizationTechnique, FineTuningOptions, TrainingType
+
+if TYPE_CHECKING:
+    from sageyard.core.shapes import Channel, InputData
+    from sageyard.train.model_trainer import ModelTrainer
+
+_PACKAGE_ARN = re.compile(r"^arn:aws:sagemaker:[^:]*:[^:]*:model-package/")
+_NAME_CHARS = re.compile(r"[^a-zA-Z0-9-]+")
+_ARN_SCHEMES = ("arn:",)
+
+
+class FineTuningTrainer:
+    """The parameters and ``train()`` of SFTTrainer and DPOTrainer (see those classes).
+
+    Beyond the reference's parameters, sageyard takes the job settings a self-hosted run
+    needs: ``compute`` (default: a GPU instance type when this machine has a GPU, else
+    ``ml.m5.2xlarge``), ``base_job_name``, ``checkpoint_config`` (checkpoints synced with a
+    URI, so a new job with the same URI resumes), ``stopping_condition``, ``role`` and
+    ``sagemaker_session``.
+    """
+
+    TECHNIQUE: ClassVar[CustomizationTechnique]
+
+    def __init__(
+        self,
+        model: str | ModelPackage,
+        training_type: TrainingType | str = TrainingType.LORA,
+        model_package_group: str | ModelPackageGroup | None = None,
+        mlflow_resource_arn: str | None = None,
+        mlflow_experiment_name: str | None = None,
+        mlflow_run_name: str | None = None,
+        training_dataset: Any = None,
+        validation_dataset: Any = None,
+        s3_output_path: str | None = None,
+        kms_key_id: str | None = None,
+        networking: Networking | None = None,
+        accept_eula: bool = False,
+        *,
+        compute: Compute | None = None,
+        base_job_name: str | None = None,
+        checkpoint_config: CheckpointConfig | None = None,
+        stopping_condition: StoppingCondition | None = None,
+        role: str | None = None,
+        sagemaker_session: Session | None = None,
+    ) -> None:
+        from sageyard.models.catalog import check_eula
+
+        if not isinstance(model, str | ModelPackage) or (isinstance(model, str) and not model):
+            raise ValueError(
+                f"model must be a model id (e.g. 'HuggingFaceTB/SmolLM2-135M-Instruct'), a "
+                f"local model folder, a model package, or an s3:// model artifact; got {model!r}."
+            )
+        self.model = model
+        self.training_type = _training_type(training_type)
+        if isinstance(model_package_group, ModelPackageGroup):
+            model_package_group = model_package_group.model_package_group_name
+        elif model_package_group is not None:
+            model_package_group = model_package_group.rsplit("model-package-group/", 1)[-1]
+            check_group_name(model_package_group)
+        self.model_package_group = model_package_group
+        self.mlflow_resource_arn = mlflow_resource_arn
+        self.mlflow_experiment_name = mlflow_experiment_name
+        self.mlflow_run_name = mlflow_run_name
+        self.training_dataset = training_dataset
+        self.validation_dataset = validation_dataset
+        self.s3_output_path = s3_output_path
+        self.kms_key_id = kms_key_id
+        self.networking = networking
+        self.accept_eula = accept_eula
+        self.compute = compute
+        self.base_job_name = base_job_name
+        self.checkpoint_config = checkpoint_config
+        self.stopping_condition = stopping_condition
+        self.role = role
+        self.sagemaker_session = sagemaker_session
+        if isinstance(model, str):
+            check_eula(model, accept_eula)
+        elif model.base_model:
+            check_eula(model.base_model, accept_eula)
+        if mlflow_resource_arn is not None:
+            _mlflow_uri(mlflow_resource_arn)  # fail now on an ARN we cannot reach
+        self.hyperparameters = FineTuningOptions(
+            option_specs(self.TECHNIQUE.value, self.training_type.value)
+        )
+        self._latest_training_job: TrainingJob | None = None
+
+    def train(
+        self,
+        training_dataset: Any = None,
+        validation_dataset: Any = None,
+        wait: bool = True,
+    ) -> TrainingJob:
+        """Fine-tune as a training job; returns it (Completed when ``wait``).
+
+        Raises:
+            ValueError: No training dataset, a bad dataset line (file, line and field are
+                named), a model that cannot be found, or a gated model without
+                ``accept_eula=True``. Nothing is created then.
+            botocore.exceptions.ClientError: The job service refused the job.
+            RuntimeError: The job failed (a TrainingJobFailedError with its reason).
+        """
+        trainer = self.to_model_trainer(training_dataset, validation_dataset)
+        trainer.train(wait=False)
+        job = trainer._latest_training_job
+        assert job is not None
+        self._latest_training_job = job
+        if wait:
+            job.wait(logs=True)
+        return job
+
+    def to_model_trainer(
+        self,
+        training_dataset: Any = None,
+        validation_dataset: Any = None,
+        *,
+        require_dataset: bool = True,
+    ) -> ModelTrainer:
+        """The :class:`ModelTrainer` that ``train()`` runs (checked, not started).
+
+        ``HyperparameterTuner`` uses it to run this fine-tuning as its trials. Without
+        ``require_dataset``, the data may come later, to ``ModelTrainer.train()``.
+        """
+        from sageyard.ai_registry.dataset import check_dataset, dataset_uri
+        from sageyard.train.configs import InputData, OutputDataConfig
+        from sageyard.train.model_trainer import ModelTrainer
+
+        session = self._session()
+        sources = {
+            "train": training_dataset if training_dataset is not None else self.training_dataset,
+            "validation": (
+                validation_dataset if validation_dataset is not None else self.validation_dataset
+            ),
+        }
+        if sources["train"] is None and require_dataset:
+            raise ValueError(
+                f"{type(self).__name__} needs a training dataset: pass training_dataset= to "
+                "the constructor or to train() (a JSONL path, an s3:// URI or a DataSet)."
+            )
+        datasets = {name: dataset_uri(src) for name, src in sources.items() if src is not None}
+        for uri in datasets.values():
+            check_dataset(uri, self.TECHNIQUE.value, session)
+        model_source, base_model = self._model_source(session)
+        model_channel = InputData(channel_name="model", data_source=model_source)
+        data_channels = [InputData(channel_name=n, data_source=u) for n, u in datasets.items()]
+        output = None
+        if self.s3_output_path or self.kms_key_id:
+            output = OutputDataConfig(
+                s3_output_path=self.s3_output_path, kms_key_id=self.kms_key_id
+            )
+        trainer = ModelTrainer(
+            algorithm_name=self.TECHNIQUE.value,
+            sagemaker_session=session,
+            role=self.role,
+            base_job_name=self.base_job_name or _job_base(self.TECHNIQUE.value, base_model),
+            compute=self.compute or Compute(instance_type=_default_instance_type()),
+            networking=self.networking,
+            stopping_condition=self.stopping_condition,
+            checkpoint_config=self.checkpoint_config,
+            output_data_config=output,
+            input_data_config=[model_channel, *data_channels],
+            hyperparameters=self._job_hyperparameters(base_model, session),
+        )
+        trainer._fixed_channels = [model_channel]
+        trainer._dataset_technique = self.TECHNIQUE.value
+        if self.model_package_group is not None:
+            trainer._job_extra = {
+                "model_package_registration": {
+                    "group": self.model_package_group,
+                    "base_model": base_model,
+                    "customization_technique": self.TECHNIQUE.value,
+                    "training_type": self.training_type.value,
+                    "dataset_uris": datasets,
+                }
+            }
+        return trainer
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _job_hyperparameters(self, base_model: str, session: Session) -> dict[str, str]:
+        values = self.hyperparameters.to_dict()
+        values["training_type"] = self.training_type.value
+        values["base_model"] = base_model
+        if self.mlflow_experiment_name or self.mlflow_run_name or self.mlflow_resource_arn:
+            values["mlflow_tracking_uri"] = (
+                _mlflow_uri(self.mlflow_resource_arn)
+                if self.mlflow_resource_arn
+                else local_mlflow_uri(session.settings.home)
+            )
+            values["mlflow_experiment_name"] = self.mlflow_experiment_name or _job_base(
+                self.TECHNIQUE.value, base_model
+            )
+            if self.mlflow_run_name:
+                values["mlflow_run_name"] = self.mlflow_run_name
+        return values
+
+    def _model_source(self, session: Session) -> tuple[str, str]:
+        """Where the job reads the model (folder or s3:// artifact), and the base model id."""
+        from sageyard.models.hub import resolve_model_path
+        from sageyard.models.registry import ModelRegistry
+
+        model = self.model
+        if isinstance(model, ModelPackage):
+            return model.model_artifact_uri, model.base_model
+        if model.startswith("s3://"):
+            if session.objects.list(model) == [] and not session.objects.exists(model):
+                raise ValueError(f"The model artifact {model} does not exist.")
+            return model, model
+        if Path(model).expanduser().is_dir():
+            folder = resolve_model_path(model, session.settings.home)
+            return str(folder), folder.name
+        if _PACKAGE_ARN.match(model) or model.count("/") <= 1:
+            package = ModelRegistry(session.settings).find_package(model)
+            if package is not None:
+                return package.model_artifact_uri, package.base_model
+        if model.startswith(_ARN_SCHEMES):
+            raise ValueError(
+                f"model {model!r} names no model package in this registry. List them with "
+                "`sageyard models packages`."
+            )
+        return str(resolve_model_path(model, session.settings.home)), model
+
+    def _session(self) -> Session:
+        if self.sagemaker_session is None:
+            self.sagemaker_session = Session()
+        return self.sagemaker_session
+
+    def __repr__(self) -> str:
+        model = self.model if isinstance(self.model, str) else self.model.model_package_arn
+        return f"{type(self).__name__}(model={model!r}, training_type={self.training_type.value!r})"
+
+
+def local_mlflow_uri(home: Path) -> str:
+    """The MLflow store used when a run is named but no tracking server is given."""
+    folder = home / "mlflow"
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'mlflow.db'}"
+
+
+def _mlflow_uri(value: str) -> str:
+    if value.startswith(("http://", "https://", "file:", "sqlite:", "postgresql", "mysql")):
+        return value
+    if value.startswith("arn:"):
+        raise ValueError(
+            f"mlflow_resource_arn {value!r} is a SageMaker MLflow ARN, which sageyard cannot "
+            "reach. Give the tracking URI of your MLflow server (http://host:5000) or a local "
+            "store (sqlite:///path/mlflow.db), or leave it out to log under SAGEYARD_HOME."
+        )
+    return Path(value).expanduser().resolve().as_uri()
+
+
+def _training_type(value: TrainingType | str) -> TrainingType:
+    if isinstance(value, TrainingType):
+        return value
+    try:
+        return TrainingType(str(value).lower())
+    except ValueError:
+        raise ValueError(
+            f"training_type must be TrainingType.LORA or TrainingType.FULL ('lora'/'full'), "
+            f"got {value!r}."
+        ) from None
+
+
+def _job_base(technique: str, model: str) -> str:
+    name = model.rstrip("/").rsplit("/", 1)[-1].removesuffix(".tar.gz")
+    return _NAME_CHARS.sub("-", f"{name}-{technique}").strip("-")[:40] or technique
+
+
+def _default_instance_type() -> str:
+    from sageyard.jobs.capacity import machine_gpus
+
+    return "ml.g5.2xlarge" if machine_gpus() else "ml.m5.2xlarge"
+
+
+# -- checks and starting points used by ModelTrainer ------------------------------------------
+
+DATA_CHANNELS = ("train", "training", "validation")
+
+
+def check_data_channels(
+    channels: list[Channel | InputData], technique: str, session: Session
+) -> None:
+    """Check every line of a fine-tuning job's dataset channels (train/training/validation)."""
+    from sageyard.ai_registry.dataset import check_dataset
+    from sageyard.core.shapes import InputData
+
+    if not {channel.channel_name for channel in channels} & {"train", "training"}:
+        raise ValueError(
+            f"A {technique.upper()} job needs a training dataset: add "
+            "InputData(channel_name='training', data_source='<path or s3:// URI of a JSONL "
+            "file>') to input_data_config."
+        )
+    for channel in channels:
+        if (
+            channel.channel_name in DATA_CHANNELS
+            and isinstance(channel, InputData)
+            and isinstance(channel.data_source, str)
+        ):
+            check_dataset(channel.data_source, technique, session)
+
+
+def trainer_from_recipe(
+    training_recipe: str,
+    overrides: dict[str, Any] | None,
+    compute: Compute | None,
+    session: Session | None,
+    role: str | None,
+    base_job_name: str | None,
+) -> ModelTrainer:
+    """``ModelTrainer.from_recipe``: the recipe's fine-tuning as a ModelTrainer."""
+    from sageyard.train._recipes import fine_tuning_settings, load_recipe
+
+    settings = fine_tuning_settings(load_recipe(training_recipe, overrides))
+    fine_tuning = trainer_class(settings["technique"])(
+        settings["model"],
+        training_type=settings["training_type"],
+        training_dataset=settings["train"],
+        validation_dataset=settings["validation"],
+        accept_eula=settings["accept_eula"],
+        compute=compute,
+        base_job_name=base_job_name or settings["base_job_name"],
+        role=role,
+        sagemaker_session=session,
+    )
+    _set_options(fine_tuning.hyperparameters, settings["options"], "the recipe")
+    return fine_tuning.to_model_trainer(require_dataset=False)
+
+
+def trainer_from_jumpstart(
+    config: Any,
+    compute: Compute | None,
+    hyperparameters: dict[str, Any] | str | None,
+    session: Session | None,
+    role: str | None,
+    base_job_name: str | None,
+) -> ModelTrainer:
+    """``ModelTrainer.from_jumpstart_config``: a catalog model's default fine-tuning."""
+    from sageyard.core.jumpstart import JumpStartConfig
+    from sageyard.models.catalog import catalog_model
+    from sageyard.train._request import load_hyperparameters
+
+    config = JumpStartConfig.model_validate(config)
+    entry = catalog_model(config.model_id)
+    if entry is None:
+        raise ValueError(
+            f"{config.model_id!r} is not in sageyard's model catalog; see `sageyard models "
+            "list`. To fine-tune another model, use SFTTrainer(model=<hub id or folder>)."
+        )
+    technique = (config.training_config_name or "sft").lower()
+    fine_tuning = trainer_class(technique)(
+        entry.model_id,
+        training_type=entry.default_training_type,
+        accept_eula=config.accept_eula,
+        compute=compute,
+        base_job_name=base_job_name,
+        role=role,
+        sagemaker_session=session,
+    )
+    _set_options(
+        fine_tuning.hyperparameters, load_hyperparameters(hyperparameters), "hyperparameters"
+    )
+    return fine_tuning.to_model_trainer(require_dataset=False)
+
+
+def trainer_class(technique: str) -> type[FineTuningTrainer]:
+    """The fine-tuning trainer of ``technique`` ("sft" or "dpo")."""
+    from sageyard.train.dpo_trainer import DPOTrainer
+    from sageyard.train.sft_trainer import SFTTrainer
+
+    classes: dict[str, type[FineTuningTrainer]] = {"sft": SFTTrainer, "dpo": DPOTrainer}
+    if technique not in classes:
+        raise ValueError(
+            f"No fine-tuning program for {technique!r}; use one of {', '.join(classes)}."
+        )
+    return classes[technique]
+
+
+def _set_options(options: FineTuningOptions, values: dict[str, Any], where: str) -> None:
+    for name, value in values.items():
+        try:
+            setattr(options, name, value)
+        except ValueError as error:
+            raise ValueError(f"In {where}: {error}") from None

@@ -1,0 +1,120 @@
+"""What the fine-tuning trainers share: ``TrainingType``, ``CustomizationTechnique`` and
+``FineTuningOptions`` (hyperparameters that check themselves as they are set).
+
+Example:
+    >>> from sageyard.models.options import option_specs
+    >>> options = FineTuningOptions(option_specs("sft", "lora"))
+    >>> options.epochs = 5
+    >>> options.to_dict()["epochs"]
+    '5'
+    >>> options.epochs = -1
+    Traceback (most recent call last):
+    ...
+    ValueError: epochs=-1 is out of range: it must be between 1 and 50.
+"""
+
+from __future__ import annotations
+
+import copy
+from enum import Enum
+from typing import Any
+
+from sageyard.models.options import check_value, to_text
+
+__all__ = ["CustomizationTechnique", "FineTuningOptions", "TrainingType"]
+
+
+class TrainingType(Enum):
+    """LORA trains small adapters (~1% of the parameters); FULL trains every parameter."""
+
+    LORA = "lora"
+    FULL = "full"
+
+
+class CustomizationTechnique(Enum):
+    """How a model is customised."""
+
+    SFT = "sft"
+    DPO = "dpo"
+    RLAIF = "rlaif"
+    RLVR = "rlvr"
+
+
+class FineTuningOptions:
+    """Hyperparameters as attributes, each checked against its spec when set.
+
+    Args:
+        options_dict: ``{name: {"type", "default", "min", "max", "enum"}}``; types are
+            ``integer``, ``float``, ``string`` and ``list`` (of strings).
+
+    Raises:
+        ValueError: On setting an unknown name, a value of the wrong type, out of its range
+            or outside its enum; the message says what is valid.
+    """
+
+    _specs: dict[str, dict[str, Any]]
+    _initialized: bool
+
+    def __init__(self, options_dict: dict[str, dict[str, Any]]) -> None:
+        object.__setattr__(self, "_initialized", False)
+        object.__setattr__(self, "_specs", copy.deepcopy(dict(options_dict)))
+        object.__setattr__(self, "_values", {})
+        for name, spec in self._specs.items():
+            self._values[name] = check_value(name, spec, copy.deepcopy(spec.get("default")))
+        object.__setattr__(self, "_initialized", True)
+
+    def __getattr__(self, name: str) -> Any:
+        values = self.__dict__.get("_values", {})
+        if name in values:
+            return values[name]
+        raise AttributeError(self._unknown(name))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+            return
+        spec = self._specs.get(name)
+        if spec is None:
+            raise ValueError(self._unknown(name))
+        self._values[name] = check_value(name, spec, value)
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self._specs})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every hyperparameter as a string, as a job receives it (lists as JSON)."""
+        return {name: to_text(value) for name, value in self._values.items()}
+
+    def values(self) -> dict[str, Any]:
+        """Every hyperparameter with its typed value."""
+        return copy.deepcopy(self._values)
+
+    def get_info(self, param_name: str | None = None) -> None:
+        """Print the current value, type, default and valid range of one or every option."""
+        names = [param_name] if param_name is not None else list(self._specs)
+        for name in names:
+            spec = self._specs.get(name)
+            if spec is None:
+                raise ValueError(self._unknown(name))
+            print(self._describe(name, spec))
+
+    def _describe(self, name: str, spec: dict[str, Any]) -> str:
+        parts = [f"{name}: {self._values[name]!r}", f"type={spec['type']}"]
+        parts.append(f"default={spec.get('default')!r}")
+        if spec.get("min") is not None or spec.get("max") is not None:
+            parts.append(f"range=[{spec.get('min')}, {spec.get('max')}]")
+        if spec.get("enum"):
+            parts.append(f"enum={spec['enum']}")
+        line = "  ".join(parts)
+        if spec.get("description"):
+            line += f"\n    {spec['description']}"
+        return line
+
+    def _unknown(self, name: str) -> str:
+        return (
+            f"Unknown hyperparameter {name!r}. Valid names: {', '.join(sorted(self._specs))}. "
+            "Call get_info() to see each one's type and range."
+        )
+
+    def __repr__(self) -> str:
+        return f"FineTuningOptions({self._values!r})"
