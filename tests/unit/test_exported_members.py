@@ -79,7 +79,18 @@ EXPECTED = {
         "open_store",
     },
     "sageyard.executors": {"Executor", "HostHandle", "HostLaunch", "Mount"},
-    "sageyard.core.resources": {"MetricData", "ModelArtifacts", "TrainingJob"},
+    "sageyard.core.resources": {
+        "MetricData",
+        "ModelArtifacts",
+        "ModelPackage",
+        "ModelPackageGroup",
+        "TrainingJob",
+    },
+    "sageyard.train.common": {"CustomizationTechnique", "FineTuningOptions", "TrainingType"},
+    "sageyard.train.sft_trainer": {"SFTTrainer"},
+    "sageyard.train.dpo_trainer": {"DPOTrainer"},
+    "sageyard.ai_registry.dataset": {"DataSet"},
+    "sageyard.core.jumpstart": {"JumpStartConfig"},
 }
 
 

@@ -1,4 +1,4 @@
-"""Programs that run inside training jobs: the built-in algorithms (and, later, fine-tuning).
+"""Programs that run inside training jobs: the built-in algorithms and fine-tuning (SFT, DPO).
 
 Each built-in algorithm is a package ``sageyard.programs.<package>`` with
 
@@ -21,6 +21,8 @@ ALGORITHMS: dict[str, str] = {
     "xgboost": "sageyard.programs.xgboost",
     "kmeans": "sageyard.programs.kmeans",
     "linear-learner": "sageyard.programs.linear_learner",
+    "sft": "sageyard.programs.sft",
+    "dpo": "sageyard.programs.dpo",
 }
 
 IMAGE_REPOSITORIES: dict[str, str] = {

@@ -319,6 +319,29 @@ def check_data_channels(
             check_dataset(channel.data_source, technique, session)
 
 
+def tuning_trainer(
+    fine_tuning: FineTuningTrainer,
+    ranges: dict[str, Any] | None,
+    autotune: bool,
+    keep_static: list[str] | None,
+) -> ModelTrainer:
+    """The ModelTrainer of a fine-tuning trainer whose jobs are a tuner's trials: the
+    options the tuner sets (its ranges, or with autotune the program's tunable ones) are
+    left out of the static hyperparameters."""
+    from sageyard.programs import algorithm_spec
+
+    trainer = fine_tuning.to_model_trainer()
+    tuned = set(ranges or {})
+    if autotune:
+        spec = algorithm_spec(fine_tuning.TECHNIQUE.value)
+        tuned |= set(getattr(spec, "TUNABLE_RANGES", {})) - set(keep_static or [])
+    assert isinstance(trainer.hyperparameters, dict)
+    trainer.hyperparameters = {
+        name: value for name, value in trainer.hyperparameters.items() if name not in tuned
+    }
+    return trainer
+
+
 def trainer_from_recipe(
     training_recipe: str,
     overrides: dict[str, Any] | None,

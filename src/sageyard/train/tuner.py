@@ -36,7 +36,7 @@ from sageyard.core.shapes import (
     TuningJobCompletionCriteria,
 )
 from sageyard.train import _tuning_request
-from sageyard.train._fine_tuning import FineTuningTrainer
+from sageyard.train._fine_tuning import FineTuningTrainer, tuning_trainer
 from sageyard.train.model_trainer import ModelTrainer
 
 if TYPE_CHECKING:
@@ -104,7 +104,9 @@ class HyperparameterTuner:
         hyperparameters_to_keep_static: list[str] | None = None,
     ) -> None:
         if isinstance(model_trainer, FineTuningTrainer):
-            model_trainer = model_trainer.to_model_trainer()
+            model_trainer = tuning_trainer(
+                model_trainer, hyperparameter_ranges, autotune, hyperparameters_to_keep_static
+            )
         if model_trainer is not None:
             if not isinstance(model_trainer, ModelTrainer):
                 raise ConfigurationError(
@@ -179,7 +181,14 @@ class HyperparameterTuner:
                     f"({sorted(model_trainer_dict)}), but has {sorted(mapping)}."
                 )
         model_trainer_dict = {
-            name: t.to_model_trainer() if isinstance(t, FineTuningTrainer) else t
+            name: tuning_trainer(
+                t,
+                hyperparameter_ranges_dict.get(name),
+                autotune,
+                (hyperparameters_to_keep_static_dict or {}).get(name),
+            )
+            if isinstance(t, FineTuningTrainer)
+            else t
             for name, t in model_trainer_dict.items()
         }
         for name, trainer in model_trainer_dict.items():
