@@ -72,7 +72,7 @@ args = SFTConfig(
     per_device_train_batch_size=s["per_device_train_batch_size"],
     gradient_accumulation_steps=s["gradient_accumulation_steps"],
     learning_rate=s["learning_rate"], max_length=s["max_seq_length"], seed=s["seed"],
-    lr_scheduler_type=s["lr_scheduler_type"], warmup_ratio=s["warmup_ratio"],
+    lr_scheduler_type=s["lr_scheduler_type"], warmup_steps=s["warmup_ratio"],
     weight_decay=s["weight_decay"], max_grad_norm=s["max_grad_norm"],
     logging_steps=steps, save_strategy="no", eval_strategy="no", report_to="none",
     disable_tqdm=True, bf16=bf16, optim="adamw_torch",

@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 
 from sageyard.core.exceptions import TrainingJobFailedError
+from sageyard.core.settings import Settings
 from sageyard.jobs.resource import TrainingJob
+from sageyard.jobs.service import TrainingJobService
 from sageyard.train import ModelTrainer
 from sageyard.train.configs import CheckpointConfig, InputData
 from tests.integration.conftest import read_object
@@ -321,14 +323,15 @@ def test_full_dpo_of_an_archived_model_logs_params_metrics_and_model_to_mlflow(
         ("sft", {"training_type": "qlora"}, "training_type='qlora' is not valid"),
     ],
 )
-def test_bad_hyperparameters_fail_the_job_with_a_clear_reason(
+def test_bad_hyperparameters_fail_before_any_job_with_a_clear_reason(
     tmp_path: Path, tiny_model: Path, technique: str, hyperparameters: dict[str, Any], expected: str
 ) -> None:
     rows = sft_rows(WORDS) if technique == "sft" else dpo_rows(WORDS)
-    reason = failure(
-        trainer_for(technique, hyperparameters), channels(tmp_path, tiny_model, rows, rows)
-    )
-    assert expected in reason
+    trainer = trainer_for(technique, hyperparameters)
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        trainer.train(channels(tmp_path, tiny_model, rows, rows), logs=False)
+    assert trainer._latest_training_job is None
+    assert TrainingJobService(Settings.from_env()).list_jobs() == []
 
 
 def test_bad_rows_and_models_fail_the_job_with_a_clear_reason(

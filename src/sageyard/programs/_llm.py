@@ -104,6 +104,20 @@ class Request:
         return self.training_type == "lora"
 
 
+def check_job_hyperparameters(raw: Mapping[str, str], technique: str) -> None:
+    """Before a job is created: the check :func:`parse_request` makes in the job.
+
+    Raises:
+        ConfigurationError: (a ValueError) What :func:`parse_request` would fail the job with.
+    """
+    from sageyard.core.exceptions import ConfigurationError
+
+    try:
+        parse_request(raw, technique)
+    except AlgorithmError as error:
+        raise ConfigurationError(str(error).removeprefix("ClientError: ")) from None
+
+
 def parse_request(raw: Mapping[str, str], technique: str) -> Request:
     """The job's hyperparameters as a :class:`Request`.
 

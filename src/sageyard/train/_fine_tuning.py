@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 _PACKAGE_ARN = re.compile(r"^arn:aws:sagemaker:[^:]*:[^:]*:model-package/")
 _NAME_CHARS = re.compile(r"[^a-zA-Z0-9-]+")
-_ARN_SCHEMES = ("arn:",)
 
 
 class FineTuningTrainer:
@@ -223,8 +222,11 @@ class FineTuningTrainer:
         if isinstance(model, ModelPackage):
             return model.model_artifact_uri, model.base_model
         if model.startswith("s3://"):
-            if session.objects.list(model) == [] and not session.objects.exists(model):
-                raise ValueError(f"The model artifact {model} does not exist.")
+            if not session.objects.list(model):
+                raise ValueError(
+                    f"The model artifact {model} does not exist: give the model.tar.gz of a "
+                    "completed job (TrainingJob.model_artifacts)."
+                )
             return model, model
         if Path(model).expanduser().is_dir():
             folder = resolve_model_path(model, session.settings.home)
@@ -233,7 +235,7 @@ class FineTuningTrainer:
             package = ModelRegistry(session.settings).find_package(model)
             if package is not None:
                 return package.model_artifact_uri, package.base_model
-        if model.startswith(_ARN_SCHEMES):
+        if model.startswith("arn:"):
             raise ValueError(
                 f"model {model!r} names no model package in this registry. List them with "
                 "`sageyard models packages`."

@@ -307,6 +307,17 @@ def _host_groups(trainer: ModelTrainer, session: Session) -> list[HostGroupSpec]
     return groups
 
 
+def _check_program_hyperparameters(
+    program: str | None, algorithm: str, hyperparameters: dict[str, str]
+) -> None:
+    """A program whose spec can check its hyperparameters (the fine-tuning programs) fails
+    here, before the job exists, rather than in the job."""
+    spec = algorithm_spec(algorithm) if program is not None else None
+    check = getattr(spec, "check_hyperparameters", None)
+    if check is not None:
+        check(hyperparameters)
+
+
 def plan(trainer: ModelTrainer, session: Session) -> Plan:
     """Validate the trainer's whole configuration and build the job's spec (no writes)."""
     container = trainer.training_mode == Mode.LOCAL_CONTAINER
@@ -334,6 +345,7 @@ def plan(trainer: ModelTrainer, session: Session) -> Plan:
         )
     source_dir, code_uri = _source(trainer)
     hyperparameters = serialize_hyperparameters(load_hyperparameters(trainer.hyperparameters))
+    _check_program_hyperparameters(program, algorithm, hyperparameters)
     stopping = _stopping(trainer)
     groups = _host_groups(trainer, session)
     channels = _channels(trainer, session)

@@ -39,7 +39,7 @@ def test_a_bad_file_registers_nothing(tmp_path: Path) -> None:
     file = jsonl(tmp_path / "pairs.jsonl", [{"prompt": "a", "chosen": "b"}])
     with pytest.raises(ValueError, match=r"pairs.jsonl, line 1: missing field 'rejected'"):
         DataSet.create("pairs", str(file), CustomizationTechnique.DPO)
-    with pytest.raises(ResourceNotFound, match="DataSet.create"):
+    with pytest.raises(ResourceNotFound, match=r"DataSet\.create"):
         DataSet.get("pairs")
     with pytest.raises(ValueError, match="not valid"):
         DataSet.create("bad name", str(file))

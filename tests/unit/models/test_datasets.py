@@ -73,5 +73,5 @@ def test_bad_datasets_name_file_line_and_field(
 def test_missing_file_and_empty_folder(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="does not exist"):
         read_rows(tmp_path / "nope.jsonl", "sft")
-    with pytest.raises(DatasetError, match="holds no .jsonl file"):
+    with pytest.raises(DatasetError, match=r"holds no \.jsonl file"):
         read_rows(tmp_path, "sft")

@@ -213,3 +213,21 @@ def test_a_tuner_takes_a_fine_tuning_trainer(model_dir: Path, sft_data: str) -> 
     )
     assert isinstance(tuner.model_trainer, ModelTrainer)
     assert tuner.model_trainer.algorithm_name == "sft"
+
+
+def test_a_model_artifact_uri_must_exist_and_travels_as_the_model_channel(
+    tmp_path: Path, sft_data: str
+) -> None:
+    from sageyard.core.session import Session
+
+    missing = SFTTrainer(model="s3://models/none/model.tar.gz", training_dataset=sft_data)
+    with pytest.raises(ValueError, match=r"model\.tar\.gz does not exist"):
+        missing.train()
+    archive = tmp_path / "model.tar.gz"
+    archive.write_bytes(b"not checked before the job")
+    session = Session()
+    uri = session.upload_data(str(archive), bucket="models", key_prefix="job-1/output")
+    trainer = SFTTrainer(model=uri, training_dataset=sft_data).to_model_trainer()
+    channels = {c.channel_name: c.data_source for c in trainer.input_data_config or []}
+    assert channels["model"] == uri and uri.endswith("model.tar.gz")
+    assert no_jobs()

@@ -19,7 +19,12 @@ from typing import Any
 from sageyard.core.parameter import ContinuousParameter, IntegerParameter, ParameterRange
 from sageyard.core.shapes import MetricDefinition
 from sageyard.models.options import TRAINING_TYPES, option_specs
-from sageyard.programs._llm import EXTRA_HYPERPARAMETERS, SUMMARY_METRICS, metric_regex
+from sageyard.programs._llm import (
+    EXTRA_HYPERPARAMETERS,
+    SUMMARY_METRICS,
+    check_job_hyperparameters,
+    metric_regex,
+)
 
 __all__ = [
     "ALGORITHM",
@@ -27,6 +32,7 @@ __all__ = [
     "HYPERPARAMETERS",
     "METRIC_DEFINITIONS",
     "TUNABLE_RANGES",
+    "check_hyperparameters",
 ]
 
 ALGORITHM = "SFT"
@@ -57,3 +63,8 @@ TUNABLE_RANGES: dict[str, ParameterRange] = {
     "warmup_ratio": ContinuousParameter(0.0, 0.2, "Linear"),
     "weight_decay": ContinuousParameter(0.0, 0.1, "Linear"),
 }
+
+
+def check_hyperparameters(values: dict[str, str]) -> None:
+    """Refuse a job's hyperparameters before the job exists (what the program would)."""
+    check_job_hyperparameters(values, "sft")

