@@ -24,23 +24,26 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import tarfile
 import tempfile
-import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sageyard.models.options import TRAINING_TYPES, option_specs, parse_options
 from sageyard.programs._common import AlgorithmError, ProgramContext
+from sageyard.programs._llm_metrics import (
+    MetricLog,
+    trainer_callback,
+)
+from sageyard.programs._llm_mlflow import log_model_artifacts, mlflow_run
 
 if TYPE_CHECKING:
-    from transformers import PreTrainedModel, PreTrainedTokenizerBase, Trainer, TrainerCallback
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase, Trainer
 
 log = logging.getLogger("sageyard.programs._llm")
 
@@ -59,23 +62,6 @@ ADAPTER_FOLDER = "adapter"
 _OPTIMIZERS = {"adamw": "adamw_torch"}  # the options' names → TrainingArguments.optim
 _CHECKPOINT = re.compile(r"checkpoint-(\d+)")
 _CHANNEL_ALIASES = {"train": ("training",)}  # as SageMaker's JumpStart names it
-
-# Trainer log keys → metric names (``train:<name>``; ``eval_<key>`` → ``validation:<name>``).
-# Printed once, at the end: how the training went (the trainer's runtime, TRL's count of
-# the tokens trained on, and peak memory).
-SUMMARY_METRICS = ("train:runtime", "train:num_tokens", "train:peak_rss_mb", "train:peak_gpu_mb")
-
-METRIC_NAMES = {
-    "loss": "loss",
-    "learning_rate": "learning_rate",
-    "grad_norm": "grad_norm",
-    "mean_token_accuracy": "token_accuracy",
-    "rewards/margins": "reward_margin",
-    "rewards/accuracies": "reward_accuracy",
-    "rewards/chosen": "reward_chosen",
-    "rewards/rejected": "reward_rejected",
-}
-
 
 # -- the request ------------------------------------------------------------------------------
 
@@ -436,157 +422,56 @@ def quiet_libraries() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|trl|peft)\.")
 
 
-# -- metrics ----------------------------------------------------------------------------------
+# -- the program ------------------------------------------------------------------------------
 
 
-def metrics_line(step: int, epoch: float | None, metrics: Mapping[str, float]) -> str:
-    """One ``#metrics`` line, the format the programs' METRIC_DEFINITIONS read.
+def fine_tune(
+    ctx: ProgramContext,
+    technique: str,
+    example: Callable[[dict[str, Any], bool], dict[str, Any]],
+    make_trainer: Callable[..., Trainer],
+) -> None:
+    """What every fine-tuning program does, around its own TRL trainer.
 
-    Example:
-        >>> metrics_line(10, 0.5, {"train:loss": 1.234, "train:learning_rate": 2e-4})
-        '#metrics step=10 epoch=0.50 train:loss=1.234 train:learning_rate=0.0002'
+    Checks the request and the data (before heavy imports), loads the model, builds the
+    trainer with ``make_trainer(arguments, model=..., train_dataset=..., eval_dataset=...,
+    processing_class=..., peft_config=..., callbacks=...)`` — ``arguments`` being the
+    TrainingArguments fields for the technique's config class — trains (resuming from the
+    latest checkpoint), prints the final metrics and saves the model. ``example`` turns a
+    dataset row into the trainer's row (``chat``: the tokenizer has a chat template).
     """
-    parts = [f"#metrics step={step}"]
-    if epoch is not None:
-        parts.append(f"epoch={epoch:.2f}")
-    parts += [f"{name}={value:.6g}" for name, value in metrics.items()]
-    return " ".join(parts)
+    request = parse_request(ctx.hyperparameters, technique)
+    train_rows = read_dataset(ctx, "train", technique, required=True)
+    validation_rows = read_dataset(ctx, "validation", technique)
+    assert train_rows is not None
+    if ctx.hosts and ctx.current_host != ctx.hosts[0]:
+        log.info("This job has %d hosts; fine-tuning runs on the first only.", len(ctx.hosts))
+        return
+    with model_folder(ctx) as folder, mlflow_run(request) as tracker:
+        quiet_libraries()
+        from datasets import Dataset
 
-
-def metric_regex(name: str) -> str:
-    """The regex that reads ``name`` from :func:`metrics_line` lines.
-
-    Example:
-        >>> import re
-        >>> re.search(metric_regex("train:loss"), "#metrics step=1 train:loss=0.5").group(1)
-        '0.5'
-    """
-    return rf"#metrics step=\d+.* {re.escape(name)}=(\S+)"
-
-
-def named_metrics(logs: Mapping[str, Any]) -> tuple[str, dict[str, float]]:
-    """``("train" | "validation" | "", metrics)`` for one trainer log event."""
-    if "eval_loss" in logs:
-        kind, prefix = "validation", "eval_"
-    elif "loss" in logs:
-        kind, prefix = "train", ""
-    else:  # the summary at the end of training (train_runtime, ...), or anything else
-        return "", {}
-    metrics = {
-        f"{kind}:{name}": float(logs[prefix + key])
-        for key, name in METRIC_NAMES.items()
-        if isinstance(logs.get(prefix + key), int | float)
-    }
-    return kind, metrics
-
-
-@dataclass
-class MetricLog:
-    """Turns the trainer's log events into ``#metrics`` lines (and MLflow metrics).
-
-    ``train:tokens_per_second`` counts the non-padding tokens the trainer fed the model
-    since the last train log, over the time its optimizer steps took.
-    """
-
-    emit: Callable[[str], None] = field(default=lambda line: print(line, flush=True))
-    on_metrics: Callable[[dict[str, float], int], None] | None = None
-    clock: Callable[[], float] = time.monotonic
-    latest: dict[str, float] = field(default_factory=dict)
-    step: int = 0
-    epoch: float | None = None
-    summary: dict[str, float] = field(default_factory=dict)
-    _tokens: int = 0
-    _busy: float = 0.0
-    _started: float | None = None
-
-    def train_begins(self, tokens_seen: int) -> None:
-        self._tokens, self._busy = tokens_seen, 0.0
-
-    def step_begins(self) -> None:
-        self._started = self.clock()
-
-    def step_ends(self) -> None:
-        if self._started is not None:
-            self._busy += self.clock() - self._started
-            self._started = None
-
-    def record(
-        self, step: int, epoch: float | None, logs: Mapping[str, Any], tokens_seen: int
-    ) -> None:
-        if isinstance(logs.get("num_tokens"), int | float):
-            self.summary["train:num_tokens"] = float(logs["num_tokens"])  # TRL's own count
-        if isinstance(logs.get("train_runtime"), int | float):
-            self.summary["train:runtime"] = float(logs["train_runtime"])
-            self.summary.setdefault("train:num_tokens", float(tokens_seen))
-        kind, metrics = named_metrics(logs)
-        if kind == "train" and self._busy > 0:
-            metrics["train:tokens_per_second"] = (tokens_seen - self._tokens) / self._busy
-            self._tokens, self._busy = tokens_seen, 0.0
-        if not metrics:
-            return
-        self.step, self.epoch = step, epoch
-        self.latest.update(metrics)
-        self.emit(metrics_line(step, epoch, metrics))
-        if self.on_metrics is not None:
-            self.on_metrics(metrics, step)
-
-    def final(self) -> dict[str, float]:
-        """Print and return the final metrics: the last train loss and validation values,
-        and how the training went: its runtime, tokens and peak memory."""
-        final = {
-            name: value
-            for name, value in self.latest.items()
-            if name == "train:loss" or name.startswith("validation:")
-        }
-        final.update(self.summary)
-        final.update(peak_memory())
-        if final:
-            self.emit(metrics_line(self.step, self.epoch, final))
-        return final
-
-
-def peak_memory() -> dict[str, float]:
-    """``train:peak_rss_mb``: this process's peak resident set; on a GPU also
-    ``train:peak_gpu_mb``, the most memory torch allocated on it."""
-    import resource
-    import sys
-
-    peak = {"train:peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_available():
-        peak["train:peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
-    return peak
-
-
-def trainer_callback(metric_log: MetricLog) -> TrainerCallback:
-    """A transformers callback feeding ``metric_log``; it also logs the last step's loss."""
-    from transformers import TrainerCallback
-
-    class _MetricsCallback(TrainerCallback):
-        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            metric_log.train_begins(state.num_input_tokens_seen)
-
-        def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            metric_log.step_begins()
-
-        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            metric_log.step_ends()
-            if state.global_step >= state.max_steps:
-                control.should_log = True  # the final train loss, whatever logging_steps is
-
-        def on_log(
-            self,
-            args: Any,
-            state: Any,
-            control: Any,
-            logs: dict[str, Any] | None = None,
-            **kwargs: Any,
-        ) -> None:
-            metric_log.record(
-                state.global_step, state.epoch, logs or {}, state.num_input_tokens_seen
-            )
-
-    return _MetricsCallback()
+        chosen = precision(request.training_type)
+        model, tokenizer = load_model(folder, request, chosen)
+        chat = chat_template_of(tokenizer)
+        metric_log = MetricLog(on_metrics=tracker.log_metrics if tracker else None)
+        trainer = make_trainer(
+            training_arguments(request, ctx.checkpoint_dir, validation_rows is not None, chosen),
+            model=model,
+            train_dataset=Dataset.from_list([example(row, chat) for row in train_rows]),
+            eval_dataset=(
+                Dataset.from_list([example(row, chat) for row in validation_rows])
+                if validation_rows is not None
+                else None
+            ),
+            processing_class=tokenizer,
+            peft_config=lora_config(request.options, model) if request.lora else None,
+            callbacks=[trainer_callback(metric_log)],
+        )
+        train(trainer, ctx.checkpoint_dir)
+        final = metric_log.final()
+        save_outputs(trainer, tokenizer, ctx.model_dir, request, final)
+        log_model_artifacts(tracker, ctx.model_dir, request)
 
 
 # -- outputs ----------------------------------------------------------------------------------
@@ -624,96 +509,3 @@ def save_outputs(
     }
     (model_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
     log.info("Saved the model to %s", model_dir)
-
-
-# -- MLflow -----------------------------------------------------------------------------------
-
-
-class MlflowRun:
-    """An MLflow run of a job: parameters, step metrics and the trained model as artifacts."""
-
-    def __init__(self, settings: MlflowSettings) -> None:
-        try:
-            import mlflow
-        except ImportError:
-            raise AlgorithmError(
-                f"ClientError: mlflow_experiment_name={settings.experiment_name!r} asks for "
-                "MLflow logging, but mlflow is not installed where the job runs; install it "
-                "with `pip install mlflow`."
-            ) from None
-        self._mlflow = mlflow
-        if settings.tracking_uri:
-            if settings.tracking_uri.startswith("file:"):
-                # MLflow 3 refuses its file store unless asked; the user asked for it by name
-                os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
-            mlflow.set_tracking_uri(settings.tracking_uri)
-        if mlflow.get_experiment_by_name(settings.experiment_name) is None:
-            # another job may make it meanwhile
-            with suppress(mlflow.exceptions.MlflowException):
-                mlflow.create_experiment(
-                    settings.experiment_name,
-                    artifact_location=_artifact_location(settings.tracking_uri),
-                )
-        mlflow.set_experiment(settings.experiment_name)
-        self.run = mlflow.start_run(run_name=settings.run_name)
-        log.info(
-            "Logging to MLflow: experiment %r, run %s (%s)",
-            settings.experiment_name,
-            self.run.info.run_name,
-            self.run.info.run_id,
-        )
-
-    def log_params(self, params: Mapping[str, Any]) -> None:
-        self._mlflow.log_params(
-            {k: json.dumps(v) if isinstance(v, list) else v for k, v in params.items()}
-        )
-
-    def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
-        self._mlflow.log_metrics(dict(metrics), step=step)
-
-    def log_artifacts(self, folder: Path, artifact_path: str) -> None:
-        self._mlflow.log_artifacts(str(folder), artifact_path=artifact_path)
-
-    def end(self, failed: bool = False) -> None:
-        self._mlflow.end_run(status="FAILED" if failed else "FINISHED")
-
-
-def _artifact_location(tracking_uri: str | None) -> str | None:
-    """Artifacts of a SQLite store go beside its file (MLflow's default is the job's cwd)."""
-    if not tracking_uri or not tracking_uri.startswith("sqlite:///"):
-        return None
-    database = Path(tracking_uri.removeprefix("sqlite:///"))
-    return (database.resolve().parent / "artifacts").as_uri()
-
-
-@contextmanager
-def mlflow_run(request: Request) -> Iterator[MlflowRun | None]:
-    """An MLflow run with the request's parameters when it asks for one, else None."""
-    if request.mlflow is None:
-        yield None
-        return
-    run = MlflowRun(request.mlflow)
-    failed = True
-    try:
-        run.log_params(
-            {
-                **request.options,
-                "technique": request.technique,
-                "training_type": request.training_type,
-                "base_model": request.base_model or "",
-            }
-        )
-        yield run
-        failed = False
-    finally:
-        run.end(failed=failed)
-
-
-def log_model_artifacts(run: MlflowRun | None, model_dir: Path, request: Request) -> None:
-    """The adapter (LoRA) or the whole model folder (full) as the run's artifacts."""
-    if run is None:
-        return
-    if request.lora:
-        run.log_artifacts(model_dir / ADAPTER_FOLDER, artifact_path=ADAPTER_FOLDER)
-    else:
-        run.log_artifacts(model_dir, artifact_path="model")

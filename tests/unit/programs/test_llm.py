@@ -14,7 +14,7 @@ import pytest
 
 from sageyard.jobs.metrics import MetricExtractor
 from sageyard.models.options import option_specs
-from sageyard.programs import _llm, algorithm_spec
+from sageyard.programs import _llm, _llm_metrics, _llm_mlflow, algorithm_spec
 from sageyard.programs._common import AlgorithmError, ProgramContext
 from sageyard.programs.dpo import spec as dpo_spec
 from sageyard.programs.dpo.__main__ import example as dpo_example
@@ -59,7 +59,7 @@ def test_tunable_ranges_are_options_of_both_training_types(spec: Any) -> None:
 
 def test_the_metric_definitions_read_the_lines_the_programs_print() -> None:
     lines: list[str] = []
-    log = _llm.MetricLog(emit=lines.append)
+    log = _llm_metrics.MetricLog(emit=lines.append)
     log.record(5, 0.5, {"loss": 1.5, "learning_rate": 2e-4, "rewards/margins": 0.25}, 0)
     log.record(5, 0.5, {"eval_loss": 1.25, "eval_rewards/accuracies": 0.75, "epoch": 0.5}, 0)
     extractor = MetricExtractor(dpo_spec.METRIC_DEFINITIONS)
@@ -77,7 +77,7 @@ def test_metric_log_counts_tokens_per_second_of_training_steps() -> None:
     now = [0.0]
     lines: list[str] = []
     logged: list[tuple[dict[str, float], int]] = []
-    log = _llm.MetricLog(
+    log = _llm_metrics.MetricLog(
         emit=lines.append, on_metrics=lambda m, s: logged.append((m, s)), clock=lambda: now[0]
     )
     log.train_begins(tokens_seen=100)  # resumed: 100 tokens were seen before
@@ -235,9 +235,9 @@ def test_dpo_rows_become_conversational_with_a_chat_template() -> None:
 
 def test_a_sqlite_store_keeps_its_artifacts_beside_it(tmp_path: Path) -> None:
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    assert _llm._artifact_location(uri) == (tmp_path / "artifacts").as_uri()
-    assert _llm._artifact_location("http://mlflow:5000") is None
-    assert _llm._artifact_location(None) is None
+    assert _llm_mlflow._artifact_location(uri) == (tmp_path / "artifacts").as_uri()
+    assert _llm_mlflow._artifact_location("http://mlflow:5000") is None
+    assert _llm_mlflow._artifact_location(None) is None
 
 
 def test_the_train_channel_may_be_named_training(tmp_path: Path) -> None:

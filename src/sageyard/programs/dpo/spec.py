@@ -19,12 +19,8 @@ from typing import Any
 from sageyard.core.parameter import ContinuousParameter, IntegerParameter, ParameterRange
 from sageyard.core.shapes import MetricDefinition
 from sageyard.models.options import TRAINING_TYPES, option_specs
-from sageyard.programs._llm import (
-    EXTRA_HYPERPARAMETERS,
-    SUMMARY_METRICS,
-    check_job_hyperparameters,
-    metric_regex,
-)
+from sageyard.programs._llm import EXTRA_HYPERPARAMETERS, check_job_hyperparameters
+from sageyard.programs._llm_metrics import SUMMARY_METRICS, metric_regex
 
 __all__ = [
     "ALGORITHM",

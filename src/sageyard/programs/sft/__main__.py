@@ -26,50 +26,18 @@ from typing import Any
 from sageyard.programs import _llm
 from sageyard.programs._common import ProgramContext, configure_logging, run
 
-log = logging.getLogger("sageyard.programs.sft")
-
 TECHNIQUE = "sft"
 
 
 def main(ctx: ProgramContext) -> None:
-    request = _llm.parse_request(ctx.hyperparameters, TECHNIQUE)
-    train_rows = _llm.read_dataset(ctx, "train", TECHNIQUE, required=True)
-    validation_rows = _llm.read_dataset(ctx, "validation", TECHNIQUE)
-    assert train_rows is not None
-    if ctx.hosts and ctx.current_host != ctx.hosts[0]:
-        log.info("This job has %d hosts; fine-tuning runs on the first only.", len(ctx.hosts))
-        return
-    with _llm.model_folder(ctx) as folder, _llm.mlflow_run(request) as tracker:
-        _llm.quiet_libraries()
-        from datasets import Dataset
-        from trl import SFTConfig, SFTTrainer
+    _llm.fine_tune(ctx, TECHNIQUE, example, make_trainer)
 
-        chosen = _llm.precision(request.training_type)
-        model, tokenizer = _llm.load_model(folder, request, chosen)
-        chat = _llm.chat_template_of(tokenizer)
-        metric_log = _llm.MetricLog(on_metrics=tracker.log_metrics if tracker else None)
-        trainer = SFTTrainer(
-            model=model,
-            args=SFTConfig(
-                **_llm.training_arguments(
-                    request, ctx.checkpoint_dir, validation_rows is not None, chosen
-                ),
-                completion_only_loss=True,
-            ),
-            train_dataset=Dataset.from_list([example(row, chat) for row in train_rows]),
-            eval_dataset=(
-                Dataset.from_list([example(row, chat) for row in validation_rows])
-                if validation_rows is not None
-                else None
-            ),
-            processing_class=tokenizer,
-            peft_config=_llm.lora_config(request.options, model) if request.lora else None,
-            callbacks=[_llm.trainer_callback(metric_log)],
-        )
-        _llm.train(trainer, ctx.checkpoint_dir)
-        final = metric_log.final()
-        _llm.save_outputs(trainer, tokenizer, ctx.model_dir, request, final)
-        _llm.log_model_artifacts(tracker, ctx.model_dir, request)
+
+def make_trainer(arguments: dict[str, Any], **parts: Any) -> Any:
+    """TRL's ``SFTTrainer`` with the job's arguments (the loss on completions only)."""
+    from trl import SFTConfig, SFTTrainer
+
+    return SFTTrainer(args=SFTConfig(**arguments, completion_only_loss=True), **parts)
 
 
 def example(row: dict[str, Any], chat: bool) -> dict[str, Any]:
