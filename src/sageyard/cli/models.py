@@ -141,7 +141,7 @@ def list_packages(group: str | None, as_json: bool) -> None:
         metrics = ", ".join(
             f"{name}={value:.4g}"
             for name, value in row["final_metrics"].items()
-            if name.endswith(":loss") or "reward" in name
+            if name.endswith((":loss", ":reward_margin"))
         )
         table.add_row(
             f"{row['model_package_group_name']}/{row['model_package_version']}",

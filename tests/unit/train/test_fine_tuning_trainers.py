@@ -231,3 +231,21 @@ def test_a_model_artifact_uri_must_exist_and_travels_as_the_model_channel(
     channels = {c.channel_name: c.data_source for c in trainer.input_data_config or []}
     assert channels["model"] == uri and uri.endswith("model.tar.gz")
     assert no_jobs()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("http://mlflow.internal:5000", "http://mlflow.internal:5000"),
+        ("sqlite:////data/mlflow.db", "sqlite:////data/mlflow.db"),
+        ("/data/mlruns", "file:///data/mlruns"),
+    ],
+)
+def test_mlflow_resource_arn_is_the_tracking_uri(
+    model_dir: Path, sft_data: str, given: str, expected: str
+) -> None:
+    trainer = SFTTrainer(model=str(model_dir), training_dataset=sft_data, mlflow_resource_arn=given)
+    hp = trainer.to_model_trainer().hyperparameters
+    assert isinstance(hp, dict)
+    assert hp["mlflow_tracking_uri"] == expected
+    assert hp["mlflow_experiment_name"] == "tiny-model-sft"  # named after model and technique
