@@ -17,9 +17,20 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from transformers import TrainerCallback
 
+    from sageyard.core.shapes import MetricDefinition
+
 # Printed once, at the end: how the training went (the trainer's runtime, TRL's count of
 # the tokens trained on, and peak memory).
 SUMMARY_METRICS = ("train:runtime", "train:num_tokens", "train:peak_rss_mb", "train:peak_gpu_mb")
+
+# Every fine-tuning program reports these (its METRIC_DEFINITIONS add their own).
+COMMON_METRICS = (
+    "train:loss",
+    "validation:loss",
+    "train:learning_rate",
+    "train:tokens_per_second",
+    "train:grad_norm",
+)
 
 # Trainer log keys → metric names (``train:<name>``; ``eval_<key>`` → ``validation:<name>``).
 METRIC_NAMES = {
@@ -57,6 +68,16 @@ def metric_regex(name: str) -> str:
         '0.5'
     """
     return rf"#metrics step=\d+.* {re.escape(name)}=(\S+)"
+
+
+def metric_definitions(*names: str) -> list[MetricDefinition]:
+    """Definitions for the common metrics, ``names`` and the summary, as a spec lists them."""
+    from sageyard.core.shapes import MetricDefinition
+
+    return [
+        MetricDefinition(name=name, regex=metric_regex(name))
+        for name in (*COMMON_METRICS, *names, *SUMMARY_METRICS)
+    ]
 
 
 def named_metrics(logs: Mapping[str, Any]) -> tuple[str, dict[str, float]]:

@@ -20,7 +20,7 @@ from sageyard.core.parameter import ContinuousParameter, IntegerParameter, Param
 from sageyard.core.shapes import MetricDefinition
 from sageyard.models.options import TRAINING_TYPES, option_specs
 from sageyard.programs._llm import EXTRA_HYPERPARAMETERS, check_job_hyperparameters
-from sageyard.programs._llm_metrics import SUMMARY_METRICS, metric_regex
+from sageyard.programs._llm_metrics import metric_definitions
 
 __all__ = [
     "ALGORITHM",
@@ -38,25 +38,10 @@ HYPERPARAMETERS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 # TRL's rewards/margins, rewards/accuracies, ... as train:reward_margin, train:reward_accuracy
-METRIC_DEFINITIONS: list[MetricDefinition] = [
-    MetricDefinition(name=name, regex=metric_regex(name))
-    for name in (
-        "train:loss",
-        "validation:loss",
-        "train:learning_rate",
-        "train:tokens_per_second",
-        "train:grad_norm",
-        "train:reward_margin",
-        "train:reward_accuracy",
-        "train:reward_chosen",
-        "train:reward_rejected",
-        "validation:reward_margin",
-        "validation:reward_accuracy",
-        "validation:reward_chosen",
-        "validation:reward_rejected",
-        *SUMMARY_METRICS,
-    )
-]
+_REWARDS = ("margin", "accuracy", "chosen", "rejected")
+METRIC_DEFINITIONS: list[MetricDefinition] = metric_definitions(
+    *(f"{kind}:reward_{name}" for kind in ("train", "validation") for name in _REWARDS)
+)
 
 # Options both training types take (autotune uses every range, whatever the training type):
 # a learning rate that spans full fine-tuning (~1e-6) and LoRA (~5e-5), and DPO's beta.

@@ -20,7 +20,7 @@ from sageyard.core.parameter import ContinuousParameter, IntegerParameter, Param
 from sageyard.core.shapes import MetricDefinition
 from sageyard.models.options import TRAINING_TYPES, option_specs
 from sageyard.programs._llm import EXTRA_HYPERPARAMETERS, check_job_hyperparameters
-from sageyard.programs._llm_metrics import SUMMARY_METRICS, metric_regex
+from sageyard.programs._llm_metrics import metric_definitions
 
 __all__ = [
     "ALGORITHM",
@@ -37,19 +37,9 @@ HYPERPARAMETERS: dict[str, dict[str, dict[str, Any]]] = {
     training_type: option_specs("sft", training_type) for training_type in TRAINING_TYPES
 }
 
-METRIC_DEFINITIONS: list[MetricDefinition] = [
-    MetricDefinition(name=name, regex=metric_regex(name))
-    for name in (
-        "train:loss",
-        "validation:loss",
-        "train:learning_rate",
-        "train:tokens_per_second",
-        "train:grad_norm",
-        "train:token_accuracy",
-        "validation:token_accuracy",
-        *SUMMARY_METRICS,
-    )
-]
+METRIC_DEFINITIONS: list[MetricDefinition] = metric_definitions(
+    "train:token_accuracy", "validation:token_accuracy"
+)
 
 # Options both training types take (autotune uses every range, whatever the training type):
 # a learning rate that spans full fine-tuning (~1e-5) and LoRA (~2e-4), and the schedule.
