@@ -158,7 +158,7 @@ def test_mlflow_run_named_without_a_server_goes_to_a_local_store(
     [run] = client.search_runs([experiment.experiment_id])
     assert run.info.run_name == "first-run"
     assert run.data.params["learning_rate"] == "0.005"
-    assert "train:loss" in run.data.metrics or "train_loss" in run.data.metrics
+    assert "train:loss" in run.data.metrics
     artifacts = [a.path for a in client.list_artifacts(run.info.run_id)]
     assert "adapter" in artifacts
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -95,13 +94,11 @@ class DataSet:
             from sageyard.storage import upload_path
 
             folder = f"s3://{session.default_bucket()}/datasets/{name}/{version}"
-            upload_path(session.objects, Path(source).resolve(), folder)
-            uri = f"{folder}/{Path(source).name}"
+            uri = upload_path(session.objects, Path(source).resolve(), folder)
         arn = (
             f"arn:aws:sagemaker:{session.settings.region}:{session.settings.account_id}:"
             f"hub-content/sageyard/DataSet/{name}/{version}"
         )
-        now = time.time()
         document = {
             "arn": arn,
             "version": str(version),
@@ -110,22 +107,13 @@ class DataSet:
             "customization_technique": technique.value if technique else None,
             "tags": [list(tag) for tag in tags or []],
         }
+        record = JobRecord.registered(f"{name}/{version}", KIND, name, document, "Available")
         try:
-            store.create(
-                JobRecord(
-                    f"{name}/{version}",
-                    KIND,
-                    "Available",
-                    None,
-                    name,
-                    now,
-                    now,
-                    None,
-                    None,
-                    document,
-                )
-            )
+            store.create(record)
         except ResourceInUse:
+            if uri != source:  # the copy made for the row that was not written
+                for key in session.objects.list(uri):
+                    session.objects.delete(key)
             raise ResourceInUse(
                 f"Another process registered version {version} of DataSet {name!r} at the same "
                 "time; create it again.",

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sageyard.core.exceptions import ResourceInUse, ResourceNotFound
 from sageyard.core.settings import Settings
+from sageyard.jobs.metrics import final_metrics
 from sageyard.store import JobRecord, SqlJobStore, open_store
 
 GROUP_KIND = "ModelPackageGroup"
@@ -96,7 +96,8 @@ class ModelRegistry:
             arn += f"model-package-group/{name}"
             document = {"arn": arn, "description": description}
             with contextlib.suppress(ResourceInUse):  # created meanwhile by another process
-                self.store.create(_record(name, GROUP_KIND, None, document))
+                group = JobRecord.registered(name, GROUP_KIND, None, document, "Completed")
+                self.store.create(group)
             record = self.store.get(name)
         if record is None or record.kind != GROUP_KIND:
             raise ResourceInUse(
@@ -135,7 +136,11 @@ class ModelRegistry:
             arn += f"model-package/{group}/{version}"
             document = {**details, "version": version, "arn": arn}
             try:
-                self.store.create(_record(f"{group}/{version}", PACKAGE_KIND, group, document))
+                self.store.create(
+                    JobRecord.registered(
+                        f"{group}/{version}", PACKAGE_KIND, group, document, "Completed"
+                    )
+                )
             except ResourceInUse:
                 continue  # another job took this version number first
             return self.get_package(f"{group}/{version}")
@@ -173,9 +178,7 @@ def register_job_output(settings: Settings, job: JobRecord, artifact_uri: str) -
     """Register a completed fine-tuning job's model in the group its document names."""
     request = job.document["model_package_registration"]
     registry = ModelRegistry(settings)
-    final: dict[str, float] = {}
-    for point in registry.store.metrics(job.name):
-        final[point.metric_name] = point.value  # points come in order: the last one wins
+    final = {m["MetricName"]: m["Value"] for m in final_metrics(registry.store.metrics(job.name))}
     return registry.register(
         request["group"],
         {
@@ -196,22 +199,6 @@ def check_group_name(name: str) -> None:
             f"model_package_group {name!r} is not a valid name: use 1-63 letters, digits and "
             "hyphens, starting with a letter or digit (e.g. 'my-llm-models')."
         )
-
-
-def _record(name: str, kind: str, parent: str | None, document: dict[str, Any]) -> JobRecord:
-    now = time.time()
-    return JobRecord(
-        name=name,
-        kind=kind,
-        status="Completed",
-        secondary_status=None,
-        parent=parent,
-        created_at=now,
-        updated_at=now,
-        heartbeat_at=None,
-        owner=None,
-        document=document,
-    )
 
 
 def _group(record: JobRecord) -> ModelPackageGroup:

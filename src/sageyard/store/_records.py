@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -33,6 +34,15 @@ class JobRecord:
     heartbeat_at: float | None
     owner: str | None
     document: dict[str, Any]
+
+    @classmethod
+    def registered(
+        cls, name: str, kind: str, parent: str | None, document: dict[str, Any], status: str
+    ) -> JobRecord:
+        """A row for something registered, not run (a model package, a dataset): no
+        supervisor, heartbeat or secondary status; created now."""
+        now = time.time()
+        return cls(name, kind, status, None, parent, now, now, None, None, document)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from sageyard.train.model_trainer import ModelTrainer
 
 _PACKAGE_ARN = re.compile(r"^arn:aws:sagemaker:[^:]*:[^:]*:model-package/")
-_NAME_CHARS = re.compile(r"[^a-zA-Z0-9-]+")
 
 
 class FineTuningTrainer:
@@ -284,8 +283,8 @@ def _training_type(value: TrainingType | str) -> TrainingType:
 
 
 def _job_base(technique: str, model: str) -> str:
-    name = model.rstrip("/").rsplit("/", 1)[-1].removesuffix(".tar.gz")
-    return _NAME_CHARS.sub("-", f"{name}-{technique}").strip("-")[:40] or technique
+    """``<model name>-<technique>`` (ModelTrainer makes it a valid job name)."""
+    return f"{model.rstrip('/').rsplit('/', 1)[-1].removesuffix('.tar.gz')}-{technique}"
 
 
 def _default_instance_type() -> str:

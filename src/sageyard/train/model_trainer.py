@@ -299,7 +299,8 @@ class ModelTrainer(BaseModel):
 
         if training_image is not None or training_image_config is not None:
             logger.warning(
-                "from_recipe: training_image is ignored; recipes run sageyard's fine-tuning "
+                "from_recipe: training_image and training_image_config are ignored; recipes "
+                "run sageyard's fine-tuning "
                 "programs in this environment."
             )
         if requirements is not None:

@@ -43,3 +43,16 @@ def test_a_bad_file_registers_nothing(tmp_path: Path) -> None:
         DataSet.get("pairs")
     with pytest.raises(ValueError, match="not valid"):
         DataSet.create("bad name", str(file))
+
+
+def test_a_folder_of_jsonl_files_is_one_dataset(tmp_path: Path) -> None:
+    folder = tmp_path / "pairs"
+    folder.mkdir()
+    jsonl(folder / "a.jsonl", [{"prompt": "p", "chosen": "x", "rejected": "y"}])
+    jsonl(folder / "b.jsonl", [{"prompt": "q", "chosen": "x", "rejected": "z"}])
+    dataset = DataSet.create("pairs", str(folder), CustomizationTechnique.DPO)
+    assert dataset.source is not None and dataset.source.endswith("/datasets/pairs/1")
+    assert sorted(Session().objects.list(dataset.source)) == [
+        f"{dataset.source}/a.jsonl",
+        f"{dataset.source}/b.jsonl",
+    ]
