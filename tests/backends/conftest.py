@@ -1,24 +1,54 @@
-"""Fixtures for the backend conformance suites.
+"""Fixtures for running the conformance suites of ``sageyard.testing`` against each backend.
 
-Object storage: ``object_store`` (the suite's store, parametrized over the embedded and the
-S3 backend; ``moto_endpoint`` lives in ``tests/conftest.py``).
+Object storage: ``moto_endpoint`` (an S3 server) lives in ``tests/conftest.py``. Job store:
+``postgres_url``, a fresh database on the server that ``SAGEYARD_TEST_POSTGRES_URL`` names
+(start one with ``eval "$(bash .ci/postgres.sh | tail -1)"``). Without that variable the
+PostgreSQL tests skip, except under CI (``CI`` set), where they fail so that CI never
+skips them silently.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+import uuid
+from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
-from sageyard.storage import LocalObjectStore, ObjectStore, S3ObjectStore
-from tests.conftest import MOTO_REGION, reset_moto
+# The suites' plain asserts get pytest's detailed messages (before any test imports them).
+pytest.register_assert_rewrite("sageyard.testing")
 
 
-@pytest.fixture(params=["local", "s3"])
-def object_store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
-    """An empty object store: the embedded one in ``tmp_path``, or S3 over moto."""
-    if request.param == "local":
-        return LocalObjectStore(tmp_path / "objects")
-    endpoint: str = request.getfixturevalue("moto_endpoint")
-    reset_moto(endpoint)
-    return S3ObjectStore(endpoint, MOTO_REGION)
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty database on the server of ``SAGEYARD_TEST_POSTGRES_URL``, dropped after."""
+    base = os.environ.get("SAGEYARD_TEST_POSTGRES_URL")
+    if not base:
+        message = (
+            "SAGEYARD_TEST_POSTGRES_URL is not set; start a server with "
+            '`eval "$(bash .ci/postgres.sh | tail -1)"`.'
+        )
+        if _ci():
+            pytest.fail(message + " PostgreSQL tests must not be skipped in CI.")
+        pytest.skip(message)
+    if base.startswith("postgres://"):
+        base = "postgresql://" + base[len("postgres://") :]
+    url = make_url(base)
+    database = f"sageyard_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(
+        url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{database}"'))
+    try:
+        yield url.set(database=database).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
