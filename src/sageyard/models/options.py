@@ -1,16 +1,20 @@
-"""The fine-tuning hyperparameters: one spec per technique and training type.
+"""Fine-tuning options: typed checks of option values against their specs.
 
-A spec is ``{name: {"type", "default", "min", "max", "enum", "description"}}`` — the shape
-:class:`~sageyard.train.common.FineTuningOptions` takes. The trainers build their options
-from :func:`option_specs`; the in-job programs parse their ``hyperparameters.json`` with
-:func:`parse_options`, so both sides check the same rules.
+An option spec is ``{"type", "default", "min", "max", "enum", "description"}`` — the shape
+:class:`~sageyard.train.common.FineTuningOptions` takes and
+:meth:`sageyard.programs.OptionSpec.as_dict` gives. Each fine-tuning program declares its
+options (``ProgramSpec.options``); the trainers build their options from
+``program(name).option_specs(training_type)``, and the in-job programs parse their
+``hyperparameters.json`` with :func:`parse_options`, so both sides check the same rules.
 
 Example:
-    >>> specs = option_specs("sft", "lora")
-    >>> specs["lora_r"]["default"]
-    8
-    >>> parse_options(specs, {"epochs": "2", "target_modules": '["q_proj"]'})["epochs"]
-    2
+    >>> specs = {"epochs": {"type": "integer", "default": 3, "min": 1, "max": 50}}
+    >>> parse_options(specs, {"epochs": "2"})
+    {'epochs': 2}
+    >>> check_value("epochs", specs["epochs"], 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: epochs=0 is out of range: it must be between 1 and 50.
 """
 
 from __future__ import annotations
@@ -23,198 +27,6 @@ from typing import Any
 
 # The types a spec may name, and the Python values each accepts.
 TYPES = ("integer", "float", "string", "list")
-
-_COMMON: dict[str, dict[str, Any]] = {
-    "epochs": {
-        "type": "integer",
-        "default": 3,
-        "min": 1,
-        "max": 50,
-        "description": "Passes over the training dataset.",
-    },
-    "max_steps": {
-        "type": "integer",
-        "default": -1,
-        "min": -1,
-        "max": 10_000_000,
-        "description": "Stop after this many optimizer steps (-1: train for `epochs`).",
-    },
-    "learning_rate": {
-        "type": "float",
-        "default": 2e-4,
-        "min": 1e-9,
-        "max": 1.0,
-        "description": "Peak learning rate.",
-    },
-    "per_device_train_batch_size": {
-        "type": "integer",
-        "default": 4,
-        "min": 1,
-        "max": 1024,
-        "description": "Training examples per device and step.",
-    },
-    "per_device_eval_batch_size": {
-        "type": "integer",
-        "default": 8,
-        "min": 1,
-        "max": 1024,
-        "description": "Evaluation examples per device and step.",
-    },
-    "gradient_accumulation_steps": {
-        "type": "integer",
-        "default": 1,
-        "min": 1,
-        "max": 1024,
-        "description": "Batches whose gradients add up to one optimizer step.",
-    },
-    "warmup_ratio": {
-        "type": "float",
-        "default": 0.0,
-        "min": 0.0,
-        "max": 1.0,
-        "description": "Fraction of the steps spent warming the learning rate up.",
-    },
-    "weight_decay": {
-        "type": "float",
-        "default": 0.0,
-        "min": 0.0,
-        "max": 1.0,
-        "description": "Decoupled weight decay.",
-    },
-    "optimizer": {
-        "type": "string",
-        "default": "adamw",
-        "enum": ["adamw", "adamw_torch", "adafactor", "sgd", "adagrad", "rmsprop"],
-        "description": "Optimizer (adamw is torch's AdamW).",
-    },
-    "max_grad_norm": {
-        "type": "float",
-        "default": 1.0,
-        "min": 0.0,
-        "max": 1000.0,
-        "description": "Gradient clipping norm (0: no clipping).",
-    },
-    "lr_scheduler_type": {
-        "type": "string",
-        "default": "linear",
-        "enum": [
-            "linear",
-            "cosine",
-            "cosine_with_restarts",
-            "polynomial",
-            "constant",
-            "constant_with_warmup",
-            "inverse_sqrt",
-        ],
-        "description": "Learning-rate schedule.",
-    },
-    "logging_steps": {
-        "type": "integer",
-        "default": 10,
-        "min": 1,
-        "max": 1_000_000,
-        "description": "Log training metrics every N optimizer steps.",
-    },
-    "save_steps": {
-        "type": "integer",
-        "default": 500,
-        "min": 1,
-        "max": 10_000_000,
-        "description": "Save a checkpoint every N optimizer steps.",
-    },
-    "eval_steps": {
-        "type": "integer",
-        "default": 100,
-        "min": 1,
-        "max": 10_000_000,
-        "description": "Evaluate on the validation dataset every N optimizer steps.",
-    },
-    "max_seq_length": {
-        "type": "integer",
-        "default": 1024,
-        "min": 16,
-        "max": 131_072,
-        "description": "Longest tokenized example; longer ones are truncated.",
-    },
-    "seed": {
-        "type": "integer",
-        "default": 42,
-        "min": 0,
-        "max": 2**31 - 1,
-        "description": "Random seed.",
-    },
-}
-
-_LORA: dict[str, dict[str, Any]] = {
-    "lora_r": {
-        "type": "integer",
-        "default": 8,
-        "min": 1,
-        "max": 512,
-        "description": "LoRA rank (higher: more capacity).",
-    },
-    "lora_alpha": {
-        "type": "integer",
-        "default": 16,
-        "min": 1,
-        "max": 2048,
-        "description": "LoRA scaling (typically 2 * lora_r).",
-    },
-    "lora_dropout": {
-        "type": "float",
-        "default": 0.05,
-        "min": 0.0,
-        "max": 1.0,
-        "description": "Dropout on the LoRA path.",
-    },
-    "target_modules": {
-        "type": "list",
-        "default": ["q_proj", "v_proj"],
-        "description": "Module names that get adapters, or ['all-linear'].",
-    },
-}
-
-_DPO: dict[str, dict[str, Any]] = {
-    "beta": {
-        "type": "float",
-        "default": 0.1,
-        "min": 1e-4,
-        "max": 10.0,
-        "description": "DPO temperature: how far the policy may move from the reference.",
-    },
-}
-
-# Defaults that differ by technique and training type (full fine-tuning and preference
-# optimisation want smaller learning rates than LoRA SFT).
-_LEARNING_RATES = {
-    ("sft", "lora"): 2e-4,
-    ("sft", "full"): 2e-5,
-    ("dpo", "lora"): 5e-5,
-    ("dpo", "full"): 1e-6,
-}
-
-TECHNIQUES = ("sft", "dpo")
-TRAINING_TYPES = ("lora", "full")
-
-
-def option_specs(technique: str, training_type: str) -> dict[str, dict[str, Any]]:
-    """A fresh copy of the spec for ``technique`` ("sft", "dpo") and ``training_type``."""
-    if technique not in TECHNIQUES:
-        raise ValueError(
-            f"No fine-tuning hyperparameters for technique {technique!r}; "
-            f"known techniques: {', '.join(TECHNIQUES)}."
-        )
-    if training_type not in TRAINING_TYPES:
-        raise ValueError(
-            f"training_type must be one of {', '.join(TRAINING_TYPES)}, got {training_type!r}."
-        )
-    specs = copy.deepcopy(_COMMON)
-    specs["learning_rate"]["default"] = _LEARNING_RATES[(technique, training_type)]
-    if training_type == "lora":
-        specs.update(copy.deepcopy(_LORA))
-    if technique == "dpo":
-        specs.update(copy.deepcopy(_DPO))
-    return specs
 
 
 def check_value(name: str, spec: Mapping[str, Any], value: Any) -> Any:

@@ -1,56 +1,102 @@
 """Programs that run inside training jobs: the built-in algorithms and fine-tuning (SFT, DPO).
 
-Each built-in algorithm is a package ``sageyard.programs.<package>`` with
+Each program is a package ``sageyard.programs.<package>`` with
 
-- ``spec.py`` — light metadata, safe to import anywhere: ``HYPERPARAMETERS`` (the
-  container's hyperparameters), ``METRIC_DEFINITIONS`` (registered on every job of the
-  algorithm, so tuning on e.g. ``validation:auc`` needs none from the user) and
-  ``TUNABLE_RANGES`` (what ``HyperparameterTuner(autotune=True)`` tunes);
-- ``__main__.py`` — the training program, run as ``python -m sageyard.programs.<package>``.
+- ``spec.py`` — ``PROGRAM``, its :class:`ProgramSpec`: light metadata, safe to import
+  anywhere (metrics, tunable ranges, hyperparameters or options and their checks, dataset
+  rows, the facade class of a fine-tuning technique);
+- ``__main__.py`` — the program, run as ``python -m sageyard.programs.<package>``.
 
-``ALGORITHMS`` maps an algorithm name (``ModelTrainer(algorithm_name=...)``) to its package;
-``IMAGE_REPOSITORIES`` maps the repositories of SageMaker's algorithm images to names.
+:data:`PROGRAMS` (in ``_registry.py``) lists them all by the name users pass
+(``ModelTrainer(algorithm_name=...)``); :func:`program` and :func:`program_for_image`
+find a spec by name or by SageMaker image.
+
+Example:
+    >>> from sageyard.programs import program
+    >>> [d.name for d in program("kmeans").metric_definitions][:2]
+    ['test:msd', 'test:ssd']
 """
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-ALGORITHMS: dict[str, str] = {
-    "xgboost": "sageyard.programs.xgboost",
-    "kmeans": "sageyard.programs.kmeans",
-    "linear-learner": "sageyard.programs.linear_learner",
-    "sft": "sageyard.programs.sft",
-    "dpo": "sageyard.programs.dpo",
-}
+from sageyard.programs._registry import (
+    PROGRAMS,
+    find_program,
+    image_repository,
+    program,
+    program_for_image,
+    program_names,
+)
+from sageyard.programs._spec import OptionSpec, ProgramSpec
 
-IMAGE_REPOSITORIES: dict[str, str] = {
-    "sagemaker-xgboost": "xgboost",
-    "xgboost": "xgboost",
-    "kmeans": "kmeans",
-    "linear-learner": "linear-learner",
-}
+__all__ = [
+    "PROGRAMS",
+    "OptionSpec",
+    "ProgramSpec",
+    "find_program",
+    "image_repository",
+    "program",
+    "program_for_image",
+    "program_names",
+]
 
 
-def image_repository(image: str) -> str:
-    """``123.dkr.ecr.us-west-2.amazonaws.com/sagemaker-xgboost:1.7-1`` → ``sagemaker-xgboost``."""
-    last = image.rsplit("/", 1)[-1]
-    return last.split("@", 1)[0].split(":", 1)[0]
+# -- compat: remove once train/_request.py moves to the registry ----------------------------
+# The names below serve the callers that still read programs the old way (train/_request.py,
+# train/_tuning_request.py, jobs/request.py); they are not part of ``__all__``.
 
 
+class _Modules(Mapping[str, str]):
+    """``ALGORITHMS``: program name → the module a job runs (``ProgramSpec.module``)."""
+
+    def __getitem__(self, name: str) -> str:
+        if name not in PROGRAMS:
+            raise KeyError(name)
+        return program(name).module
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(PROGRAMS)
+
+    def __len__(self) -> int:
+        return len(PROGRAMS)
+
+
+# compat: remove once train/_request.py moves to the registry (use program(name).module)
+ALGORITHMS: Mapping[str, str] = _Modules()
+
+
+@dataclass(frozen=True)
+class _ModuleLikeSpec:
+    """What ``algorithm_spec`` used to return (a spec module), read off a ProgramSpec."""
+
+    spec: ProgramSpec
+
+    @property
+    def METRIC_DEFINITIONS(self) -> list[Any]:
+        return list(self.spec.metric_definitions)
+
+    @property
+    def TUNABLE_RANGES(self) -> dict[str, Any]:
+        return dict(self.spec.tunable_ranges)
+
+    def check_hyperparameters(self, values: dict[str, str]) -> None:
+        self.spec.check_hyperparameters(values)
+
+
+# compat: remove once train/_request.py moves to the registry (use find_program(name))
+def algorithm_spec(name: str) -> _ModuleLikeSpec | None:
+    """The old view of a program's spec (``METRIC_DEFINITIONS``, ``TUNABLE_RANGES``,
+    ``check_hyperparameters``), or None for an unknown name."""
+    found = find_program(name)
+    return None if found is None else _ModuleLikeSpec(found)
+
+
+# compat: remove once train/_request.py moves to the registry (use program_for_image(image))
 def builtin_algorithm_for_image(image: str) -> str | None:
-    return IMAGE_REPOSITORIES.get(image_repository(image))
-
-
-def algorithm_spec(name: str) -> ModuleType | None:
-    """The ``spec`` module of a built-in algorithm, or None while it is not shipped."""
-    package = ALGORITHMS.get(name)
-    if package is None:
-        return None
-    try:
-        return importlib.import_module(f"{package}.spec")
-    except ModuleNotFoundError as error:
-        if error.name and error.name.startswith(package):
-            return None
-        raise
+    """The name of the program SageMaker's image ``image`` selects, or None."""
+    found = program_for_image(image)
+    return None if found is None else found.name

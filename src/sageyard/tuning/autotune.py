@@ -1,11 +1,21 @@
 """Autotune: ranges for the hyperparameters sageyard knows, when the user gives none.
 
-Known names are those of the built-in algorithms (as documented for their containers) and
-common ones of training scripts. A range is widened to contain the trainer's current value.
+A built-in program's own tunable ranges (``ProgramSpec.tunable_ranges``) are used whole.
+For a training script, the hyperparameters it sets that sageyard knows by name:
+:data:`KNOWN_RANGES` (common names in training scripts), then the built-in algorithms'
+tunable ranges for the names it lacks (a script that sets ``eta`` or ``use_bias`` gets the
+range the built-in algorithm with that hyperparameter tunes). A range is widened to
+contain the trainer's current value.
+
+Example:
+    >>> sorted(autotune_ranges({"learning_rate": 0.5, "eta": 0.2, "mystery": 1}, []))
+    ['eta', 'learning_rate']
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from sageyard.core.parameter import (
@@ -16,8 +26,10 @@ from sageyard.core.parameter import (
 )
 from sageyard.runtime.environment import serialize_hyperparameter
 
+__all__ = ["KNOWN_RANGES", "autotune_ranges", "known_ranges"]
+
+#: Common names in training scripts (the built-in algorithms' come from their specs).
 KNOWN_RANGES: dict[str, ParameterRange] = {
-    # common names in training scripts
     "learning_rate": ContinuousParameter(1e-5, 1e-1, "Logarithmic"),
     "learning-rate": ContinuousParameter(1e-5, 1e-1, "Logarithmic"),
     "lr": ContinuousParameter(1e-5, 1e-1, "Logarithmic"),
@@ -32,25 +44,29 @@ KNOWN_RANGES: dict[str, ParameterRange] = {
     "num_layers": IntegerParameter(1, 8),
     "hidden_size": CategoricalParameter([64, 128, 256, 512]),
     "optimizer": CategoricalParameter(["adam", "adamw", "sgd"]),
-    # XGBoost
-    "eta": ContinuousParameter(0.01, 0.5, "Logarithmic"),
-    "max_depth": IntegerParameter(2, 10),
-    "min_child_weight": ContinuousParameter(0.0, 10.0),
-    "subsample": ContinuousParameter(0.5, 1.0),
-    "colsample_bytree": ContinuousParameter(0.5, 1.0),
-    "gamma": ContinuousParameter(0.0, 5.0),
-    "alpha": ContinuousParameter(0.0, 10.0),
-    "lambda": ContinuousParameter(0.0, 10.0),
-    "num_round": IntegerParameter(10, 500, "Logarithmic"),
-    # k-means
-    "mini_batch_size": IntegerParameter(100, 5000, "Logarithmic"),
-    "init_method": CategoricalParameter(["random", "kmeans++"]),
-    "extra_center_factor": IntegerParameter(1, 10),
-    # linear learner
-    "l1": ContinuousParameter(1e-7, 1.0, "Logarithmic"),
-    "wd": ContinuousParameter(1e-7, 1.0, "Logarithmic"),
-    "use_bias": CategoricalParameter(["true", "false"]),
 }
+
+
+@cache
+def _builtin_ranges() -> dict[str, ParameterRange]:
+    """The built-in algorithms' tunable ranges by name (the first one listed wins a name).
+
+    Fine-tuning programs are left out: their options are the trainers' own, not names a
+    training script shares (their common ones, like ``learning_rate``, are known anyway).
+    """
+    from sageyard.programs import program, program_names
+
+    ranges: dict[str, ParameterRange] = {}
+    for name in program_names(fine_tuning=False):
+        for hyperparameter, parameter in program(name).tunable_ranges.items():
+            ranges.setdefault(hyperparameter, parameter)
+    return ranges
+
+
+def known_ranges() -> dict[str, ParameterRange]:
+    """Every name autotune knows for a training script, with its range: :data:`KNOWN_RANGES`,
+    then the built-in algorithms' tunable ranges for the names it lacks."""
+    return {**_builtin_ranges(), **KNOWN_RANGES}
 
 
 def _around(parameter: ParameterRange, current: Any) -> ParameterRange:
@@ -77,13 +93,14 @@ def _around(parameter: ParameterRange, current: Any) -> ParameterRange:
 def autotune_ranges(
     hyperparameters: dict[str, Any],
     keep_static: list[str],
-    algorithm_ranges: dict[str, ParameterRange] | None = None,
+    algorithm_ranges: Mapping[str, ParameterRange] | None = None,
 ) -> dict[str, ParameterRange]:
     """Ranges for the known hyperparameters of a trainer, except those kept static.
 
-    A built-in algorithm's own tunable ranges are used whole (its hyperparameters have
-    documented defaults, so they need not be set on the trainer); otherwise the trainer's
-    hyperparameters that sageyard knows by name.
+    A built-in program's own tunable ranges (``algorithm_ranges``) are used whole (its
+    hyperparameters have documented defaults, so they need not be set on the trainer);
+    otherwise the trainer's hyperparameters that sageyard knows by name
+    (:func:`known_ranges`).
     """
     if algorithm_ranges:
         return {
@@ -91,8 +108,9 @@ def autotune_ranges(
             for name, parameter in algorithm_ranges.items()
             if name not in keep_static
         }
+    known = known_ranges()
     return {
-        name: _around(KNOWN_RANGES[name], value)
+        name: _around(known[name], value)
         for name, value in hyperparameters.items()
-        if name in KNOWN_RANGES and name not in keep_static
+        if name in known and name not in keep_static
     }

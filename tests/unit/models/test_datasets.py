@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from sageyard.models.datasets import DatasetError, read_rows
+from sageyard.models.datasets import DatasetError, DatasetFormat, read_dataset
 
 
 def write(path: Path, *lines: str) -> Path:
@@ -19,59 +20,78 @@ def row(**fields: object) -> str:
     return json.dumps(fields)
 
 
-def test_sft_rows_prompt_completion_and_chat(tmp_path: Path) -> None:
-    file = write(
-        tmp_path / "train.jsonl",
-        row(prompt="Q: 2+2?", completion="4"),
-        "",
-        row(messages=[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]),
-    )
-    assert len(read_rows(file, "sft")) == 2
+def _text_row(row: dict[str, Any]) -> str | None:
+    return None if isinstance(row.get("text"), str) else "missing field 'text'."
+
+
+def _not_all_the_same(path: Path, rows: list[dict[str, Any]]) -> None:
+    if len({r["text"] for r in rows}) == 1:
+        raise DatasetError(f"In the dataset {path}, every 'text' is the same.")
+
+
+TEXT = DatasetFormat(example='{"text": "..."}', check_row=_text_row, check_rows=_not_all_the_same)
+
+
+def test_a_file_reads_every_row_and_skips_blank_lines(tmp_path: Path) -> None:
+    file = write(tmp_path / "train.jsonl", row(text="a"), "", row(text="b", extra=1))
+    assert TEXT.read(file) == [{"text": "a"}, {"text": "b", "extra": 1}]
 
 
 def test_a_folder_reads_every_jsonl_file(tmp_path: Path) -> None:
-    write(tmp_path / "a.jsonl", row(prompt="a", completion="b"))
-    write(tmp_path / "b.jsonl", row(prompt="c", completion="d"))
-    assert [r["prompt"] for r in read_rows(tmp_path, "sft")] == ["a", "c"]
+    write(tmp_path / "a.jsonl", row(text="a"))
+    write(tmp_path / "b.jsonl", row(text="c"))
+    (tmp_path / "notes.txt").write_text("not a dataset")
+    assert [r["text"] for r in TEXT.read(tmp_path)] == ["a", "c"]
 
 
 @pytest.mark.parametrize(
-    ("lines", "technique", "message"),
+    ("lines", "message"),
     [
-        ([], "sft", r"train.jsonl is empty"),
-        (
-            [row(prompt="a", completion="b")] * 6 + ["{not json"],
-            "sft",
-            r"train.jsonl, line 7: not valid JSON",
-        ),
-        ([row(prompt="a")], "sft", r"line 1: missing field 'completion'"),
-        ([row(prompt="a", completion=3)], "sft", r"field 'completion' must be a string, got int"),
-        (["[1, 2]"], "sft", r"line 1: expected a JSON object, got list"),
-        (
-            [row(messages=[{"role": "user", "content": "hi"}])],
-            "sft",
-            "last of 'messages' must be the assistant",
-        ),
-        ([row(prompt="a", chosen="b")], "dpo", r"line 1: missing field 'rejected'"),
-        (
-            [row(prompt="a", chosen="b", rejected="b")] * 3,
-            "dpo",
-            r"'chosen' equals 'rejected' on every line",
-        ),
+        ([], r"train.jsonl is empty. It needs one JSON object per line: \{\"text\""),
+        ([row(text="a")] * 6 + ["{not json"], r"train.jsonl, line 7: not valid JSON"),
+        (["[1, 2]"], r"line 1: expected a JSON object, got list"),
+        ([row(text="a"), row(other="b")], r"line 2: missing field 'text'"),
+        ([row(text="a")] * 3, r"every 'text' is the same"),
     ],
 )
 def test_bad_datasets_name_file_line_and_field(
-    tmp_path: Path, lines: list[str], technique: str, message: str
+    tmp_path: Path, lines: list[str], message: str
 ) -> None:
     file = write(tmp_path / "train.jsonl", *lines)
     with pytest.raises(DatasetError, match=message) as error:
-        read_rows(file, technique)
+        TEXT.read(file)
     assert isinstance(error.value, ValueError)
     assert str(file) in str(error.value)
 
 
 def test_missing_file_and_empty_folder(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="does not exist"):
-        read_rows(tmp_path / "nope.jsonl", "sft")
+        TEXT.read(tmp_path / "nope.jsonl")
     with pytest.raises(DatasetError, match=r"holds no \.jsonl file"):
-        read_rows(tmp_path, "sft")
+        TEXT.read(tmp_path)
+
+
+def test_read_dataset_reads_local_and_stored_datasets(tmp_path: Path) -> None:
+    from sageyard.core.settings import Settings
+    from sageyard.storage import object_store_for
+
+    objects = object_store_for(Settings.from_env())
+    file = write(tmp_path / "train.jsonl", row(text="Paris"), row(text="Rome"))
+    rows = [{"text": "Paris"}, {"text": "Rome"}]
+    assert read_dataset(str(file), TEXT, objects) == rows
+    objects.put_file(file, "s3://bucket-x/data/train.jsonl")
+    assert read_dataset("s3://bucket-x/data", TEXT, objects) == rows
+    with pytest.raises(DatasetError, match="no object under that URI"):
+        read_dataset("s3://bucket-x/nothing", TEXT, objects)
+
+
+def test_a_technique_without_a_dataset_format_is_refused(tmp_path: Path) -> None:
+    from sageyard.ai_registry.dataset import check_dataset
+    from sageyard.core.session import Session
+
+    file = write(tmp_path / "train.jsonl", row(prompt="Q: 2+2?", completion="4"))
+    check_dataset(str(file), "sft", Session())
+    with pytest.raises(DatasetError, match="missing field 'chosen'"):
+        check_dataset(str(file), "dpo", Session())
+    with pytest.raises(ValueError, match=r"No dataset format for technique 'rlaif'.*sft, dpo"):
+        check_dataset(str(file), "rlaif", Session())

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from sageyard.models.options import option_specs, parse_options
+from sageyard.core.exceptions import ConfigurationError
+from sageyard.models.options import parse_options
+from sageyard.programs import program
 from sageyard.train.common import FineTuningOptions
+
+
+def option_specs(technique: str, training_type: str) -> dict[str, dict[str, Any]]:
+    return program(technique).option_specs(training_type)
 
 
 def options(technique: str = "sft", training_type: str = "lora") -> FineTuningOptions:
@@ -27,6 +35,18 @@ def test_specs_differ_by_technique_and_training_type() -> None:
     assert option_specs("sft", "full")["learning_rate"]["default"] < 2e-4
     with pytest.raises(ValueError, match="lora_r"):
         options("sft", "full").lora_r = 8
+    with pytest.raises(
+        ConfigurationError, match="training_type must be one of lora, full, got 'q'"
+    ):
+        option_specs("sft", "q")
+    with pytest.raises(ConfigurationError, match="'xgboost' is not a fine-tuning program"):
+        option_specs("xgboost", "lora")
+
+
+def test_each_call_gives_a_fresh_copy() -> None:
+    first = option_specs("sft", "lora")
+    first["target_modules"]["default"].append("k_proj")
+    assert option_specs("sft", "lora")["target_modules"]["default"] == ["q_proj", "v_proj"]
 
 
 @pytest.mark.parametrize(

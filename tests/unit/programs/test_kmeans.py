@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sageyard.jobs.metrics import MetricExtractor
-from sageyard.programs import algorithm_spec, builtin_algorithm_for_image
+from sageyard.programs import program, program_for_image
 from sageyard.programs._common import AlgorithmError, ProgramContext
 from sageyard.programs.kmeans import spec
 from sageyard.programs.kmeans.config import KMeansConfig, parse_config
@@ -25,8 +25,8 @@ def test_the_spec_and_config_import_no_heavy_library() -> None:
     code = (
         "import json, sys\n"
         "import sageyard.programs.kmeans.spec, sageyard.programs.kmeans.config\n"
-        "from sageyard.programs import algorithm_spec\n"
-        "assert algorithm_spec('kmeans') is not None\n"
+        "from sageyard.programs import program\n"
+        "assert program('kmeans').metric_definitions\n"
         f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))\n"
     )
     out = subprocess.run(
@@ -36,11 +36,11 @@ def test_the_spec_and_config_import_no_heavy_library() -> None:
 
 
 def test_the_algorithm_is_shipped_under_its_name_and_image() -> None:
-    assert algorithm_spec("kmeans") is spec
-    assert builtin_algorithm_for_image("174872318107.dkr.ecr.us-west-2.amazonaws.com/kmeans:1") == (
-        "kmeans"
+    assert program("kmeans") is spec.PROGRAM
+    assert (
+        program_for_image("174872318107.dkr.ecr.us-west-2.amazonaws.com/kmeans:1") is spec.PROGRAM
     )
-    names = [d.name for d in spec.METRIC_DEFINITIONS]
+    names = [d.name for d in spec.PROGRAM.metric_definitions]
     assert {"test:msd", "test:ssd", "train:msd", "train:progress"} <= set(names)
     assert len(names) == len(set(names))
 
@@ -113,13 +113,13 @@ def test_bad_hyperparameters_are_named(raw: dict[str, str], expected: str) -> No
 
 
 def test_tunable_ranges_are_sagemakers_and_autotune_uses_them() -> None:
-    ranges = autotune_ranges({"k": 10, "feature_dim": 64}, [], spec.TUNABLE_RANGES)
+    ranges = autotune_ranges({"k": 10, "feature_dim": 64}, [], spec.PROGRAM.tunable_ranges)
     assert set(ranges) == {"extra_center_factor", "init_method", "mini_batch_size", "epochs"}
     assert ranges["mini_batch_size"].is_valid(3000) and ranges["mini_batch_size"].is_valid(15000)
     assert ranges["extra_center_factor"].is_valid(4) and ranges["extra_center_factor"].is_valid(10)
     assert ranges["epochs"].is_valid(1) and ranges["epochs"].is_valid(10)
     assert set(ranges["init_method"].values) == {"random", "kmeans++"}
-    for name in spec.TUNABLE_RANGES:
+    for name in spec.PROGRAM.tunable_ranges:
         parse_config(
             {"k": "2", "feature_dim": "2", name: "5" if name != "init_method" else "random"}
         )
@@ -133,7 +133,7 @@ def test_sagemakers_documented_regexes_read_the_test_lines() -> None:
         prefix + "#quality_metric: host=algo-1, train msd <loss>=0.0640",
         prefix + "#progress_metric: host=algo-1, completed 100.0 % of epochs",
     ]
-    points = MetricExtractor(spec.METRIC_DEFINITIONS).feed(lines)
+    points = MetricExtractor(spec.PROGRAM.metric_definitions).feed(lines)
     assert {p.metric_name: p.value for p in points} == {
         "test:msd": 0.0641,
         "test:ssd": 206.3,
@@ -190,7 +190,7 @@ def test_the_program_logs_lines_its_metric_definitions_read(
     assert centers.shape == (3, 2) and centers.dtype == np.float32
     found = sorted(map(tuple, np.round(centers[np.lexsort(centers.T)] / 10)))
     assert found == [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0)]
-    points = MetricExtractor(spec.METRIC_DEFINITIONS).feed(caplog.messages)
+    points = MetricExtractor(spec.PROGRAM.metric_definitions).feed(caplog.messages)
     metrics = {p.metric_name: p.value for p in points}
     distances = ((test[:, None, :] - centers[None].astype(np.float64)) ** 2).sum(-1).min(1)
     assert metrics["test:msd"] == pytest.approx(distances.mean(), rel=1e-4)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sageyard.jobs.metrics import MetricExtractor
-from sageyard.programs import algorithm_spec, builtin_algorithm_for_image
+from sageyard.programs import program, program_for_image
 from sageyard.programs._common import AlgorithmError, ProgramContext
 from sageyard.programs.linear_learner import spec
 from sageyard.programs.linear_learner.config import AUTO_NUM_MODELS, parse_config
@@ -26,8 +26,8 @@ def test_the_spec_and_config_import_no_heavy_library() -> None:
     code = (
         "import json, sys\n"
         "import sageyard.programs.linear_learner.spec, sageyard.programs.linear_learner.config\n"
-        "from sageyard.programs import algorithm_spec\n"
-        "assert algorithm_spec('linear-learner') is not None\n"
+        "from sageyard.programs import program\n"
+        "assert program('linear-learner').metric_definitions\n"
         f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))\n"
     )
     out = subprocess.run(
@@ -37,10 +37,10 @@ def test_the_spec_and_config_import_no_heavy_library() -> None:
 
 
 def test_the_algorithm_is_shipped_under_its_name_and_image() -> None:
-    assert algorithm_spec("linear-learner") is spec
+    assert program("linear-learner") is spec.PROGRAM
     image = "174872318107.dkr.ecr.us-west-2.amazonaws.com/linear-learner:1"
-    assert builtin_algorithm_for_image(image) == "linear-learner"
-    names = [d.name for d in spec.METRIC_DEFINITIONS]
+    assert program_for_image(image) is spec.PROGRAM
+    names = [d.name for d in spec.PROGRAM.metric_definitions]
     assert len(names) == len(set(names))
     for channel in ("validation", "test"):
         for metric in (
@@ -140,7 +140,7 @@ def test_bad_hyperparameters_are_named(raw: dict[str, str], expected: str) -> No
 
 
 def test_tunable_ranges_are_sagemakers_and_every_value_is_accepted() -> None:
-    ranges = autotune_ranges(dict(BINARY), [], spec.TUNABLE_RANGES)
+    ranges = autotune_ranges(dict(BINARY), [], spec.PROGRAM.tunable_ranges)
     assert set(ranges) == {
         "wd",
         "l1",
@@ -152,7 +152,7 @@ def test_tunable_ranges_are_sagemakers_and_every_value_is_accepted() -> None:
     assert ranges["learning_rate"].scaling_type == "Logarithmic"
     for predictor in spec.PREDICTOR_TYPES:
         base = {"predictor_type": predictor, "num_classes": "3"}
-        for name, parameter in spec.TUNABLE_RANGES.items():
+        for name, parameter in spec.PROGRAM.tunable_ranges.items():
             values = getattr(parameter, "values", None) or [
                 parameter.min_value,
                 parameter.max_value,
@@ -340,7 +340,7 @@ def test_the_program_logs_lines_its_metric_definitions_read(
     main(_context(tmp_path, hyperparameters, channels))
 
     assert (tmp_path / "model" / MODEL_FILE).is_file()
-    points = MetricExtractor(spec.METRIC_DEFINITIONS).feed(caplog.messages)
+    points = MetricExtractor(spec.PROGRAM.metric_definitions).feed(caplog.messages)
     final = {p.metric_name: p.value for p in points}
     epochs = [p.value for p in points if p.metric_name == "validation:objective_loss"]
     assert len(epochs) >= 2

@@ -8,18 +8,18 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from sageyard.jobs.metrics import MetricExtractor
-from sageyard.models.options import option_specs
-from sageyard.programs import _llm, _llm_metrics, _llm_mlflow, algorithm_spec
+from sageyard.programs import ProgramSpec, program
 from sageyard.programs._common import AlgorithmError, ProgramContext
-from sageyard.programs.dpo import spec as dpo_spec
+from sageyard.programs._llm import data, flow, metrics, mlflow, model, request
+from sageyard.programs.dpo.__main__ import CONFIG_OPTIONS as DPO_CONFIG_OPTIONS
 from sageyard.programs.dpo.__main__ import example as dpo_example
-from sageyard.programs.sft import spec as sft_spec
+from sageyard.programs.dpo.spec import PROGRAM as DPO
 from sageyard.programs.sft.__main__ import example as sft_example
+from sageyard.programs.sft.spec import PROGRAM as SFT
 from tests.llm import write_jsonl
 
 HEAVY = ["torch", "transformers", "trl", "peft", "datasets", "mlflow", "numpy"]
@@ -30,8 +30,8 @@ def test_the_specs_and_programs_import_no_heavy_library() -> None:
         "import json, sys\n"
         "import sageyard.programs.sft.spec, sageyard.programs.dpo.spec\n"
         "import sageyard.programs.sft.__main__, sageyard.programs.dpo.__main__\n"
-        "from sageyard.programs import algorithm_spec\n"
-        "assert algorithm_spec('sft') and algorithm_spec('dpo')\n"
+        "from sageyard.programs import program\n"
+        "assert program('sft').fine_tuning and program('dpo').fine_tuning\n"
         f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))\n"
     )
     out = subprocess.run(
@@ -41,28 +41,52 @@ def test_the_specs_and_programs_import_no_heavy_library() -> None:
 
 
 def test_the_algorithms_are_registered_with_their_specs() -> None:
-    assert algorithm_spec("sft") is sft_spec
-    assert algorithm_spec("dpo") is dpo_spec
-    assert sft_spec.HYPERPARAMETERS["lora"] == option_specs("sft", "lora")
-    assert "beta" in dpo_spec.HYPERPARAMETERS["full"]
-    for spec in (sft_spec, dpo_spec):
-        names = [d.name for d in spec.METRIC_DEFINITIONS]
+    assert program("sft") is SFT
+    assert program("dpo") is DPO
+    assert SFT.training_types == DPO.training_types == ("lora", "full")
+    assert "beta" in DPO.options["full"] and "beta" not in SFT.options["lora"]
+    assert "lora_r" in SFT.options["lora"] and "lora_r" not in SFT.options["full"]
+    for spec in (SFT, DPO):
+        names = [d.name for d in spec.metric_definitions]
         assert len(names) == len(set(names))
         assert {"train:loss", "validation:loss", "train:tokens_per_second"} <= set(names)
 
 
-@pytest.mark.parametrize("spec", [sft_spec, dpo_spec])
-def test_tunable_ranges_are_options_of_both_training_types(spec: Any) -> None:
+def test_each_technique_has_its_own_default_learning_rates() -> None:
+    rates = {
+        (spec.name, training_type): spec.option_specs(training_type)["learning_rate"]["default"]
+        for spec in (SFT, DPO)
+        for training_type in spec.training_types
+    }
+    assert rates == {
+        ("sft", "lora"): 2e-4,
+        ("sft", "full"): 2e-5,
+        ("dpo", "lora"): 5e-5,
+        ("dpo", "full"): 1e-6,
+    }
+
+
+@pytest.mark.parametrize("spec", [SFT, DPO])
+def test_tunable_ranges_are_options_of_both_training_types(spec: ProgramSpec) -> None:
     for training_type in ("lora", "full"):
-        assert set(spec.TUNABLE_RANGES) <= set(spec.HYPERPARAMETERS[training_type])
+        assert set(spec.tunable_ranges) <= set(spec.options[training_type])
+
+
+def test_the_job_check_is_the_check_the_program_makes() -> None:
+    from sageyard.core.exceptions import ConfigurationError
+
+    SFT.check_hyperparameters({"epochs": "2", "training_type": "full"})
+    with pytest.raises(ConfigurationError, match=r"^'beta' is not a hyperparameter of SFT"):
+        SFT.check_hyperparameters({"beta": "0.1"})
+    DPO.check_hyperparameters({"beta": "0.1"})
 
 
 def test_the_metric_definitions_read_the_lines_the_programs_print() -> None:
     lines: list[str] = []
-    log = _llm_metrics.MetricLog(emit=lines.append)
+    log = metrics.MetricLog(emit=lines.append)
     log.record(5, 0.5, {"loss": 1.5, "learning_rate": 2e-4, "rewards/margins": 0.25}, 0)
     log.record(5, 0.5, {"eval_loss": 1.25, "eval_rewards/accuracies": 0.75, "epoch": 0.5}, 0)
-    extractor = MetricExtractor(dpo_spec.METRIC_DEFINITIONS)
+    extractor = MetricExtractor(DPO.metric_definitions)
     points = {(p.metric_name, p.value) for p in extractor.feed(lines)}
     assert points == {
         ("train:loss", 1.5),
@@ -77,7 +101,7 @@ def test_metric_log_counts_tokens_per_second_of_training_steps() -> None:
     now = [0.0]
     lines: list[str] = []
     logged: list[tuple[dict[str, float], int]] = []
-    log = _llm_metrics.MetricLog(
+    log = metrics.MetricLog(
         emit=lines.append, on_metrics=lambda m, s: logged.append((m, s)), clock=lambda: now[0]
     )
     log.train_begins(tokens_seen=100)  # resumed: 100 tokens were seen before
@@ -113,7 +137,7 @@ def test_metric_log_counts_tokens_per_second_of_training_steps() -> None:
 
 
 def test_a_request_takes_the_options_and_the_extra_hyperparameters() -> None:
-    request = _llm.parse_request(
+    parsed = request.parse_request(
         {
             "epochs": "2",
             "learning_rate": "1e-4",
@@ -123,15 +147,15 @@ def test_a_request_takes_the_options_and_the_extra_hyperparameters() -> None:
             "mlflow_experiment_name": "exp",
             "_tuning_objective_metric": "validation:loss",
         },
-        "sft",
+        SFT,
     )
-    assert request.lora and request.training_type == "lora"
-    assert request.options["epochs"] == 2 and request.options["learning_rate"] == 1e-4
-    assert request.options["target_modules"] == ["all-linear"]
-    assert request.options["lora_r"] == 8  # the default
-    assert request.base_model == "HuggingFaceTB/SmolLM2-135M-Instruct"
-    assert request.mlflow == _llm.MlflowSettings("exp", "sqlite:///m.db", None)
-    full = _llm.parse_request({"training_type": "full"}, "dpo")
+    assert parsed.lora and parsed.training_type == "lora" and parsed.technique == "sft"
+    assert parsed.options["epochs"] == 2 and parsed.options["learning_rate"] == 1e-4
+    assert parsed.options["target_modules"] == ["all-linear"]
+    assert parsed.options["lora_r"] == 8  # the default
+    assert parsed.base_model == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert parsed.mlflow == request.MlflowSettings("exp", "sqlite:///m.db", None)
+    full = request.parse_request({"training_type": "full"}, DPO)
     assert not full.lora and full.options["beta"] == 0.1 and "lora_r" not in full.options
     assert full.mlflow is None and full.base_model is None
 
@@ -148,34 +172,34 @@ def test_a_request_takes_the_options_and_the_extra_hyperparameters() -> None:
 )
 def test_a_bad_request_says_what_is_wrong(raw: dict[str, str], message: str) -> None:
     with pytest.raises(AlgorithmError, match=r"^ClientError: ") as caught:
-        _llm.parse_request(raw, "sft")
+        request.parse_request(raw, SFT)
     assert message in str(caught.value)
 
 
 def test_training_arguments_follow_the_options() -> None:
-    chosen = _llm.Precision("cpu", "float32", False)
-    request = _llm.parse_request(
-        {"optimizer": "adamw", "warmup_ratio": "0.1", "beta": "0.3"}, "dpo"
+    chosen = model.Precision("cpu", "float32", False)
+    parsed = request.parse_request(
+        {"optimizer": "adamw", "warmup_ratio": "0.1", "beta": "0.3"}, DPO
     )
-    arguments = _llm.training_arguments(request, Path("/ckpt"), True, chosen)
+    arguments = flow.training_arguments(parsed, Path("/ckpt"), True, chosen, DPO_CONFIG_OPTIONS)
     assert arguments["optim"] == "adamw_torch"
     assert arguments["warmup_steps"] == 0.1  # a ratio: transformers 5 has no warmup_ratio
     assert (arguments["eval_strategy"], arguments["eval_steps"]) == ("steps", 100)
     assert (arguments["save_strategy"], arguments["output_dir"]) == ("steps", "/ckpt")
     assert (arguments["max_length"], arguments["beta"]) == (1024, 0.3)
     assert (arguments["report_to"], arguments["disable_tqdm"]) == ("none", True)
-    sft = _llm.training_arguments(_llm.parse_request({}, "sft"), Path("/c"), False, chosen)
+    sft = flow.training_arguments(request.parse_request({}, SFT), Path("/c"), False, chosen)
     assert sft["eval_strategy"] == "no" and "eval_steps" not in sft and "beta" not in sft
 
 
 def test_the_latest_complete_checkpoint_is_resumed(tmp_path: Path) -> None:
-    assert _llm.latest_checkpoint(tmp_path / "none") is None
+    assert flow.latest_checkpoint(tmp_path / "none") is None
     for step in (5, 10, 40):
         (tmp_path / f"checkpoint-{step}").mkdir()
         (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
     (tmp_path / "checkpoint-50").mkdir()  # being written when the job stopped
     (tmp_path / "tmp-checkpoint-60").mkdir()
-    assert _llm.latest_checkpoint(tmp_path) == tmp_path / "checkpoint-40"
+    assert flow.latest_checkpoint(tmp_path) == tmp_path / "checkpoint-40"
 
 
 def _model(folder: Path) -> Path:
@@ -185,9 +209,9 @@ def _model(folder: Path) -> Path:
 
 
 def test_the_model_folder_is_found_in_the_channel_or_its_archive(tmp_path: Path) -> None:
-    assert _llm.find_model_folder(_model(tmp_path / "a"), tmp_path) == tmp_path / "a"
+    assert model.find_model_folder(_model(tmp_path / "a"), tmp_path) == tmp_path / "a"
     nested = _model(tmp_path / "b" / "models--x" / "snapshot")
-    assert _llm.find_model_folder(tmp_path / "b", tmp_path) == nested
+    assert model.find_model_folder(tmp_path / "b", tmp_path) == nested
 
     channel = tmp_path / "c"
     channel.mkdir()
@@ -197,14 +221,14 @@ def test_the_model_folder_is_found_in_the_channel_or_its_archive(tmp_path: Path)
             info.size = len(text)
             tar.addfile(info, io.BytesIO(text.encode()))
     scratch = tmp_path / "scratch"
-    found = _llm.find_model_folder(channel, scratch)
+    found = model.find_model_folder(channel, scratch)
     assert found.parent == scratch and (found / "config.json").is_file()
 
     empty = tmp_path / "d"
     empty.mkdir()
     (empty / "weights.bin").write_text("")
     with pytest.raises(AlgorithmError, match=r"no config.json .*\(it holds: weights.bin\)"):
-        _llm.find_model_folder(empty, scratch)
+        model.find_model_folder(empty, scratch)
 
 
 def test_sft_rows_become_conversational_with_a_chat_template() -> None:
@@ -235,9 +259,9 @@ def test_dpo_rows_become_conversational_with_a_chat_template() -> None:
 
 def test_a_sqlite_store_keeps_its_artifacts_beside_it(tmp_path: Path) -> None:
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    assert _llm_mlflow._artifact_location(uri) == (tmp_path / "artifacts").as_uri()
-    assert _llm_mlflow._artifact_location("http://mlflow:5000") is None
-    assert _llm_mlflow._artifact_location(None) is None
+    assert mlflow._artifact_location(uri) == (tmp_path / "artifacts").as_uri()
+    assert mlflow._artifact_location("http://mlflow:5000") is None
+    assert mlflow._artifact_location(None) is None
 
 
 def test_the_train_channel_may_be_named_training(tmp_path: Path) -> None:
@@ -253,14 +277,78 @@ def test_the_train_channel_may_be_named_training(tmp_path: Path) -> None:
         current_host="algo-1",
         hosts=["algo-1"],
     )
-    assert _llm.read_dataset(ctx, "train", "sft", required=True) == [
+    assert data.read_dataset(ctx, "train", SFT, required=True) == [
         {"prompt": "p", "completion": "c"}
     ]
-    assert _llm.read_dataset(ctx, "validation", "sft") is None
+    assert data.read_dataset(ctx, "validation", SFT) is None
     with pytest.raises(AlgorithmError, match="DPO fine-tuning needs a 'train' channel"):
-        _llm.read_dataset(
+        data.read_dataset(
             ProgramContext(**{**ctx.__dict__, "input_data_config": {"model": {}}}),
             "train",
-            "dpo",
+            DPO,
             required=True,
         )
+
+
+def _write(path: Path, *rows: object) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows))
+    return path
+
+
+def test_sft_rows_are_prompt_completion_or_chat(tmp_path: Path) -> None:
+    chat = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
+    file = _write(tmp_path / "train.jsonl", {"prompt": "Q: 2+2?", "completion": "4"}, chat)
+    assert SFT.dataset is not None and len(SFT.dataset.read(file)) == 2
+
+
+@pytest.mark.parametrize(
+    ("spec", "rows", "message"),
+    [
+        (SFT, [{"prompt": "a"}], r"line 1: missing field 'completion'; SFT rows need 'prompt', "),
+        (SFT, [{"prompt": "a"}], r"'completion' \(or chat 'messages'\)\."),
+        (SFT, [{"prompt": "a", "completion": 3}], "field 'completion' must be a string, got int"),
+        (SFT, [{"prompt": "a", "completion": " "}], "field 'completion' is empty"),
+        (
+            SFT,
+            [{"messages": [{"role": "user", "content": "hi"}]}],
+            "last of 'messages' must be the assistant",
+        ),
+        (
+            SFT,
+            [{"messages": [{"role": "bot", "content": "hi"}]}],
+            "messages\\[0\\] has role 'bot'; use one of system, user, assistant",
+        ),
+        (SFT, ["{bad"], r'not valid JSON .*\{"prompt": "...", "completion": "..."\} or'),
+        (DPO, [{"prompt": "a", "chosen": "b"}], r"line 1: missing field 'rejected'; DPO rows"),
+        (
+            DPO,
+            [{"prompt": "a", "chosen": "b", "rejected": "b"}] * 3,
+            r"'chosen' equals 'rejected' on every line",
+        ),
+    ],
+)
+def test_bad_rows_name_the_line_and_field(
+    tmp_path: Path, spec: ProgramSpec, rows: list[object], message: str
+) -> None:
+    file = _write(tmp_path / "train.jsonl", *rows)
+    assert spec.dataset is not None
+    with pytest.raises(ValueError, match=message):
+        spec.dataset.read(file)
+
+
+def test_one_pair_with_a_preference_is_enough(tmp_path: Path) -> None:
+    same = {"prompt": "a", "chosen": "b", "rejected": "b"}
+    file = _write(tmp_path / "pairs.jsonl", same, {**same, "rejected": "c"})
+    assert DPO.dataset is not None and len(DPO.dataset.read(file)) == 2
+
+
+def test_the_shared_row_rules() -> None:
+    assert (
+        data.check_strings({"prompt": "", "answer": "x"}, ("prompt", "answer"), "Rows need") is None
+    )
+    assert data.check_messages("hi") == (
+        "field 'messages' must be a non-empty list of {'role', 'content'} objects."
+    )
+    assert data.check_messages([{"role": "assistant", "content": "x"}]) == (
+        "'messages' needs at least one message before the assistant's answer."
+    )

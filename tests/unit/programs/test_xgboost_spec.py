@@ -12,7 +12,7 @@ import pytest
 
 from sageyard.core.parameter import ContinuousParameter, IntegerParameter
 from sageyard.jobs.metrics import MetricExtractor
-from sageyard.programs import algorithm_spec
+from sageyard.programs import program
 from sageyard.programs._common import AlgorithmError
 from sageyard.programs.xgboost import spec
 from sageyard.programs.xgboost.config import (
@@ -50,8 +50,8 @@ def test_the_program_starts_without_pydantic_numpy_or_xgboost() -> None:
 
 
 def test_the_registry_finds_the_spec() -> None:
-    assert algorithm_spec("xgboost") is spec
-    assert spec.HYPERPARAMETERS is HYPERPARAMETERS
+    assert program("xgboost") is spec.PROGRAM
+    assert spec.PROGRAM.hyperparameters == tuple(HYPERPARAMETERS)
 
 
 def raw(**values: object) -> dict[str, str]:
@@ -203,7 +203,7 @@ def test_constraints_and_updaters() -> None:
 
 
 def test_every_metric_has_train_and_validation_definitions() -> None:
-    names = {d.name for d in spec.METRIC_DEFINITIONS}
+    names = {d.name for d in spec.PROGRAM.metric_definitions}
     for metric in (*XGBOOST_METRICS, *CONTAINER_METRICS):
         assert {f"train:{metric}", f"validation:{metric}"} <= names
     assert is_maximized("auc") and is_maximized("ndcg@5") and not is_maximized("rmse")
@@ -227,7 +227,7 @@ def test_the_definitions_read_the_container_log_lines() -> None:
         ),
         "[2026-11-28:01:02:03:INFO] Train matrix has 400 rows",
     ]
-    points = MetricExtractor(spec.METRIC_DEFINITIONS).feed(lines)
+    points = MetricExtractor(spec.PROGRAM.metric_definitions).feed(lines)
     seen = {(p.metric_name, p.value) for p in points}
     assert seen == {
         ("train:logloss", 0.5),
@@ -252,7 +252,7 @@ def test_the_documented_regex_reads_the_last_metric_of_a_line() -> None:
 
 
 def test_tunable_ranges_are_the_documented_ones_within_the_valid_ranges() -> None:
-    ranges = spec.TUNABLE_RANGES
+    ranges = spec.PROGRAM.tunable_ranges
     assert set(ranges) == {
         "alpha",
         "colsample_bylevel",
@@ -280,7 +280,7 @@ def test_tunable_ranges_are_the_documented_ones_within_the_valid_ranges() -> Non
 
 
 def test_long_log_lines_stay_cheap_to_scan() -> None:
-    extractor = MetricExtractor(spec.METRIC_DEFINITIONS)
+    extractor = MetricExtractor(spec.PROGRAM.metric_definitions)
     started = time.perf_counter()
     extractor.feed(["x" * 100_000, "[1] " + "value #011 " * 10_000])
     assert time.perf_counter() - started < 1.0  # ~0.02 s; a leading ".*" took minutes

@@ -12,15 +12,38 @@ from sageyard.core.parameter import (
     IntegerParameter,
     ParameterRange,
 )
-from sageyard.tuning.autotune import KNOWN_RANGES, autotune_ranges
+from sageyard.programs import program
+from sageyard.tuning.autotune import KNOWN_RANGES, autotune_ranges, known_ranges
 
 
 def test_known_ranges_cover_common_and_builtin_names() -> None:
     common = ("learning_rate", "batch_size", "epochs", "dropout", "weight_decay")
     xgboost = ("eta", "max_depth", "subsample", "num_round", "min_child_weight")
-    for name in (*common, *xgboost):
-        assert name in KNOWN_RANGES, name
-        assert isinstance(KNOWN_RANGES[name], ParameterRange)
+    known = known_ranges()
+    for name in (*common, *xgboost, "mini_batch_size", "use_bias"):
+        assert name in known, name
+        assert isinstance(known[name], ParameterRange)
+
+
+def test_the_builtin_names_have_the_ranges_their_programs_tune() -> None:
+    # One copy: a script's eta gets the range the XGBoost program tunes.
+    known = known_ranges()
+    for name in ("xgboost", "kmeans", "linear-learner"):
+        for hyperparameter, parameter in program(name).tunable_ranges.items():
+            if hyperparameter not in KNOWN_RANGES and hyperparameter != "mini_batch_size":
+                assert known[hyperparameter] == parameter, hyperparameter
+    assert known["mini_batch_size"] == program("kmeans").tunable_ranges["mini_batch_size"]
+    assert not {"eta", "max_depth", "use_bias", "l1"} & set(KNOWN_RANGES)
+
+
+def test_common_names_win_over_the_builtin_ranges() -> None:
+    assert known_ranges()["learning_rate"] == KNOWN_RANGES["learning_rate"]
+    assert known_ranges()["epochs"] == KNOWN_RANGES["epochs"]
+
+
+def test_fine_tuning_options_are_not_names_of_training_scripts() -> None:
+    assert "beta" in program("dpo").tunable_ranges
+    assert "beta" not in known_ranges()
 
 
 def test_every_known_range_is_valid_and_contains_typical_values() -> None:
@@ -77,7 +100,7 @@ def test_a_current_value_inside_the_range_keeps_it() -> None:
 
 def test_a_non_numeric_current_value_keeps_the_known_range() -> None:
     assert autotune_ranges({"epochs": "auto"}, [])["epochs"] == KNOWN_RANGES["epochs"]
-    assert autotune_ranges({"use_bias": True}, [])["use_bias"] == KNOWN_RANGES["use_bias"]
+    assert autotune_ranges({"use_bias": True}, [])["use_bias"] == known_ranges()["use_bias"]
 
 
 def test_known_ranges_are_not_changed_by_widening() -> None:
@@ -86,8 +109,11 @@ def test_known_ranges_are_not_changed_by_widening() -> None:
     assert KNOWN_RANGES["learning_rate"] == before == ContinuousParameter(1e-5, 1e-1, "Logarithmic")
 
 
-@pytest.mark.parametrize("name", ["num_round", "mini_batch_size"])
-def test_a_log_integer_range_widened_to_zero_becomes_linear(name: str) -> None:
+@pytest.mark.parametrize("name", ["num_round", "batch_size_log"])
+def test_a_log_integer_range_widened_to_zero_becomes_linear(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(KNOWN_RANGES, "batch_size_log", IntegerParameter(8, 512, "Logarithmic"))
     chosen = autotune_ranges({name: 0}, [])[name]
     assert chosen.is_valid(0)
     assert chosen.scaling_type == "Linear"  # type: ignore[attr-defined]
@@ -97,3 +123,10 @@ def test_a_string_current_value_does_not_repeat_a_category() -> None:
     chosen = autotune_ranges({"batch_size": "32"}, [])["batch_size"]
     rendered = chosen.as_tuning_range("batch_size")["Values"]
     assert len(rendered) == len(set(rendered))
+
+
+def test_a_builtin_programs_own_ranges_are_used_whole() -> None:
+    ranges = program("kmeans").tunable_ranges
+    chosen = autotune_ranges({"k": 10, "epochs": 20}, ["init_method"], ranges)
+    assert set(chosen) == {"extra_center_factor", "mini_batch_size", "epochs"}
+    assert chosen["epochs"] == IntegerParameter(1, 20)  # widened to hold the trainer's value

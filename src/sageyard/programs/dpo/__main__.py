@@ -1,6 +1,6 @@
 """Direct preference optimisation: ``python -m sageyard.programs.dpo`` inside a job.
 
-1. **Request.** The hyperparameters of ``option_specs("dpo", training_type)`` (``beta``
+1. **Request.** The options of ``PROGRAM.options[training_type]`` (``spec.py``; ``beta``
    among them) plus ``training_type`` (``lora``, the default, or ``full``), ``base_model``
    and ``mlflow_*``; anything else fails the job before the model loads.
 2. **Data.** ``train`` (and optional ``validation``) JSONL rows ``{"prompt", "chosen",
@@ -20,14 +20,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sageyard.programs import _llm
 from sageyard.programs._common import ProgramContext, configure_logging, run
+from sageyard.programs._llm.flow import fine_tune
+from sageyard.programs.dpo.spec import PROGRAM
 
-TECHNIQUE = "dpo"
+# The options DPOConfig takes under their own names.
+CONFIG_OPTIONS = ("beta",)
 
 
 def main(ctx: ProgramContext) -> None:
-    _llm.fine_tune(ctx, TECHNIQUE, example, make_trainer)
+    fine_tune(ctx, PROGRAM, example, make_trainer, config_options=CONFIG_OPTIONS)
 
 
 def make_trainer(arguments: dict[str, Any], **parts: Any) -> Any:

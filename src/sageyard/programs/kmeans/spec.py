@@ -1,27 +1,25 @@
-"""What the k-means container declares: its hyperparameters, metrics and tunable ranges.
+"""What the k-means container declares: ``PROGRAM``, its :class:`ProgramSpec`.
 
-Names, defaults and valid values follow SageMaker's k-means algorithm. Light on purpose:
-the facade imports this module, so it imports neither numpy nor scikit-learn.
+Names, defaults and valid values follow SageMaker's k-means algorithm; ``HYPERPARAMETERS``
+and ``NO_EFFECT`` are also read by ``config``. Light on purpose: the facade imports this
+module, so it imports neither numpy nor scikit-learn.
 
 Example:
-    >>> from sageyard.programs.kmeans import spec
-    >>> [d.name for d in spec.METRIC_DEFINITIONS][:2]
+    >>> from sageyard.programs.kmeans.spec import PROGRAM
+    >>> [d.name for d in PROGRAM.metric_definitions][:2]
     ['test:msd', 'test:ssd']
-    >>> sorted(spec.TUNABLE_RANGES)
+    >>> sorted(PROGRAM.tunable_ranges)
     ['epochs', 'extra_center_factor', 'init_method', 'mini_batch_size']
 """
 
 from __future__ import annotations
 
-from sageyard.core.parameter import (
-    CategoricalParameter,
-    IntegerParameter,
-    ParameterRange,
-)
+from sageyard.core.parameter import CategoricalParameter, IntegerParameter
 from sageyard.core.shapes import MetricDefinition
 from sageyard.programs._common import Hyperparameter
+from sageyard.programs._spec import ProgramSpec
 
-__all__ = ["ALGORITHM", "HYPERPARAMETERS", "METRIC_DEFINITIONS", "NO_EFFECT", "TUNABLE_RANGES"]
+__all__ = ["ALGORITHM", "HYPERPARAMETERS", "NO_EFFECT", "PROGRAM"]
 
 ALGORITHM = "k-means"
 
@@ -58,22 +56,31 @@ HYPERPARAMETERS: list[Hyperparameter] = [
 ]
 
 _QUALITY = r"#quality_metric: host=\S+, "
-METRIC_DEFINITIONS: list[MetricDefinition] = [
-    MetricDefinition(name="test:msd", regex=_QUALITY + r"test msd <loss>=(\S+)"),
-    MetricDefinition(name="test:ssd", regex=_QUALITY + r"test ssd <loss>=(\S+)"),
-    MetricDefinition(name="train:msd", regex=_QUALITY + r"train msd <loss>=(\S+)"),
-    MetricDefinition(name="train:progress", regex=r"#progress_metric: host=\S+, completed (\S+) %"),
-    MetricDefinition(
-        name="train:throughput",
-        regex=r"#throughput_metric: host=\S+, train throughput=(\S+) records/second",
-    ),
-]
 
-# SageMaker's recommended ranges ("Tune a k-means model"). A mini_batch_size above the
-# number of rows is used as "all rows" by the program, so the range suits small data too.
-TUNABLE_RANGES: dict[str, ParameterRange] = {
-    "extra_center_factor": IntegerParameter(4, 10),
-    "init_method": CategoricalParameter(["kmeans++", "random"]),
-    "mini_batch_size": IntegerParameter(3000, 15000),
-    "epochs": IntegerParameter(1, 10),
-}
+PROGRAM = ProgramSpec(
+    name="kmeans",
+    module="sageyard.programs.kmeans",
+    display_name=ALGORITHM,
+    image_repositories=("kmeans",),
+    hyperparameters=HYPERPARAMETERS,
+    metric_definitions=(
+        MetricDefinition(name="test:msd", regex=_QUALITY + r"test msd <loss>=(\S+)"),
+        MetricDefinition(name="test:ssd", regex=_QUALITY + r"test ssd <loss>=(\S+)"),
+        MetricDefinition(name="train:msd", regex=_QUALITY + r"train msd <loss>=(\S+)"),
+        MetricDefinition(
+            name="train:progress", regex=r"#progress_metric: host=\S+, completed (\S+) %"
+        ),
+        MetricDefinition(
+            name="train:throughput",
+            regex=r"#throughput_metric: host=\S+, train throughput=(\S+) records/second",
+        ),
+    ),
+    # SageMaker's recommended ranges ("Tune a k-means model"). A mini_batch_size above the
+    # number of rows is used as "all rows" by the program, so the range suits small data too.
+    tunable_ranges={
+        "extra_center_factor": IntegerParameter(4, 10),
+        "init_method": CategoricalParameter(["kmeans++", "random"]),
+        "mini_batch_size": IntegerParameter(3000, 15000),
+        "epochs": IntegerParameter(1, 10),
+    },
+)

@@ -1,7 +1,7 @@
 """The linear learner's metrics, and the decision threshold of a binary classifier.
 
 Metric names and the ``<score>``/``<loss>`` tags are SageMaker's, so that its documented
-regexes (and ``spec.METRIC_DEFINITIONS``) read them from the log.
+regexes (and ``spec.PROGRAM.metric_definitions``) read them from the log.
 
 Example:
     >>> import numpy as np

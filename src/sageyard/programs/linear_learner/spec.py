@@ -1,36 +1,34 @@
-"""What the linear learner container declares: its hyperparameters, metrics and tunable ranges.
+"""What the linear learner container declares: ``PROGRAM``, its :class:`ProgramSpec`.
 
-Names, defaults and valid values follow SageMaker's linear learner. Light on purpose: the
-facade imports this module, so it imports neither numpy nor scikit-learn. Values that may be
-``auto`` are declared as strings here and checked by ``config.parse_config``.
+Names, defaults and valid values follow SageMaker's linear learner; ``HYPERPARAMETERS``,
+``LOSSES``, ``NO_EFFECT`` and ``PREDICTOR_TYPES`` are also read by ``config``. Light on
+purpose: the facade imports this module, so it imports neither numpy nor scikit-learn.
+Values that may be ``auto`` are declared as strings here and checked by
+``config.parse_config``.
 
 Example:
-    >>> from sageyard.programs.linear_learner import spec
-    >>> "validation:binary_classification_accuracy" in {d.name for d in spec.METRIC_DEFINITIONS}
+    >>> from sageyard.programs.linear_learner.spec import PROGRAM
+    >>> names = {d.name for d in PROGRAM.metric_definitions}
+    >>> "validation:binary_classification_accuracy" in names
     True
-    >>> sorted(spec.TUNABLE_RANGES)[:3]
+    >>> sorted(PROGRAM.tunable_ranges)[:3]
     ['l1', 'learning_rate', 'mini_batch_size']
 """
 
 from __future__ import annotations
 
-from sageyard.core.parameter import (
-    CategoricalParameter,
-    ContinuousParameter,
-    IntegerParameter,
-    ParameterRange,
-)
+from sageyard.core.parameter import CategoricalParameter, ContinuousParameter, IntegerParameter
 from sageyard.core.shapes import MetricDefinition
 from sageyard.programs._common import Hyperparameter
+from sageyard.programs._spec import ProgramSpec
 
 __all__ = [
     "ALGORITHM",
     "HYPERPARAMETERS",
     "LOSSES",
-    "METRIC_DEFINITIONS",
     "NO_EFFECT",
     "PREDICTOR_TYPES",
-    "TUNABLE_RANGES",
+    "PROGRAM",
 ]
 
 ALGORITHM = "linear-learner"
@@ -165,31 +163,39 @@ def _channel(channel: str, metrics: dict[str, str]) -> list[MetricDefinition]:
     ]
 
 
-# As SageMaker's linear learner registers them: ``<channel>:objective_loss`` is the loss
-# logged each epoch (its last value is the final one), ``<channel>:objective_loss:final``
-# the one logged after training; the other metrics are logged once, after training.
-METRIC_DEFINITIONS: list[MetricDefinition] = [
-    MetricDefinition(name="train:progress", regex=r"#progress_metric: host=\S+, completed (\S+) %"),
-    MetricDefinition(
-        name="train:throughput",
-        regex=r"#throughput_metric: host=\S+, train throughput=(\S+) records/second",
+PROGRAM = ProgramSpec(
+    name="linear-learner",
+    module="sageyard.programs.linear_learner",
+    display_name=ALGORITHM,
+    image_repositories=("linear-learner",),
+    hyperparameters=HYPERPARAMETERS,
+    # As SageMaker's linear learner registers them: ``<channel>:objective_loss`` is the loss
+    # logged each epoch (its last value is the final one), ``<channel>:objective_loss:final``
+    # the one logged after training; the other metrics are logged once, after training.
+    metric_definitions=(
+        MetricDefinition(
+            name="train:progress", regex=r"#progress_metric: host=\S+, completed (\S+) %"
+        ),
+        MetricDefinition(
+            name="train:throughput",
+            regex=r"#throughput_metric: host=\S+, train throughput=(\S+) records/second",
+        ),
+        _quality("train:objective_loss", r"epoch=\S+, train \S+_objective <loss>=(\S+)"),
+        _quality("train:objective_loss:final", r"train \S+_objective <loss>=(\S+)"),
+        *_channel("train", {**_BINARY, **_REGRESSION}),
+        _quality("validation:objective_loss", r"epoch=\S+, validation \S+_objective <loss>=(\S+)"),
+        _quality("validation:objective_loss:final", r"validation \S+_objective <loss>=(\S+)"),
+        *_channel("validation", {**_BINARY, **_MULTICLASS, **_REGRESSION}),
+        _quality("test:objective_loss", r"test \S+_objective <loss>=(\S+)"),
+        *_channel("test", {**_BINARY, **_MULTICLASS, **_REGRESSION}),
     ),
-    _quality("train:objective_loss", r"epoch=\S+, train \S+_objective <loss>=(\S+)"),
-    _quality("train:objective_loss:final", r"train \S+_objective <loss>=(\S+)"),
-    *_channel("train", {**_BINARY, **_REGRESSION}),
-    _quality("validation:objective_loss", r"epoch=\S+, validation \S+_objective <loss>=(\S+)"),
-    _quality("validation:objective_loss:final", r"validation \S+_objective <loss>=(\S+)"),
-    *_channel("validation", {**_BINARY, **_MULTICLASS, **_REGRESSION}),
-    _quality("test:objective_loss", r"test \S+_objective <loss>=(\S+)"),
-    *_channel("test", {**_BINARY, **_MULTICLASS, **_REGRESSION}),
-]
-
-# SageMaker's recommended ranges ("Tune a linear learner model").
-TUNABLE_RANGES: dict[str, ParameterRange] = {
-    "wd": ContinuousParameter(1e-7, 1.0, "Logarithmic"),
-    "l1": ContinuousParameter(1e-7, 1.0, "Logarithmic"),
-    "learning_rate": ContinuousParameter(1e-5, 1.0, "Logarithmic"),
-    "mini_batch_size": IntegerParameter(100, 5000),
-    "use_bias": CategoricalParameter(["true", "false"]),
-    "positive_example_weight_mult": ContinuousParameter(1e-5, 1e5, "Logarithmic"),
-}
+    # SageMaker's recommended ranges ("Tune a linear learner model").
+    tunable_ranges={
+        "wd": ContinuousParameter(1e-7, 1.0, "Logarithmic"),
+        "l1": ContinuousParameter(1e-7, 1.0, "Logarithmic"),
+        "learning_rate": ContinuousParameter(1e-5, 1.0, "Logarithmic"),
+        "mini_batch_size": IntegerParameter(100, 5000),
+        "use_bias": CategoricalParameter(["true", "false"]),
+        "positive_example_weight_mult": ContinuousParameter(1e-5, 1e5, "Logarithmic"),
+    },
+)

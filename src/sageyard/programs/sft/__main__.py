@@ -1,6 +1,6 @@
 """Supervised fine-tuning: ``python -m sageyard.programs.sft`` inside a job.
 
-1. **Request.** The hyperparameters of ``option_specs("sft", training_type)`` plus
+1. **Request.** The options of ``PROGRAM.options[training_type]`` (``spec.py``) plus
    ``training_type`` (``lora``, the default, or ``full``), ``base_model`` and ``mlflow_*``;
    anything else fails the job before the model loads.
 2. **Data.** ``train`` (and optional ``validation``) JSONL rows: ``{"prompt", "completion"}``
@@ -23,14 +23,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sageyard.programs import _llm
 from sageyard.programs._common import ProgramContext, configure_logging, run
-
-TECHNIQUE = "sft"
+from sageyard.programs._llm.data import plain_text
+from sageyard.programs._llm.flow import fine_tune
+from sageyard.programs.sft.spec import PROGRAM
 
 
 def main(ctx: ProgramContext) -> None:
-    _llm.fine_tune(ctx, TECHNIQUE, example, make_trainer)
+    fine_tune(ctx, PROGRAM, example, make_trainer)
 
 
 def make_trainer(arguments: dict[str, Any], **parts: Any) -> Any:
@@ -54,7 +54,7 @@ def example(row: dict[str, Any], chat: bool) -> dict[str, Any]:
         prompt, answer = messages[:-1], messages[-1]["content"]
         if chat:
             return {"prompt": prompt, "completion": [{"role": "assistant", "content": answer}]}
-        return {"prompt": _llm.plain_text(prompt) + "assistant: ", "completion": answer}
+        return {"prompt": plain_text(prompt) + "assistant: ", "completion": answer}
     if chat:
         return {
             "prompt": [{"role": "user", "content": row["prompt"]}],

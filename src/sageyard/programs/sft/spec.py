@@ -1,14 +1,15 @@
-"""What the SFT program declares: its hyperparameters, metrics and tunable ranges.
+"""What the SFT program declares: options, dataset rows, metrics, tunable ranges, facade.
 
 Light on purpose: the facade imports this module, so it imports neither torch nor TRL.
-``HYPERPARAMETERS`` maps each training type to its option specs (the program also takes
-``EXTRA_HYPERPARAMETERS``); the program checks them when the job starts.
+The options are the common fine-tuning ones (LoRA's too for ``training_type="lora"``); a
+job also takes ``training_type``, ``base_model`` and ``mlflow_*``, and is checked before
+it is created as the program checks it when it starts.
 
 Example:
-    >>> from sageyard.programs.sft import spec
-    >>> [d.name for d in spec.METRIC_DEFINITIONS][:2]
+    >>> from sageyard.programs.sft.spec import PROGRAM
+    >>> [d.name for d in PROGRAM.metric_definitions][:2]
     ['train:loss', 'validation:loss']
-    >>> sorted(spec.TUNABLE_RANGES)
+    >>> sorted(PROGRAM.tunable_ranges)
     ['epochs', 'learning_rate', 'warmup_ratio', 'weight_decay']
 """
 
@@ -16,41 +17,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from sageyard.core.parameter import ContinuousParameter, IntegerParameter, ParameterRange
-from sageyard.core.shapes import MetricDefinition
-from sageyard.models.options import TRAINING_TYPES, option_specs
-from sageyard.programs._llm import EXTRA_HYPERPARAMETERS, check_job_hyperparameters
-from sageyard.programs._llm_metrics import metric_definitions
+from sageyard.core.parameter import ContinuousParameter, IntegerParameter
+from sageyard.models.datasets import DatasetFormat
+from sageyard.programs._llm.data import check_messages, check_strings
+from sageyard.programs._llm.metrics import metric_definitions
+from sageyard.programs._llm.options import options_per_training_type
+from sageyard.programs._llm.request import check_job_hyperparameters
+from sageyard.programs._spec import ProgramSpec
 
-__all__ = [
-    "ALGORITHM",
-    "EXTRA_HYPERPARAMETERS",
-    "HYPERPARAMETERS",
-    "METRIC_DEFINITIONS",
-    "TUNABLE_RANGES",
-    "check_hyperparameters",
-]
+__all__ = ["PROGRAM"]
 
-ALGORITHM = "SFT"
 
-HYPERPARAMETERS: dict[str, dict[str, dict[str, Any]]] = {
-    training_type: option_specs("sft", training_type) for training_type in TRAINING_TYPES
-}
+_EXAMPLE = '{"prompt": "...", "completion": "..."} or {"messages": [{"role": "user", ...}, ...]}'
 
-METRIC_DEFINITIONS: list[MetricDefinition] = metric_definitions(
-    "train:token_accuracy", "validation:token_accuracy"
+
+def _check_row(row: dict[str, Any]) -> str | None:
+    if "messages" in row:
+        return check_messages(row["messages"])
+    return check_strings(
+        row, ("prompt", "completion"), "SFT rows need", alternative=" (or chat 'messages')"
+    )
+
+
+PROGRAM = ProgramSpec(
+    name="sft",
+    module="sageyard.programs.sft",
+    display_name="SFT",
+    facade="sageyard.train.sft_trainer:SFTTrainer",
+    # Full fine-tuning wants a smaller learning rate than LoRA.
+    options=options_per_training_type({"lora": 2e-4, "full": 2e-5}),
+    hyperparameter_check=check_job_hyperparameters,
+    dataset=DatasetFormat(
+        example=_EXAMPLE,
+        check_row=_check_row,
+    ),
+    metric_definitions=metric_definitions("train:token_accuracy", "validation:token_accuracy"),
+    # Options both training types take (autotune uses every range, whatever the training
+    # type): a learning rate that spans full fine-tuning (~1e-5) and LoRA (~2e-4), and the
+    # schedule.
+    tunable_ranges={
+        "learning_rate": ContinuousParameter(1e-6, 1e-3, "Logarithmic"),
+        "epochs": IntegerParameter(1, 5, "Linear"),
+        "warmup_ratio": ContinuousParameter(0.0, 0.2, "Linear"),
+        "weight_decay": ContinuousParameter(0.0, 0.1, "Linear"),
+    },
 )
-
-# Options both training types take (autotune uses every range, whatever the training type):
-# a learning rate that spans full fine-tuning (~1e-5) and LoRA (~2e-4), and the schedule.
-TUNABLE_RANGES: dict[str, ParameterRange] = {
-    "learning_rate": ContinuousParameter(1e-6, 1e-3, "Logarithmic"),
-    "epochs": IntegerParameter(1, 5, "Linear"),
-    "warmup_ratio": ContinuousParameter(0.0, 0.2, "Linear"),
-    "weight_decay": ContinuousParameter(0.0, 0.1, "Linear"),
-}
-
-
-def check_hyperparameters(values: dict[str, str]) -> None:
-    """Refuse a job's hyperparameters before the job exists (what the program would)."""
-    check_job_hyperparameters(values, "sft")

@@ -1,17 +1,17 @@
-"""What the XGBoost container declares: its hyperparameters, metrics and tunable ranges.
+"""What the XGBoost container declares: ``PROGRAM``, its :class:`ProgramSpec`.
 
-The facade reads this module: ``HYPERPARAMETERS`` (the container's, defined with the
-rules between them in ``config``), ``METRIC_DEFINITIONS`` (``train:<metric>`` and
-``validation:<metric>`` for every metric the program can log, registered on every XGBoost
-job, so tuning on ``validation:auc`` needs no definitions from the user) and
-``TUNABLE_RANGES`` (what ``HyperparameterTuner(autotune=True)`` tunes). Light on purpose:
-it imports neither numpy nor xgboost.
+The facade reads it: the hyperparameters (the container's, defined with the rules between
+them in ``config``), the metric definitions (``train:<metric>`` and ``validation:<metric>``
+for every metric the program can log, registered on every XGBoost job, so tuning on
+``validation:auc`` needs no definitions from the user) and the tunable ranges (what
+``HyperparameterTuner(autotune=True)`` tunes). Light on purpose: it imports neither numpy
+nor xgboost.
 
 Example:
-    >>> from sageyard.programs.xgboost import spec
-    >>> [d.name for d in spec.METRIC_DEFINITIONS if d.name.endswith(":auc")]
+    >>> from sageyard.programs.xgboost.spec import PROGRAM
+    >>> [d.name for d in PROGRAM.metric_definitions if d.name.endswith(":auc")]
     ['train:auc', 'validation:auc']
-    >>> spec.TUNABLE_RANGES["eta"]
+    >>> PROGRAM.tunable_ranges["eta"]
     ContinuousParameter(min_value=0.1, max_value=0.5, scaling_type='Linear')
 """
 
@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 
-from sageyard.core.parameter import ContinuousParameter, IntegerParameter, ParameterRange
+from sageyard.core.parameter import ContinuousParameter, IntegerParameter
 from sageyard.core.shapes import MetricDefinition
+from sageyard.programs._spec import ProgramSpec
 from sageyard.programs.xgboost.config import (
     ALGORITHM,
     CONTAINER_METRICS,
@@ -28,13 +29,7 @@ from sageyard.programs.xgboost.config import (
     XGBOOST_METRICS,
 )
 
-__all__ = [
-    "ALGORITHM",
-    "HYPERPARAMETERS",
-    "METRIC_DEFINITIONS",
-    "TUNABLE_RANGES",
-    "metric_regex",
-]
+__all__ = ["PROGRAM", "metric_regex"]
 
 # XGBoost appends "@<n>" to these on its own (ndcg@32 for rank:ndcg, tweedie-nloglik@1.5).
 _SUFFIXED = frozenset({"pre", "ndcg", "map", "tweedie-nloglik"})
@@ -59,27 +54,34 @@ def metric_regex(data: str, metric: str) -> str:
     return rf"\[[0-9]+\].*#011{data}-{re.escape(metric)}{suffix}:([^#\s]+)"
 
 
-METRIC_DEFINITIONS: list[MetricDefinition] = [
-    MetricDefinition(name=f"{data}:{metric}", regex=metric_regex(data, metric))
-    for metric in (*XGBOOST_METRICS, *CONTAINER_METRICS)
-    for data in ("train", "validation")
-]
-
-# SageMaker's recommended ranges ("Tune an XGBoost model"), except num_round: the docs say
-# 1-4000, but every trial here runs on this machine and 4000 rounds take minutes where a
-# few hundred take seconds (with early_stopping_rounds a trial stops sooner anyway), so
-# 10-500 on a log scale: most of what more rounds buy shows up in the first few hundred.
-TUNABLE_RANGES: dict[str, ParameterRange] = {
-    "alpha": ContinuousParameter(0, 1000, "Linear"),
-    "colsample_bylevel": ContinuousParameter(0.1, 1, "Linear"),
-    "colsample_bynode": ContinuousParameter(0.1, 1, "Linear"),
-    "colsample_bytree": ContinuousParameter(0.5, 1, "Linear"),
-    "eta": ContinuousParameter(0.1, 0.5, "Linear"),
-    "gamma": ContinuousParameter(0, 5, "Linear"),
-    "lambda": ContinuousParameter(0, 1000, "Linear"),
-    "max_delta_step": IntegerParameter(0, 10, "Linear"),
-    "max_depth": IntegerParameter(0, 10, "Linear"),
-    "min_child_weight": ContinuousParameter(0, 120, "Linear"),
-    "num_round": IntegerParameter(10, 500, "Logarithmic"),
-    "subsample": ContinuousParameter(0.5, 1, "Linear"),
-}
+PROGRAM = ProgramSpec(
+    name="xgboost",
+    module="sageyard.programs.xgboost",
+    display_name=ALGORITHM,
+    image_repositories=("sagemaker-xgboost", "xgboost"),
+    hyperparameters=HYPERPARAMETERS,
+    metric_definitions=tuple(
+        MetricDefinition(name=f"{data}:{metric}", regex=metric_regex(data, metric))
+        for metric in (*XGBOOST_METRICS, *CONTAINER_METRICS)
+        for data in ("train", "validation")
+    ),
+    # SageMaker's recommended ranges ("Tune an XGBoost model"), except num_round: the docs
+    # say 1-4000, but every trial here runs on this machine and 4000 rounds take minutes
+    # where a few hundred take seconds (with early_stopping_rounds a trial stops sooner
+    # anyway), so 10-500 on a log scale: most of what more rounds buy shows up in the first
+    # few hundred.
+    tunable_ranges={
+        "alpha": ContinuousParameter(0, 1000, "Linear"),
+        "colsample_bylevel": ContinuousParameter(0.1, 1, "Linear"),
+        "colsample_bynode": ContinuousParameter(0.1, 1, "Linear"),
+        "colsample_bytree": ContinuousParameter(0.5, 1, "Linear"),
+        "eta": ContinuousParameter(0.1, 0.5, "Linear"),
+        "gamma": ContinuousParameter(0, 5, "Linear"),
+        "lambda": ContinuousParameter(0, 1000, "Linear"),
+        "max_delta_step": IntegerParameter(0, 10, "Linear"),
+        "max_depth": IntegerParameter(0, 10, "Linear"),
+        "min_child_weight": ContinuousParameter(0, 120, "Linear"),
+        "num_round": IntegerParameter(10, 500, "Logarithmic"),
+        "subsample": ContinuousParameter(0.5, 1, "Linear"),
+    },
+)

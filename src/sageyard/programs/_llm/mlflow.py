@@ -1,6 +1,7 @@
 """MLflow for the fine-tuning programs: parameters, step metrics and the model or adapter.
 
-Imported only when a job names an MLflow experiment (``mlflow_experiment_name``).
+MLflow itself is imported only when a job names an experiment (``mlflow_experiment_name``);
+a job that asks for it where it is not installed fails with how to install it.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sageyard.programs._common import AlgorithmError
+from sageyard.programs._llm.outputs import ADAPTER_FOLDER
 
 if TYPE_CHECKING:
-    from sageyard.programs._llm import MlflowSettings, Request
+    from sageyard.programs._llm.request import MlflowSettings, Request
 
-log = logging.getLogger("sageyard.programs._llm")
+__all__ = ["MlflowRun", "log_model_artifacts", "mlflow_run"]
+
+log = logging.getLogger(__name__)
 
 
 class MlflowRun:
@@ -105,8 +109,6 @@ def log_model_artifacts(run: MlflowRun | None, model_dir: Path, request: Request
     """The adapter (LoRA) or the whole model folder (full) as the run's artifacts."""
     if run is None:
         return
-    from sageyard.programs._llm import ADAPTER_FOLDER
-
     if request.lora:
         run.log_artifacts(model_dir / ADAPTER_FOLDER, artifact_path=ADAPTER_FOLDER)
     else:

@@ -14,6 +14,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+__all__ = [
+    "COMMON_METRICS",
+    "METRIC_NAMES",
+    "SUMMARY_METRICS",
+    "MetricLog",
+    "metric_definitions",
+    "metric_regex",
+    "metrics_line",
+    "named_metrics",
+    "peak_memory",
+    "trainer_callback",
+]
+
 if TYPE_CHECKING:
     from transformers import TrainerCallback
 

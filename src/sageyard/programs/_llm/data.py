@@ -1,0 +1,119 @@
+"""The fine-tuning datasets: the row rules the techniques share, and reading rows in a job.
+
+Each technique's ``spec.py`` builds its :class:`~sageyard.models.datasets.DatasetFormat`
+from :func:`check_strings` and :func:`check_messages`; :func:`read_dataset` reads a job's
+channel with it, so the rows are checked the same way before the job and in it.
+
+Example:
+    >>> check_strings({"prompt": "2+2?"}, ("prompt", "completion"), "SFT rows need")
+    "missing field 'completion'; SFT rows need 'prompt', 'completion'."
+    >>> check_messages([{"role": "user", "content": "hi"}])
+    "the last of 'messages' must be the assistant's answer (role 'assistant')."
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sageyard.programs._common import AlgorithmError, ProgramContext
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+    from sageyard.programs._spec import ProgramSpec
+
+__all__ = [
+    "ROLES",
+    "chat_template_of",
+    "check_messages",
+    "check_strings",
+    "plain_text",
+    "read_dataset",
+]
+
+log = logging.getLogger(__name__)
+
+ROLES = ("system", "user", "assistant")
+_CHANNEL_ALIASES = {"train": ("training",)}  # as SageMaker's JumpStart names it
+
+
+# -- row rules --------------------------------------------------------------------------------
+
+
+def check_strings(
+    row: dict[str, Any], fields: tuple[str, ...], need: str, alternative: str = ""
+) -> str | None:
+    """The problem with ``row``'s string ``fields`` (each but ``prompt`` non-empty), or None.
+
+    ``need`` starts the hint (``"SFT rows need"``); ``alternative`` ends it when a field is
+    missing (``" (or chat 'messages')"``).
+    """
+    wanted = ", ".join(repr(f) for f in fields)
+    for field in fields:
+        if field not in row:
+            return f"missing field {field!r}; {need} {wanted}{alternative}."
+        value = row[field]
+        if not isinstance(value, str):
+            return f"field {field!r} must be a string, got {type(value).__name__} ({value!r:.60})."
+        if field != "prompt" and not value.strip():
+            return f"field {field!r} is empty."
+    return None
+
+
+def check_messages(messages: Any) -> str | None:
+    """The problem with chat ``messages`` (ending with the assistant's answer), or None."""
+    if not isinstance(messages, list) or not messages:
+        return "field 'messages' must be a non-empty list of {'role', 'content'} objects."
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or not {"role", "content"} <= set(message):
+            return f"messages[{index}] must be an object with 'role' and 'content'."
+        if message["role"] not in ROLES:
+            return f"messages[{index}] has role {message['role']!r}; use one of {', '.join(ROLES)}."
+        if not isinstance(message["content"], str):
+            return f"messages[{index}].content must be a string."
+    if messages[-1]["role"] != "assistant":
+        return "the last of 'messages' must be the assistant's answer (role 'assistant')."
+    if len(messages) < 2:
+        return "'messages' needs at least one message before the assistant's answer."
+    return None
+
+
+# -- in the job -------------------------------------------------------------------------------
+
+
+def read_dataset(
+    ctx: ProgramContext, channel: str, program: ProgramSpec, required: bool = False
+) -> list[dict[str, Any]] | None:
+    """The checked rows of a channel's JSONL files, or None for a missing optional channel.
+
+    The ``train`` channel may also be named ``training``, as SageMaker's JumpStart and
+    recipes name it.
+    """
+    assert program.dataset is not None, f"{program.name} declares no dataset format"
+    names = (channel, *_CHANNEL_ALIASES.get(channel, ()))
+    found = next((name for name in names if name in ctx.input_data_config), None)
+    if found is None:
+        if required:
+            given = ", ".join(sorted(ctx.input_data_config)) or "none"
+            raise AlgorithmError(
+                f"ClientError: {program.display_name} fine-tuning needs a {channel!r} channel "
+                f"(channels given: {given}); pass InputData(channel_name={channel!r}, ...)."
+            )
+        return None
+    try:
+        rows = program.dataset.read(ctx.input_data_dir / found)
+    except ValueError as error:
+        raise AlgorithmError(f"ClientError: In the {found!r} channel: {error}") from None
+    log.info("Read %d rows from the %r channel", len(rows), found)
+    return rows
+
+
+def chat_template_of(tokenizer: PreTrainedTokenizerBase) -> bool:
+    """Whether the tokenizer renders chat messages (then rows are given as messages)."""
+    return bool(getattr(tokenizer, "chat_template", None))
+
+
+def plain_text(messages: list[dict[str, str]]) -> str:
+    """Chat messages as plain text for a tokenizer with no chat template."""
+    return "".join(f"{m['role']}: {m['content']}\n" for m in messages)
