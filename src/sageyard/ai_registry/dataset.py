@@ -6,7 +6,7 @@ where. Trainers accept a ``DataSet`` wherever they accept a dataset URI.
 
 Example:
     >>> from sageyard.ai_registry.dataset import DataSet
-    >>> from sageyard.train.common import CustomizationTechnique
+    >>> from sageyard.core.enums import CustomizationTechnique
     >>> technique = CustomizationTechnique.SFT
     >>> ds = DataSet.create("support-sft", "train.jsonl", technique)  # doctest: +SKIP
     >>> DataSet.get("support-sft").source  # doctest: +SKIP
@@ -16,15 +16,14 @@ Example:
 from __future__ import annotations
 
 import re
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sageyard.core.enums import CustomizationTechnique
 from sageyard.core.exceptions import ResourceInUse, ResourceNotFound
 from sageyard.core.session import Session
 from sageyard.store import JobRecord, open_store
-from sageyard.train.common import CustomizationTechnique
 
 __all__ = ["DataSet"]
 
@@ -163,27 +162,25 @@ class DataSet:
 
 
 def check_dataset(source: str, technique: str, session: Session) -> None:
-    """Check every line of the dataset at ``source`` (local path or ``s3://`` URI).
+    """Check every line of the dataset at ``source`` (local path or ``s3://`` URI) by the
+    dataset format of ``technique``'s fine-tuning program.
 
     Raises:
-        ValueError: The first problem, naming the file, the line and the field.
+        ValueError: The first problem, naming the file, the line and the field, or a
+            technique whose program reads no dataset.
     """
-    from sageyard.models.datasets import read_rows
+    # DataSet is called by users, like the facade: it needs the programs' dataset formats,
+    # which live a layer above this one (tests/unit/test_layers.py lists the exception).
+    from sageyard.programs import find_program, program_names
 
-    if not source.startswith("s3://"):
-        read_rows(Path(source).expanduser(), technique)
-        return
-    local = session.objects.local_path(source)
-    if local is not None and local.exists():
-        read_rows(local, technique)
-        return
-    from sageyard.storage import download_prefix
-
-    with tempfile.TemporaryDirectory(prefix="sageyard-dataset-") as folder:
-        files = download_prefix(session.objects, source, Path(folder))
-        if not files:
-            raise ValueError(f"The dataset {source} does not exist (no object under that URI).")
-        read_rows(Path(folder), technique)
+    found = find_program(technique)
+    if found is None or found.dataset is None:
+        known = ", ".join(program_names(fine_tuning=True))
+        raise ValueError(
+            f"No dataset format for technique {technique!r}; the fine-tuning programs "
+            f"that read datasets are: {known}."
+        )
+    found.check_dataset(source, session.objects)
 
 
 def dataset_uri(dataset: Any) -> str:

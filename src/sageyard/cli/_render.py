@@ -1,7 +1,9 @@
-"""Rich renderings of training jobs for the CLI.
+"""What every CLI rendering shares: the console, status colours, and compact formatting.
 
 Pure: data in, strings or rich renderables out; nothing here reads the store or the
-environment (``console()`` aside), so every helper is unit-tested directly.
+environment (``console()`` aside), so every helper is unit-tested directly. The views
+built from these live beside it: training jobs in :mod:`sageyard.cli._job_view`, tuning
+jobs in :mod:`sageyard.cli._tuning_view`.
 
 Example:
     >>> format_duration(125)
@@ -13,17 +15,13 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console, Group, RenderableType
-from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
-
-if TYPE_CHECKING:
-    from sageyard.store import JobRecord
 
 #: Rich style of each job status (unknown statuses are unstyled).
 STATUS_STYLES: dict[str, str] = {
@@ -34,8 +32,8 @@ STATUS_STYLES: dict[str, str] = {
     "Failed": "bold red",
 }
 
-_ACTIVE = frozenset({"InProgress", "Stopping"})
-_NONE = "-"
+#: What an empty cell shows.
+NONE = "-"
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -54,7 +52,7 @@ def console(*, stderr: bool = False) -> Console:
 def status_text(status: str | None) -> Text:
     """The status, coloured by :data:`STATUS_STYLES`."""
     if not status:
-        return Text(_NONE, style="dim")
+        return Text(NONE, style="dim")
     return Text(status, style=STATUS_STYLES.get(status, ""))
 
 
@@ -66,7 +64,7 @@ def local_time(value: datetime | float | None) -> str:
         '-'
     """
     if value is None:
-        return _NONE
+        return NONE
     when = datetime.fromtimestamp(value) if isinstance(value, int | float) else value
     return when.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
@@ -79,7 +77,7 @@ def format_duration(seconds: float | None) -> str:
         ['0.4s', '12s', '2m05s', '1h02m', '3d04h']
     """
     if seconds is None:
-        return _NONE
+        return NONE
     seconds = max(0.0, float(seconds))
     if seconds < 10:
         return f"{seconds:.1f}s"
@@ -106,41 +104,11 @@ def format_value(value: Any) -> str:
 def format_metrics(metrics: Iterable[Mapping[str, Any]] | None, sep: str = " ") -> str:
     """FinalMetricDataList items as ``name=value`` pairs joined by ``sep`` (``-`` if none)."""
     pairs = [f"{m['MetricName']}={format_value(m['Value'])}" for m in metrics or []]
-    return sep.join(pairs) or _NONE
+    return sep.join(pairs) or NONE
 
 
-def job_duration(record: JobRecord, now: float) -> float | None:
-    """Wall time from creation to the job's end, or to ``now`` while it is still active."""
-    doc = record.document
-    end = doc.get("end_time") or doc.get("training_end_time")
-    if end is None:
-        end = now if record.status in _ACTIVE else None
-    return None if end is None else end - record.created_at
-
-
-def jobs_table(records: Sequence[JobRecord], now: float) -> Table:
-    """The ``sageyard jobs list`` table, one row per job, in the given order."""
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    # Names stay whole (they are copied into other commands); other columns wrap if narrow.
-    table.add_column("Name", no_wrap=True, min_width=max((len(r.name) for r in records), default=4))
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Secondary status")
-    table.add_column("Created", no_wrap=True)
-    table.add_column("Duration", justify="right", no_wrap=True)
-    table.add_column("Metrics", min_width=12, overflow="fold")
-    for record in records:
-        table.add_row(
-            record.name,
-            status_text(record.status),
-            record.secondary_status or _NONE,
-            local_time(record.created_at),
-            format_duration(job_duration(record, now)),
-            format_metrics(record.document.get("final_metrics"), sep="\n"),
-        )
-    return table
-
-
-def _fields(rows: Iterable[tuple[str, RenderableType | None]]) -> Table:
+def fields(rows: Iterable[tuple[str, RenderableType | None]]) -> Table:
+    """A two-column grid of labels and values; rows without a value are left out."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
@@ -150,140 +118,29 @@ def _fields(rows: Iterable[tuple[str, RenderableType | None]]) -> Table:
     return grid
 
 
-def _section(title: str, body: RenderableType) -> Group:
+def section(title: str, body: RenderableType) -> Group:
+    """A titled block, set off by a blank line."""
     return Group(Text(""), Text(title, style="bold underline"), body)
 
 
-def _simple_table(*columns: str) -> Table:
+def simple_table(*columns: str) -> Table:
+    """A borderless table with bold headers whose columns fold long values."""
     table = Table(box=None, header_style="bold", pad_edge=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     return table
 
 
-def channel_source(data_source: Any) -> str:
-    """Where a channel's data comes from: an S3 URI, a directory, or the raw value.
-
-    Example:
-        >>> channel_source({"S3DataSource": {"S3Uri": "s3://b/train"}})
-        's3://b/train'
-    """
-    if isinstance(data_source, Mapping):
-        s3 = data_source.get("S3DataSource")
-        if isinstance(s3, Mapping) and s3.get("S3Uri"):
-            return str(s3["S3Uri"])
-        fs = data_source.get("FileSystemDataSource")
-        if isinstance(fs, Mapping):
-            return str(fs.get("DirectoryPath") or fs.get("FileSystemId") or fs)
-        return json.dumps(data_source, default=str)
-    return _NONE if data_source is None else str(data_source)
-
-
-def _instances(resources: Mapping[str, Any]) -> str | None:
-    if not resources:
-        return None
-    groups = resources.get("InstanceGroups")
-    if groups:
-        text = ", ".join(f"{g.get('InstanceCount')} x {g.get('InstanceType')}" for g in groups)
-    else:
-        text = f"{resources.get('InstanceCount', 1)} x {resources.get('InstanceType')}"
-    volume = resources.get("VolumeSizeInGB")
-    return f"{text}, {volume} GB volume" if volume else text
-
-
-def _time(value: datetime | None) -> str | None:
+def optional_time(value: datetime | None) -> str | None:
+    """:func:`local_time`, or ``None`` (the row is left out) when there is no time."""
     return None if value is None else local_time(value)
 
 
-def _seconds(value: Any) -> str | None:
+def format_seconds(value: Any) -> str | None:
+    """``45 s``, or ``1m30s (90 s)`` from a minute on; ``None`` when there is no value."""
     if value is None:
         return None
     return f"{value} s" if value < 60 else f"{format_duration(value)} ({value} s)"
-
-
-def describe_view(description: Mapping[str, Any]) -> Group:
-    """The ``sageyard jobs describe`` rendering of a DescribeTrainingJob dict."""
-    algorithm = description.get("AlgorithmSpecification") or {}
-    failure = description.get("FailureReason")
-    stopping = description.get("StoppingCondition") or {}
-    parts: list[RenderableType] = [
-        Text(str(description.get("TrainingJobName")), style="bold"),
-        _fields(
-            [
-                ("Status", status_text(description.get("TrainingJobStatus"))),
-                ("Secondary status", description.get("SecondaryStatus")),
-                ("Failure reason", Text(failure, style="red") if failure else None),
-                ("ARN", description.get("TrainingJobArn")),
-                ("Image", algorithm.get("TrainingImage") or algorithm.get("AlgorithmName")),
-                ("Instances", _instances(description.get("ResourceConfig") or {})),
-                ("Created", _time(description.get("CreationTime"))),
-                ("Training start", _time(description.get("TrainingStartTime"))),
-                ("Training end", _time(description.get("TrainingEndTime"))),
-                ("Training time", _seconds(description.get("TrainingTimeInSeconds"))),
-                ("Billable time", _seconds(description.get("BillableTimeInSeconds"))),
-                ("Max runtime", _seconds(stopping.get("MaxRuntimeInSeconds"))),
-                (
-                    "Model artifacts",
-                    (description.get("ModelArtifacts") or {}).get("S3ModelArtifacts"),
-                ),
-                ("Output path", (description.get("OutputDataConfig") or {}).get("S3OutputPath")),
-                ("Role", description.get("RoleArn")),
-            ]
-        ),
-    ]
-    warnings = description.get("Warnings") or []
-    if warnings:
-        parts.append(
-            _section("Warnings", Group(*(Text(f"! {w}", style="yellow") for w in warnings)))
-        )
-    hyperparameters = description.get("HyperParameters") or {}
-    if hyperparameters:
-        table = _simple_table("Name", "Value")
-        for name, value in hyperparameters.items():
-            table.add_row(name, str(value))
-        parts.append(_section("Hyperparameters", table))
-    environment = description.get("Environment") or {}
-    if environment:
-        table = _simple_table("Variable", "Value")
-        for name, value in environment.items():
-            table.add_row(name, str(value))
-        parts.append(_section("Environment", table))
-    channels = description.get("InputDataConfig") or []
-    if channels:
-        table = _simple_table("Channel", "Source", "Input mode", "Content type")
-        for channel in channels:
-            table.add_row(
-                str(channel.get("ChannelName")),
-                channel_source(channel.get("DataSource")),
-                channel.get("InputMode") or algorithm.get("TrainingInputMode") or _NONE,
-                channel.get("ContentType") or _NONE,
-            )
-        parts.append(_section("Channels", table))
-    metrics = description.get("FinalMetricDataList") or []
-    if metrics:
-        table = _simple_table("Metric", "Value", "Time")
-        table.columns[1].justify = "right"
-        for metric in metrics:
-            table.add_row(
-                str(metric.get("MetricName")),
-                format_value(metric.get("Value")),
-                local_time(metric.get("Timestamp")),
-            )
-        parts.append(_section("Final metrics", table))
-    transitions = description.get("SecondaryStatusTransitions") or []
-    if transitions:
-        table = _simple_table("Status", "Start", "Duration", "Message")
-        for item in transitions:
-            start, end = item.get("StartTime"), item.get("EndTime")
-            took = (end - start).total_seconds() if start is not None and end is not None else None
-            table.add_row(
-                status_text(item.get("Status")),
-                local_time(start),
-                format_duration(took),
-                item.get("StatusMessage") or "",
-            )
-        parts.append(_section("Secondary status transitions", table))
-    return Group(*parts)
 
 
 def _json_default(value: Any) -> Any:
@@ -301,411 +158,3 @@ def to_json(description: Mapping[str, Any]) -> str:
         '{\\n  "CreationTime": "2025-01-02T00:00:00+00:00"\\n}'
     """
     return json.dumps(description, indent=2, default=_json_default)
-
-
-# -- tuning jobs ---------------------------------------------------------------------------
-
-
-def tuning_objective(description: Mapping[str, Any]) -> str:
-    """``Maximize val:acc``; a multi-trainer job lists each trainer's metric.
-
-    Example:
-        >>> tuning_objective({"HyperParameterTuningJobConfig": {
-        ...     "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "loss"}}})
-        'Minimize loss'
-    """
-    config = description.get("HyperParameterTuningJobConfig") or {}
-    single = config.get("HyperParameterTuningJobObjective")
-    if single:
-        return f"{single.get('Type')} {single.get('MetricName')}"
-    parts = []
-    for definition in description.get("TrainingJobDefinitions") or []:
-        objective = definition.get("TuningObjective") or {}
-        label = definition.get("DefinitionName")
-        metric = objective.get("MetricName")
-        parts.append((objective.get("Type"), f"{label}: {metric}" if label else str(metric)))
-    if not parts:
-        return _NONE
-    kinds = dict.fromkeys(kind for kind, _ in parts)
-    return f"{'/'.join(map(str, kinds))} {', '.join(text for _, text in parts)}"
-
-
-def tuning_progress(description: Mapping[str, Any]) -> tuple[int, int | None, int]:
-    """``(trials ended, MaxNumberOfTrainingJobs, trials running)`` of a tuning job.
-
-    Example:
-        >>> tuning_progress({"TrainingJobStatusCounters": {"Completed": 3, "NonRetryableError": 1,
-        ...     "InProgress": 2}, "HyperParameterTuningJobConfig": {"ResourceLimits": {
-        ...     "MaxNumberOfTrainingJobs": 10}}})
-        (4, 10, 2)
-    """
-    counts = description.get("TrainingJobStatusCounters") or {}
-    done = sum(
-        int(counts.get(key) or 0)
-        for key in ("Completed", "Stopped", "NonRetryableError", "RetryableError")
-    )
-    limits = (description.get("HyperParameterTuningJobConfig") or {}).get("ResourceLimits") or {}
-    return done, limits.get("MaxNumberOfTrainingJobs"), int(counts.get("InProgress") or 0)
-
-
-def best_objective(description: Mapping[str, Any]) -> float | None:
-    """The BestTrainingJob's final objective value, if there is one yet."""
-    best = description.get("BestTrainingJob") or {}
-    metric = best.get("FinalHyperParameterTuningJobObjectiveMetric") or {}
-    value = metric.get("Value")
-    return None if value is None else float(value)
-
-
-def _trials_done(description: Mapping[str, Any]) -> str:
-    done, limit, _ = tuning_progress(description)
-    return f"{done}/{_NONE if limit is None else limit}"
-
-
-def tuning_table(descriptions: Sequence[Mapping[str, Any]]) -> Table:
-    """The ``sageyard tuning list`` table: one row per DescribeHyperParameterTuningJob dict."""
-    names = [str(d.get("HyperParameterTuningJobName")) for d in descriptions]
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("Name", no_wrap=True, min_width=max(map(len, names), default=4))
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Strategy", no_wrap=True)
-    table.add_column("Trials", justify="right", no_wrap=True)
-    table.add_column("Running", justify="right", no_wrap=True)
-    table.add_column("Best", justify="right", no_wrap=True)
-    table.add_column("Created", no_wrap=True)
-    for name, description in zip(names, descriptions, strict=True):
-        config = description.get("HyperParameterTuningJobConfig") or {}
-        best = best_objective(description)
-        table.add_row(
-            name,
-            status_text(description.get("HyperParameterTuningJobStatus")),
-            str(config.get("Strategy") or _NONE),
-            _trials_done(description),
-            str(tuning_progress(description)[2]),
-            _NONE if best is None else format_value(best),
-            local_time(description.get("CreationTime")),
-        )
-    return table
-
-
-def format_tuned(value: Any) -> str:
-    """A tuned hyperparameter (the API keeps them as strings) with 6 significant digits.
-
-    Example:
-        >>> [format_tuned(v) for v in ("0.417022004702574", "8", "adam", "1e-05")]
-        ['0.417022', '8', 'adam', '1e-05']
-    """
-    text = str(value)
-    if text.lstrip("-").isdigit():
-        return text
-    try:
-        return format_value(float(text))
-    except ValueError:
-        return text
-
-
-def _counters(counts: Mapping[str, Any], labels: Sequence[tuple[str, str]]) -> str | None:
-    """The non-zero counters as ``6 completed, 1 failed`` (``none`` if all are zero)."""
-    if not counts:
-        return None
-    parts = [f"{counts[key]} {label}" for key, label in labels if counts.get(key)]
-    return ", ".join(parts) or "none"
-
-
-def _ranges(description: Mapping[str, Any]) -> list[tuple[str | None, Mapping[str, Any]]]:
-    config = description.get("HyperParameterTuningJobConfig") or {}
-    found: list[tuple[str | None, Mapping[str, Any]]] = []
-    if config.get("ParameterRanges"):
-        found.append((None, config["ParameterRanges"]))
-    for definition in description.get("TrainingJobDefinitions") or []:
-        if definition.get("HyperParameterRanges"):
-            found.append((definition.get("DefinitionName"), definition["HyperParameterRanges"]))
-    return found
-
-
-def _ranges_table(description: Mapping[str, Any]) -> Table | None:
-    found = _ranges(description)
-    if not found:
-        return None
-    labelled = any(label for label, _ in found)
-    table = _simple_table(*(["Trainer"] if labelled else []), "Name", "Type", "Range", "Scaling")
-    for label, ranges in found:
-        for kind in ("Continuous", "Integer", "Categorical"):
-            for item in ranges.get(f"{kind}ParameterRanges") or []:
-                if kind == "Categorical":
-                    span = ", ".join(map(str, item.get("Values") or []))
-                else:
-                    low, high = item.get("MinValue"), item.get("MaxValue")
-                    span = f"{format_tuned(low)} .. {format_tuned(high)}"
-                row = [str(item.get("Name")), kind, span, item.get("ScalingType") or _NONE]
-                table.add_row(*([label or _NONE] if labelled else []), *row)
-    return table if table.row_count else None
-
-
-def _completion(details: Mapping[str, Any]) -> Table | None:
-    if not details:
-        return None
-    rows: list[tuple[str, RenderableType | None]] = []
-    for key, value in details.items():
-        if key == "NumberOfTrainingJobsObjectiveNotImproving":
-            rows.append(("Trials not improving", str(value)))
-        elif key == "ConvergenceDetectedTime":
-            rows.append(("Convergence detected", local_time(value)))
-        elif key == "Reason":
-            rows.append(("Reason", str(value)))
-        else:
-            rows.append((key, str(value)))
-    return _fields(rows)
-
-
-def _objective_cell(summary: Mapping[str, Any], is_best: bool) -> Text:
-    """The trial's final objective; dim when it does not count (its objective failed)."""
-    metric = summary.get("FinalHyperParameterTuningJobObjectiveMetric") or {}
-    value = metric.get("Value")
-    if value is None:
-        return Text(_NONE, style="dim")
-    if is_best:
-        return Text(format_value(value), style="bold green")
-    counts = summary.get("ObjectiveStatus", "Succeeded") == "Succeeded"
-    return Text(format_value(value), style="" if counts else "dim")
-
-
-def short_reason(reason: str | None) -> str:
-    """A failure reason on one line: its first line, and its last if there are more.
-
-    Example:
-        >>> short_reason("AlgorithmError: exited with code 1:\nstep 1\nboom: bad y\n")
-        'AlgorithmError: exited with code 1: … boom: bad y'
-    """
-    lines = [line.strip() for line in (reason or "").splitlines() if line.strip()]
-    if len(lines) <= 1:
-        return lines[0] if lines else ""
-    return f"{lines[0]} … {lines[-1]}"
-
-
-def _created_at(summary: Mapping[str, Any]) -> float:
-    created = summary.get("CreationTime")
-    return created.timestamp() if isinstance(created, datetime) else 0.0
-
-
-def trials_table(
-    summaries: Sequence[Mapping[str, Any]],
-    best_name: str | None = None,
-    *,
-    last: int | None = None,
-) -> Table:
-    """One row per trial, numbered in creation order: tuned values, status, objective.
-
-    The best trial is starred; a ``Trainer`` column appears for multi-trainer jobs and a
-    ``Failure reason`` column when a trial has one. ``last`` keeps only the newest trials
-    (a first row says how many are left out).
-    """
-    ordered = list(enumerate(sorted(summaries, key=_created_at), start=1))  # stable sort
-    hidden = 0
-    if last is not None and len(ordered) > last:
-        hidden = len(ordered) - last
-        ordered = ordered[hidden:]
-    shown = [summary for _, summary in ordered]
-    tuned = list(dict.fromkeys(k for s in shown for k in (s.get("TunedHyperParameters") or {})))
-    trainers = any(s.get("TrainingJobDefinitionName") for s in shown)
-    reasons = any(s.get("FailureReason") for s in shown)
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True)
-    table.add_column("Training job", no_wrap=True)
-    if trainers:
-        table.add_column("Trainer", no_wrap=True)
-    for name in tuned:
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Objective", justify="right", no_wrap=True)
-    table.add_column("Duration", justify="right", no_wrap=True)
-    if reasons:
-        # The only column that gives way when the table is too wide; it keeps one line.
-        table.add_column("Failure reason", max_width=80)
-    if hidden:
-        table.add_row("", "", Text(f"… {hidden} earlier trials", style="dim"))
-    for number, summary in ordered:
-        values = summary.get("TunedHyperParameters") or {}
-        start, end = summary.get("TrainingStartTime"), summary.get("TrainingEndTime")
-        took = (end - start).total_seconds() if start is not None and end is not None else None
-        is_best = best_name is not None and summary.get("TrainingJobName") == best_name
-        row: list[RenderableType] = [
-            str(number),
-            Text("★", style="bold green") if is_best else "",
-            str(summary.get("TrainingJobName")),
-        ]
-        if trainers:
-            row.append(str(summary.get("TrainingJobDefinitionName") or _NONE))
-        row += [format_tuned(values[n]) if n in values else _NONE for n in tuned]
-        row += [
-            status_text(summary.get("TrainingJobStatus")),
-            _objective_cell(summary, is_best),
-            format_duration(took),
-        ]
-        if reasons:
-            reason = short_reason(summary.get("FailureReason"))
-            row.append(Text(reason, style="red", no_wrap=True, overflow="ellipsis"))
-        table.add_row(*row)
-    return table
-
-
-_TRAINING_COUNTERS = (
-    ("Completed", "completed"),
-    ("InProgress", "in progress"),
-    ("Stopped", "stopped"),
-    ("NonRetryableError", "failed"),
-    ("RetryableError", "retryable errors"),
-)
-_OBJECTIVE_COUNTERS = (("Succeeded", "succeeded"), ("Pending", "pending"), ("Failed", "failed"))
-
-
-def _limits(config: Mapping[str, Any]) -> str | None:
-    limits = config.get("ResourceLimits") or {}
-    parts = []
-    if limits.get("MaxNumberOfTrainingJobs") is not None:
-        parts.append(f"{limits['MaxNumberOfTrainingJobs']} trials")
-    if limits.get("MaxParallelTrainingJobs") is not None:
-        parts.append(f"{limits['MaxParallelTrainingJobs']} in parallel")
-    if limits.get("MaxRuntimeInSeconds") is not None:
-        parts.append(f"{_seconds(limits['MaxRuntimeInSeconds'])} runtime")
-    return ", ".join(parts) or None
-
-
-def _warm_start(description: Mapping[str, Any]) -> str | None:
-    warm = description.get("WarmStartConfig") or {}
-    if not warm:
-        return None
-    parents = [
-        str(p.get("HyperParameterTuningJobName"))
-        for p in warm.get("ParentHyperParameterTuningJobs") or []
-    ]
-    return f"{warm.get('WarmStartType')} from {', '.join(parents)}"
-
-
-def _status_fields(description: Mapping[str, Any], *, full: bool) -> Table:
-    """The tuning job's key/value block; ``full=False`` keeps what changes while it runs."""
-    config = description.get("HyperParameterTuningJobConfig") or {}
-    failure = description.get("FailureReason")
-    done, limit, running = tuning_progress(description)
-    consumed = (description.get("ConsumedResources") or {}).get("RuntimeInSeconds")
-    seed = config.get("RandomSeed")
-    rows: list[tuple[str, RenderableType | None]] = [
-        ("Status", status_text(description.get("HyperParameterTuningJobStatus"))),
-        ("Failure reason", Text(failure, style="red") if failure else None),
-    ]
-    if full:
-        rows.append(("ARN", description.get("HyperParameterTuningJobArn")))
-    rows += [
-        ("Strategy", config.get("Strategy")),
-        ("Objective", tuning_objective(description)),
-        ("Limits", _limits(config)),
-        ("Trials", f"{done}/{_NONE if limit is None else limit} done, {running} running"),
-        (
-            "Training jobs",
-            _counters(description.get("TrainingJobStatusCounters") or {}, _TRAINING_COUNTERS),
-        ),
-        (
-            "Objectives",
-            _counters(description.get("ObjectiveStatusCounters") or {}, _OBJECTIVE_COUNTERS),
-        ),
-    ]
-    if full:
-        rows += [
-            ("Early stopping", config.get("TrainingJobEarlyStoppingType")),
-            ("Random seed", None if seed is None else str(seed)),
-            ("Warm start", _warm_start(description)),
-        ]
-    rows += [
-        ("Created", _time(description.get("CreationTime"))),
-        ("Ended", _time(description.get("HyperParameterTuningEndTime"))),
-        ("Runtime", _seconds(consumed)),
-    ]
-    return _fields(rows)
-
-
-def _best_fields(best: Mapping[str, Any]) -> Table:
-    metric = best.get("FinalHyperParameterTuningJobObjectiveMetric") or {}
-    return _fields(
-        [
-            ("Name", Text(str(best.get("TrainingJobName")), style="bold green")),
-            ("Trainer", best.get("TrainingJobDefinitionName")),
-            ("Status", status_text(best.get("TrainingJobStatus"))),
-            ("Objective", f"{metric.get('MetricName')} = {format_value(metric.get('Value'))}"),
-        ]
-    )
-
-
-def tuning_view(
-    description: Mapping[str, Any], summaries: Sequence[Mapping[str, Any]] | None = None
-) -> Group:
-    """The ``sageyard tuning describe`` rendering of a DescribeHyperParameterTuningJob dict
-    and (optionally) its trials' summaries (ListTrainingJobsForHyperParameterTuningJob)."""
-    parts: list[RenderableType] = [
-        Text(str(description.get("HyperParameterTuningJobName")), style="bold"),
-        _status_fields(description, full=True),
-    ]
-    ranges = _ranges_table(description)
-    if ranges is not None:
-        parts.append(_section("Parameter ranges", ranges))
-    best = description.get("BestTrainingJob") or {}
-    if best:
-        parts.append(_section("Best training job", _best_fields(best)))
-        tuned = best.get("TunedHyperParameters") or {}
-        if tuned:
-            table = _simple_table("Hyperparameter", "Value")
-            for name, value in tuned.items():
-                table.add_row(name, format_tuned(value))
-            parts.append(Group(Text(""), table))
-    details = dict(description.get("TuningJobCompletionDetails") or {})
-    if description.get("CompletionReason"):
-        details["Reason"] = description["CompletionReason"]
-    completion = _completion(details)
-    if completion is not None:
-        parts.append(_section("Completion details", completion))
-    if summaries:
-        parts.append(_section("Trials", trials_table(summaries, best.get("TrainingJobName"))))
-    elif summaries is not None:
-        parts.append(_section("Trials", Text("No trials yet.", style="dim")))
-    return Group(*parts)
-
-
-def tuning_watch_view(
-    description: Mapping[str, Any],
-    summaries: Sequence[Mapping[str, Any]],
-    *,
-    interval: float,
-    last: int | None = None,
-) -> Group:
-    """The live view of ``sageyard tuning describe --watch``: a progress bar, what changes
-    while the job runs, the newest ``last`` trials, and how to leave."""
-    done, limit, running = tuning_progress(description)
-    best = description.get("BestTrainingJob") or {}
-    value = best_objective(description)
-    header = Table.grid(padding=(0, 2))
-    header.add_column(no_wrap=True)
-    header.add_column(no_wrap=True)
-    header.add_column(width=40)
-    header.add_row(
-        Text(str(description.get("HyperParameterTuningJobName")), style="bold"),
-        Text(
-            f"{done}/{_NONE if limit is None else limit} trials done, {running} running"
-            + ("" if value is None else f", best {format_value(value)}")
-        ),
-        ProgressBar(total=float(limit or max(done, 1)), completed=float(done), width=40),
-    )
-    parts: list[RenderableType] = [header, Text(""), _status_fields(description, full=False)]
-    if best:
-        parts.append(_section("Best training job", _best_fields(best)))
-    if summaries:
-        parts.append(
-            _section("Trials", trials_table(summaries, best.get("TrainingJobName"), last=last))
-        )
-    parts += [
-        Text(""),
-        Text(
-            f"Refreshing every {interval:g} s until the tuning job ends; Ctrl-C stops "
-            "watching (the tuning job goes on).",
-            style="dim",
-        ),
-    ]
-    return Group(*parts)

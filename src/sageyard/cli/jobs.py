@@ -68,14 +68,14 @@ def list_options(noun: str) -> Callable[[Callable[..., None]], Callable[..., Non
 @list_options("jobs")
 def list_jobs(status: str | None, name_contains: str | None, max_results: int) -> None:
     """List training jobs, newest first."""
-    from sageyard.cli import _render
+    from sageyard.cli import _job_view, _render
 
     records = _service().list_jobs(status=status, name_contains=name_contains, limit=max_results)
     out = _render.console()
     if not records:
         out.print("No training jobs found.", style="dim")
         return
-    out.print(_render.jobs_table(records, now=time.time()))
+    out.print(_job_view.jobs_table(records, now=time.time()))
 
 
 @jobs.command()
@@ -83,13 +83,13 @@ def list_jobs(status: str | None, name_contains: str | None, max_results: int) -
 @click.option("--json", "as_json", is_flag=True, help="Print DescribeTrainingJob as JSON.")
 def describe(name: str, as_json: bool) -> None:
     """Show a training job: status, settings, metrics and history."""
-    from sageyard.cli import _render
+    from sageyard.cli import _job_view, _render
 
     description = _service().describe(name)
     if as_json:
         click.echo(_render.to_json(description))
     else:
-        _render.console().print(_render.describe_view(description))
+        _render.console().print(_job_view.describe_view(description))
 
 
 @jobs.command()

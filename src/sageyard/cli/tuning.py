@@ -44,7 +44,7 @@ def tuning() -> None:
 @list_options("tuning jobs")
 def list_tuning_jobs(status: str | None, name_contains: str | None, max_results: int) -> None:
     """List tuning jobs, newest first."""
-    from sageyard.cli import _render
+    from sageyard.cli import _render, _tuning_view
 
     service = _service()
     records = service.list_jobs(status=status, name_contains=name_contains, limit=max_results)
@@ -52,7 +52,7 @@ def list_tuning_jobs(status: str | None, name_contains: str | None, max_results:
     if not records:
         out.print("No tuning jobs found.", style="dim")
         return
-    out.print(_render.tuning_table([service.describe(record.name) for record in records]))
+    out.print(_tuning_view.tuning_table([service.describe(record.name) for record in records]))
 
 
 def _snapshot(service: TuningJobService, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -72,7 +72,7 @@ def _snapshot(service: TuningJobService, name: str) -> tuple[dict[str, Any], lis
 )
 def describe(name: str, as_json: bool, watch: bool) -> None:
     """Show a tuning job: status, objective, limits, best training job and trials."""
-    from sageyard.cli import _render
+    from sageyard.cli import _render, _tuning_view
 
     if as_json and watch:
         raise click.UsageError("--json and --watch cannot be used together.")
@@ -84,7 +84,7 @@ def describe(name: str, as_json: bool, watch: bool) -> None:
     description, summaries = _snapshot(service, name)
     if watch:
         description, summaries = _watch(service, name, out, description, summaries)
-    out.print(_render.tuning_view(description, summaries))
+    out.print(_tuning_view.tuning_view(description, summaries))
 
 
 def _watch(
@@ -101,7 +101,7 @@ def _watch(
     """
     from rich.live import Live
 
-    from sageyard.cli import _render
+    from sageyard.cli import _tuning_view
     from sageyard.jobs.states import ACTIVE
 
     if description["HyperParameterTuningJobStatus"] not in ACTIVE:
@@ -110,7 +110,9 @@ def _watch(
     def view() -> Group:
         # Room for the newest trials below the ~20 lines of status, best job and footer.
         last = max(3, out.size.height - 24)
-        return _render.tuning_watch_view(description, summaries, interval=WATCH_INTERVAL, last=last)
+        return _tuning_view.tuning_watch_view(
+            description, summaries, interval=WATCH_INTERVAL, last=last
+        )
 
     with Live(view(), console=out, transient=True, auto_refresh=False) as live:
         while description["HyperParameterTuningJobStatus"] in ACTIVE:

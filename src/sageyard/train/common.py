@@ -1,4 +1,5 @@
-"""What the fine-tuning trainers share: ``TrainingType``, ``CustomizationTechnique`` and
+"""What the fine-tuning trainers share: ``TrainingType``, ``CustomizationTechnique`` (both
+defined in :mod:`sageyard.core.enums`, re-exported here under the reference's path) and
 ``FineTuningOptions`` (hyperparameters that check themselves as they are set).
 
 Example:
@@ -16,28 +17,12 @@ Example:
 from __future__ import annotations
 
 import copy
-from enum import Enum
 from typing import Any
 
+from sageyard.core.enums import CustomizationTechnique, TrainingType
 from sageyard.models.options import check_value, to_text
 
 __all__ = ["CustomizationTechnique", "FineTuningOptions", "TrainingType"]
-
-
-class TrainingType(Enum):
-    """LORA trains small adapters (~1% of the parameters); FULL trains every parameter."""
-
-    LORA = "lora"
-    FULL = "full"
-
-
-class CustomizationTechnique(Enum):
-    """How a model is customised."""
-
-    SFT = "sft"
-    DPO = "dpo"
-    RLAIF = "rlaif"
-    RLVR = "rlvr"
 
 
 class FineTuningOptions:

@@ -1,4 +1,4 @@
-"""The CLI's pure rendering helpers for tuning jobs."""
+"""The tuning-job renderings of the CLI (``sageyard.cli._tuning_view``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from rich.console import Console, RenderableType
 
-from sageyard.cli import _render
+from sageyard.cli import _render, _tuning_view
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
 CREATED = _render.local_time(T0)
@@ -115,22 +115,22 @@ TRIALS = [
 
 
 def test_tuning_progress_and_best_objective() -> None:
-    assert _render.tuning_progress(described()) == (3, 4, 1)
-    assert _render.tuning_progress({}) == (0, None, 0)
-    assert _render.best_objective(described()) == 0.875
-    assert _render.best_objective(described(BestTrainingJob=None)) is None
+    assert _tuning_view.tuning_progress(described()) == (3, 4, 1)
+    assert _tuning_view.tuning_progress({}) == (0, None, 0)
+    assert _tuning_view.best_objective(described()) == 0.875
+    assert _tuning_view.best_objective(described(BestTrainingJob=None)) is None
 
 
 def test_tuning_objective_single_and_multi_trainer() -> None:
-    assert _render.tuning_objective(described()) == "Maximize val:acc"
+    assert _tuning_view.tuning_objective(described()) == "Maximize val:acc"
     multi = {
         "TrainingJobDefinitions": [
             {"DefinitionName": "a", "TuningObjective": {"Type": "Minimize", "MetricName": "l1"}},
             {"DefinitionName": "b", "TuningObjective": {"Type": "Minimize", "MetricName": "l2"}},
         ]
     }
-    assert _render.tuning_objective(multi) == "Minimize a: l1, b: l2"
-    assert _render.tuning_objective({}) == "-"
+    assert _tuning_view.tuning_objective(multi) == "Minimize a: l1, b: l2"
+    assert _tuning_view.tuning_objective({}) == "-"
 
 
 @pytest.mark.parametrize(
@@ -146,13 +146,13 @@ def test_tuning_objective_single_and_multi_trainer() -> None:
     ],
 )
 def test_format_tuned(value: Any, text: str) -> None:
-    assert _render.format_tuned(value) == text
+    assert _tuning_view.format_tuned(value) == text
 
 
 def test_short_reason() -> None:
-    assert _render.short_reason(None) == ""
-    assert _render.short_reason("ClientError: bad") == "ClientError: bad"
-    assert _render.short_reason("A: exit 1:\nx\n\nboom\n") == "A: exit 1: … boom"
+    assert _tuning_view.short_reason(None) == ""
+    assert _tuning_view.short_reason("ClientError: bad") == "ClientError: bad"
+    assert _tuning_view.short_reason("A: exit 1:\nx\n\nboom\n") == "A: exit 1: … boom"
 
 
 # -- list --------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ def test_tuning_table() -> None:
         BestTrainingJob=None,
         HyperParameterTuningJobConfig={"Strategy": "Random"},
     )
-    lines = text_of(_render.tuning_table([running, described()])).splitlines()
+    lines = text_of(_tuning_view.tuning_table([running, described()])).splitlines()
     assert lines[0].split() == [
         "Name",
         "Status",
@@ -197,7 +197,9 @@ def test_tuning_table() -> None:
 
 def test_tuning_table_keeps_names_whole_when_narrow() -> None:
     name = "a-tuning-job-name-of-32-chars-xx"
-    text = text_of(_render.tuning_table([described(HyperParameterTuningJobName=name)]), width=60)
+    text = text_of(
+        _tuning_view.tuning_table([described(HyperParameterTuningJobName=name)]), width=60
+    )
     assert name in text
 
 
@@ -205,7 +207,7 @@ def test_tuning_table_keeps_names_whole_when_narrow() -> None:
 
 
 def test_tuning_view() -> None:
-    text = text_of(_render.tuning_view(described(), TRIALS))
+    text = text_of(_tuning_view.tuning_view(described(), TRIALS))
     lines = text.splitlines()
     assert lines[0] == "tune"
     for expected in (
@@ -261,13 +263,13 @@ def test_tuning_view_of_a_failed_job_without_trials() -> None:
         BestTrainingJob=None,
         TuningJobCompletionDetails=None,
     )
-    text = text_of(_render.tuning_view(failed, []))
+    text = text_of(_tuning_view.tuning_view(failed, []))
     assert "Status          Failed" in text
     assert "Failure reason  All 2 training jobs failed; the first: AlgorithmError: boom" in text
     assert "Best training job" not in text
     assert "Completion details" not in text
     assert text.endswith("Trials\nNo trials yet.")
-    assert "Trials\n" not in text_of(_render.tuning_view(failed))
+    assert "Trials\n" not in text_of(_tuning_view.tuning_view(failed))
 
 
 def test_tuning_view_of_a_multi_trainer_job_with_warm_start() -> None:
@@ -289,7 +291,7 @@ def test_tuning_view_of_a_multi_trainer_job_with_warm_start() -> None:
         BestTrainingJob={**TRIALS[2], "TrainingJobDefinitionName": "small"},
     )
     trials = [{**t, "TrainingJobDefinitionName": "small"} for t in TRIALS[1:3]]
-    text = squashed(text_of(_render.tuning_view(description, trials)))
+    text = squashed(text_of(_tuning_view.tuning_view(description, trials)))
     assert "Objective Maximize small: acc" in text
     assert "Warm start TransferLearning from parent" in text
     assert "small y Integer 1 .. 3 -" in text
@@ -309,20 +311,20 @@ def test_completion_details_with_convergence() -> None:
         "ConvergenceDetectedTime": T0,
         "Reason": "ConvergenceDetected",
     }
-    text = text_of(_render.tuning_view(described(TuningJobCompletionDetails=details)))
+    text = text_of(_tuning_view.tuning_view(described(TuningJobCompletionDetails=details)))
     assert "Trials not improving  3" in text
     assert f"Convergence detected  {CREATED}" in text
     assert "Reason                ConvergenceDetected" in text
 
 
 def test_trials_table_last_keeps_numbers() -> None:
-    lines = text_of(_render.trials_table(TRIALS, "tune-002", last=2)).splitlines()
+    lines = text_of(_tuning_view.trials_table(TRIALS, "tune-002", last=2)).splitlines()
     assert lines[1].split() == ["…", "2", "earlier", "trials"]
     assert [line.split()[0] for line in lines[2:]] == ["3", "4"]
 
 
 def test_failed_objective_is_dim_and_best_is_green() -> None:
-    table = _render.trials_table(
+    table = _tuning_view.trials_table(
         [trial(1, "Failed", 0.9), trial(2, "Completed", 0.5)], best_name="tune-002"
     )
     console = Console(file=io.StringIO(), width=200, color_system="standard")
@@ -334,7 +336,7 @@ def test_failed_objective_is_dim_and_best_is_green() -> None:
 
 def test_watch_view() -> None:
     running = described(HyperParameterTuningJobStatus="InProgress")
-    text = text_of(_render.tuning_watch_view(running, TRIALS, interval=0.5, last=3))
+    text = text_of(_tuning_view.tuning_watch_view(running, TRIALS, interval=0.5, last=3))
     lines = text.splitlines()
     assert lines[0].startswith("tune  3/4 trials done, 1 running, best 0.875  ━")
     assert "Status         InProgress" in text

@@ -1,0 +1,184 @@
+"""Rich renderings of training jobs: the ``sageyard jobs list`` table and the
+``sageyard jobs describe`` view.
+
+Pure, like :mod:`sageyard.cli._render`, whose helpers it builds on.
+
+Example:
+    >>> channel_source({"S3DataSource": {"S3Uri": "s3://b/train"}})
+    's3://b/train'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from sageyard.cli._render import (
+    NONE,
+    fields,
+    format_duration,
+    format_metrics,
+    format_seconds,
+    format_value,
+    local_time,
+    optional_time,
+    section,
+    simple_table,
+    status_text,
+)
+
+if TYPE_CHECKING:
+    from sageyard.store import JobRecord
+
+_ACTIVE = frozenset({"InProgress", "Stopping"})
+
+
+def job_duration(record: JobRecord, now: float) -> float | None:
+    """Wall time from creation to the job's end, or to ``now`` while it is still active."""
+    doc = record.document
+    end = doc.get("end_time") or doc.get("training_end_time")
+    if end is None:
+        end = now if record.status in _ACTIVE else None
+    return None if end is None else end - record.created_at
+
+
+def jobs_table(records: Sequence[JobRecord], now: float) -> Table:
+    """The ``sageyard jobs list`` table, one row per job, in the given order."""
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    # Names stay whole (they are copied into other commands); other columns wrap if narrow.
+    table.add_column("Name", no_wrap=True, min_width=max((len(r.name) for r in records), default=4))
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Secondary status")
+    table.add_column("Created", no_wrap=True)
+    table.add_column("Duration", justify="right", no_wrap=True)
+    table.add_column("Metrics", min_width=12, overflow="fold")
+    for record in records:
+        table.add_row(
+            record.name,
+            status_text(record.status),
+            record.secondary_status or NONE,
+            local_time(record.created_at),
+            format_duration(job_duration(record, now)),
+            format_metrics(record.document.get("final_metrics"), sep="\n"),
+        )
+    return table
+
+
+def channel_source(data_source: Any) -> str:
+    """Where a channel's data comes from: an S3 URI, a directory, or the raw value.
+
+    Example:
+        >>> channel_source({"S3DataSource": {"S3Uri": "s3://b/train"}})
+        's3://b/train'
+    """
+    if isinstance(data_source, Mapping):
+        s3 = data_source.get("S3DataSource")
+        if isinstance(s3, Mapping) and s3.get("S3Uri"):
+            return str(s3["S3Uri"])
+        fs = data_source.get("FileSystemDataSource")
+        if isinstance(fs, Mapping):
+            return str(fs.get("DirectoryPath") or fs.get("FileSystemId") or fs)
+        return json.dumps(data_source, default=str)
+    return NONE if data_source is None else str(data_source)
+
+
+def _instances(resources: Mapping[str, Any]) -> str | None:
+    if not resources:
+        return None
+    groups = resources.get("InstanceGroups")
+    if groups:
+        text = ", ".join(f"{g.get('InstanceCount')} x {g.get('InstanceType')}" for g in groups)
+    else:
+        text = f"{resources.get('InstanceCount', 1)} x {resources.get('InstanceType')}"
+    volume = resources.get("VolumeSizeInGB")
+    return f"{text}, {volume} GB volume" if volume else text
+
+
+def describe_view(description: Mapping[str, Any]) -> Group:
+    """The ``sageyard jobs describe`` rendering of a DescribeTrainingJob dict."""
+    algorithm = description.get("AlgorithmSpecification") or {}
+    failure = description.get("FailureReason")
+    stopping = description.get("StoppingCondition") or {}
+    parts: list[RenderableType] = [
+        Text(str(description.get("TrainingJobName")), style="bold"),
+        fields(
+            [
+                ("Status", status_text(description.get("TrainingJobStatus"))),
+                ("Secondary status", description.get("SecondaryStatus")),
+                ("Failure reason", Text(failure, style="red") if failure else None),
+                ("ARN", description.get("TrainingJobArn")),
+                ("Image", algorithm.get("TrainingImage") or algorithm.get("AlgorithmName")),
+                ("Instances", _instances(description.get("ResourceConfig") or {})),
+                ("Created", optional_time(description.get("CreationTime"))),
+                ("Training start", optional_time(description.get("TrainingStartTime"))),
+                ("Training end", optional_time(description.get("TrainingEndTime"))),
+                ("Training time", format_seconds(description.get("TrainingTimeInSeconds"))),
+                ("Billable time", format_seconds(description.get("BillableTimeInSeconds"))),
+                ("Max runtime", format_seconds(stopping.get("MaxRuntimeInSeconds"))),
+                (
+                    "Model artifacts",
+                    (description.get("ModelArtifacts") or {}).get("S3ModelArtifacts"),
+                ),
+                ("Output path", (description.get("OutputDataConfig") or {}).get("S3OutputPath")),
+                ("Role", description.get("RoleArn")),
+            ]
+        ),
+    ]
+    warnings = description.get("Warnings") or []
+    if warnings:
+        parts.append(
+            section("Warnings", Group(*(Text(f"! {w}", style="yellow") for w in warnings)))
+        )
+    hyperparameters = description.get("HyperParameters") or {}
+    if hyperparameters:
+        table = simple_table("Name", "Value")
+        for name, value in hyperparameters.items():
+            table.add_row(name, str(value))
+        parts.append(section("Hyperparameters", table))
+    environment = description.get("Environment") or {}
+    if environment:
+        table = simple_table("Variable", "Value")
+        for name, value in environment.items():
+            table.add_row(name, str(value))
+        parts.append(section("Environment", table))
+    channels = description.get("InputDataConfig") or []
+    if channels:
+        table = simple_table("Channel", "Source", "Input mode", "Content type")
+        for channel in channels:
+            table.add_row(
+                str(channel.get("ChannelName")),
+                channel_source(channel.get("DataSource")),
+                channel.get("InputMode") or algorithm.get("TrainingInputMode") or NONE,
+                channel.get("ContentType") or NONE,
+            )
+        parts.append(section("Channels", table))
+    metrics = description.get("FinalMetricDataList") or []
+    if metrics:
+        table = simple_table("Metric", "Value", "Time")
+        table.columns[1].justify = "right"
+        for metric in metrics:
+            table.add_row(
+                str(metric.get("MetricName")),
+                format_value(metric.get("Value")),
+                local_time(metric.get("Timestamp")),
+            )
+        parts.append(section("Final metrics", table))
+    transitions = description.get("SecondaryStatusTransitions") or []
+    if transitions:
+        table = simple_table("Status", "Start", "Duration", "Message")
+        for item in transitions:
+            start, end = item.get("StartTime"), item.get("EndTime")
+            took = (end - start).total_seconds() if start is not None and end is not None else None
+            table.add_row(
+                status_text(item.get("Status")),
+                local_time(start),
+                format_duration(took),
+                item.get("StatusMessage") or "",
+            )
+        parts.append(section("Secondary status transitions", table))
+    return Group(*parts)
