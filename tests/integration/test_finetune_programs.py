@@ -334,13 +334,15 @@ def test_bad_hyperparameters_fail_before_any_job_with_a_clear_reason(
     assert TrainingJobService(Settings.from_env()).list_jobs() == []
 
 
-def test_bad_rows_and_models_fail_the_job_with_a_clear_reason(
+def test_bad_rows_are_refused_before_the_job_and_bad_models_fail_it(
     tmp_path: Path, tiny_model: Path
 ) -> None:
     rows: list[dict[str, Any]] = [*sft_rows(WORDS[:2]), {"prompt": "Q: plum"}]
-    reason = failure(trainer_for("sft", {}), channels(tmp_path / "a", tiny_model, rows, rows))
-    assert reason.startswith("ClientError: In the 'train' channel: ")
-    assert "train.jsonl, line 3: missing field 'completion'" in reason
+    with pytest.raises(
+        ValueError, match=re.escape("train.jsonl, line 3: missing field 'completion'")
+    ):
+        trainer_for("sft", {}).train(channels(tmp_path / "a", tiny_model, rows, rows), logs=False)
+    assert TrainingJobService(Settings.from_env()).list_jobs() == []
 
     not_a_model = tmp_path / "not-a-model"
     write_jsonl(not_a_model / "notes.jsonl", [{"a": 1}])

@@ -45,7 +45,18 @@ TUNING_SHAPES = {
 EXPECTED = {
     "sageyard.train": {"ModelTrainer", "Session", "TrainingJob", "get_execution_role"},
     "sageyard.train.configs": SHAPES,
-    "sageyard.core.shapes": SHAPES | TUNING_SHAPES | {"Shape", "pascal_case", "to_request"},
+    "sageyard.core.shapes": SHAPES
+    | TUNING_SHAPES
+    | {
+        "Shape",
+        "from_request",
+        "only_known",
+        "optional_shape",
+        "pascal_case",
+        "request_mapping",
+        "string_map",
+        "to_request",
+    },
     "sageyard.core.parameter": {
         "CategoricalParameter",
         "ContinuousParameter",
@@ -77,8 +88,19 @@ EXPECTED = {
         "SqlJobStore",
         "close_pooled_connections",
         "open_store",
+        "final_metrics",
     },
-    "sageyard.executors": {"Executor", "HostHandle", "HostLaunch", "Mount"},
+    "sageyard.testing": {"JobStoreSuite", "ObjectStoreSuite"},
+    "sageyard.train.client": {"Client", "LocalClient", "client_for"},
+    "sageyard.core.enums": {"CustomizationTechnique", "TrainingType"},
+    "sageyard.executors": {
+        "EXECUTORS",
+        "Executor",
+        "HostHandle",
+        "HostLaunch",
+        "Mount",
+        "check_executor_name",
+    },
     "sageyard.core.resources": {
         "MetricData",
         "ModelArtifacts",
@@ -91,6 +113,16 @@ EXPECTED = {
     "sageyard.train.dpo_trainer": {"DPOTrainer"},
     "sageyard.ai_registry.dataset": {"DataSet"},
     "sageyard.core.jumpstart": {"JumpStartConfig"},
+    "sageyard.programs": {
+        "PROGRAMS",
+        "OptionSpec",
+        "ProgramSpec",
+        "find_program",
+        "image_repository",
+        "program",
+        "program_for_image",
+        "program_names",
+    },
 }
 
 

@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sageyard.core.shapes import MetricDefinition
 from sageyard.store import MetricPoint
@@ -75,13 +74,3 @@ class LogTail:
         if final and lines and lines[-1] == b"":
             lines.pop()
         return [line.decode("utf-8", errors="replace").rstrip("\r") for line in lines]
-
-
-def final_metrics(points: Iterable[MetricPoint]) -> list[dict[str, Any]]:
-    """FinalMetricDataList: the last value of each metric, in first-seen order."""
-    last: dict[str, MetricPoint] = {}
-    for point in points:
-        last[point.metric_name] = point
-    return [
-        {"MetricName": p.metric_name, "Value": p.value, "Timestamp": p.at} for p in last.values()
-    ]

@@ -12,7 +12,7 @@ from sageyard.core.exceptions import ResourceInUse, ResourceNotFound
 from sageyard.core.settings import Settings
 from sageyard.jobs.liveness import dead_reason
 from sageyard.jobs.states import ACTIVE
-from sageyard.store import JobRecord, SqlJobStore
+from sageyard.store import JobRecord, JobStore
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class JobRecords:
     settings: Settings
 
     @property
-    def store(self) -> SqlJobStore:
+    def store(self) -> JobStore:
         raise NotImplementedError
 
     def insert_new(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,13 +18,13 @@ from sageyard.core.settings import Settings
 from sageyard.executors.local import kill_process_group
 from sageyard.jobs.artifacts import model_artifacts_uri
 from sageyard.jobs.launch import launch_supervisor
-from sageyard.jobs.metrics import final_metrics
 from sageyard.jobs.records import JobRecords
+from sageyard.jobs.request import validate_training_job
 from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.jobs.states import ACTIVE, KIND, JobPaths
 from sageyard.runtime.environment import mask_secrets
 from sageyard.storage import ObjectStore, object_store_for, upload_path
-from sageyard.store import JobRecord, MetricPoint, SqlJobStore, open_store
+from sageyard.store import JobRecord, JobStore, MetricPoint, final_metrics, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -63,11 +63,11 @@ class TrainingJobService(JobRecords):
     def __init__(self, settings: Settings, launcher: Launcher = launch_supervisor) -> None:
         self.settings = settings
         self.launcher = launcher
-        self._store: SqlJobStore | None = None
+        self._store: JobStore | None = None
         self._objects: ObjectStore | None = None
 
     @property
-    def store(self) -> SqlJobStore:
+    def store(self) -> JobStore:
         if self._store is None:
             self._store = open_store(self.settings.store_url)
         return self._store
@@ -83,6 +83,22 @@ class TrainingJobService(JobRecords):
 
     # -- create ------------------------------------------------------------------------------
 
+    def create_training_job(self, request: Mapping[str, Any]) -> JobRecord:
+        """CreateTrainingJob: validate ``request`` (see ``jobs/request.py``), then create it.
+
+        Raises:
+            ValueError: The request breaks a rule (a ConfigurationError; nothing is written).
+            botocore.exceptions.ClientError: ResourceLimitExceeded, or ResourceInUse for a
+                TrainingJobName that is taken.
+        """
+        job = validate_training_job(request, self.settings, self.objects)
+        return self.create(
+            job.spec,
+            base_name=job.base_name,
+            source_dir=job.source_dir,
+            ignore_patterns=job.ignore_patterns,
+        )
+
     def create(
         self,
         spec: TrainingJobSpec,
@@ -94,6 +110,8 @@ class TrainingJobService(JobRecords):
         extra: dict[str, Any] | None = None,
     ) -> JobRecord:
         """Persist a validated job, snapshot its code, and start its supervisor.
+
+        For a spec that already passed ``validate_training_job`` (a tuning job's trials).
 
         With ``base_name``, the name is ``<base>-<timestamp>``, bumped until unique;
         otherwise ``spec.training_job_name`` is used and must be new (ResourceInUse).

@@ -1,8 +1,8 @@
 """The validated, resolved request of a training job: what the supervisor executes.
 
-The facade (``ModelTrainer``) builds a :class:`TrainingJobSpec`; the service stores it in the
-job's document; the supervisor reads it back. ``request`` keeps the CreateTrainingJob-style
-rendering used by ``describe()``.
+``jobs/request.py`` builds a :class:`TrainingJobSpec` from a CreateTrainingJob request; the
+service stores it in the job's document; the supervisor reads it back. ``request`` keeps the
+CreateTrainingJob rendering (defaults filled in) that ``describe()`` returns.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sageyard.core.shapes import (
     StoppingCondition,
     TensorBoardOutputConfig,
 )
+from sageyard.models.registry import ModelPackageRegistration
 
 
 class _Spec(BaseModel):
@@ -69,6 +70,7 @@ class TrainingJobSpec(_Spec):
     enable_spot: bool = False
     distributed: dict[str, Any] | None = None
     executor: Literal["local", "container"] = "local"  # container: Mode.LOCAL_CONTAINER
+    model_package_registration: ModelPackageRegistration | None = None
     request: dict[str, Any] = Field(default_factory=dict)
 
     @property

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sageyard.jobs.metrics import final_metrics
-from sageyard.store import JobStore
+from sageyard.store import JobStore, final_metrics
 
 KIND = "TrainingJob"
 ACTIVE = frozenset({"InProgress", "Stopping"})

@@ -74,7 +74,7 @@ class Supervisor:
             outcome = Outcome("Failed", "Failed", f"InternalServerError: {error}")
         finally:
             heartbeat.stop()
-        if outcome.status == "Completed" and "model_package_registration" in record.document:
+        if outcome.status == "Completed" and spec.model_package_registration is not None:
             self._register_model(store, spec)
         status.finish(outcome.status, outcome.secondary, outcome.failure_reason)
         if reservation is not None:
@@ -87,12 +87,15 @@ class Supervisor:
         """
         from sageyard.models.registry import register_job_output
 
-        record = store.get(self.name)
-        assert record is not None
+        assert spec.model_package_registration is not None
         try:
-            package = register_job_output(self.settings, record, model_artifacts_uri(spec))
+            package = register_job_output(
+                self.settings, self.name, spec.model_package_registration, model_artifacts_uri(spec)
+            )
         except Exception as error:
             logger.exception("registering the model of %s failed", self.name)
+            record = store.get(self.name)
+            assert record is not None
             notes = [*record.document.get("notes", []), f"Model not registered: {error}"]
             store.update(self.name, document_patch={"notes": notes})
             return

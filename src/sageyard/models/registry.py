@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from sageyard.core.exceptions import ResourceInUse, ResourceNotFound
 from sageyard.core.settings import Settings
-from sageyard.jobs.metrics import final_metrics
-from sageyard.store import JobRecord, SqlJobStore, open_store
+from sageyard.store import JobRecord, JobStore, final_metrics, open_store
 
 GROUP_KIND = "ModelPackageGroup"
 PACKAGE_KIND = "ModelPackage"
@@ -77,10 +78,10 @@ class ModelRegistry:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._store: SqlJobStore | None = None
+        self._store: JobStore | None = None
 
     @property
-    def store(self) -> SqlJobStore:
+    def store(self) -> JobStore:
         if self._store is None:
             self._store = open_store(self.settings.store_url)
         return self._store
@@ -174,20 +175,33 @@ class ModelRegistry:
         return [_package(r) for r in records]
 
 
-def register_job_output(settings: Settings, job: JobRecord, artifact_uri: str) -> ModelPackage:
-    """Register a completed fine-tuning job's model in the group its document names."""
-    request = job.document["model_package_registration"]
+class ModelPackageRegistration(BaseModel):
+    """What a fine-tuning job registers when it completes: a new version of ``group``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    group: str
+    base_model: str
+    customization_technique: str
+    training_type: str
+    dataset_uris: dict[str, str] = Field(default_factory=dict)
+
+
+def register_job_output(
+    settings: Settings, job_name: str, registration: ModelPackageRegistration, artifact_uri: str
+) -> ModelPackage:
+    """Register a completed fine-tuning job's model in the group its spec names."""
     registry = ModelRegistry(settings)
-    final = {m["MetricName"]: m["Value"] for m in final_metrics(registry.store.metrics(job.name))}
+    final = {m["MetricName"]: m["Value"] for m in final_metrics(registry.store.metrics(job_name))}
     return registry.register(
-        request["group"],
+        registration.group,
         {
             "model_artifact_uri": artifact_uri,
-            "base_model": request["base_model"],
-            "customization_technique": request["customization_technique"],
-            "training_type": request["training_type"],
-            "training_job_name": job.name,
-            "dataset_uris": request.get("dataset_uris", {}),
+            "base_model": registration.base_model,
+            "customization_technique": registration.customization_technique,
+            "training_type": registration.training_type,
+            "training_job_name": job_name,
+            "dataset_uris": dict(registration.dataset_uris),
             "final_metrics": final,
         },
     )

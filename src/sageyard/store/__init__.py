@@ -10,7 +10,7 @@ Example:
 """
 
 from sageyard.store._engine import close_pooled_connections
-from sageyard.store._records import JobRecord, JobStore, MetricPoint
+from sageyard.store._records import JobRecord, JobStore, MetricPoint, final_metrics
 from sageyard.store._sql import SqlJobStore, open_store
 
 __all__ = [
@@ -19,5 +19,6 @@ __all__ = [
     "MetricPoint",
     "SqlJobStore",
     "close_pooled_connections",
+    "final_metrics",
     "open_store",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -58,6 +58,21 @@ class MetricPoint:
     value: float
     at: float
     step: int
+
+
+def final_metrics(points: Iterable[MetricPoint]) -> builtins.list[dict[str, Any]]:
+    """FinalMetricDataList: the last value of each metric, in first-seen order.
+
+    Example:
+        >>> final_metrics([MetricPoint("loss", 2.0, 1.0, 0), MetricPoint("loss", 1.0, 2.0, 1)])
+        [{'MetricName': 'loss', 'Value': 1.0, 'Timestamp': 2.0}]
+    """
+    last: dict[str, MetricPoint] = {}
+    for point in points:
+        last[point.metric_name] = point
+    return [
+        {"MetricName": p.metric_name, "Value": p.value, "Timestamp": p.at} for p in last.values()
+    ]
 
 
 @runtime_checkable

@@ -2,10 +2,11 @@
 
 ``train()`` checks everything first — the model reference and its licence, every line of
 each dataset, the hyperparameters — then builds a :class:`ModelTrainer` whose algorithm is
-the technique's program in :mod:`sageyard.programs` (``sft``, ``dpo``) and starts it. The
-model travels as the job's ``model`` channel (a local folder, or an ``s3://`` artifact), the
-datasets as ``train`` and ``validation``. A ``model_package_group`` is recorded on the job;
-its supervisor registers the model when the job completes.
+the technique's program (``sageyard.programs.program(technique)``: its options, dataset
+rows and checks) and starts it. The model travels as the job's ``model`` channel (a local
+folder, or an ``s3://`` artifact), the datasets as ``train`` and ``validation``. A
+``model_package_group`` is recorded on the job; its supervisor registers the model when the
+job completes.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sageyard.core.session import Session
 from sageyard.core.shapes import CheckpointConfig, Compute, Networking, StoppingCondition
 from sageyard.jobs.resource import TrainingJob
-from sageyard.models.options import option_specs
 from sageyard.models.registry import ModelPackage, ModelPackageGroup, check_group_name
 from sageyard.train.common import CustomizationTechnique, FineTuningOptions, TrainingType
 
 if TYPE_CHECKING:
-    from sageyard.core.shapes import Channel, InputData
+    from sageyard.programs import ProgramSpec
     from sageyard.train.model_trainer import ModelTrainer
 
 _PACKAGE_ARN = re.compile(r"^arn:aws:sagemaker:[^:]*:[^:]*:model-package/")
@@ -99,7 +99,7 @@ class FineTuningTrainer:
         if mlflow_resource_arn is not None:
             _mlflow_uri(mlflow_resource_arn)  # fail now on an ARN we cannot reach
         self.hyperparameters = FineTuningOptions(
-            option_specs(self.TECHNIQUE.value, self.training_type.value)
+            self._program().option_specs(self.training_type.value)
         )
         self._latest_training_job: TrainingJob | None = None
 
@@ -118,10 +118,17 @@ class FineTuningTrainer:
             botocore.exceptions.ClientError: The job service refused the job.
             RuntimeError: The job failed (a TrainingJobFailedError with its reason).
         """
-        trainer = self.to_model_trainer(training_dataset, validation_dataset)
-        trainer.train(wait=False)
-        job = trainer._latest_training_job
-        assert job is not None
+        from sageyard.train._request import training_job_request
+        from sageyard.train.client import client_for
+
+        trainer, registration = self._model_trainer(training_dataset, validation_dataset)
+        session = trainer._session()
+        request = training_job_request(trainer, session)
+        if registration is not None:
+            request["Sageyard"]["ModelPackageRegistration"] = registration
+        client = client_for(session)
+        response = client.create_training_job(request)
+        job = TrainingJob(response["TrainingJobName"], client.training_jobs).refresh()
         self._latest_training_job = job
         if wait:
             job.wait(logs=True)
@@ -139,7 +146,20 @@ class FineTuningTrainer:
         ``HyperparameterTuner`` uses it to run this fine-tuning as its trials. Without
         ``require_dataset``, the data may come later, to ``ModelTrainer.train()``.
         """
-        from sageyard.ai_registry.dataset import check_dataset, dataset_uri
+        trainer, _ = self._model_trainer(
+            training_dataset, validation_dataset, require_dataset=require_dataset
+        )
+        return trainer
+
+    def _model_trainer(
+        self,
+        training_dataset: Any = None,
+        validation_dataset: Any = None,
+        *,
+        require_dataset: bool = True,
+    ) -> tuple[ModelTrainer, dict[str, Any] | None]:
+        """The ModelTrainer, and the ModelPackageRegistration of the request (or None)."""
+        from sageyard.ai_registry.dataset import dataset_uri
         from sageyard.train.configs import InputData, OutputDataConfig
         from sageyard.train.model_trainer import ModelTrainer
 
@@ -155,9 +175,8 @@ class FineTuningTrainer:
                 f"{type(self).__name__} needs a training dataset: pass training_dataset= to "
                 "the constructor or to train() (a JSONL path, an s3:// URI or a DataSet)."
             )
+        # Every line of each dataset is checked by the service, before the job exists.
         datasets = {name: dataset_uri(src) for name, src in sources.items() if src is not None}
-        for uri in datasets.values():
-            check_dataset(uri, self.TECHNIQUE.value, session)
         model_source, base_model = self._model_source(session)
         model_channel = InputData(channel_name="model", data_source=model_source)
         data_channels = [InputData(channel_name=n, data_source=u) for n, u in datasets.items()]
@@ -180,20 +199,23 @@ class FineTuningTrainer:
             hyperparameters=self._job_hyperparameters(base_model, session),
         )
         trainer._fixed_channels = [model_channel]
-        trainer._dataset_technique = self.TECHNIQUE.value
-        if self.model_package_group is not None:
-            trainer._job_extra = {
-                "model_package_registration": {
-                    "group": self.model_package_group,
-                    "base_model": base_model,
-                    "customization_technique": self.TECHNIQUE.value,
-                    "training_type": self.training_type.value,
-                    "dataset_uris": datasets,
-                }
-            }
-        return trainer
+        if self.model_package_group is None:
+            return trainer, None
+        registration = {
+            "Group": self.model_package_group,
+            "BaseModel": base_model,
+            "CustomizationTechnique": self.TECHNIQUE.value,
+            "TrainingType": self.training_type.value,
+            "DatasetUris": datasets,
+        }
+        return trainer, registration
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _program(self) -> ProgramSpec:
+        from sageyard.programs import program
+
+        return program(self.TECHNIQUE.value)
 
     def _job_hyperparameters(self, base_model: str, session: Session) -> dict[str, str]:
         values = self.hyperparameters.to_dict()
@@ -295,30 +317,6 @@ def _default_instance_type() -> str:
 
 # -- checks and starting points used by ModelTrainer ------------------------------------------
 
-DATA_CHANNELS = ("train", "training", "validation")
-
-
-def check_data_channels(
-    channels: list[Channel | InputData], technique: str, session: Session
-) -> None:
-    """Check every line of a fine-tuning job's dataset channels (train/training/validation)."""
-    from sageyard.ai_registry.dataset import check_dataset
-    from sageyard.core.shapes import InputData
-
-    if not {channel.channel_name for channel in channels} & {"train", "training"}:
-        raise ValueError(
-            f"A {technique.upper()} job needs a training dataset: add "
-            "InputData(channel_name='training', data_source='<path or s3:// URI of a JSONL "
-            "file>') to input_data_config."
-        )
-    for channel in channels:
-        if (
-            channel.channel_name in DATA_CHANNELS
-            and isinstance(channel, InputData)
-            and isinstance(channel.data_source, str)
-        ):
-            check_dataset(channel.data_source, technique, session)
-
 
 def tuning_trainer(
     fine_tuning: FineTuningTrainer,
@@ -329,13 +327,10 @@ def tuning_trainer(
     """The ModelTrainer of a fine-tuning trainer whose jobs are a tuner's trials: the
     options the tuner sets (its ranges, or with autotune the program's tunable ones) are
     left out of the static hyperparameters."""
-    from sageyard.programs import algorithm_spec
-
     trainer = fine_tuning.to_model_trainer()
     tuned = set(ranges or {})
     if autotune:
-        spec = algorithm_spec(fine_tuning.TECHNIQUE.value)
-        tuned |= set(getattr(spec, "TUNABLE_RANGES", {})) - set(keep_static or [])
+        tuned |= set(fine_tuning._program().tunable_ranges) - set(keep_static or [])
     assert isinstance(trainer.hyperparameters, dict)
     trainer.hyperparameters = {
         name: value for name, value in trainer.hyperparameters.items() if name not in tuned
@@ -390,7 +385,7 @@ def trainer_from_jumpstart(
             f"{config.model_id!r} is not in sageyard's model catalog; see `sageyard models "
             "list`. To fine-tune another model, use SFTTrainer(model=<hub id or folder>)."
         )
-    technique = (config.training_config_name or "sft").lower()
+    technique = (config.training_config_name or entry.default_technique).lower()
     fine_tuning = trainer_class(technique)(
         entry.model_id,
         training_type=entry.default_training_type,
@@ -407,16 +402,23 @@ def trainer_from_jumpstart(
 
 
 def trainer_class(technique: str) -> type[FineTuningTrainer]:
-    """The fine-tuning trainer of ``technique`` ("sft" or "dpo")."""
-    from sageyard.train.dpo_trainer import DPOTrainer
-    from sageyard.train.sft_trainer import SFTTrainer
+    """The fine-tuning trainer of ``technique`` (its program's facade class).
 
-    classes: dict[str, type[FineTuningTrainer]] = {"sft": SFTTrainer, "dpo": DPOTrainer}
-    if technique not in classes:
+    Raises:
+        ValueError: No fine-tuning program of that name; the message lists them.
+    """
+    from sageyard.programs import find_program, program_names
+
+    found = find_program(technique)
+    if found is None or not found.fine_tuning:
         raise ValueError(
-            f"No fine-tuning program for {technique!r}; use one of {', '.join(classes)}."
+            f"No fine-tuning program for {technique!r}; use one of "
+            f"{', '.join(program_names(fine_tuning=True))}."
         )
-    return classes[technique]
+    cls = found.trainer_class()
+    if not issubclass(cls, FineTuningTrainer):
+        raise TypeError(f"{found.facade} is not a FineTuningTrainer.")
+    return cls
 
 
 def _set_options(options: FineTuningOptions, values: dict[str, Any], where: str) -> None:

@@ -1,7 +1,8 @@
 """Training recipes: a YAML file (or a shipped recipe's name) → a fine-tuning ModelTrainer.
 
 A recipe has the sections ``run`` (``name``: the base job name), ``model``
-(``name_or_path`` — or ``hf_model_name_or_path`` — and ``technique``: ``sft`` or ``dpo``),
+(``name_or_path`` — or ``hf_model_name_or_path`` — and ``technique``: the name of a
+fine-tuning program, ``sft`` or ``dpo``),
 ``peft`` (``peft_type: lora`` with ``lora_r``/``lora_alpha``/``lora_dropout``/
 ``target_modules``, or ``peft_type: null`` for full fine-tuning), ``data`` (``train``,
 ``validation``: paths or ``s3://`` URIs) and ``trainer`` (any fine-tuning hyperparameter;
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sageyard.core.exceptions import ConfigurationError
+from sageyard.programs import program_names
 
 RECIPES = Path(__file__).resolve().parent.parent / "models" / "recipes"
 _SECTIONS = ("run", "model", "peft", "data", "trainer")
@@ -83,8 +85,12 @@ def fine_tuning_settings(recipe: dict[str, Any]) -> dict[str, Any]:
             "'HuggingFaceTB/SmolLM2-135M-Instruct')."
         )
     technique = str(model_section.pop("technique", "sft")).lower()
-    if technique not in ("sft", "dpo"):
-        raise ConfigurationError(f"model.technique must be 'sft' or 'dpo', got {technique!r}.")
+    techniques = program_names(fine_tuning=True)
+    if technique not in techniques:
+        raise ConfigurationError(
+            f"model.technique must be {_either(techniques)} (a fine-tuning program), "
+            f"got {technique!r}."
+        )
     peft_type = (peft or {}).get("peft_type") if isinstance(peft, dict) else peft
     if peft_type not in (None, "lora", "LORA", "none", "null"):
         raise ConfigurationError(f"peft.peft_type must be 'lora' or null, got {peft_type!r}.")
@@ -106,6 +112,12 @@ def fine_tuning_settings(recipe: dict[str, Any]) -> dict[str, Any]:
         "validation": data.get("validation") or data.get("val_dir"),
         "base_job_name": (recipe.get("run") or {}).get("name"),
     }
+
+
+def _either(names: list[str]) -> str:
+    """``'a'``, ``'a' or 'b'``, ``'a', 'b' or 'c'``."""
+    quoted = [repr(name) for name in names]
+    return " or ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
 
 
 def _merge(target: dict[str, Any], path: list[str], value: Any) -> None:

@@ -42,6 +42,7 @@ from sageyard.core.shapes import (
 )
 from sageyard.jobs.resource import TrainingJob
 from sageyard.train import _request
+from sageyard.train.client import client_for
 
 logger = logging.getLogger(__name__)
 
@@ -105,12 +106,9 @@ class ModelTrainer(BaseModel):
     _session_chaining_config: SessionChainingConfig | None = PrivateAttr(default=None)
     _remote_debug_config: RemoteDebugConfig | None = PrivateAttr(default=None)
     _metric_definitions: list[MetricDefinition] | None = PrivateAttr(default=None)
-    # Set by the fine-tuning trainers, from_recipe and from_jumpstart_config: fields added to
-    # the job's record (model registration), channels every job keeps (the model), and the
-    # technique whose dataset rules the data channels are checked against before a job.
-    _job_extra: dict[str, Any] | None = PrivateAttr(default=None)
+    # Set by the fine-tuning trainers, from_recipe and from_jumpstart_config: the channels
+    # every job of this trainer keeps (the model), whatever input_data_config train() gets.
     _fixed_channels: list[InputData] | None = PrivateAttr(default=None)
-    _dataset_technique: str | None = PrivateAttr(default=None)
 
     @field_validator("training_input_mode")
     @classmethod
@@ -244,18 +242,10 @@ class ModelTrainer(BaseModel):
             self.input_data_config = input_data_config
         session = self._session()
         self._complete_inputs(session)
-        plan = _request.plan(self, session)
-        from sageyard.jobs.service import TrainingJobService
-
-        service = TrainingJobService(session.settings)
-        record = service.create(
-            plan.spec,
-            base_name=plan.base_name,
-            source_dir=plan.source_dir,
-            ignore_patterns=plan.ignore_patterns,
-            extra=self._job_extra,
-        )
-        job = TrainingJob(record.name, service)
+        client = client_for(session)
+        response = client.create_training_job(_request.training_job_request(self, session))
+        service = client.training_jobs
+        job = TrainingJob(response["TrainingJobName"], service)
         self._latest_training_job = job
         if wait:
             job.wait(logs=logs)
@@ -370,16 +360,11 @@ class ModelTrainer(BaseModel):
         )
 
     def _complete_inputs(self, session: Session) -> None:
-        """Add the channels every job of this trainer keeps (a fine-tuning job's model) and
-        check fine-tuning datasets line by line, before any job exists."""
+        """Add the channels every job of this trainer keeps (a fine-tuning job's model)."""
         if self._fixed_channels:
             given = {channel.channel_name for channel in self.input_data_config or []}
             missing = [c for c in self._fixed_channels if c.channel_name not in given]
             self.input_data_config = [*(self.input_data_config or []), *missing]
-        if self._dataset_technique is not None:
-            from sageyard.train._fine_tuning import check_data_channels
-
-            check_data_channels(self.input_data_config or [], self._dataset_technique, session)
 
     def _with_job_settings(self, **settings: Any) -> ModelTrainer:
         for name, value in settings.items():

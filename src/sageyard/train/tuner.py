@@ -37,6 +37,7 @@ from sageyard.core.shapes import (
 )
 from sageyard.train import _tuning_request
 from sageyard.train._fine_tuning import FineTuningTrainer, tuning_trainer
+from sageyard.train.client import client_for
 from sageyard.train.model_trainer import ModelTrainer
 
 if TYPE_CHECKING:
@@ -310,6 +311,12 @@ class HyperparameterTuner:
             job_name: The tuning job's name (default ``<base>-<timestamp>``).
             model_trainer_kwargs: ModelTrainer fields to override for the trials.
             wait: Block until the tuning job ends.
+
+        Raises:
+            ValueError: The configuration is invalid (nothing is written): the service
+                checks the CreateHyperParameterTuningJob request built here.
+            botocore.exceptions.ClientError: The service refused the tuning job (e.g.
+                ResourceNotFound for a warm-start parent, ResourceInUse for a taken name).
         """
         if kwargs:
             raise ConfigurationError(
@@ -321,15 +328,16 @@ class HyperparameterTuner:
             session = self._session()
             for trainer in self._trainers().values():
                 trainer._complete_inputs(session)
-            plan = _tuning_request.tuning_plan(self, session, job_name)
+            request = _tuning_request.tuning_job_request(self, session, job_name)
         finally:
             self._restore(originals)
         from sageyard.tuning.resource import HyperParameterTuningJob
-        from sageyard.tuning.service import TuningJobService
 
-        service = TuningJobService(session.settings)
-        record = service.create(plan.spec, base_name=plan.base_name, sources=plan.sources)
-        self.latest_tuning_job = HyperParameterTuningJob(record.name, service)
+        client = client_for(session)
+        response = client.create_hyper_parameter_tuning_job(request)
+        self.latest_tuning_job = HyperParameterTuningJob(
+            response["HyperParameterTuningJobName"], client.tuning_jobs
+        )
         if wait:
             self.wait()
 

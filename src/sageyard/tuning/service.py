@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ from sageyard.jobs.records import JobRecords
 from sageyard.jobs.service import Launcher, TrainingJobService, default_bucket, job_arn
 from sageyard.jobs.states import ACTIVE
 from sageyard.storage import ObjectStore, upload_path
-from sageyard.store import JobRecord, SqlJobStore
+from sageyard.store import JobRecord, JobStore
+from sageyard.tuning.request import validate_tuning_job
 from sageyard.tuning.spec import KIND, TrainingDefinition, TuningJobSpec
 
 logger = logging.getLogger(__name__)
@@ -58,7 +60,7 @@ class TuningJobService(JobRecords):
         self.jobs = TrainingJobService(settings, launcher)
 
     @property
-    def store(self) -> SqlJobStore:
+    def store(self) -> JobStore:
         return self.jobs.store
 
     @property
@@ -66,6 +68,19 @@ class TuningJobService(JobRecords):
         return self.jobs.objects
 
     # -- create ------------------------------------------------------------------------------
+
+    def create_hyper_parameter_tuning_job(self, request: Mapping[str, Any]) -> JobRecord:
+        """CreateHyperParameterTuningJob: validate ``request`` (see ``tuning/request.py``),
+        then create the tuning job and start its supervisor.
+
+        Raises:
+            ValueError: The request breaks a rule (a ConfigurationError; nothing is written).
+            botocore.exceptions.ClientError: ResourceLimitExceeded; ResourceNotFound for a
+                warm-start parent that does not exist; ResourceInUse for a
+                HyperParameterTuningJobName that is taken.
+        """
+        job = validate_tuning_job(request, self.settings, self.objects, parents=self.get)
+        return self.create(job.spec, base_name=job.base_name, sources=job.sources)
 
     def create(
         self,
@@ -75,6 +90,8 @@ class TuningJobService(JobRecords):
         sources: dict[str | None, tuple[Path, list[str] | None]],
     ) -> JobRecord:
         """Persist a validated tuning job, snapshot each trainer's code, start its supervisor.
+
+        For a spec that already passed ``validate_tuning_job``.
 
         ``sources`` maps a training definition's name to its ``source_dir`` (and ignore
         patterns): the code is snapshotted once and every trial runs that snapshot.

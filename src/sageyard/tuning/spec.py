@@ -53,6 +53,15 @@ class RangeSpec(_Spec):
             scaling_type=parameter.scaling_type,
         )
 
+    def to_parameter(self) -> ParameterRange:
+        """The range as the reference's parameter class (``RangeSpec.of`` reversed)."""
+        if self.kind == "Categorical":
+            return CategoricalParameter(list(self.values or []))
+        assert self.min_value is not None and self.max_value is not None
+        if self.kind == "Integer":
+            return IntegerParameter(int(self.min_value), int(self.max_value), self.scaling_type)
+        return ContinuousParameter(self.min_value, self.max_value, self.scaling_type)
+
     def contains(self, value: Any) -> bool:
         if self.kind == "Categorical":
             return self.values is not None and value in self.values

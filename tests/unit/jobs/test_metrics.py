@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from sageyard.core.shapes import MetricDefinition
-from sageyard.jobs.metrics import LogTail, MetricExtractor, final_metrics
-from sageyard.store import MetricPoint
+from sageyard.jobs.metrics import LogTail, MetricExtractor
+from sageyard.store import MetricPoint, final_metrics
 
 LOSS = MetricDefinition(name="train:loss", regex="loss=([0-9.eE+-]+)")
 ACC = MetricDefinition(name="valid:acc", regex="acc: ([0-9.]+)")

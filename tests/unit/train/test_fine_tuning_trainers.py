@@ -66,9 +66,9 @@ def test_the_trainer_builds_a_job_of_the_technique_program(
     assert hp["base_model"] == "tiny-model" and hp["mlflow_experiment_name"] == "exp"
     assert hp["mlflow_tracking_uri"].startswith("sqlite:///")
     assert str(Settings.from_env().home) in hp["mlflow_tracking_uri"]
-    assert built._job_extra is not None
-    registration = built._job_extra["model_package_registration"]
-    assert registration["group"] == "my-models" and registration["training_type"] == "full"
+    _, registration = trainer._model_trainer()
+    assert registration is not None
+    assert registration["Group"] == "my-models" and registration["TrainingType"] == "full"
     assert no_jobs()
 
 

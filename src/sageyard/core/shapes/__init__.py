@@ -3,7 +3,8 @@
 ``to_request()`` renders a shape as the SageMaker API spells it (PascalCase).
 """
 
-from sageyard.core.shapes._base import Shape, pascal_case, to_request
+from sageyard.core.shapes._base import Shape, from_request, pascal_case, to_request
+from sageyard.core.shapes._fields import only_known, optional_shape, request_mapping, string_map
 from sageyard.core.shapes._training import (
     Channel,
     CheckpointConfig,
@@ -71,6 +72,11 @@ __all__ = [
     "TrainingImageConfig",
     "TrainingRepositoryAuthConfig",
     "TuningJobCompletionCriteria",
+    "from_request",
+    "only_known",
+    "optional_shape",
     "pascal_case",
+    "request_mapping",
+    "string_map",
     "to_request",
 ]

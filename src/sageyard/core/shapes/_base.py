@@ -7,9 +7,16 @@ descriptions are stored.
 
 from __future__ import annotations
 
-from typing import Any
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from sageyard.core.exceptions import ConfigurationError
+
+M = TypeVar("M", bound=BaseModel)
 
 # Fields whose PascalCase form is not the plain capitalisation of the snake_case name.
 _SPECIAL = {"s3": "S3", "uri": "Uri", "kms": "Kms", "id": "Id", "ids": "Ids", "gb": "GB"}
@@ -33,6 +40,66 @@ def to_request(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: to_request(item) for key, item in value.items()}
     return value
+
+
+def from_request(cls: type[M], value: Any, where: str) -> M:
+    """Parse an API dict (PascalCase keys, as ``to_request`` renders it) into ``cls``.
+
+    Unknown keys are refused by the shape (``extra="forbid"``); every error is a
+    ConfigurationError that names ``where`` the value sits in the request.
+
+    Example:
+        >>> from sageyard.core.shapes import StoppingCondition
+        >>> stopping = {"MaxRuntimeInSeconds": 60}
+        >>> from_request(StoppingCondition, stopping, "StoppingCondition").max_runtime_in_seconds
+        60
+    """
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(
+            f"{where} must be a mapping of {cls.__name__} fields, but got {value!r}."
+        )
+    try:
+        return cls.model_validate(_snake_case(cls, value))
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(pascal_case(str(p)) for p in e['loc']) or where}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise ConfigurationError(f"{where} is invalid: {problems}") from None
+
+
+def _snake_case(cls: type[BaseModel], value: Mapping[str, Any]) -> dict[str, Any]:
+    names = {pascal_case(name): name for name in cls.model_fields}
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        name = names.get(key, key)  # an unknown key stays: the shape refuses it by name
+        field = cls.model_fields.get(name)
+        out[name] = item if field is None else _convert(field.annotation, item)
+    return out
+
+
+def _convert(annotation: Any, item: Any) -> Any:
+    if isinstance(item, list):
+        inner = [a for t in _members(annotation) for a in typing.get_args(t) if _is_list(t)]
+        return [_convert(inner[0], x) for x in item] if inner else item
+    if isinstance(item, Mapping):
+        models = [
+            t for t in _members(annotation) if isinstance(t, type) and issubclass(t, BaseModel)
+        ]
+        if len(models) == 1:
+            return _snake_case(models[0], item)
+    return item
+
+
+def _members(annotation: Any) -> list[Any]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        return [m for arg in typing.get_args(annotation) for m in _members(arg)]
+    return [annotation]
+
+
+def _is_list(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (list, tuple)
 
 
 class Shape(BaseModel):

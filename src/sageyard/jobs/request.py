@@ -1,0 +1,547 @@
+"""A CreateTrainingJob request → a validated :class:`TrainingJobSpec`, with every service rule.
+
+The request is the dict the SageMaker API takes (PascalCase keys, as boto3's
+``create_training_job`` sends it), plus one key of sageyard's own, ``"Sageyard"``, for what
+the real service learns elsewhere (the real SDK ships code and drivers as input channels):
+
+.. code-block:: python
+
+    {
+        "TrainingJobName": "my-job",          # or Sageyard.BaseJobName
+        "AlgorithmSpecification": {"TrainingImage": "...", "TrainingInputMode": "File"},
+        "RoleArn": "arn:aws:iam::000000000000:role/SageMakerRole",
+        "HyperParameters": {"epochs": "10"},  # strings, as the API takes them
+        "InputDataConfig": [{"ChannelName": "train", "DataSource": {...}}],
+        "OutputDataConfig": {"S3OutputPath": "s3://bucket/prefix"},
+        "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+        "Sageyard": {
+            "BaseJobName": "my-job",          # name it <base>-<timestamp>, bumped until unique
+            "SourceCode": {"SourceDir": "/abs/folder or s3://...", "EntryScript": "train.py",
+                           "Command": None, "Requirements": None, "IgnorePatterns": None},
+            "Executor": "local",              # "container": Mode.LOCAL_CONTAINER
+            "ModelPackageRegistration": {  # register the model when the job completes
+                "Group": "my-models", "BaseModel": "...", "CustomizationTechnique": "sft",
+                "TrainingType": "lora", "DatasetUris": {"train": "s3://..."}},
+            "Distributed": None,              # Torchrun/MPI (not run by this version yet)
+        },
+    }
+
+A channel's ``DataSource`` is an ``S3DataSource`` or a ``FileSystemDataSource`` as in the
+API, or ``{"LocalPath": "/abs/path"}``: a file or folder on the machine that runs the job.
+
+Nothing is written here. A bad request raises :class:`ConfigurationError` (a ValueError) or
+the reference's ClientError codes, before the service stores anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sageyard.core.exceptions import ConfigurationError, ResourceLimitExceeded
+from sageyard.core.settings import Settings
+from sageyard.core.shapes import (
+    CheckpointConfig,
+    FileSystemDataSource,
+    MetricDefinition,
+    RetryStrategy,
+    S3DataSource,
+    StoppingCondition,
+    TensorBoardOutputConfig,
+    from_request,
+    only_known,
+    optional_shape,
+    request_mapping,
+    string_map,
+    to_request,
+)
+from sageyard.executors import check_executor_name
+from sageyard.jobs.capacity import gpus_for_instance_type, machine_gpus
+from sageyard.jobs.spec import (
+    ChannelSpec,
+    HostGroupSpec,
+    ModelPackageRegistration,
+    TrainingJobSpec,
+)
+from sageyard.programs import ProgramSpec, program, program_for_image
+from sageyard.storage import ObjectStore, is_s3_uri, parse_s3_uri
+
+OPERATION = "CreateTrainingJob"
+EXTENSION = "Sageyard"
+DEFAULT_INSTANCE_TYPE = "ml.m5.xlarge"
+DEFAULT_VOLUME_SIZE_IN_GB = 30
+DEFAULT_MAX_RUNTIME = 86400
+
+_KEYS = {
+    "TrainingJobName",
+    "AlgorithmSpecification",
+    "RoleArn",
+    "HyperParameters",
+    "InputDataConfig",
+    "OutputDataConfig",
+    "ResourceConfig",
+    "StoppingCondition",
+    "EnableNetworkIsolation",
+    "EnableInterContainerTrafficEncryption",
+    "EnableManagedSpotTraining",
+    "Environment",
+    "VpcConfig",
+    "CheckpointConfig",
+    "TensorBoardOutputConfig",
+    "RetryStrategy",
+    "InfraCheckConfig",
+    "RemoteDebugConfig",
+    "SessionChainingConfig",
+    "TrainingImageConfig",
+    "Tags",
+    EXTENSION,
+}
+_EXTENSION_KEYS = {
+    "BaseJobName",
+    "SourceCode",
+    "Executor",
+    "ModelPackageRegistration",
+    "Distributed",
+}
+_SOURCE_KEYS = {"SourceDir", "EntryScript", "Command", "Requirements", "IgnorePatterns"}
+_ALGORITHM_KEYS = {
+    "TrainingImage",
+    "AlgorithmName",
+    "TrainingInputMode",
+    "MetricDefinitions",
+    "EnableSageMakerMetricsTimeSeries",
+    "ContainerEntrypoint",
+    "ContainerArguments",
+}
+_CHANNEL_KEYS = {
+    "ChannelName",
+    "DataSource",
+    "ContentType",
+    "CompressionType",
+    "RecordWrapperType",
+    "InputMode",
+    "ShuffleConfig",
+}
+
+
+@dataclass(frozen=True)
+class ValidatedTrainingJob:
+    """A request that passed every rule: the job's spec and how the service names it.
+
+    ``base_name`` set: the job is named ``<base>-<timestamp>`` (bumped until unique);
+    otherwise ``spec.training_job_name`` is the name and must be new. ``source_dir``: a
+    local code folder that the service snapshots once the job's name is known.
+    """
+
+    spec: TrainingJobSpec
+    base_name: str | None
+    source_dir: Path | None
+    ignore_patterns: list[str] | None
+
+
+def validate_training_job(
+    request: Mapping[str, Any], settings: Settings, objects: ObjectStore
+) -> ValidatedTrainingJob:
+    """Check a CreateTrainingJob request against every rule and build the job's spec.
+
+    Example:
+        >>> job = validate_training_job(request, settings, objects)  # doctest: +SKIP
+        >>> job.spec.host_count
+        1
+    """
+    request = request_mapping(request, OPERATION)
+    only_known(request, _KEYS, OPERATION)
+    extension = request_mapping(request.get(EXTENSION) or {}, EXTENSION)
+    only_known(extension, _EXTENSION_KEYS, EXTENSION)
+    name, base_name = _names(request, extension)
+    executor = check_executor_name(extension.get("Executor") or settings.executor)
+    if extension.get("Distributed") is not None:
+        raise ConfigurationError(
+            "distributed=Torchrun/MPI is not supported by this version of sageyard yet; "
+            "leave it out to run one process per host."
+        )
+    algorithm = request_mapping(
+        request.get("AlgorithmSpecification") or {}, "AlgorithmSpecification"
+    )
+    only_known(algorithm, _ALGORITHM_KEYS, "AlgorithmSpecification")
+    image = _optional_str(algorithm, "TrainingImage", "AlgorithmSpecification")
+    algorithm_name = _optional_str(algorithm, "AlgorithmName", "AlgorithmSpecification")
+    input_mode = algorithm.get("TrainingInputMode") or "File"
+    if input_mode not in ("File", "Pipe", "FastFile"):
+        raise ConfigurationError(
+            f"TrainingInputMode must be 'File', 'Pipe' or 'FastFile', but got {input_mode!r}."
+        )
+    if executor == "container":
+        from sageyard.executors.container import require_docker
+
+        require_docker()
+        if image is None:
+            raise ConfigurationError(
+                "Mode.LOCAL_CONTAINER runs training_image in Docker; pass training_image=..."
+            )
+        built_in = None
+    else:
+        built_in = _program(image, algorithm_name)
+    source = request_mapping(extension.get("SourceCode") or {}, "Sageyard.SourceCode")
+    only_known(source, _SOURCE_KEYS, "Sageyard.SourceCode")
+    runs_code = bool(source.get("EntryScript") or source.get("Command"))
+    if built_in is None and executor != "container" and not runs_code:
+        raise ConfigurationError(
+            f"training_image {image!r} is not a built-in algorithm image, so "
+            "sageyard runs your code: pass source_code=SourceCode(source_dir=..., "
+            "entry_script='train.py') (or command=...)."
+        )
+    source_dir, code_uri = _source(source)
+    hyperparameters = _hyperparameters(request.get("HyperParameters"))
+    if built_in is not None:  # the fine-tuning programs fail here rather than in the job
+        built_in.check_hyperparameters(hyperparameters)
+    spot = bool(request.get("EnableManagedSpotTraining"))
+    stopping = _stopping(request.get("StoppingCondition"), spot)
+    groups, resources = _host_groups(request.get("ResourceConfig"), settings)
+    channels = _channels(request.get("InputDataConfig"), input_mode, objects)
+    if built_in is not None:  # a fine-tuning dataset is checked line by line
+        built_in.check_channels({c.name: c.source for c in channels}, objects)
+    metric_definitions = _metric_definitions(algorithm.get("MetricDefinitions"), built_in)
+    role = request.get("RoleArn")
+    if not isinstance(role, str) or not role:
+        raise ConfigurationError(
+            f"RoleArn must be an IAM role ARN string, but got {role!r}; pass role=... or set "
+            "SAGEYARD_ROLE."
+        )
+    output = request_mapping(request.get("OutputDataConfig") or {}, "OutputDataConfig")
+    output_path = output.get("S3OutputPath")
+    if not isinstance(output_path, str) or not is_s3_uri(output_path):
+        raise ConfigurationError(
+            f"OutputDataConfig.S3OutputPath must be an s3:// URI, but got {output_path!r}."
+        )
+    compression = "None" if str(output.get("CompressionType", "")).lower() == "none" else "Gzip"
+    checkpoint = optional_shape(CheckpointConfig, request, "CheckpointConfig")
+    tensorboard = optional_shape(TensorBoardOutputConfig, request, "TensorBoardOutputConfig")
+    retry = optional_shape(RetryStrategy, request, "RetryStrategy")
+    environment = string_map(request.get("Environment"), "Environment")
+    infra = request_mapping(request.get("InfraCheckConfig") or {}, "InfraCheckConfig")
+    registration = extension.get("ModelPackageRegistration")
+    described = {
+        **{k: v for k, v in request.items() if k not in (EXTENSION, "HyperParameters")},
+        "AlgorithmSpecification": {
+            **algorithm,
+            "TrainingInputMode": input_mode,
+            **(
+                {"MetricDefinitions": [to_request(m) for m in metric_definitions]}
+                if metric_definitions
+                else {}
+            ),
+        },
+        "RoleArn": role,
+        "InputDataConfig": list(request.get("InputDataConfig") or []),
+        "OutputDataConfig": {
+            **output,
+            "S3OutputPath": output_path,
+            "CompressionType": compression.upper(),
+        },
+        "ResourceConfig": resources,
+        "StoppingCondition": to_request(stopping),
+        "EnableNetworkIsolation": bool(request.get("EnableNetworkIsolation")),
+        "EnableInterContainerTrafficEncryption": bool(
+            request.get("EnableInterContainerTrafficEncryption")
+        ),
+        "EnableManagedSpotTraining": spot,
+        "Environment": environment,
+    }
+    if name is not None:
+        described["TrainingJobName"] = name
+    spec = TrainingJobSpec(
+        training_job_name=name or base_name or "training-job",
+        role_arn=role,
+        training_image=image,
+        algorithm_name=built_in.name if built_in and algorithm_name else None,
+        builtin_program=built_in.module if built_in else None,
+        code_uri=code_uri,  # a local source_dir gets its snapshot URI from the service
+        entry_script=source.get("EntryScript"),
+        command=source.get("Command"),
+        requirements=source.get("Requirements"),
+        hyperparameters=hyperparameters,
+        environment=environment,
+        channels=channels,
+        host_groups=groups,
+        volume_size_in_gb=resources["VolumeSizeInGB"],
+        output_path=output_path,
+        compression_type=compression,
+        checkpoint=checkpoint,
+        tensorboard=tensorboard,
+        stopping_condition=stopping,
+        maximum_retry_attempts=retry.maximum_retry_attempts if retry else 0,
+        metric_definitions=metric_definitions,
+        network_isolation=bool(request.get("EnableNetworkIsolation")),
+        infra_check=bool(infra.get("EnableInfraCheck")),
+        enable_spot=spot,
+        executor=executor,
+        model_package_registration=(
+            from_request(
+                ModelPackageRegistration, registration, "Sageyard.ModelPackageRegistration"
+            )
+            if registration
+            else None
+        ),
+        request=described,
+    )
+    ignore = source.get("IgnorePatterns")
+    return ValidatedTrainingJob(spec, base_name, source_dir, list(ignore) if ignore else None)
+
+
+# -- the parts of the request ------------------------------------------------------------------
+
+
+def _optional_str(value: Mapping[str, Any], key: str, where: str) -> str | None:
+    item = value.get(key)
+    if item is not None and (not isinstance(item, str) or not item):
+        raise ConfigurationError(f"{where}.{key} must be a non-empty string, but got {item!r}.")
+    return item
+
+
+def _names(
+    request: Mapping[str, Any], extension: Mapping[str, Any]
+) -> tuple[str | None, str | None]:
+    name = request.get("TrainingJobName")
+    base = extension.get("BaseJobName")
+    if (name is None) == (base is None):
+        raise ConfigurationError(
+            "A CreateTrainingJob request needs exactly one of TrainingJobName (the exact name) "
+            f"or Sageyard.BaseJobName (a prefix to timestamp), but got "
+            f"TrainingJobName={name!r}, BaseJobName={base!r}."
+        )
+    for key, value in (("TrainingJobName", name), ("BaseJobName", base)):
+        if value is not None and (not isinstance(value, str) or not value.strip("-")):
+            raise ConfigurationError(f"{key} must contain letters or digits, but got {value!r}.")
+    return name, base
+
+
+def _program(image: str | None, algorithm_name: str | None) -> ProgramSpec | None:
+    """The built-in program the job runs (by name, or by SageMaker's algorithm image)."""
+    if (image is None) == (algorithm_name is None):
+        given = "both" if image else "neither"
+        raise ConfigurationError(
+            f"AlgorithmSpecification needs exactly one of TrainingImage or AlgorithmName, but "
+            f"got {given}. Pass training_image='<image uri>' to run your own code, or "
+            "algorithm_name='xgboost' for a built-in algorithm."
+        )
+    if algorithm_name is not None:
+        return program(algorithm_name)  # an unknown name: ConfigurationError
+    assert image is not None
+    return program_for_image(image)
+
+
+def _source(source: Mapping[str, Any]) -> tuple[Path | None, str | None]:
+    """The local code folder to snapshot, or an s3:// URI that is the snapshot already."""
+    folder = source.get("SourceDir")
+    if folder is None:
+        if source.get("EntryScript") or source.get("Requirements"):
+            raise ConfigurationError(
+                "Sageyard.SourceCode names an EntryScript or Requirements but no SourceDir: "
+                "pass source_dir= with the folder that holds them."
+            )
+        return None, None
+    if not isinstance(folder, str):
+        raise ConfigurationError(f"SourceCode.source_dir must be a string, but got {folder!r}.")
+    if is_s3_uri(folder):
+        return None, folder.rstrip("/")
+    path = Path(folder)
+    if not path.is_absolute() or not path.is_dir():
+        raise ConfigurationError(
+            f"SourceCode.source_dir {folder!r} is not a folder. Point it at the folder that "
+            "holds your training script."
+        )
+    for field, key in (("entry_script", "EntryScript"), ("requirements", "Requirements")):
+        name = source.get(key)
+        if name and not (path / name).is_file():
+            raise ConfigurationError(
+                f"SourceCode.{field} {name!r} is not in source_dir {folder!r}."
+            )
+    return path, None
+
+
+def _hyperparameters(value: Any) -> dict[str, str]:
+    return string_map(value, "HyperParameters")
+
+
+def _stopping(value: Any, spot: bool) -> StoppingCondition:
+    stopping = from_request(StoppingCondition, value or {}, "StoppingCondition")
+    if stopping.max_runtime_in_seconds is None:
+        stopping = stopping.model_copy(update={"max_runtime_in_seconds": DEFAULT_MAX_RUNTIME})
+    wait = stopping.max_wait_time_in_seconds
+    if spot and wait is None:
+        raise ConfigurationError(
+            "Managed spot training needs StoppingCondition.max_wait_time_in_seconds "
+            f"(>= max_runtime_in_seconds, here {stopping.max_runtime_in_seconds})."
+        )
+    if spot and wait is not None and wait < (stopping.max_runtime_in_seconds or 0):
+        raise ConfigurationError(
+            f"max_wait_time_in_seconds ({wait}) must be >= max_runtime_in_seconds "
+            f"({stopping.max_runtime_in_seconds}) for managed spot training."
+        )
+    if not spot and wait is not None:
+        raise ConfigurationError(
+            "max_wait_time_in_seconds is only for managed spot training: set "
+            "Compute(enable_managed_spot_training=True) or leave it out."
+        )
+    return stopping
+
+
+def _host_groups(value: Any, settings: Settings) -> tuple[list[HostGroupSpec], dict[str, Any]]:
+    """The host groups, and ResourceConfig with its defaults filled in (as described)."""
+    resources = request_mapping(value or {}, "ResourceConfig")
+    instance_groups = resources.get("InstanceGroups")
+    if instance_groups:
+        groups = [
+            HostGroupSpec(
+                name=str(g["InstanceGroupName"]),
+                instance_type=str(g["InstanceType"]),
+                count=int(g["InstanceCount"]),
+            )
+            for g in (
+                request_mapping(g, "ResourceConfig.InstanceGroups[]") for g in instance_groups
+            )
+        ]
+    else:
+        groups = [
+            HostGroupSpec(
+                name="homogeneousCluster",
+                instance_type=resources.get("InstanceType") or DEFAULT_INSTANCE_TYPE,
+                count=int(resources.get("InstanceCount") or 1),
+            )
+        ]
+    hosts = sum(group.count for group in groups)
+    if hosts > settings.instance_quota:
+        raise ResourceLimitExceeded(
+            f"The job asks for {hosts} instances but the local quota is "
+            f"{settings.instance_quota} per job (SAGEYARD_INSTANCE_QUOTA); ask for fewer "
+            "instances or raise the quota.",
+        )
+    if settings.strict_gpu:
+        wanted = sum(gpus_for_instance_type(g.instance_type) * g.count for g in groups)
+        have = len(machine_gpus())
+        if wanted > have:
+            raise ResourceLimitExceeded(
+                f"The job needs {wanted} GPU(s) ({groups[0].instance_type}) but this machine "
+                f"has {have}, and SAGEYARD_STRICT_GPU is set; unset it to run on the CPU."
+            )
+    described = {
+        **resources,
+        "InstanceCount": hosts,
+        "VolumeSizeInGB": int(resources.get("VolumeSizeInGB") or DEFAULT_VOLUME_SIZE_IN_GB),
+    }
+    if not instance_groups:
+        described["InstanceType"] = groups[0].instance_type
+    return groups, described
+
+
+def _channels(value: Any, input_mode: str, objects: ObjectStore) -> list[ChannelSpec]:
+    if value is None:
+        value = []
+    if not isinstance(value, list):
+        raise ConfigurationError(f"InputDataConfig must be a list of channels, but got {value!r}.")
+    channels = [_channel(item, index, input_mode) for index, item in enumerate(value)]
+    names = [c.name for c in channels]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigurationError(
+            f"Channel names must be unique, but {duplicates} appear more than once."
+        )
+    variables: dict[str, str] = {}
+    for name in names:  # SM_CHANNEL_<NAME> must not collide either
+        variable = name.upper().replace("-", "_").replace(".", "_")
+        if variable in variables:
+            raise ConfigurationError(
+                f"Channels {variables[variable]!r} and {name!r} would both be SM_CHANNEL_"
+                f"{variable}; rename one of them."
+            )
+        variables[variable] = name
+    for channel in channels:
+        _check_source_exists(channel, objects)
+    return channels
+
+
+def _channel(value: Any, index: int, input_mode: str) -> ChannelSpec:
+    where = f"InputDataConfig[{index}]"
+    item = request_mapping(value, where)
+    only_known(item, _CHANNEL_KEYS, where)
+    name = item.get("ChannelName")
+    if not isinstance(name, str) or not name:
+        raise ConfigurationError(f"{where}.ChannelName must be a non-empty string, got {name!r}.")
+    source = request_mapping(item.get("DataSource") or {}, f"{where}.DataSource")
+    kinds = sorted(set(source) & {"S3DataSource", "FileSystemDataSource", "LocalPath"})
+    if len(kinds) != 1 or len(source) != 1:
+        raise ConfigurationError(
+            f"Channel {name!r}: DataSource needs exactly one of S3DataSource, "
+            f"FileSystemDataSource or LocalPath, but got {sorted(source)}."
+        )
+    extra: dict[str, Any] = {}
+    if "S3DataSource" in source:
+        s3 = from_request(S3DataSource, source["S3DataSource"], f"{where}.DataSource.S3DataSource")
+        if s3.s3_data_type != "S3Prefix":
+            raise ConfigurationError(
+                f"s3_data_type={s3.s3_data_type!r} is not supported yet; use 'S3Prefix'."
+            )
+        uri = s3.s3_uri
+        extra["distribution"] = s3.s3_data_distribution_type or "FullyReplicated"
+        if s3.instance_group_names is not None:
+            extra["instance_group_names"] = s3.instance_group_names
+    elif "FileSystemDataSource" in source:
+        where_fs = f"{where}.DataSource.FileSystemDataSource"
+        uri = _local(
+            from_request(
+                FileSystemDataSource, source["FileSystemDataSource"], where_fs
+            ).directory_path,
+            name,
+        )
+    else:
+        uri = _local(source["LocalPath"], name)
+    fields = {
+        "content_type": item.get("ContentType"),
+        "compression_type": item.get("CompressionType"),
+        "record_wrapper_type": item.get("RecordWrapperType"),
+        "input_mode": item.get("InputMode") or input_mode,
+    }
+    try:
+        return ChannelSpec(
+            name=name, source=uri, **{k: v for k, v in fields.items() if v is not None}, **extra
+        )
+    except ValueError as error:
+        raise ConfigurationError(f"Channel {name!r} is invalid: {error}") from None
+
+
+def _local(path: Any, channel: str) -> str:
+    if not isinstance(path, str) or not Path(path).is_absolute() or not Path(path).exists():
+        raise ConfigurationError(
+            f"Channel {channel!r}: the local path {path!r} does not exist. Give an existing "
+            "file or folder, or an s3:// URI."
+        )
+    return path
+
+
+def _check_source_exists(channel: ChannelSpec, objects: ObjectStore) -> None:
+    if not is_s3_uri(channel.source):
+        return
+    bucket, key = parse_s3_uri(channel.source)
+    if not objects.list(channel.source):
+        raise ConfigurationError(
+            f"Channel {channel.name!r}: no data under {channel.source}. Upload it first, "
+            f"e.g. Session().upload_data('data/', bucket={bucket!r}, key_prefix={key!r})."
+        )
+
+
+def _metric_definitions(value: Any, spec: ProgramSpec | None) -> list[MetricDefinition]:
+    """A built-in program's metric definitions, then the request's (which win on a name)."""
+    if value is not None and not isinstance(value, list):
+        raise ConfigurationError(f"MetricDefinitions must be a list, but got {value!r}.")
+    own = [
+        from_request(MetricDefinition, item, f"MetricDefinitions[{index}]")
+        for index, item in enumerate(value or [])
+    ]
+    if spec is None:
+        return own
+    names = {definition.name for definition in own}
+    return [d for d in spec.metric_definitions if d.name not in names] + own

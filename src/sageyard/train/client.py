@@ -1,0 +1,111 @@
+"""How the facade reaches the services: the one seam between ``sageyard.train`` and the engine.
+
+The facade builds request dicts in the SageMaker API's shapes (``train/_request.py``,
+``train/_tuning_request.py``) and hands them to a :class:`Client`. :class:`LocalClient`
+calls the services in this process; an HTTP client to ``sageyard server`` implements the
+same operations, so the facade never knows which one it has.
+
+Example:
+    >>> from sageyard.core.session import Session
+    >>> client = client_for(Session())
+    >>> response = client.create_training_job(request)  # doctest: +SKIP
+    >>> client.describe_training_job(response["TrainingJobName"])["TrainingJobStatus"]
+    'InProgress'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sageyard.core.settings import Settings
+
+if TYPE_CHECKING:
+    from sageyard.core.session import Session
+    from sageyard.jobs.service import TrainingJobService
+    from sageyard.tuning.service import TuningJobService
+
+__all__ = ["Client", "LocalClient", "client_for"]
+
+
+class Client(Protocol):
+    """The operations the facade calls, named and shaped as SageMaker's API."""
+
+    def create_training_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """CreateTrainingJob; returns ``TrainingJobArn`` and the ``TrainingJobName`` given."""
+        ...
+
+    def describe_training_job(self, name: str) -> dict[str, Any]: ...
+
+    def stop_training_job(self, name: str) -> None: ...
+
+    def create_hyper_parameter_tuning_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """CreateHyperParameterTuningJob; returns the ARN and the name given."""
+        ...
+
+    def describe_hyper_parameter_tuning_job(self, name: str) -> dict[str, Any]: ...
+
+    def stop_hyper_parameter_tuning_job(self, name: str) -> None: ...
+
+
+class LocalClient:
+    """The services of this process, over the job store and object store of ``settings``.
+
+    Construction does no I/O; the services open their stores on first use.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._training: TrainingJobService | None = None
+        self._tuning: TuningJobService | None = None
+
+    @property
+    def training_jobs(self) -> TrainingJobService:
+        if self._training is None:
+            from sageyard.jobs.service import TrainingJobService
+
+            self._training = TrainingJobService(self.settings)
+        return self._training
+
+    @property
+    def tuning_jobs(self) -> TuningJobService:
+        if self._tuning is None:
+            from sageyard.tuning.service import TuningJobService
+
+            self._tuning = TuningJobService(self.settings)
+        return self._tuning
+
+    def create_training_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        from sageyard.jobs.service import job_arn
+
+        record = self.training_jobs.create_training_job(request)
+        return {
+            "TrainingJobArn": job_arn(self.settings, record.name),
+            "TrainingJobName": record.name,
+        }
+
+    def describe_training_job(self, name: str) -> dict[str, Any]:
+        return self.training_jobs.describe(name)
+
+    def stop_training_job(self, name: str) -> None:
+        self.training_jobs.stop(name)
+
+    def create_hyper_parameter_tuning_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        from sageyard.tuning.service import tuning_arn
+
+        record = self.tuning_jobs.create_hyper_parameter_tuning_job(request)
+        return {
+            "HyperParameterTuningJobArn": tuning_arn(self.settings, record.name),
+            "HyperParameterTuningJobName": record.name,
+        }
+
+    def describe_hyper_parameter_tuning_job(self, name: str) -> dict[str, Any]:
+        return self.tuning_jobs.describe(name)
+
+    def stop_hyper_parameter_tuning_job(self, name: str) -> None:
+        self.tuning_jobs.stop(name)
+
+
+def client_for(session: Session) -> LocalClient:
+    """The client of ``session``: the services in this process, on its settings."""
+    return LocalClient(session.settings)

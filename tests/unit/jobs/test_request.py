@@ -1,0 +1,268 @@
+"""CreateTrainingJob requests → validated specs: the rules, straight on request dicts.
+
+These are what an HTTP caller would send; the facade's own tests (tests/unit/train) check
+that ModelTrainer builds such requests.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sageyard.core.exceptions import ConfigurationError, ResourceLimitExceeded
+from sageyard.core.settings import Settings
+from sageyard.jobs.request import validate_training_job
+from sageyard.jobs.service import TrainingJobService
+from sageyard.storage import ObjectStore, object_store_for
+
+ROLE = "arn:aws:iam::000000000000:role/SageMakerRole"
+OUTPUT = "s3://sagemaker-us-west-2-000000000000/out"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@pytest.fixture
+def objects(settings: Settings) -> ObjectStore:
+    return object_store_for(settings)
+
+
+@pytest.fixture
+def code_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "code"
+    folder.mkdir()
+    (folder / "train.py").write_text("print('hello')\n")
+    return folder
+
+
+@pytest.fixture
+def request_(code_dir: Path) -> dict[str, Any]:
+    return {
+        "TrainingJobName": "my-job",
+        "AlgorithmSpecification": {"TrainingImage": "pytorch-training:2.0-cpu-py310"},
+        "RoleArn": ROLE,
+        "HyperParameters": {"epochs": "3"},
+        "OutputDataConfig": {"S3OutputPath": OUTPUT},
+        "Sageyard": {"SourceCode": {"SourceDir": str(code_dir), "EntryScript": "train.py"}},
+    }
+
+
+def with_(request: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of ``request`` with ``value`` at the dotted ``path`` (None removes it)."""
+    changed = copy.deepcopy(request)
+    *parents, last = path.split(".")
+    node = changed
+    for key in parents:
+        node = node.setdefault(key, {})
+    if value is None:
+        node.pop(last, None)
+    else:
+        node[last] = value
+    return changed
+
+
+def test_a_minimal_request_gets_the_defaults(
+    request_: dict[str, Any], settings: Settings, objects: ObjectStore, code_dir: Path
+) -> None:
+    job = validate_training_job(request_, settings, objects)
+    spec = job.spec
+    assert (spec.training_job_name, job.base_name) == ("my-job", None)
+    assert job.source_dir == code_dir
+    assert spec.hyperparameters == {"epochs": "3"}
+    assert [(g.instance_type, g.count) for g in spec.host_groups] == [("ml.m5.xlarge", 1)]
+    assert spec.stopping_condition.max_runtime_in_seconds == 86400
+    assert spec.compression_type == "Gzip"
+    described = spec.request
+    assert "Sageyard" not in described
+    assert described["ResourceConfig"] == {
+        "InstanceType": "ml.m5.xlarge",
+        "InstanceCount": 1,
+        "VolumeSizeInGB": 30,
+    }
+    assert described["StoppingCondition"] == {"MaxRuntimeInSeconds": 86400}
+    assert described["AlgorithmSpecification"]["TrainingInputMode"] == "File"
+    assert described["OutputDataConfig"] == {"S3OutputPath": OUTPUT, "CompressionType": "GZIP"}
+
+
+def test_a_base_name_instead_of_a_name(
+    request_: dict[str, Any], settings: Settings, objects: ObjectStore
+) -> None:
+    request = with_(with_(request_, "TrainingJobName", None), "Sageyard.BaseJobName", "base")
+    assert validate_training_job(request, settings, objects).base_name == "base"
+    both = with_(request_, "Sageyard.BaseJobName", "base")
+    with pytest.raises(ConfigurationError, match="exactly one of TrainingJobName"):
+        validate_training_job(both, settings, objects)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("Unknown", 1, r"CreateTrainingJob has unknown field\(s\) \['Unknown'\]"),
+        ("Sageyard.Nope", 1, r"Sageyard has unknown field\(s\) \['Nope'\]"),
+        ("RoleArn", None, "RoleArn must be an IAM role ARN"),
+        ("HyperParameters", {"epochs": 3}, "convert the values with str"),
+        ("OutputDataConfig.S3OutputPath", "/tmp/out", "S3OutputPath must be an s3:// URI"),
+        ("AlgorithmSpecification.TrainingInputMode", "Stream", "TrainingInputMode must be"),
+        ("AlgorithmSpecification.AlgorithmName", "xgboost", "exactly one of TrainingImage"),
+        ("StoppingCondition", {"MaxRuntimeInSeconds": 0}, "MaxRuntimeInSeconds"),
+        ("StoppingCondition", {"MaxWaitTimeInSeconds": 10}, "only for managed spot"),
+        ("EnableManagedSpotTraining", True, "needs StoppingCondition.max_wait_time"),
+        ("Sageyard.SourceCode.EntryScript", "missing.py", "'missing.py' is not in source_dir"),
+        ("Sageyard.SourceCode.SourceDir", "relative/code", "is not a folder"),
+        ("Sageyard.Executor", "ray", "'ray' executor is not implemented"),
+        ("Sageyard.Executor", "nope", "no executor named 'nope'"),
+        ("Sageyard.Distributed", {"Torchrun": {}}, "not supported by this version"),
+        ("CheckpointConfig", {"S3Uri": "s3://bucket-x/ck", "LocalPath": "rel"}, "absolute"),
+    ],
+)
+def test_each_rule_names_what_was_given(
+    request_: dict[str, Any],
+    settings: Settings,
+    objects: ObjectStore,
+    path: str,
+    value: Any,
+    message: str,
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        validate_training_job(with_(request_, path, value), settings, objects)
+
+
+def test_code_without_an_entry_point_is_refused(
+    request_: dict[str, Any], settings: Settings, objects: ObjectStore
+) -> None:
+    request = with_(request_, "Sageyard.SourceCode.EntryScript", None)
+    with pytest.raises(ConfigurationError, match="sageyard runs your code"):
+        validate_training_job(request, settings, objects)
+
+
+def test_channels_local_s3_and_file_system(
+    request_: dict[str, Any], settings: Settings, objects: ObjectStore, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.csv").write_text("1\n")
+    objects.put_file(data / "a.csv", "s3://bucket-x/train/a.csv")
+    channels = [
+        {"ChannelName": "local", "DataSource": {"LocalPath": str(data)}},
+        {
+            "ChannelName": "s3",
+            "DataSource": {
+                "S3DataSource": {
+                    "S3Uri": "s3://bucket-x/train",
+                    "S3DataType": "S3Prefix",
+                    "S3DataDistributionType": "ShardedByS3Key",
+                }
+            },
+            "InputMode": "Pipe",
+        },
+        {
+            "ChannelName": "fs",
+            "DataSource": {
+                "FileSystemDataSource": {
+                    "FileSystemId": "fs-1",
+                    "FileSystemAccessMode": "ro",
+                    "FileSystemType": "EFS",
+                    "DirectoryPath": str(data),
+                }
+            },
+        },
+    ]
+    spec = validate_training_job(
+        with_(request_, "InputDataConfig", channels), settings, objects
+    ).spec
+    assert [(c.name, c.source, c.input_mode) for c in spec.channels] == [
+        ("local", str(data), "File"),
+        ("s3", "s3://bucket-x/train", "Pipe"),
+        ("fs", str(data), "File"),
+    ]
+    assert spec.channels[1].distribution == "ShardedByS3Key"
+    assert spec.request["InputDataConfig"] == channels
+
+
+@pytest.mark.parametrize(
+    ("channels", "message"),
+    [
+        ([{"ChannelName": "a", "DataSource": {"LocalPath": "/no/such"}}], "does not exist"),
+        (
+            [{"ChannelName": "a", "DataSource": {"S3DataSource": {"S3Uri": "s3://bucket-x/no"}}}],
+            "no data under s3://bucket-x/no",
+        ),
+        ([{"ChannelName": "a", "DataSource": {}}], "exactly one of S3DataSource"),
+        (
+            [
+                {"ChannelName": "a-b", "DataSource": {"LocalPath": "/"}},
+                {"ChannelName": "a.b", "DataSource": {"LocalPath": "/"}},
+            ],
+            "would both be SM_CHANNEL_A_B",
+        ),
+        (
+            [
+                {"ChannelName": "a", "DataSource": {"LocalPath": "/"}},
+                {"ChannelName": "a", "DataSource": {"LocalPath": "/"}},
+            ],
+            r"\['a'\] appear more than once",
+        ),
+        ([{"ChannelName": "a", "DataSource": {"LocalPath": "/"}, "X": 1}], "unknown field"),
+    ],
+)
+def test_bad_channels_are_refused(
+    request_: dict[str, Any],
+    settings: Settings,
+    objects: ObjectStore,
+    channels: list[dict[str, Any]],
+    message: str,
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        validate_training_job(with_(request_, "InputDataConfig", channels), settings, objects)
+
+
+def test_an_unimplemented_executor_setting_is_refused(
+    request_: dict[str, Any], objects: ObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAGEYARD_EXECUTOR", "ray")
+    with pytest.raises(ConfigurationError, match="unset SAGEYARD_EXECUTOR"):
+        validate_training_job(request_, Settings.from_env(), objects)
+
+
+def test_the_instance_quota_is_a_resource_limit(
+    request_: dict[str, Any], objects: ObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAGEYARD_INSTANCE_QUOTA", "2")
+    request = with_(
+        request_, "ResourceConfig", {"InstanceType": "ml.m5.xlarge", "InstanceCount": 3}
+    )
+    with pytest.raises(ResourceLimitExceeded, match="asks for 3 instances"):
+        validate_training_job(request, Settings.from_env(), objects)
+
+
+def test_a_built_in_algorithm_brings_its_metrics(
+    request_: dict[str, Any], settings: Settings, objects: ObjectStore
+) -> None:
+    request = with_(request_, "AlgorithmSpecification", {"AlgorithmName": "xgboost"})
+    request = with_(request, "Sageyard", None)
+    mine = {"Name": "validation:auc", "Regex": "mine: ([0-9.]+)"}
+    request["AlgorithmSpecification"]["MetricDefinitions"] = [mine]
+    spec = validate_training_job(request, settings, objects).spec
+    assert spec.builtin_program == "sageyard.programs.xgboost"
+    regexes = {d.name: d.regex for d in spec.metric_definitions}
+    assert regexes["validation:auc"] == mine["Regex"]  # the request's own wins on a name
+    assert len(regexes) > 1
+    with pytest.raises(ConfigurationError, match="not a built-in algorithm sageyard knows"):
+        validate_training_job(
+            with_(request, "AlgorithmSpecification.AlgorithmName", "nope"), settings, objects
+        )
+
+
+def test_the_service_writes_nothing_for_a_bad_request(
+    request_: dict[str, Any], settings: Settings, sageyard_home: Path
+) -> None:
+    service = TrainingJobService(settings)
+    with pytest.raises(ConfigurationError):
+        service.create_training_job(with_(request_, "RoleArn", None))
+    assert not (sageyard_home / "jobs").exists()
+    assert service.store.list("TrainingJob") == []
