@@ -50,6 +50,7 @@ EXPECTED = {
     | {
         "Shape",
         "from_request",
+        "name_or_base",
         "only_known",
         "optional_shape",
         "pascal_case",

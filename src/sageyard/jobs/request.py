@@ -45,13 +45,21 @@ from sageyard.core.exceptions import ConfigurationError, ResourceLimitExceeded
 from sageyard.core.settings import Settings
 from sageyard.core.shapes import (
     CheckpointConfig,
+    Compute,
     FileSystemDataSource,
+    InfraCheckConfig,
     MetricDefinition,
+    OutputDataConfig,
+    RemoteDebugConfig,
     RetryStrategy,
     S3DataSource,
+    SessionChainingConfig,
     StoppingCondition,
+    Tag,
     TensorBoardOutputConfig,
+    TrainingImageConfig,
     from_request,
+    name_or_base,
     only_known,
     optional_shape,
     request_mapping,
@@ -115,6 +123,12 @@ _ALGORITHM_KEYS = {
     "EnableSageMakerMetricsTimeSeries",
     "ContainerEntrypoint",
     "ContainerArguments",
+}
+#: Fields sageyard records and shows in describe() but has nothing to do for locally.
+_RECORDED: dict[str, type[Any]] = {
+    "RemoteDebugConfig": RemoteDebugConfig,
+    "SessionChainingConfig": SessionChainingConfig,
+    "TrainingImageConfig": TrainingImageConfig,
 }
 _CHANNEL_KEYS = {
     "ChannelName",
@@ -195,7 +209,7 @@ def validate_training_job(
             "entry_script='train.py') (or command=...)."
         )
     source_dir, code_uri = _source(source)
-    hyperparameters = _hyperparameters(request.get("HyperParameters"))
+    hyperparameters = string_map(request.get("HyperParameters"), "HyperParameters")
     if built_in is not None:  # the fine-tuning programs fail here rather than in the job
         built_in.check_hyperparameters(hyperparameters)
     spot = bool(request.get("EnableManagedSpotTraining"))
@@ -212,17 +226,20 @@ def validate_training_job(
             "SAGEYARD_ROLE."
         )
     output = request_mapping(request.get("OutputDataConfig") or {}, "OutputDataConfig")
-    output_path = output.get("S3OutputPath")
-    if not isinstance(output_path, str) or not is_s3_uri(output_path):
+    output_path = from_request(OutputDataConfig, output, "OutputDataConfig").s3_output_path
+    if output_path is None:
         raise ConfigurationError(
-            f"OutputDataConfig.S3OutputPath must be an s3:// URI, but got {output_path!r}."
+            "OutputDataConfig.S3OutputPath is required: the s3:// URI the model goes to."
         )
     compression = "None" if str(output.get("CompressionType", "")).lower() == "none" else "Gzip"
     checkpoint = optional_shape(CheckpointConfig, request, "CheckpointConfig")
     tensorboard = optional_shape(TensorBoardOutputConfig, request, "TensorBoardOutputConfig")
     retry = optional_shape(RetryStrategy, request, "RetryStrategy")
+    infra = optional_shape(InfraCheckConfig, request, "InfraCheckConfig")
+    for key, shape in _RECORDED.items():  # recorded as given: checked, not acted on
+        optional_shape(shape, request, key)
+    _tags(request.get("Tags"))
     environment = string_map(request.get("Environment"), "Environment")
-    infra = request_mapping(request.get("InfraCheckConfig") or {}, "InfraCheckConfig")
     registration = extension.get("ModelPackageRegistration")
     described = {
         **{k: v for k, v in request.items() if k not in (EXTENSION, "HyperParameters")},
@@ -254,7 +271,7 @@ def validate_training_job(
     if name is not None:
         described["TrainingJobName"] = name
     spec = TrainingJobSpec(
-        training_job_name=name or base_name or "training-job",
+        training_job_name=name or base_name,
         role_arn=role,
         training_image=image,
         algorithm_name=built_in.name if built_in and algorithm_name else None,
@@ -276,7 +293,7 @@ def validate_training_job(
         maximum_retry_attempts=retry.maximum_retry_attempts if retry else 0,
         metric_definitions=metric_definitions,
         network_isolation=bool(request.get("EnableNetworkIsolation")),
-        infra_check=bool(infra.get("EnableInfraCheck")),
+        infra_check=bool(infra and infra.enable_infra_check),
         enable_spot=spot,
         executor=executor,
         model_package_registration=(
@@ -305,17 +322,11 @@ def _optional_str(value: Mapping[str, Any], key: str, where: str) -> str | None:
 def _names(
     request: Mapping[str, Any], extension: Mapping[str, Any]
 ) -> tuple[str | None, str | None]:
-    name = request.get("TrainingJobName")
-    base = extension.get("BaseJobName")
-    if (name is None) == (base is None):
+    name, base = name_or_base(request, extension, "TrainingJobName", OPERATION)
+    if name is not None and (not isinstance(name, str) or not name.strip("-")):
         raise ConfigurationError(
-            "A CreateTrainingJob request needs exactly one of TrainingJobName (the exact name) "
-            f"or Sageyard.BaseJobName (a prefix to timestamp), but got "
-            f"TrainingJobName={name!r}, BaseJobName={base!r}."
+            f"TrainingJobName must contain letters or digits, but got {name!r}."
         )
-    for key, value in (("TrainingJobName", name), ("BaseJobName", base)):
-        if value is not None and (not isinstance(value, str) or not value.strip("-")):
-            raise ConfigurationError(f"{key} must contain letters or digits, but got {value!r}.")
     return name, base
 
 
@@ -363,10 +374,6 @@ def _source(source: Mapping[str, Any]) -> tuple[Path | None, str | None]:
     return path, None
 
 
-def _hyperparameters(value: Any) -> dict[str, str]:
-    return string_map(value, "HyperParameters")
-
-
 def _stopping(value: Any, spot: bool) -> StoppingCondition:
     stopping = from_request(StoppingCondition, value or {}, "StoppingCondition")
     if stopping.max_runtime_in_seconds is None:
@@ -391,26 +398,26 @@ def _stopping(value: Any, spot: bool) -> StoppingCondition:
 
 
 def _host_groups(value: Any, settings: Settings) -> tuple[list[HostGroupSpec], dict[str, Any]]:
-    """The host groups, and ResourceConfig with its defaults filled in (as described)."""
+    """The host groups, and ResourceConfig with its defaults filled in (as described).
+
+    ResourceConfig has Compute's fields, so Compute's bounds check it (instance counts,
+    volume size, keep-alive, instance types, unique group names).
+    """
     resources = request_mapping(value or {}, "ResourceConfig")
-    instance_groups = resources.get("InstanceGroups")
-    if instance_groups:
+    compute = from_request(Compute, resources, "ResourceConfig")
+    if compute.instance_groups:
         groups = [
             HostGroupSpec(
-                name=str(g["InstanceGroupName"]),
-                instance_type=str(g["InstanceType"]),
-                count=int(g["InstanceCount"]),
+                name=g.instance_group_name, instance_type=g.instance_type, count=g.instance_count
             )
-            for g in (
-                request_mapping(g, "ResourceConfig.InstanceGroups[]") for g in instance_groups
-            )
+            for g in compute.instance_groups
         ]
     else:
         groups = [
             HostGroupSpec(
                 name="homogeneousCluster",
-                instance_type=resources.get("InstanceType") or DEFAULT_INSTANCE_TYPE,
-                count=int(resources.get("InstanceCount") or 1),
+                instance_type=compute.instance_type or DEFAULT_INSTANCE_TYPE,
+                count=compute.instance_count or 1,
             )
         ]
     hosts = sum(group.count for group in groups)
@@ -431,9 +438,9 @@ def _host_groups(value: Any, settings: Settings) -> tuple[list[HostGroupSpec], d
     described = {
         **resources,
         "InstanceCount": hosts,
-        "VolumeSizeInGB": int(resources.get("VolumeSizeInGB") or DEFAULT_VOLUME_SIZE_IN_GB),
+        "VolumeSizeInGB": compute.volume_size_in_gb or DEFAULT_VOLUME_SIZE_IN_GB,
     }
-    if not instance_groups:
+    if not compute.instance_groups:
         described["InstanceType"] = groups[0].instance_type
     return groups, described
 
@@ -534,14 +541,27 @@ def _check_source_exists(channel: ChannelSpec, objects: ObjectStore) -> None:
 
 
 def _metric_definitions(value: Any, spec: ProgramSpec | None) -> list[MetricDefinition]:
-    """A built-in program's metric definitions, then the request's (which win on a name)."""
+    """A built-in program's metric definitions, then the request's; on a name, the request's
+    win over the program's, and a later one over an earlier one."""
     if value is not None and not isinstance(value, list):
         raise ConfigurationError(f"MetricDefinitions must be a list, but got {value!r}.")
-    own = [
-        from_request(MetricDefinition, item, f"MetricDefinitions[{index}]")
-        for index, item in enumerate(value or [])
-    ]
-    if spec is None:
-        return own
-    names = {definition.name for definition in own}
-    return [d for d in spec.metric_definitions if d.name not in names] + own
+    own: dict[str, MetricDefinition] = {}
+    for index, item in enumerate(value or []):
+        if not isinstance(item, Mapping) or set(item) != {"Name", "Regex"}:
+            raise ConfigurationError(
+                f"metric_definitions entries are dicts with 'Name' and 'Regex', but got {item!r}."
+            )
+        definition = from_request(MetricDefinition, item, f"MetricDefinitions[{index}]")
+        own.pop(definition.name, None)  # the later one's place, as well as its regex
+        own[definition.name] = definition
+    built_in = [d for d in spec.metric_definitions if d.name not in own] if spec else []
+    return [*built_in, *own.values()]
+
+
+def _tags(value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise ConfigurationError(f"Tags must be a list of {{'Key', 'Value'}}, but got {value!r}.")
+    for index, tag in enumerate(value):
+        from_request(Tag, tag, f"Tags[{index}]")

@@ -118,17 +118,14 @@ class FineTuningTrainer:
             botocore.exceptions.ClientError: The job service refused the job.
             RuntimeError: The job failed (a TrainingJobFailedError with its reason).
         """
-        from sageyard.train._request import training_job_request
-        from sageyard.train.client import client_for
+        from sageyard.train._request import create_training_job, training_job_request
 
         trainer, registration = self._model_trainer(training_dataset, validation_dataset)
         session = trainer._session()
         request = training_job_request(trainer, session)
         if registration is not None:
             request["Sageyard"]["ModelPackageRegistration"] = registration
-        client = client_for(session)
-        response = client.create_training_job(request)
-        job = TrainingJob(response["TrainingJobName"], client.training_jobs).refresh()
+        job = create_training_job(session, request)
         self._latest_training_job = job
         if wait:
             job.wait(logs=True)

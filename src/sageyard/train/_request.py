@@ -25,9 +25,11 @@ from sageyard.core.shapes import (
     StoppingCondition,
     to_request,
 )
+from sageyard.jobs.resource import TrainingJob
 from sageyard.programs import image_repository
 from sageyard.runtime.environment import serialize_hyperparameters
 from sageyard.storage import is_s3_uri
+from sageyard.train.client import client_for
 
 if TYPE_CHECKING:
     from sageyard.train.model_trainer import ModelTrainer
@@ -74,6 +76,13 @@ def load_hyperparameters(value: dict[str, Any] | str | None) -> dict[str, Any]:
     return loaded
 
 
+def create_training_job(session: Session, request: dict[str, Any]) -> TrainingJob:
+    """Create the job of ``request`` through the session's client; its resource, refreshed."""
+    client = client_for(session)
+    response = client.create_training_job(request)
+    return TrainingJob(response["TrainingJobName"], client.training_jobs).refresh()
+
+
 def training_job_request(trainer: ModelTrainer, session: Session) -> dict[str, Any]:
     """The CreateTrainingJob request for ``trainer`` (no I/O beyond reading local files)."""
     code = trainer.source_code
@@ -111,18 +120,18 @@ def training_job_request(trainer: ModelTrainer, session: Session) -> dict[str, A
         "Distributed": to_request(trainer.distributed) if trainer.distributed else None,
     }
     request: dict[str, Any] = {
-        "AlgorithmSpecification": _present(algorithm),
+        "AlgorithmSpecification": present(algorithm),
         "RoleArn": trainer.role or get_execution_role(session, use_default=True),
         "HyperParameters": serialize_hyperparameters(load_hyperparameters(trainer.hyperparameters)),
         "InputDataConfig": [_channel(item) for item in trainer.input_data_config or []],
-        "OutputDataConfig": _present(
+        "OutputDataConfig": present(
             {
                 "S3OutputPath": output_path,
                 "CompressionType": compression,
                 "KmsKeyId": output.kms_key_id if output else None,
             }
         ),
-        "ResourceConfig": _present(resources),
+        "ResourceConfig": present(resources),
         "StoppingCondition": to_request(trainer.stopping_condition or StoppingCondition()),
         "EnableNetworkIsolation": bool(networking and networking.enable_network_isolation),
         "EnableInterContainerTrafficEncryption": bool(
@@ -130,7 +139,7 @@ def training_job_request(trainer: ModelTrainer, session: Session) -> dict[str, A
         ),
         "EnableManagedSpotTraining": bool(compute and compute.enable_managed_spot_training),
         "Environment": dict(trainer.environment or {}),
-        "Sageyard": _present(extension),
+        "Sageyard": present(extension),
     }
     optional = {
         "VpcConfig": {
@@ -152,7 +161,8 @@ def training_job_request(trainer: ModelTrainer, session: Session) -> dict[str, A
     return request
 
 
-def _present(values: dict[str, Any]) -> dict[str, Any]:
+def present(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` without its None entries (the API leaves unset fields out)."""
     return {key: value for key, value in values.items() if value is not None}
 
 
@@ -160,7 +170,7 @@ def _source_code(code: SourceCode) -> dict[str, Any]:
     folder = code.source_dir
     if folder is not None and not is_s3_uri(folder):
         folder = str(Path(folder).expanduser().resolve())
-    return _present(
+    return present(
         {
             "SourceDir": folder,
             "EntryScript": code.entry_script,
@@ -188,7 +198,7 @@ def _channel(item: Channel | InputData) -> dict[str, Any]:
         data_source = {"S3DataSource": source.to_request()}
     else:
         data_source = {"FileSystemDataSource": source.to_request()}
-    return _present(
+    return present(
         {
             "ChannelName": item.channel_name,
             "DataSource": data_source,

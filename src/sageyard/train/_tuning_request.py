@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sageyard.core.parameter import ParameterRange
 from sageyard.core.session import Session
 from sageyard.core.shapes import HyperParameterTuningInstanceConfig, MetricDefinition, to_request
-from sageyard.train._request import training_job_request
+from sageyard.train._request import present, training_job_request
 from sageyard.tuning import request as tuning_request
 from sageyard.tuning import rules
 
@@ -55,7 +55,7 @@ def tuning_job_request(
     check_settings(tuner)  # its ranges must be parameter ranges to be rendered
     config: dict[str, Any] = {
         "Strategy": tuner.strategy,
-        "ResourceLimits": _present(
+        "ResourceLimits": present(
             {
                 "MaxNumberOfTrainingJobs": tuner.max_jobs,
                 "MaxParallelTrainingJobs": tuner.max_parallel_jobs,
@@ -166,7 +166,3 @@ def _ranges(ranges: dict[str, ParameterRange]) -> dict[str, list[dict[str, Any]]
     for kind in ("Integer", "Continuous", "Categorical"):
         out.setdefault(f"{kind}ParameterRanges", [])
     return out
-
-
-def _present(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value is not None}

@@ -9,7 +9,7 @@ Example:
     >>> from sageyard.core.session import Session
     >>> client = client_for(Session())
     >>> response = client.create_training_job(request)  # doctest: +SKIP
-    >>> client.describe_training_job(response["TrainingJobName"])["TrainingJobStatus"]
+    >>> client.training_jobs.describe(response["TrainingJobName"])["TrainingJobStatus"]
     'InProgress'
 """
 
@@ -29,23 +29,23 @@ __all__ = ["Client", "LocalClient", "client_for"]
 
 
 class Client(Protocol):
-    """The operations the facade calls, named and shaped as SageMaker's API."""
+    """What the facade calls: SageMaker's create operations, and the services that the
+    job resources (``TrainingJob``, ``HyperParameterTuningJob``) read and stop jobs through.
+    """
+
+    @property
+    def training_jobs(self) -> TrainingJobService: ...
+
+    @property
+    def tuning_jobs(self) -> TuningJobService: ...
 
     def create_training_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """CreateTrainingJob; returns ``TrainingJobArn`` and the ``TrainingJobName`` given."""
         ...
 
-    def describe_training_job(self, name: str) -> dict[str, Any]: ...
-
-    def stop_training_job(self, name: str) -> None: ...
-
     def create_hyper_parameter_tuning_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """CreateHyperParameterTuningJob; returns the ARN and the name given."""
         ...
-
-    def describe_hyper_parameter_tuning_job(self, name: str) -> dict[str, Any]: ...
-
-    def stop_hyper_parameter_tuning_job(self, name: str) -> None: ...
 
 
 class LocalClient:
@@ -84,12 +84,6 @@ class LocalClient:
             "TrainingJobName": record.name,
         }
 
-    def describe_training_job(self, name: str) -> dict[str, Any]:
-        return self.training_jobs.describe(name)
-
-    def stop_training_job(self, name: str) -> None:
-        self.training_jobs.stop(name)
-
     def create_hyper_parameter_tuning_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
         from sageyard.tuning.service import tuning_arn
 
@@ -98,12 +92,6 @@ class LocalClient:
             "HyperParameterTuningJobArn": tuning_arn(self.settings, record.name),
             "HyperParameterTuningJobName": record.name,
         }
-
-    def describe_hyper_parameter_tuning_job(self, name: str) -> dict[str, Any]:
-        return self.tuning_jobs.describe(name)
-
-    def stop_hyper_parameter_tuning_job(self, name: str) -> None:
-        self.tuning_jobs.stop(name)
 
 
 def client_for(session: Session) -> LocalClient:

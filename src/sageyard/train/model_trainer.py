@@ -42,7 +42,6 @@ from sageyard.core.shapes import (
 )
 from sageyard.jobs.resource import TrainingJob
 from sageyard.train import _request
-from sageyard.train.client import client_for
 
 logger = logging.getLogger(__name__)
 
@@ -242,15 +241,10 @@ class ModelTrainer(BaseModel):
             self.input_data_config = input_data_config
         session = self._session()
         self._complete_inputs(session)
-        client = client_for(session)
-        response = client.create_training_job(_request.training_job_request(self, session))
-        service = client.training_jobs
-        job = TrainingJob(response["TrainingJobName"], service)
+        job = _request.create_training_job(session, _request.training_job_request(self, session))
         self._latest_training_job = job
         if wait:
             job.wait(logs=logs)
-        else:
-            job.refresh()
 
     # -- fine-tuning starting points --------------------------------------------------------
 

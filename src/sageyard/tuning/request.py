@@ -53,9 +53,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import Any
 
 from sageyard.core.exceptions import ConfigurationError
 from sageyard.core.parameter import ParameterRange, range_from_request
@@ -67,6 +65,7 @@ from sageyard.core.shapes import (
     Tag,
     TuningJobCompletionCriteria,
     from_request,
+    name_or_base,
     only_known,
     optional_shape,
     request_mapping,
@@ -157,7 +156,6 @@ _DEFINITION_EXTENSION_KEYS = {
 _RANGE_KINDS = ("Integer", "Continuous", "Categorical")
 
 Parents = Callable[[str], JobRecord]
-M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -288,7 +286,7 @@ def validate_tuning_job(
     if name is not None:
         described["HyperParameterTuningJobName"] = name
     spec = TuningJobSpec(
-        tuning_job_name=name or base_name or "tuning",
+        tuning_job_name=name or base_name,
         strategy=strategy,
         objective_type=objective_type,
         definitions=definitions,
@@ -318,24 +316,13 @@ def _optional_int(value: Mapping[str, Any], key: str, where: str) -> int | None:
 def _names(
     request: Mapping[str, Any], extension: Mapping[str, Any]
 ) -> tuple[str | None, str | None]:
-    name = request.get("HyperParameterTuningJobName")
-    base = extension.get("BaseJobName")
-    if (name is None) == (base is None):
-        raise ConfigurationError(
-            "A CreateHyperParameterTuningJob request needs exactly one of "
-            "HyperParameterTuningJobName (the exact name) or Sageyard.BaseJobName (a prefix to "
-            f"timestamp), but got HyperParameterTuningJobName={name!r}, BaseJobName={base!r}."
-        )
+    name, base = name_or_base(request, extension, "HyperParameterTuningJobName", OPERATION)
     if name is not None and (
         not isinstance(name, str) or len(name) > MAX_NAME or not _JOB_NAME.match(name)
     ):
         raise ConfigurationError(
             f"job_name (HyperParameterTuningJobName) must be 1-{MAX_NAME} letters, digits or "
             f"hyphens (no leading or trailing hyphen), but got {name!r}."
-        )
-    if base is not None and (not isinstance(base, str) or not base.strip("-")):
-        raise ConfigurationError(
-            f"Sageyard.BaseJobName must contain letters or digits, but got {base!r}."
         )
     return name, base
 
@@ -537,25 +524,6 @@ def _instance_configs(value: Any, where: str) -> list[HyperParameterTuningInstan
     ]
 
 
-def _metric_definitions(value: Any, label: str) -> list[dict[str, Any]]:
-    """The definition's metric definitions, checked and unique by name (the last wins)."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ConfigurationError(
-            f"metric_definitions (AlgorithmSpecification.MetricDefinitions{label}) must be a "
-            f"list, but got {value!r}."
-        )
-    unique: dict[str, dict[str, Any]] = {}
-    for item in value:
-        if not isinstance(item, Mapping) or set(item) - {"Name", "Regex"} or len(item) != 2:
-            raise ConfigurationError(
-                f"metric_definitions entries are dicts with 'Name' and 'Regex', but got {item!r}."
-            )
-        unique[item["Name"]] = dict(item)
-    return list(unique.values())
-
-
 def _training_request(draft: _Draft) -> dict[str, Any]:
     """The CreateTrainingJob request that ``draft`` stands for (its trials' template)."""
     training = {key: value for key, value in draft.item.items() if key in _TRAINING_KEYS}
@@ -563,13 +531,6 @@ def _training_request(draft: _Draft) -> dict[str, Any]:
     for key in TRAINING_ONLY_FIELDS:
         if key in extension:
             training[key] = extension.pop(key)
-    algorithm = request_mapping(
-        training.get("AlgorithmSpecification") or {}, "AlgorithmSpecification"
-    )
-    metrics = _metric_definitions(algorithm.pop("MetricDefinitions", None), draft.label)
-    if metrics:
-        algorithm["MetricDefinitions"] = metrics
-    training["AlgorithmSpecification"] = algorithm
     if draft.instance_configs:
         first = draft.instance_configs[0]
         training["ResourceConfig"] = {

@@ -106,7 +106,19 @@ def test_a_base_name_instead_of_a_name(
         ("Sageyard.Nope", 1, r"Sageyard has unknown field\(s\) \['Nope'\]"),
         ("RoleArn", None, "RoleArn must be an IAM role ARN"),
         ("HyperParameters", {"epochs": 3}, "convert the values with str"),
-        ("OutputDataConfig.S3OutputPath", "/tmp/out", "S3OutputPath must be an s3:// URI"),
+        ("OutputDataConfig.S3OutputPath", "/tmp/out", "S3OutputPath: .* must be an S3 URI"),
+        ("OutputDataConfig.S3OutputPath", None, "S3OutputPath is required"),
+        ("OutputDataConfig.CompressionType", "Zip", "CompressionType"),
+        ("ResourceConfig", {"InstanceCount": 0}, "ResourceConfig is invalid: InstanceCount"),
+        ("ResourceConfig", {"VolumeSizeInGB": -1}, "ResourceConfig is invalid: VolumeSizeInGB"),
+        (
+            "ResourceConfig",
+            {"InstanceGroups": [{"InstanceType": "ml.m5.xlarge", "InstanceCount": 1}]},
+            "InstanceGroups.0.InstanceGroupName: Field required",
+        ),
+        ("RemoteDebugConfig", {"Enable": True}, "RemoteDebugConfig is invalid"),
+        ("Tags", [{"Value": "x"}], r"Tags\[0\] is invalid: Key"),
+        ("AlgorithmSpecification.MetricDefinitions", [{"Name": "a"}], "entries are dicts with"),
         ("AlgorithmSpecification.TrainingInputMode", "Stream", "TrainingInputMode must be"),
         ("AlgorithmSpecification.AlgorithmName", "xgboost", "exactly one of TrainingImage"),
         ("StoppingCondition", {"MaxRuntimeInSeconds": 0}, "MaxRuntimeInSeconds"),
@@ -130,6 +142,22 @@ def test_each_rule_names_what_was_given(
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
         validate_training_job(with_(request_, path, value), settings, objects)
+
+
+def test_metric_definitions_later_ones_win_on_a_name(
+    request_: dict[str, Any], settings: Settings, objects: ObjectStore
+) -> None:
+    definitions = [
+        {"Name": "loss", "Regex": "loss=([0-9.]+)"},
+        {"Name": "acc", "Regex": "acc=([0-9.]+)"},
+        {"Name": "loss", "Regex": "Loss: ([0-9.]+)"},
+    ]
+    request = with_(request_, "AlgorithmSpecification.MetricDefinitions", definitions)
+    spec = validate_training_job(request, settings, objects).spec
+    assert [(d.name, d.regex) for d in spec.metric_definitions] == [
+        ("acc", "acc=([0-9.]+)"),
+        ("loss", "Loss: ([0-9.]+)"),
+    ]
 
 
 def test_code_without_an_entry_point_is_refused(

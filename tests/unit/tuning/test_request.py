@@ -714,15 +714,16 @@ def test_a_named_definition_breaking_a_training_job_rule_is_named(
     multi: dict[str, Any], settings: Settings, objects: ObjectStore
 ) -> None:
     multi["TrainingJobDefinitions"][1]["OutputDataConfig"] = {"S3OutputPath": "/tmp/out"}
-    refused(multi, settings, objects, "Training definition 'b': ", "must be an s3:// URI")
+    refused(multi, settings, objects, "Training definition 'b': ", "must be an S3 URI")
 
 
 def test_a_definition_over_the_instance_quota(
-    request_: dict[str, Any], settings: Settings, objects: ObjectStore
+    request_: dict[str, Any], objects: ObjectStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    request_["TrainingJobDefinition"]["ResourceConfig"]["InstanceCount"] = 10_000
+    monkeypatch.setenv("SAGEYARD_INSTANCE_QUOTA", "2")
+    request_["TrainingJobDefinition"]["ResourceConfig"]["InstanceCount"] = 3
     with pytest.raises(ResourceLimitExceeded):
-        validate(request_, settings, objects)
+        validate(request_, Settings.from_env(), objects)
 
 
 def test_training_only_fields_ride_in_the_definitions_sageyard_key(

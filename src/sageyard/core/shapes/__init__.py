@@ -4,7 +4,13 @@
 """
 
 from sageyard.core.shapes._base import Shape, from_request, pascal_case, to_request
-from sageyard.core.shapes._fields import only_known, optional_shape, request_mapping, string_map
+from sageyard.core.shapes._fields import (
+    name_or_base,
+    only_known,
+    optional_shape,
+    request_mapping,
+    string_map,
+)
 from sageyard.core.shapes._training import (
     Channel,
     CheckpointConfig,
@@ -73,6 +79,7 @@ __all__ = [
     "TrainingRepositoryAuthConfig",
     "TuningJobCompletionCriteria",
     "from_request",
+    "name_or_base",
     "only_known",
     "optional_shape",
     "pascal_case",

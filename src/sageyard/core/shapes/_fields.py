@@ -50,6 +50,26 @@ def string_map(value: Any, where: str) -> dict[str, str]:
     return items
 
 
+def name_or_base(
+    request: Mapping[str, Any], extension: Mapping[str, Any], name_key: str, operation: str
+) -> tuple[Any, str | None]:
+    """(the exact name, the base to timestamp): exactly one of ``request[name_key]`` and
+    ``extension["BaseJobName"]`` (sageyard's ``Sageyard`` key); the base must hold letters
+    or digits. The caller checks the exact name by its own rule."""
+    name, base = request.get(name_key), extension.get("BaseJobName")
+    if (name is None) == (base is None):
+        raise ConfigurationError(
+            f"A {operation} request needs exactly one of {name_key} (the exact name) or "
+            f"Sageyard.BaseJobName (a prefix to timestamp), but got {name_key}={name!r}, "
+            f"BaseJobName={base!r}."
+        )
+    if base is not None and (not isinstance(base, str) or not base.strip("-")):
+        raise ConfigurationError(
+            f"Sageyard.BaseJobName must contain letters or digits, but got {base!r}."
+        )
+    return name, base
+
+
 def optional_shape(cls: type[M], request: Mapping[str, Any], key: str) -> M | None:
     """``request[key]`` parsed as the shape ``cls``, or None when it is absent."""
     value = request.get(key)
