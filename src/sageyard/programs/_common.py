@@ -23,8 +23,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
-# Hyperparameters every job may carry that are not the algorithm's own.
-_FRAMEWORK = ("_tuning_objective_metric",)
+
+def is_framework_hyperparameter(name: str) -> bool:
+    """Whether every job may carry ``name`` without it being the program's own
+    (``_tuning_objective_metric`` of a tuning trial, SageMaker's ``sagemaker_*`` keys)."""
+    return name == "_tuning_objective_metric" or name.startswith("sagemaker_")
+
+
+#: The start of a built-in container's ``#quality_metric`` log line, as its regexes read it.
+QUALITY_METRIC = r"#quality_metric: host=\S+, "
+#: The progress and throughput metrics the k-means and linear-learner containers log.
+CONTAINER_METRICS: dict[str, str] = {
+    "train:progress": r"#progress_metric: host=\S+, completed (\S+) %",
+    "train:throughput": r"#throughput_metric: host=\S+, train throughput=(\S+) records/second",
+}
 
 
 class AlgorithmError(Exception):
@@ -213,7 +225,7 @@ def parse_hyperparameters(
             by_name[alias] = spec
     values: dict[str, Any] = {}
     for name, text in raw.items():
-        if name in _FRAMEWORK or name.startswith("sagemaker_"):
+        if is_framework_hyperparameter(name):
             continue
         found = by_name.get(name)
         if found is None:

@@ -25,6 +25,7 @@ import copy
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -89,17 +90,20 @@ class ProgramSpec:
 
     A frozen dataclass rather than a pydantic model: a spec is written in code by the
     program's authors, never parsed from user input, so it needs no validation of foreign
-    data; it holds functions and objects pydantic would only wrap (MetricDefinition,
-    ParameterRange, a dataset format); and it must import nothing heavy, since every
-    ``spec.py`` is read by the facade and imported by the program's own ``__main__``.
+    data; it holds functions and objects pydantic would only wrap (ParameterRange, a
+    dataset format); and it must import nothing heavy, since every ``spec.py`` is read by
+    the facade and imported by the program's own ``__main__``. So metrics are given as
+    plain ``name → regex`` pairs; :attr:`metric_definitions` builds the shapes (pydantic)
+    when a service first asks.
 
     Attributes:
         name: The algorithm name users pass (``ModelTrainer(algorithm_name=...)``), e.g.
             ``"xgboost"``, ``"linear-learner"``, ``"sft"``.
         module: What the job runs, as ``python -m <module>``.
         display_name: How messages name it (``"XGBoost"``, ``"k-means"``, ``"SFT"``).
-        metric_definitions: Registered on every job of the program (the user's own win on
-            a name), so tuning on e.g. ``validation:auc`` needs none from the user.
+        metrics: ``name → regex`` of the metrics registered on every job of the program
+            (the user's own win on a name), so tuning on e.g. ``validation:auc`` needs
+            none from the user; :attr:`metric_definitions` as shapes.
         tunable_ranges: What ``HyperparameterTuner(autotune=True)`` tunes.
         image_repositories: The repositories of SageMaker's images that select the
             program (``…/sagemaker-xgboost:1.7-1`` → ``sagemaker-xgboost``).
@@ -116,7 +120,7 @@ class ProgramSpec:
     name: str
     module: str
     display_name: str
-    metric_definitions: Sequence[MetricDefinition] = ()
+    metrics: Mapping[str, str] = field(default_factory=dict)
     tunable_ranges: Mapping[str, ParameterRange] = field(default_factory=dict)
     image_repositories: tuple[str, ...] = ()
     hyperparameters: Sequence[Hyperparameter] = ()
@@ -127,7 +131,7 @@ class ProgramSpec:
 
     def __post_init__(self) -> None:
         freeze = object.__setattr__  # a frozen dataclass: set the read-only views once
-        freeze(self, "metric_definitions", tuple(self.metric_definitions))
+        freeze(self, "metrics", MappingProxyType(dict(self.metrics)))
         freeze(self, "hyperparameters", tuple(self.hyperparameters))
         freeze(self, "tunable_ranges", MappingProxyType(dict(self.tunable_ranges)))
         freeze(
@@ -147,6 +151,13 @@ class ProgramSpec:
                 f"ProgramSpec {self.name!r}: a fine-tuning program (one with a facade) "
                 "declares its options and its dataset format too."
             )
+
+    @cached_property
+    def metric_definitions(self) -> tuple[MetricDefinition, ...]:
+        """:attr:`metrics` as MetricDefinition shapes (built once, on first use)."""
+        from sageyard.core.shapes import MetricDefinition
+
+        return tuple(MetricDefinition(name=n, regex=r) for n, r in self.metrics.items())
 
     @property
     def fine_tuning(self) -> bool:

@@ -22,7 +22,7 @@ from sageyard.programs.sft.__main__ import example as sft_example
 from sageyard.programs.sft.spec import PROGRAM as SFT
 from tests.llm import write_jsonl
 
-HEAVY = ["torch", "transformers", "trl", "peft", "datasets", "mlflow", "numpy"]
+HEAVY = ["torch", "transformers", "trl", "peft", "datasets", "mlflow", "numpy", "pydantic"]
 
 
 def test_the_specs_and_programs_import_no_heavy_library() -> None:

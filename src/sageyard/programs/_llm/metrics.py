@@ -19,8 +19,8 @@ __all__ = [
     "METRIC_NAMES",
     "SUMMARY_METRICS",
     "MetricLog",
-    "metric_definitions",
     "metric_regex",
+    "metric_regexes",
     "metrics_line",
     "named_metrics",
     "peak_memory",
@@ -30,13 +30,11 @@ __all__ = [
 if TYPE_CHECKING:
     from transformers import TrainerCallback
 
-    from sageyard.core.shapes import MetricDefinition
-
 # Printed once, at the end: how the training went (the trainer's runtime, TRL's count of
 # the tokens trained on, and peak memory).
 SUMMARY_METRICS = ("train:runtime", "train:num_tokens", "train:peak_rss_mb", "train:peak_gpu_mb")
 
-# Every fine-tuning program reports these (its METRIC_DEFINITIONS add their own).
+# Every fine-tuning program reports these (its spec's metrics add their own).
 COMMON_METRICS = (
     "train:loss",
     "validation:loss",
@@ -83,14 +81,10 @@ def metric_regex(name: str) -> str:
     return rf"#metrics step=\d+.* {re.escape(name)}=(\S+)"
 
 
-def metric_definitions(*names: str) -> list[MetricDefinition]:
-    """Definitions for the common metrics, ``names`` and the summary, as a spec lists them."""
-    from sageyard.core.shapes import MetricDefinition
-
-    return [
-        MetricDefinition(name=name, regex=metric_regex(name))
-        for name in (*COMMON_METRICS, *names, *SUMMARY_METRICS)
-    ]
+def metric_regexes(*names: str) -> dict[str, str]:
+    """``name → regex`` of the common metrics, ``names`` and the summary, as a spec lists
+    them (``ProgramSpec.metrics``)."""
+    return {name: metric_regex(name) for name in (*COMMON_METRICS, *names, *SUMMARY_METRICS)}
 
 
 def named_metrics(logs: Mapping[str, Any]) -> tuple[str, dict[str, float]]:

@@ -21,7 +21,7 @@ from typing import Any
 from sageyard.core.parameter import ContinuousParameter, IntegerParameter
 from sageyard.models.datasets import DatasetError, DatasetFormat
 from sageyard.programs._llm.data import check_strings
-from sageyard.programs._llm.metrics import metric_definitions
+from sageyard.programs._llm.metrics import metric_regexes
 from sageyard.programs._llm.options import options_per_training_type
 from sageyard.programs._llm.request import check_job_hyperparameters
 from sageyard.programs._spec import OptionSpec, ProgramSpec
@@ -68,7 +68,7 @@ PROGRAM = ProgramSpec(
         check_row=_check_row,
         check_rows=_check_rows,
     ),
-    metric_definitions=metric_definitions(
+    metrics=metric_regexes(
         *(f"{kind}:reward_{name}" for kind in ("train", "validation") for name in _REWARDS)
     ),
     # Options both training types take (autotune uses every range, whatever the training

@@ -15,8 +15,7 @@ Example:
 from __future__ import annotations
 
 from sageyard.core.parameter import CategoricalParameter, IntegerParameter
-from sageyard.core.shapes import MetricDefinition
-from sageyard.programs._common import Hyperparameter
+from sageyard.programs._common import CONTAINER_METRICS, QUALITY_METRIC, Hyperparameter
 from sageyard.programs._spec import ProgramSpec
 
 __all__ = ["ALGORITHM", "HYPERPARAMETERS", "NO_EFFECT", "PROGRAM"]
@@ -55,26 +54,18 @@ HYPERPARAMETERS: list[Hyperparameter] = [
     *(Hyperparameter(name, "str") for name in NO_EFFECT),
 ]
 
-_QUALITY = r"#quality_metric: host=\S+, "
-
 PROGRAM = ProgramSpec(
     name="kmeans",
     module="sageyard.programs.kmeans",
     display_name=ALGORITHM,
     image_repositories=("kmeans",),
     hyperparameters=HYPERPARAMETERS,
-    metric_definitions=(
-        MetricDefinition(name="test:msd", regex=_QUALITY + r"test msd <loss>=(\S+)"),
-        MetricDefinition(name="test:ssd", regex=_QUALITY + r"test ssd <loss>=(\S+)"),
-        MetricDefinition(name="train:msd", regex=_QUALITY + r"train msd <loss>=(\S+)"),
-        MetricDefinition(
-            name="train:progress", regex=r"#progress_metric: host=\S+, completed (\S+) %"
-        ),
-        MetricDefinition(
-            name="train:throughput",
-            regex=r"#throughput_metric: host=\S+, train throughput=(\S+) records/second",
-        ),
-    ),
+    metrics={
+        "test:msd": QUALITY_METRIC + r"test msd <loss>=(\S+)",
+        "test:ssd": QUALITY_METRIC + r"test ssd <loss>=(\S+)",
+        "train:msd": QUALITY_METRIC + r"train msd <loss>=(\S+)",
+        **CONTAINER_METRICS,
+    },
     # SageMaker's recommended ranges ("Tune a k-means model"). A mini_batch_size above the
     # number of rows is used as "all rows" by the program, so the range suits small data too.
     tunable_ranges={

@@ -18,8 +18,7 @@ Example:
 from __future__ import annotations
 
 from sageyard.core.parameter import CategoricalParameter, ContinuousParameter, IntegerParameter
-from sageyard.core.shapes import MetricDefinition
-from sageyard.programs._common import Hyperparameter
+from sageyard.programs._common import CONTAINER_METRICS, QUALITY_METRIC, Hyperparameter
 from sageyard.programs._spec import ProgramSpec
 
 __all__ = [
@@ -128,10 +127,6 @@ HYPERPARAMETERS: list[Hyperparameter] = [
 ]
 
 
-def _quality(name: str, pattern: str) -> MetricDefinition:
-    return MetricDefinition(name=name, regex=r"#quality_metric: host=\S+, " + pattern)
-
-
 # What each predictor type logs after training, per channel: metric name → how it is logged
 # (``binary_f_1.000``, ``macro_f_1.000`` and ``multiclass_top_k_accuracy_3`` carry a value).
 _BINARY = {
@@ -156,11 +151,11 @@ _REGRESSION = {
 }
 
 
-def _channel(channel: str, metrics: dict[str, str]) -> list[MetricDefinition]:
-    return [
-        _quality(f"{channel}:{name}", rf"{channel} {logged}=(\S+)")
+def _channel(channel: str, metrics: dict[str, str]) -> dict[str, str]:
+    return {
+        f"{channel}:{name}": QUALITY_METRIC + rf"{channel} {logged}=(\S+)"
         for name, logged in metrics.items()
-    ]
+    }
 
 
 PROGRAM = ProgramSpec(
@@ -172,23 +167,19 @@ PROGRAM = ProgramSpec(
     # As SageMaker's linear learner registers them: ``<channel>:objective_loss`` is the loss
     # logged each epoch (its last value is the final one), ``<channel>:objective_loss:final``
     # the one logged after training; the other metrics are logged once, after training.
-    metric_definitions=(
-        MetricDefinition(
-            name="train:progress", regex=r"#progress_metric: host=\S+, completed (\S+) %"
-        ),
-        MetricDefinition(
-            name="train:throughput",
-            regex=r"#throughput_metric: host=\S+, train throughput=(\S+) records/second",
-        ),
-        _quality("train:objective_loss", r"epoch=\S+, train \S+_objective <loss>=(\S+)"),
-        _quality("train:objective_loss:final", r"train \S+_objective <loss>=(\S+)"),
-        *_channel("train", {**_BINARY, **_REGRESSION}),
-        _quality("validation:objective_loss", r"epoch=\S+, validation \S+_objective <loss>=(\S+)"),
-        _quality("validation:objective_loss:final", r"validation \S+_objective <loss>=(\S+)"),
-        *_channel("validation", {**_BINARY, **_MULTICLASS, **_REGRESSION}),
-        _quality("test:objective_loss", r"test \S+_objective <loss>=(\S+)"),
-        *_channel("test", {**_BINARY, **_MULTICLASS, **_REGRESSION}),
-    ),
+    metrics={
+        **CONTAINER_METRICS,
+        "train:objective_loss": QUALITY_METRIC + r"epoch=\S+, train \S+_objective <loss>=(\S+)",
+        "train:objective_loss:final": QUALITY_METRIC + r"train \S+_objective <loss>=(\S+)",
+        **_channel("train", {**_BINARY, **_REGRESSION}),
+        "validation:objective_loss": QUALITY_METRIC
+        + r"epoch=\S+, validation \S+_objective <loss>=(\S+)",
+        "validation:objective_loss:final": QUALITY_METRIC
+        + r"validation \S+_objective <loss>=(\S+)",
+        **_channel("validation", {**_BINARY, **_MULTICLASS, **_REGRESSION}),
+        "test:objective_loss": QUALITY_METRIC + r"test \S+_objective <loss>=(\S+)",
+        **_channel("test", {**_BINARY, **_MULTICLASS, **_REGRESSION}),
+    },
     # SageMaker's recommended ranges ("Tune a linear learner model").
     tunable_ranges={
         "wd": ContinuousParameter(1e-7, 1.0, "Logarithmic"),

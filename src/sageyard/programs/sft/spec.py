@@ -20,7 +20,7 @@ from typing import Any
 from sageyard.core.parameter import ContinuousParameter, IntegerParameter
 from sageyard.models.datasets import DatasetFormat
 from sageyard.programs._llm.data import check_messages, check_strings
-from sageyard.programs._llm.metrics import metric_definitions
+from sageyard.programs._llm.metrics import metric_regexes
 from sageyard.programs._llm.options import options_per_training_type
 from sageyard.programs._llm.request import check_job_hyperparameters
 from sageyard.programs._spec import ProgramSpec
@@ -51,7 +51,7 @@ PROGRAM = ProgramSpec(
         example=_EXAMPLE,
         check_row=_check_row,
     ),
-    metric_definitions=metric_definitions("train:token_accuracy", "validation:token_accuracy"),
+    metrics=metric_regexes("train:token_accuracy", "validation:token_accuracy"),
     # Options both training types take (autotune uses every range, whatever the training
     # type): a learning rate that spans full fine-tuning (~1e-5) and LoRA (~2e-4), and the
     # schedule.

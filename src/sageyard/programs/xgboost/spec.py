@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 
 from sageyard.core.parameter import ContinuousParameter, IntegerParameter
-from sageyard.core.shapes import MetricDefinition
 from sageyard.programs._spec import ProgramSpec
 from sageyard.programs.xgboost.config import (
     ALGORITHM,
@@ -60,11 +59,11 @@ PROGRAM = ProgramSpec(
     display_name=ALGORITHM,
     image_repositories=("sagemaker-xgboost", "xgboost"),
     hyperparameters=HYPERPARAMETERS,
-    metric_definitions=tuple(
-        MetricDefinition(name=f"{data}:{metric}", regex=metric_regex(data, metric))
+    metrics={
+        f"{data}:{metric}": metric_regex(data, metric)
         for metric in (*XGBOOST_METRICS, *CONTAINER_METRICS)
         for data in ("train", "validation")
-    ),
+    },
     # SageMaker's recommended ranges ("Tune an XGBoost model"), except num_round: the docs
     # say 1-4000, but every trial here runs on this machine and 4000 rounds take minutes
     # where a few hundred take seconds (with early_stopping_rounds a trial stops sooner
