@@ -119,6 +119,7 @@ EXPECTED = {
         "OptionSpec",
         "ProgramSpec",
         "find_program",
+        "fine_tuning_program",
         "image_repository",
         "program",
         "program_for_image",

@@ -171,16 +171,9 @@ def check_dataset(source: str, technique: str, session: Session) -> None:
     """
     # DataSet is called by users, like the facade: it needs the programs' dataset formats,
     # which live a layer above this one (tests/unit/test_layers.py lists the exception).
-    from sageyard.programs import find_program, program_names
+    from sageyard.programs import fine_tuning_program
 
-    found = find_program(technique)
-    if found is None or found.dataset is None:
-        known = ", ".join(program_names(fine_tuning=True))
-        raise ValueError(
-            f"No dataset format for technique {technique!r}; the fine-tuning programs "
-            f"that read datasets are: {known}."
-        )
-    found.check_dataset(source, session.objects)
+    fine_tuning_program(technique, "customization_technique").check_dataset(source, session.objects)
 
 
 def dataset_uri(dataset: Any) -> str:

@@ -114,10 +114,12 @@ def read_dataset(source: str, rows: DatasetFormat, objects: ObjectStore) -> list
     local = objects.local_path(source)
     if local is not None and local.exists():
         return rows.read(local)
+    from sageyard.core.exceptions import StorageError
     from sageyard.storage import download_prefix
 
-    if not objects.list(source):
-        raise DatasetError(f"The dataset {source} does not exist (no object under that URI).")
     with tempfile.TemporaryDirectory(prefix="sageyard-dataset-") as folder:
-        download_prefix(objects, source, Path(folder))
+        try:
+            download_prefix(objects, source, Path(folder))
+        except StorageError as error:  # nothing under the URI, or the store failed
+            raise DatasetError(f"The dataset {source} cannot be read: {error}") from None
         return rows.read(Path(folder))

@@ -19,13 +19,10 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
-
 from sageyard.programs._registry import (
     PROGRAMS,
     find_program,
+    fine_tuning_program,
     image_repository,
     program,
     program_for_image,
@@ -38,65 +35,9 @@ __all__ = [
     "OptionSpec",
     "ProgramSpec",
     "find_program",
+    "fine_tuning_program",
     "image_repository",
     "program",
     "program_for_image",
     "program_names",
 ]
-
-
-# -- compat: remove once train/_request.py moves to the registry ----------------------------
-# The names below serve the callers that still read programs the old way (train/_request.py,
-# train/_tuning_request.py, jobs/request.py); they are not part of ``__all__``.
-
-
-class _Modules(Mapping[str, str]):
-    """``ALGORITHMS``: program name → the module a job runs (``ProgramSpec.module``)."""
-
-    def __getitem__(self, name: str) -> str:
-        if name not in PROGRAMS:
-            raise KeyError(name)
-        return program(name).module
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(PROGRAMS)
-
-    def __len__(self) -> int:
-        return len(PROGRAMS)
-
-
-# compat: remove once train/_request.py moves to the registry (use program(name).module)
-ALGORITHMS: Mapping[str, str] = _Modules()
-
-
-@dataclass(frozen=True)
-class _ModuleLikeSpec:
-    """What ``algorithm_spec`` used to return (a spec module), read off a ProgramSpec."""
-
-    spec: ProgramSpec
-
-    @property
-    def METRIC_DEFINITIONS(self) -> list[Any]:
-        return list(self.spec.metric_definitions)
-
-    @property
-    def TUNABLE_RANGES(self) -> dict[str, Any]:
-        return dict(self.spec.tunable_ranges)
-
-    def check_hyperparameters(self, values: dict[str, str]) -> None:
-        self.spec.check_hyperparameters(values)
-
-
-# compat: remove once train/_request.py moves to the registry (use find_program(name))
-def algorithm_spec(name: str) -> _ModuleLikeSpec | None:
-    """The old view of a program's spec (``METRIC_DEFINITIONS``, ``TUNABLE_RANGES``,
-    ``check_hyperparameters``), or None for an unknown name."""
-    found = find_program(name)
-    return None if found is None else _ModuleLikeSpec(found)
-
-
-# compat: remove once train/_request.py moves to the registry (use program_for_image(image))
-def builtin_algorithm_for_image(image: str) -> str | None:
-    """The name of the program SageMaker's image ``image`` selects, or None."""
-    found = program_for_image(image)
-    return None if found is None else found.name

@@ -24,6 +24,7 @@ from sageyard.programs._spec import ProgramSpec
 __all__ = [
     "PROGRAMS",
     "find_program",
+    "fine_tuning_program",
     "image_repository",
     "program",
     "program_for_image",
@@ -77,6 +78,31 @@ def program(name: str) -> ProgramSpec:
             f"algorithm_name {name!r} is not a built-in algorithm sageyard knows; known: "
             f"{', '.join(sorted(PROGRAMS))}. To run your own code, pass "
             "training_image=... and source_code=... instead."
+        )
+    return found
+
+
+def fine_tuning_program(name: str, what: str = "technique") -> ProgramSpec:
+    """The fine-tuning program called ``name`` (``what`` says where the name was given).
+
+    Raises:
+        ConfigurationError: (a ValueError) No fine-tuning program of that name; the
+            message lists them.
+
+    Example:
+        >>> fine_tuning_program("dpo").display_name
+        'DPO'
+    """
+    found = find_program(name)
+    if found is None or not found.fine_tuning:
+        from sageyard.core.exceptions import ConfigurationError
+
+        choices = [repr(n) for n in program_names(fine_tuning=True)]
+        either = (
+            " or ".join([", ".join(choices[:-1]), choices[-1]]) if len(choices) > 1 else choices[0]
+        )
+        raise ConfigurationError(
+            f"{what} must be a fine-tuning program, {either}, but got {name!r}."
         )
     return found
 

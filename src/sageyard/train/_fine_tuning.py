@@ -404,14 +404,9 @@ def trainer_class(technique: str) -> type[FineTuningTrainer]:
     Raises:
         ValueError: No fine-tuning program of that name; the message lists them.
     """
-    from sageyard.programs import find_program, program_names
+    from sageyard.programs import fine_tuning_program
 
-    found = find_program(technique)
-    if found is None or not found.fine_tuning:
-        raise ValueError(
-            f"No fine-tuning program for {technique!r}; use one of "
-            f"{', '.join(program_names(fine_tuning=True))}."
-        )
+    found = fine_tuning_program(technique)
     cls = found.trainer_class()
     if not issubclass(cls, FineTuningTrainer):
         raise TypeError(f"{found.facade} is not a FineTuningTrainer.")

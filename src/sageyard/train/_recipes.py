@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sageyard.core.exceptions import ConfigurationError
-from sageyard.programs import program_names
+from sageyard.programs import fine_tuning_program
 
 RECIPES = Path(__file__).resolve().parent.parent / "models" / "recipes"
 _SECTIONS = ("run", "model", "peft", "data", "trainer")
@@ -85,12 +85,7 @@ def fine_tuning_settings(recipe: dict[str, Any]) -> dict[str, Any]:
             "'HuggingFaceTB/SmolLM2-135M-Instruct')."
         )
     technique = str(model_section.pop("technique", "sft")).lower()
-    techniques = program_names(fine_tuning=True)
-    if technique not in techniques:
-        raise ConfigurationError(
-            f"model.technique must be {_either(techniques)} (a fine-tuning program), "
-            f"got {technique!r}."
-        )
+    fine_tuning_program(technique, "model.technique")
     peft_type = (peft or {}).get("peft_type") if isinstance(peft, dict) else peft
     if peft_type not in (None, "lora", "LORA", "none", "null"):
         raise ConfigurationError(f"peft.peft_type must be 'lora' or null, got {peft_type!r}.")
@@ -112,12 +107,6 @@ def fine_tuning_settings(recipe: dict[str, Any]) -> dict[str, Any]:
         "validation": data.get("validation") or data.get("val_dir"),
         "base_job_name": (recipe.get("run") or {}).get("name"),
     }
-
-
-def _either(names: list[str]) -> str:
-    """``'a'``, ``'a' or 'b'``, ``'a', 'b' or 'c'``."""
-    quoted = [repr(name) for name in names]
-    return " or ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
 
 
 def _merge(target: dict[str, Any], path: list[str], value: Any) -> None:

@@ -81,7 +81,9 @@ def test_read_dataset_reads_local_and_stored_datasets(tmp_path: Path) -> None:
     assert read_dataset(str(file), TEXT, objects) == rows
     objects.put_file(file, "s3://bucket-x/data/train.jsonl")
     assert read_dataset("s3://bucket-x/data", TEXT, objects) == rows
-    with pytest.raises(DatasetError, match="no object under that URI"):
+    with pytest.raises(
+        DatasetError, match="s3://bucket-x/nothing cannot be read: No objects found"
+    ):
         read_dataset("s3://bucket-x/nothing", TEXT, objects)
 
 
@@ -93,5 +95,7 @@ def test_a_technique_without_a_dataset_format_is_refused(tmp_path: Path) -> None
     check_dataset(str(file), "sft", Session())
     with pytest.raises(DatasetError, match="missing field 'chosen'"):
         check_dataset(str(file), "dpo", Session())
-    with pytest.raises(ValueError, match=r"No dataset format for technique 'rlaif'.*sft, dpo"):
+    with pytest.raises(
+        ValueError, match=r"customization_technique must be .*'sft' or 'dpo'.*'rlaif'"
+    ):
         check_dataset(str(file), "rlaif", Session())

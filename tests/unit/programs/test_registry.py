@@ -146,10 +146,11 @@ def test_a_built_in_algorithm_has_no_facade_or_options() -> None:
     with pytest.raises(ConfigurationError, match="'kmeans' is not a fine-tuning program"):
         program("kmeans").trainer_class()
     with pytest.raises(
-        ValueError, match="No fine-tuning program for 'kmeans'; use one of sft, dpo"
+        ValueError,
+        match="technique must be a fine-tuning program, 'sft' or 'dpo', but got 'kmeans'",
     ):
         trainer_class("kmeans")
-    with pytest.raises(ValueError, match="No fine-tuning program for 'rlvr'"):
+    with pytest.raises(ValueError, match="but got 'rlvr'"):
         trainer_class("rlvr")
 
 
@@ -191,19 +192,3 @@ def test_the_registry_resolves_a_spec_only_when_asked() -> None:
         "assert 'sageyard.programs.kmeans.spec' in sys.modules"
     )
     assert loaded_after(statement) == []
-
-
-def test_the_old_names_still_answer_as_before() -> None:
-    # compat: remove with ALGORITHMS, algorithm_spec and builtin_algorithm_for_image
-    from sageyard.programs import ALGORITHMS, algorithm_spec, builtin_algorithm_for_image
-
-    assert sorted(ALGORITHMS) == sorted(PROGRAMS) and "nope" not in ALGORITHMS
-    assert ALGORITHMS["linear-learner"] == "sageyard.programs.linear_learner"
-    assert builtin_algorithm_for_image(f"{ECR}/sagemaker-xgboost:1.7-1") == "xgboost"
-    assert builtin_algorithm_for_image(f"{ECR}/mine:1") is None
-    old = algorithm_spec("dpo")
-    assert old is not None and algorithm_spec("nope") is None
-    assert list(program("dpo").metric_definitions) == old.METRIC_DEFINITIONS
-    assert dict(program("dpo").tunable_ranges) == old.TUNABLE_RANGES
-    with pytest.raises(ConfigurationError, match="'nope' is not a hyperparameter of DPO"):
-        old.check_hyperparameters({"nope": "1"})

@@ -17,6 +17,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from sageyard.programs._common import AlgorithmError, ProgramContext
+from sageyard.programs._spec import TRAIN_CHANNELS
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -35,7 +36,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ROLES = ("system", "user", "assistant")
-_CHANNEL_ALIASES = {"train": ("training",)}  # as SageMaker's JumpStart names it
 
 
 # -- row rules --------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ def read_dataset(
     recipes name it.
     """
     assert program.dataset is not None, f"{program.name} declares no dataset format"
-    names = (channel, *_CHANNEL_ALIASES.get(channel, ()))
+    names = TRAIN_CHANNELS if channel in TRAIN_CHANNELS else (channel,)
     found = next((name for name in names if name in ctx.input_data_config), None)
     if found is None:
         if required:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sageyard.models.options import parse_options
-from sageyard.programs._common import AlgorithmError
+from sageyard.programs._common import AlgorithmError, is_framework_hyperparameter
 
 if TYPE_CHECKING:
     from sageyard.programs._spec import ProgramSpec
@@ -41,7 +41,6 @@ EXTRA_HYPERPARAMETERS = (
     "mlflow_experiment_name",
     "mlflow_run_name",
 )
-_IGNORED = ("_tuning_objective_metric",)
 DEFAULT_TRAINING_TYPE = "lora"
 
 
@@ -98,11 +97,7 @@ def parse_request(raw: Mapping[str, str], program: ProgramSpec) -> Request:
         )
     specs = program.option_specs(training_type)
     valid = sorted({*specs, *EXTRA_HYPERPARAMETERS})
-    unknown = [
-        name
-        for name in raw
-        if name not in valid and name not in _IGNORED and not name.startswith("sagemaker_")
-    ]
+    unknown = [name for name in raw if name not in valid and not is_framework_hyperparameter(name)]
     if unknown:
         lora_only = [name for name in unknown if name in program.options.get("lora", {})]
         hint = f" ({', '.join(lora_only)}: only with training_type='lora')" if lora_only else ""
