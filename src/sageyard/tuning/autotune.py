@@ -4,8 +4,9 @@ A built-in program's own tunable ranges (``ProgramSpec.tunable_ranges``) are use
 For a training script, the hyperparameters it sets that sageyard knows by name:
 :data:`KNOWN_RANGES` (common names in training scripts), then the built-in algorithms'
 tunable ranges for the names it lacks (a script that sets ``eta`` or ``use_bias`` gets the
-range the built-in algorithm with that hyperparameter tunes). A range is widened to
-contain the trainer's current value.
+range the built-in algorithm with that hyperparameter tunes; a name two algorithms tune
+differently is not taken from them). A range is widened to contain the trainer's current
+value.
 
 Example:
     >>> sorted(autotune_ranges({"learning_rate": 0.5, "eta": 0.2, "mystery": 1}, []))
@@ -44,23 +45,30 @@ KNOWN_RANGES: dict[str, ParameterRange] = {
     "num_layers": IntegerParameter(1, 8),
     "hidden_size": CategoricalParameter([64, 128, 256, 512]),
     "optimizer": CategoricalParameter(["adam", "adamw", "sgd"]),
+    "mini_batch_size": IntegerParameter(100, 5000, "Logarithmic"),
 }
 
 
 @cache
 def _builtin_ranges() -> dict[str, ParameterRange]:
-    """The built-in algorithms' tunable ranges by name (the first one listed wins a name).
+    """The built-in algorithms' tunable ranges by name, for names only one range goes by.
 
-    Fine-tuning programs are left out: their options are the trainers' own, not names a
-    training script shares (their common ones, like ``learning_rate``, are known anyway).
+    A name two algorithms tune over different ranges (k-means' and linear-learner's
+    ``mini_batch_size``) says nothing about a script's, so it is left out: the registry's
+    order must not decide. Fine-tuning programs are left out too: their options are the
+    trainers' own, not names a training script shares.
     """
     from sageyard.programs import program, program_names
 
-    ranges: dict[str, ParameterRange] = {}
+    seen: dict[str, list[ParameterRange]] = {}
     for name in program_names(fine_tuning=False):
         for hyperparameter, parameter in program(name).tunable_ranges.items():
-            ranges.setdefault(hyperparameter, parameter)
-    return ranges
+            seen.setdefault(hyperparameter, []).append(parameter)
+    return {
+        name: ranges[0]
+        for name, ranges in seen.items()
+        if all(other == ranges[0] for other in ranges[1:])
+    }
 
 
 def known_ranges() -> dict[str, ParameterRange]:

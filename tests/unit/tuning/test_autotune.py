@@ -30,10 +30,19 @@ def test_the_builtin_names_have_the_ranges_their_programs_tune() -> None:
     known = known_ranges()
     for name in ("xgboost", "kmeans", "linear-learner"):
         for hyperparameter, parameter in program(name).tunable_ranges.items():
-            if hyperparameter not in KNOWN_RANGES and hyperparameter != "mini_batch_size":
+            if hyperparameter not in KNOWN_RANGES:
                 assert known[hyperparameter] == parameter, hyperparameter
-    assert known["mini_batch_size"] == program("kmeans").tunable_ranges["mini_batch_size"]
     assert not {"eta", "max_depth", "use_bias", "l1"} & set(KNOWN_RANGES)
+
+
+def test_a_name_two_algorithms_tune_differently_is_not_taken_from_either(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kmeans = program("kmeans").tunable_ranges["mini_batch_size"]
+    assert kmeans != program("linear-learner").tunable_ranges["mini_batch_size"]
+    monkeypatch.delitem(KNOWN_RANGES, "mini_batch_size")
+    assert "mini_batch_size" not in known_ranges()
+    assert autotune_ranges({"mini_batch_size": 500}, []) == {}
 
 
 def test_common_names_win_over_the_builtin_ranges() -> None:
