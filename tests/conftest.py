@@ -15,6 +15,10 @@ import pytest
 
 MOTO_REGION = "us-west-2"
 
+# The shipped conformance suites' plain asserts get pytest's detailed messages (registered
+# before any test module imports them).
+pytest.register_assert_rewrite("sageyard.testing")
+
 
 @pytest.fixture(autouse=True)
 def sageyard_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -17,9 +17,6 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
-# The suites' plain asserts get pytest's detailed messages (before any test imports them).
-pytest.register_assert_rewrite("sageyard.testing")
-
 
 def _ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}

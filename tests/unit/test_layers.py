@@ -4,8 +4,10 @@ Every module under ``src/sageyard`` is parsed with :mod:`ast` (nothing is import
 every import it holds counts: at the top, inside functions, and under ``TYPE_CHECKING``.
 A type-only import is still a dependency (the importer's signatures name the other
 module's types, and mypy and IDEs follow it), so it must point downwards too. A literal
-``importlib.import_module("sageyard....")`` counts as well; names built at run time
-(``"module:NAME"`` registry entries, lazy ``__getattr__`` tables) are not seen.
+``importlib.import_module("sageyard....")`` counts as well. ``"module:NAME"`` registry
+entries are not imports: they are how a lower layer names a higher one without depending
+on it (a program's facade class, CONVENTIONS.md "Backends by name"), resolved only when a
+caller above asks; names built at run time and lazy ``__getattr__`` tables are not seen.
 
 The layers, top to bottom (packages in one row, separated by ``|``, are peers of one
 layer and may import each other, since DESIGN says "its own layer or the ones below")::
@@ -25,6 +27,7 @@ test fails on any new violation, and also on a listed one that no longer occurs.
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -166,7 +169,9 @@ def _imports_of(module: str) -> Iterator[Import]:
                 base = ".".join([*anchor, *([node.module] if node.module else [])])
             for alias in node.names:
                 submodule = f"{base}.{alias.name}"
-                yield Import(module, node.lineno, submodule if submodule in modules() else base)
+                yield Import(
+                    module, node.lineno, submodule if submodule in modules() else _known(base)
+                )
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute | ast.Name)
@@ -404,6 +409,45 @@ def test_imports_are_found_wherever_they_are() -> None:
     assert "sageyard.cli._render" in found  # from-import of a sibling module
     found = {item.imported for item in imports() if item.importer == "sageyard.cli.jobs"}
     assert {"sageyard.cli._job_view", "sageyard.cli._render"} <= found  # inside functions
+
+
+def test_every_import_form_is_seen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A tree of its own: relative imports, aliases, a package's own name, import_module and
+    # an import inside a function each make an edge (src has no relative imports to show it).
+    files = {
+        "__init__.py": "",
+        "jobs/__init__.py": "",
+        "jobs/service.py": "",
+        "store/__init__.py": "from .. import jobs\n",
+        "store/a.py": "from ..jobs import service\n",
+        "store/b.py": "from ..jobs.service import name\n",
+        "store/c.py": "import sageyard.jobs.service as s\n",
+        "store/d.py": "from sageyard import jobs as j\n",
+        "store/e.py": "import importlib\nimportlib.import_module('sageyard.jobs')\n",
+        "store/f.py": "def f():\n    from sageyard.jobs import service\n",
+    }
+    for name, text in files.items():
+        path = tmp_path / ROOT / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    monkeypatch.setattr(sys.modules[__name__], "SRC", tmp_path)
+    modules.cache_clear()
+    imports.cache_clear()
+    try:
+        found = {(item.importer, item.imported) for item in imports()}
+    finally:
+        modules.cache_clear()
+        imports.cache_clear()
+    jobs, service = "sageyard.jobs", "sageyard.jobs.service"
+    assert found == {
+        ("sageyard.store", jobs),
+        ("sageyard.store.a", service),
+        ("sageyard.store.b", service),
+        ("sageyard.store.c", service),
+        ("sageyard.store.d", jobs),
+        ("sageyard.store.e", jobs),
+        ("sageyard.store.f", service),
+    }
 
 
 def test_strongly_connected() -> None:

@@ -5,19 +5,13 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
-from rich.console import Console, RenderableType
+from rich.console import Console
 
 from sageyard.cli import _job_view, _render
 from sageyard.store import JobRecord
+from tests.unit.cli.console import text_of
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
-
-
-def text_of(renderable: RenderableType, width: int = 200) -> str:
-    console = Console(file=io.StringIO(), width=width, color_system=None)
-    console.print(renderable)
-    out = console.file.getvalue()  # type: ignore[attr-defined]
-    return "\n".join(line.rstrip() for line in out.splitlines())
 
 
 def record(name: str, status: str, created: float, **document: object) -> JobRecord:

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from rich.console import Console, RenderableType
+from rich.console import Console
 
 from sageyard.cli import _render, _tuning_view
+from tests.unit.cli.console import text_of
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
 CREATED = _render.local_time(T0)
@@ -20,13 +21,6 @@ ARN = "arn:aws:sagemaker:us-west-2:0:hyper-parameter-tuning-job/tune"
 def squashed(text: str) -> str:
     """Each line with its runs of spaces made one (for grids whose label width varies)."""
     return "\n".join(" ".join(line.split()) for line in text.splitlines())
-
-
-def text_of(renderable: RenderableType, width: int = 200) -> str:
-    console = Console(file=io.StringIO(), width=width, color_system=None)
-    console.print(renderable)
-    out = console.file.getvalue()  # type: ignore[attr-defined]
-    return "\n".join(line.rstrip() for line in out.splitlines())
 
 
 def trial(
