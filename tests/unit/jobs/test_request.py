@@ -16,20 +16,10 @@ from sageyard.core.exceptions import ConfigurationError, ResourceLimitExceeded
 from sageyard.core.settings import Settings
 from sageyard.jobs.request import validate_training_job
 from sageyard.jobs.service import TrainingJobService
-from sageyard.storage import ObjectStore, object_store_for
+from sageyard.storage import ObjectStore
 
 ROLE = "arn:aws:iam::000000000000:role/SageMakerRole"
 OUTPUT = "s3://sagemaker-us-west-2-000000000000/out"
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings.from_env()
-
-
-@pytest.fixture
-def objects(settings: Settings) -> ObjectStore:
-    return object_store_for(settings)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from sageyard.core.exceptions import ConfigurationError, ResourceLimitExceeded
 from sageyard.core.parameter import CategoricalParameter, ContinuousParameter
 from sageyard.core.settings import Settings
-from sageyard.storage import ObjectStore, object_store_for
+from sageyard.storage import ObjectStore
 from sageyard.store import JobRecord
 from sageyard.tuning import service as tuning_service
 from sageyard.tuning.request import (
@@ -40,16 +40,6 @@ GRID = {
         {"Name": "b", "Values": ["x", "y", "z"]},
     ]
 }
-
-
-@pytest.fixture
-def settings(sageyard_home: Path) -> Settings:
-    return Settings.from_env()
-
-
-@pytest.fixture
-def objects(settings: Settings) -> ObjectStore:
-    return object_store_for(settings)
 
 
 @pytest.fixture
