@@ -549,7 +549,7 @@ def _wait_for(condition, timeout: float = 30) -> None:  # type: ignore[no-untype
 def test_gpu_instance_types_get_distinct_gpus(
     make_trainer: MakeTrainer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from sageyard.jobs.capacity import machine_gpus
+    from sageyard.executors.local_slots import machine_gpus
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1,2,3")  # what this machine offers
     machine_gpus.cache_clear()

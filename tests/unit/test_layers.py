@@ -66,9 +66,6 @@ FACADE_IN_CORE = (
 #: item named beside it; remove the pair in the same change (the test insists).
 KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset(
     {
-        # issue 9: the job launcher must not know the tuning supervisor; tuning registers
-        # its supervisor entry point with jobs by name (jobs/launch.py).
-        ("sageyard.jobs.launch", "sageyard.tuning.supervisor"),
         # issue 9, no item yet: DataSet.create checks the file by the dataset format of the
         # technique's program (ai_registry/dataset.py, check_dataset); the formats need to
         # be reachable from below programs (e.g. technique -> DatasetFormat in
@@ -90,16 +87,6 @@ KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset(
 #: is still a dependency back).
 KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset(
     {
-        # issue 9: the job launcher imports the tuning supervisor (the upward import above);
-        # the cycle goes with it.
-        frozenset(
-            {
-                "sageyard.jobs.launch",
-                "sageyard.jobs.service",
-                "sageyard.tuning.service",
-                "sageyard.tuning.supervisor",
-            }
-        ),
         # issue 9, the request move (train/_request.py to jobs/request.py): _request and
         # _fine_tuning name ModelTrainer (type-only), ModelTrainer imports _request, and
         # its from_recipe/from_jumpstart import _fine_tuning, which calls _request.

@@ -11,6 +11,7 @@
     │   ├── ResourceNotFound
     │   └── ResourceInUse
     ├── StorageError                                an object-store operation failed; names the URI
+    ├── CapacityError                               no capacity came within MaxPendingTimeInSeconds
     ├── TrainingJobFailedError (also RuntimeError)  a job ended Failed; carries job_name, status,
     │                                                failure_reason
     └── TuningJobFailedError (also botocore WaiterError) a tuning job ended Failed
@@ -40,6 +41,10 @@ class MissingDependencyError(ConfigurationError, ImportError):
 
 class StorageError(SageyardError):
     """An object-store operation failed. The message names the URI."""
+
+
+class CapacityError(SageyardError):
+    """No capacity for a job's hosts came in time; the message says what is configured."""
 
 
 class SageyardClientError(SageyardError, ClientError):

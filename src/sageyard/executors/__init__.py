@@ -1,19 +1,38 @@
-"""Where a job's host processes run.
+"""Where a job's hosts run: place them, run each host's plan, report how each ended.
 
-An :class:`Executor` starts one host of a job and hands back a :class:`HostHandle`; the
-job's supervisor does the rest (staging, watching, uploading). Executors are known by name
-(``SAGEYARD_EXECUTOR``, or ``container`` for ``Mode.LOCAL_CONTAINER``), each resolved
-lazily from a ``"module:Class"`` string; an unknown name is an error, never a fallback.
+An :class:`Executor` serves one job: ``reserve`` takes capacity for its hosts, ``start``
+runs one host's :class:`~sageyard.runtime.plan.HostPlan` on its node and hands back a
+:class:`HostHandle`, ``close`` gives the capacity back; the job's supervisor watches the
+handles. Executors are known by name (``SAGEYARD_EXECUTOR``, or ``container`` for
+``Mode.LOCAL_CONTAINER``), each resolved lazily from a ``"module:Class"`` string by
+:func:`executor_for`; an unknown or unimplemented name is an error, never a fallback.
 """
 
 from __future__ import annotations
 
+import importlib
+
 from sageyard.core.exceptions import ConfigurationError
-from sageyard.executors._base import Executor, HostHandle, HostLaunch, Mount
+from sageyard.core.settings import Settings
+from sageyard.executors._base import Executor, HostHandle, Progress
+from sageyard.runtime.host import HostExit, HostOutputs, HostSetupError
+from sageyard.runtime.plan import HostPlan
 
-__all__ = ["EXECUTORS", "Executor", "HostHandle", "HostLaunch", "Mount", "check_executor_name"]
+__all__ = [
+    "EXECUTORS",
+    "Executor",
+    "HostExit",
+    "HostHandle",
+    "HostOutputs",
+    "HostPlan",
+    "HostSetupError",
+    "Progress",
+    "check_executor_name",
+    "executor_for",
+]
 
-# name → "module:Class", or None for a name that is planned but not implemented yet.
+# name → "module:Class", or None for a name that is planned but not implemented yet. The
+# class is constructed as ``Class(settings, job_name)``, without I/O.
 EXECUTORS: dict[str, str | None] = {
     "local": "sageyard.executors.local:LocalExecutor",
     "container": "sageyard.executors.container:ContainerExecutor",
@@ -40,3 +59,12 @@ def check_executor_name(name: str) -> str:
             "them on this machine."
         )
     return name
+
+
+def executor_for(name: str, settings: Settings, job_name: str) -> Executor:
+    """A new executor of kind ``name`` for the job ``job_name`` (nothing started yet)."""
+    target = EXECUTORS[check_executor_name(name)]
+    assert target is not None
+    module, _, attribute = target.partition(":")
+    executor: Executor = getattr(importlib.import_module(module), attribute)(settings, job_name)
+    return executor

@@ -1,51 +1,84 @@
-"""The narrow executor interface."""
+"""The executor interface: place a job's hosts, run each host's plan, report how it ended.
+
+One :class:`Executor` serves one job: :meth:`~Executor.reserve` takes capacity for all its
+hosts (waiting while the machine or cluster is busy) and decides where each runs;
+:meth:`~Executor.start` sets up one host from its :class:`~sageyard.runtime.plan.HostPlan`
+on its node (``runtime/host.py``) and starts it; :meth:`~Executor.close` gives the
+capacity back. A :class:`HostHandle` is all the supervisor knows of a running host.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Protocol
 
-
-@dataclass(frozen=True)
-class Mount:
-    """A read-only view of ``source`` at ``target`` inside the host's mount namespace."""
-
-    source: Path
-    target: Path
+from sageyard.runtime.host import HostExit, HostOutputs
+from sageyard.runtime.plan import HostPlan
 
 
-@dataclass(frozen=True)
-class HostLaunch:
-    """Everything needed to start one host's process tree."""
+class Progress(Protocol):
+    """What a job's supervisor lets its executor tell the user while it reserves capacity."""
 
-    host: str
-    argv: list[str]
-    env: dict[str, str]
-    cwd: Path
-    log_path: Path
-    job_root: Path
-    mounts: list[Mount] = field(default_factory=list)
-    alias_container_root: bool = False  # also mount the job root at /opt/ml
-    isolate_network: bool = False
-    keep_fds: tuple[int, ...] = ()  # slot locks the host holds while it lives
-    gpus: tuple[str, ...] = ()  # GPU ids reserved for the host
+    def note(self, message: str) -> None:
+        """A warning for the user (describe's ``Warnings``), such as a GPU shortfall."""
+        ...
+
+    def waiting(self, message: str) -> None:
+        """The job waits for capacity; ``message`` says for what."""
+        ...
+
+    def stop_requested(self) -> bool:
+        """Whether the user asked the job to stop (cheap to call often)."""
+        ...
 
 
 class HostHandle(Protocol):
+    """One running host, wherever it runs."""
+
     host: str
 
     @property
-    def pid(self) -> int: ...
+    def pid(self) -> int | None:
+        """The host's process group on this machine, if it runs here (else ``None``)."""
+        ...
 
-    def poll(self) -> int | None:
-        """The exit status once the host's main process ended (negative: killed by signal)."""
+    def poll(self) -> HostExit | None:
+        """How the host ended, once it has; ``None`` while it runs."""
         ...
 
     def signal(self, signum: int) -> None:
-        """Send a signal to the host's whole process tree."""
+        """Send a signal to the host's whole process tree (nothing once it has ended)."""
+        ...
+
+    def read_log(self, offset: int) -> bytes:
+        """The host's output from byte ``offset`` on (0: where this start began)."""
+        ...
+
+    def finish(self) -> HostOutputs:
+        """After the host ended: upload what it alone leaves; name the folders to merge."""
         ...
 
 
 class Executor(Protocol):
-    def start(self, launch: HostLaunch) -> HostHandle: ...
+    """Places and runs the hosts of one job."""
+
+    def reserve(
+        self, plans: Sequence[HostPlan], max_pending_seconds: float | None, progress: Progress
+    ) -> bool:
+        """Take capacity for every host of the job; ``False`` when stopped while waiting.
+
+        Raises :class:`~sageyard.core.exceptions.CapacityError` when no capacity came
+        within ``max_pending_seconds`` (``None``: wait as long as it takes).
+        """
+        ...
+
+    def start(self, plan: HostPlan) -> HostHandle:
+        """Set up and start one host (after :meth:`reserve`).
+
+        Raises :class:`~sageyard.runtime.host.HostSetupError` when the host cannot start.
+        """
+        ...
+
+    def close(self) -> None:
+        """Give back what :meth:`reserve` took (no-op when nothing is held)."""
+        ...

@@ -12,11 +12,15 @@ import signal
 import socket
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from sageyard.core.exceptions import ConfigurationError
-from sageyard.executors._base import HostLaunch
-from sageyard.executors.local import LocalHost
+from sageyard.core.settings import Settings
+from sageyard.executors.local import LocalExecutor, LocalHost
+from sageyard.runtime.host import HostExit, HostSetupError
 from sageyard.runtime.layout import CONTAINER_ROOT
+from sageyard.runtime.plan import HostPlan
+from sageyard.runtime.process import HostLaunch
 
 
 def docker_socket() -> str:
@@ -100,52 +104,81 @@ def write_env_file(env: dict[str, str], path: Path) -> Path:
 
 
 class ContainerHost(LocalHost):
-    """A host running as ``docker run``: signals go to the container, not the client."""
+    """A host running as ``docker run``: signals go to the container, not the client.
 
-    def __init__(self, host: str, container: str, process: subprocess.Popen[bytes]) -> None:
-        super().__init__(host, process)
+    ``docker run`` exits with 128 + n when the container's main process died of signal n;
+    for a signal sageyard sent, the host's exit says so as a process's would (-n).
+    """
+
+    def __init__(self, container: str, *args: Any) -> None:
+        super().__init__(*args)
         self.container = container
+        self._sent: set[int] = set()
+
+    def _end_stragglers(self) -> None:
+        """Nothing: the container ended with its main process (``--rm`` removed it)."""
+
+    def poll(self) -> HostExit | None:
+        ended = super().poll()
+        if ended is not None and ended.code - 128 in self._sent:
+            ended = HostExit(-(ended.code - 128), None)
+            self._exit = ended
+        return ended
 
     def signal(self, signum: int) -> None:
         if self._process.poll() is not None:
             return
+        self._sent.add(signum)
         name = signal.Signals(signum).name.removeprefix("SIG")
         subprocess.run(
             ["docker", "kill", f"--signal={name}", self.container], capture_output=True, check=False
         )
 
 
-class ContainerExecutor:
-    """Runs each host as ``docker run`` of the job's image."""
+class ContainerExecutor(LocalExecutor):
+    """Runs each host as ``docker run`` of the job's image, in this machine's slots."""
 
-    def __init__(self, image: str, job_name: str, host_count: int) -> None:
-        self.image = image
-        self.job_name = job_name
-        self.network = f"sageyard-{job_name}" if host_count > 1 else None
-        self._network_made = False
+    container = True
 
-    def start(self, launch: HostLaunch) -> ContainerHost:
-        if self.network is not None and not self._network_made:
-            subprocess.run(
-                ["docker", "network", "create", self.network], check=True, capture_output=True
+    def __init__(self, settings: Settings, job_name: str) -> None:
+        super().__init__(settings, job_name)
+        self._network: str | None = None
+
+    def _host(self, plan: HostPlan, *args: Any) -> ContainerHost:
+        return ContainerHost(self._container_name(plan), plan, *args)
+
+    def _container_name(self, plan: HostPlan) -> str:
+        return f"{self.job_name}-{plan.host}"
+
+    def _spawn(self, launch: HostLaunch, plan: HostPlan) -> subprocess.Popen[bytes]:
+        if plan.training_image is None:
+            raise HostSetupError(
+                "ClientError: Mode.LOCAL_CONTAINER needs a training_image", retryable=False
             )
-            self._network_made = True
-        container = f"{self.job_name}-{launch.host}"
+        if len(plan.hosts) > 1 and self._network is None:
+            network = f"sageyard-{self.job_name}"
+            subprocess.run(
+                ["docker", "network", "create", network], check=True, capture_output=True
+            )
+            self._network = network
         env_file = write_env_file(launch.env, launch.log_path.parent / f".{launch.host}.env")
-        argv = docker_run_argv(launch, self.image, container, self.network, env_file)
+        argv = docker_run_argv(
+            launch, plan.training_image, self._container_name(plan), self._network, env_file
+        )
         launch.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(launch.log_path, "ab", buffering=0) as log:
-            process = subprocess.Popen(
+            return subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        return ContainerHost(launch.host, container, process)
 
     def close(self) -> None:
-        if self._network_made and self.network is not None:
+        if self._network is not None:
             subprocess.run(
-                ["docker", "network", "rm", self.network], capture_output=True, check=False
+                ["docker", "network", "rm", self._network], capture_output=True, check=False
             )
+            self._network = None
+        super().close()

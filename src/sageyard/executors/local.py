@@ -1,5 +1,9 @@
 """The local executor: each host is a process group on this machine.
 
+Capacity is this machine's slots (``local_slots.py``): ``reserve`` waits for one per host
+(and the GPUs the instance types ask for), then ``start`` stages each host in a job root
+under ``$SAGEYARD_HOME/jobs/<job>/hosts/`` (``runtime/host.py``) and starts its process.
+
 Where the kernel lets us (root on Linux), each host runs in a mount namespace of its own:
 input channels are bind-mounted read-only into its job root (no copy, and the job cannot
 change them), and the job root is also mounted at ``/opt/ml`` so scripts with hard-coded
@@ -18,11 +22,37 @@ import signal
 import socket
 import struct
 import subprocess
+import time
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sageyard.executors._base import HostLaunch, Mount
-from sageyard.runtime.layout import CONTAINER_ROOT
+from sageyard.core.exceptions import CapacityError
+from sageyard.core.settings import Settings
+from sageyard.executors._base import Executor, HostHandle, Progress
+from sageyard.executors.local_slots import (
+    Reservation,
+    SlotPool,
+    gpus_for_instance_type,
+    machine_gpus,
+)
+from sageyard.runtime.host import (
+    Feeders,
+    HostExit,
+    HostOutputs,
+    HostPlacement,
+    HostSetupError,
+    PreparedHost,
+    exit_of,
+    needs_container_root,
+    prepare_host,
+    upload_host,
+)
+from sageyard.runtime.layout import CONTAINER_ROOT, JobPaths
+from sageyard.runtime.plan import HostPlan
+from sageyard.runtime.process import HostLaunch, Mount
+from sageyard.storage import ObjectStore, object_store_for
 
 logger = logging.getLogger(__name__)
 
@@ -110,18 +140,44 @@ def container_root_available() -> bool:
 class LocalHost:
     """A host running as a process group on this machine."""
 
-    def __init__(self, host: str, process: subprocess.Popen[bytes]) -> None:
-        self.host = host
-        self._process = process
+    def __init__(
+        self,
+        plan: HostPlan,
+        prepared: PreparedHost,
+        process: subprocess.Popen[bytes],
+        feeders: Feeders,
+        log_start: int,
+        objects: ObjectStore,
+    ) -> None:
+        self.host = plan.host
+        self._plan, self._root, self._log = plan, prepared.root, prepared.launch.log_path
+        self._process, self._feeders, self._log_start = process, feeders, log_start
+        self._objects = objects
+        self._exit: HostExit | None = None
 
     @property
     def pid(self) -> int:
         return self._process.pid
 
-    def poll(self) -> int | None:
-        return self._process.poll()
+    def poll(self) -> HostExit | None:
+        if self._exit is None:
+            code = self._process.poll()
+            if code is None:
+                return None
+            self._end_stragglers()
+            self._feeders.stop()
+            self._exit = exit_of(code, self._root, self._log, self._log_start)
+        return self._exit
+
+    def _end_stragglers(self) -> None:
+        """Processes the host's main process left behind in its group."""
+        self._kill_group(signal.SIGKILL)
 
     def signal(self, signum: int) -> None:
+        if self._exit is None:
+            self._kill_group(signum)
+
+    def _kill_group(self, signum: int) -> None:
         try:
             os.killpg(self._process.pid, signum)
         except ProcessLookupError:
@@ -130,26 +186,169 @@ class LocalHost:
             if error.errno != errno.EPERM:
                 raise
 
+    def read_log(self, offset: int) -> bytes:
+        try:
+            with open(self._log, "rb") as log:
+                log.seek(self._log_start + offset)
+                return log.read()
+        except FileNotFoundError:
+            return b""
+
+    def finish(self) -> HostOutputs:
+        return upload_host(self._plan, self._root, self._objects)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
 
 class LocalExecutor:
-    """Starts hosts as local process groups, in their own mount namespace when possible."""
+    """Runs each host as a process group on this machine, in a mount namespace of its own
+    where the kernel allows it; capacity is this machine's slots (``local_slots.py``)."""
 
-    def __init__(self, isolate: bool) -> None:
-        self.isolate = isolate
+    container = False  # ContainerExecutor: each host in a container of the job's image
 
-    def start(self, launch: HostLaunch) -> LocalHost:
+    def __init__(self, settings: Settings, job_name: str) -> None:
+        self.settings, self.job_name = settings, job_name
+        self.paths = JobPaths(settings.jobs_dir / job_name)
+        self._reservation: Reservation | None = None
+        self._gpus: list[list[str]] = []
+        self._port = 0
+        self._isolate = self._alias = False
+        self._objects: ObjectStore | None = None
+
+    def reserve(
+        self, plans: Sequence[HostPlan], max_pending_seconds: float | None, progress: Progress
+    ) -> bool:
+        slots = self.settings.slots
+        pool = SlotPool(self.settings.home / "slots", slots, machine_gpus())
+        stopped = False
+
+        def should_stop() -> bool:
+            nonlocal stopped
+            stopped = stopped or progress.stop_requested()
+            return stopped
+
+        reservation = pool.acquire(
+            len(plans),
+            self._gpus_wanted(plans, progress),
+            deadline=None if max_pending_seconds is None else time.time() + max_pending_seconds,
+            should_stop=should_stop,
+            on_wait=lambda: progress.waiting(
+                f"Waiting for capacity: {len(plans)} host(s) need a slot and all {slots} slots "
+                "of this machine are busy."
+            ),
+        )
+        if reservation is None:
+            if stopped:
+                return False
+            raise CapacityError(
+                f"no capacity within MaxPendingTimeInSeconds ({max_pending_seconds} s); "
+                f"{slots} slots are configured (SAGEYARD_SLOTS)."
+            )
+        self._reservation = reservation
+        self._gpus = _split(reservation.gpus, len(plans))
+        self._port = _free_port()
+        self._isolate, self._alias = self._view(plans, progress)
+        return True
+
+    def _view(self, plans: Sequence[HostPlan], progress: Progress) -> tuple[bool, bool]:
+        """Whether hosts get a private view of the file system, and /opt/ml in it."""
+        if self.container:
+            return True, True
+        isolate = self.settings.isolation == "auto" and isolation_available()
+        alias = isolate and container_root_available()
+        if not alias and needs_container_root(plans[0]):
+            progress.note(
+                "No private mount namespace here (not root, or SAGEYARD_ISOLATION=off): "
+                "/opt/ml is not this job's folder, so use the SM_* variables (SM_MODEL_DIR, "
+                "...) rather than hard-coded /opt/ml paths; checkpoints go to "
+                "<job root>/checkpoints."
+            )
+        return isolate, alias
+
+    def _gpus_wanted(self, plans: Sequence[HostPlan], progress: Progress) -> int:
+        wanted = sum(gpus_for_instance_type(plan.instance_type) for plan in plans)
+        have = len(machine_gpus())
+        if wanted and have < wanted:
+            instance_type = plans[0].instance_type
+            per_host = gpus_for_instance_type(instance_type)
+            hosts = f" per host, {wanted} for {len(plans)} hosts" if len(plans) > 1 else ""
+            progress.note(
+                f"{instance_type} has {per_host} GPU(s){hosts}, but this machine has {have}: "
+                f"running on {'the CPU' if not have else f'{have} GPU(s)'}. "
+                "Set SAGEYARD_STRICT_GPU=1 to refuse such jobs instead."
+            )
+        return min(wanted, have)
+
+    def placement(self, plan: HostPlan) -> HostPlacement:
+        """Where ``plan`` runs on this machine (after :meth:`reserve`)."""
+        if self._reservation is None:
+            raise RuntimeError(f"reserve() capacity for {self.job_name} before starting hosts")
+        gpus = tuple(self._gpus[plan.rank])
+        several = len(plan.hosts) > 1
+        namespaced = self._isolate and not self.container
+        return HostPlacement(
+            root=self.paths.hosts / plan.host,
+            log=self.paths.log(plan.host),
+            envs_dir=self.settings.home / "envs",
+            master_port=self._port,
+            gpus=gpus,
+            isolate=self._isolate,
+            alias=self._alias,
+            container=self.container,
+            # algo-N resolve only inside a namespace (an /etc/hosts of the job's own)
+            master_addr=None if self.container or (namespaced and several) else "127.0.0.1",
+            cuda_visible=not self.container and bool(gpus or machine_gpus()),
+            etc_hosts=self.paths.etc_hosts(len(plan.hosts)) if namespaced and several else None,
+            keep_fds=tuple(self._reservation.fds),
+        )
+
+    def start(self, plan: HostPlan) -> LocalHost:
+        placement = self.placement(plan)
+        objects = self._object_store()
+        prepared = prepare_host(plan, placement, objects)
+        log_start = _size(placement.log)
+        feeders = Feeders(prepared.pipes, placement.log)
+        try:
+            process = self._spawn(prepared.launch, plan)
+        except OSError as error:
+            feeders.stop()
+            raise HostSetupError(
+                f"InternalServerError: could not start {plan.host}: {error}", retryable=True
+            ) from error
+        return self._host(plan, prepared, process, feeders, log_start, objects)
+
+    def _host(self, plan: HostPlan, *args: Any) -> LocalHost:
+        return LocalHost(plan, *args)
+
+    def _object_store(self) -> ObjectStore:
+        if self._objects is None:
+            self._objects = object_store_for(self.settings)
+        return self._objects
+
+    def _spawn(self, launch: HostLaunch, plan: HostPlan) -> subprocess.Popen[bytes]:
         launch.log_path.parent.mkdir(parents=True, exist_ok=True)
         preexec = None
-        if self.isolate:
+        if self._isolate:
             _libc()  # load before fork: the child only calls into it
 
             def preexec() -> None:
                 _enter_namespace(launch)
 
         with open(launch.log_path, "ab", buffering=0) as log:
-            process = subprocess.Popen(
+            return subprocess.Popen(
                 launch.argv,
-                cwd=None if self.isolate else launch.cwd,
+                cwd=None if self._isolate else launch.cwd,
                 env=launch.env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -158,10 +357,24 @@ class LocalExecutor:
                 pass_fds=launch.keep_fds,
                 preexec_fn=preexec,
             )
-        return LocalHost(launch.host, process)
+
+    def close(self) -> None:
+        if self._reservation is not None:
+            self._reservation.release()
+            self._reservation = None
+
+
+def _split(items: list[str], parts: int) -> list[list[str]]:
+    size = len(items) // parts if parts else 0
+    return [items[i * size : (i + 1) * size] for i in range(parts)]
 
 
 def kill_process_group(pgid: int, signum: int = signal.SIGKILL) -> None:
     """Kill a process group left behind by a dead supervisor (no error if it is gone)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signum)
+
+
+if TYPE_CHECKING:  # mypy checks that both keep their interface
+    _executor: type[Executor] = LocalExecutor
+    _host: type[HostHandle] = LocalHost

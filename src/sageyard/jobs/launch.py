@@ -10,15 +10,16 @@ fresh ``python -m sageyard.jobs.supervisor`` process. Either way it is the child
 from __future__ import annotations
 
 import atexit
+import importlib
 import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import sageyard.jobs.supervisor  # noqa: F401  imported here so a forked child starts warm
 from sageyard.core.settings import Settings
 from sageyard.executors.local import isolation_available
-from sageyard.jobs.supervisor import Supervisor  # imported here so a forked child starts warm
 from sageyard.store import close_pooled_connections
 
 logger = logging.getLogger(__name__)
@@ -31,8 +32,13 @@ def _single_threaded() -> bool:
         return False
 
 
-# What supervises each kind of job: the module to run with ``python -m``.
-SUPERVISORS = {"training": "sageyard.jobs.supervisor", "tuning": "sageyard.tuning.supervisor"}
+# What supervises each kind of job, as "module:Class": constructed as
+# ``Class(settings, job_name)`` and ``run()``; the module also runs with ``python -m``. A
+# name, not an import: tuning sits above jobs and registers its supervisor here by name.
+SUPERVISORS = {
+    "training": "sageyard.jobs.supervisor:Supervisor",
+    "tuning": "sageyard.tuning.supervisor:TuningSupervisor",
+}
 
 
 def launch_supervisor(settings: Settings, job_name: str, log: Path, kind: str = "training") -> None:
@@ -46,18 +52,14 @@ def launch_supervisor(settings: Settings, job_name: str, log: Path, kind: str = 
 
 
 def _run(settings: Settings, job_name: str, kind: str) -> None:
-    if kind == "tuning":
-        from sageyard.tuning.supervisor import TuningSupervisor
-
-        TuningSupervisor(settings, job_name).run()
-    else:
-        Supervisor(settings, job_name).run()
+    module, _, name = SUPERVISORS[kind].partition(":")
+    getattr(importlib.import_module(module), name)(settings, job_name).run()
 
 
 def _spawn(settings: Settings, job_name: str, log: Path, kind: str) -> None:
     with open(log, "ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", SUPERVISORS[kind], job_name],
+            [sys.executable, "-m", SUPERVISORS[kind].partition(":")[0], job_name],
             env={**os.environ, **settings.to_env()},
             stdin=subprocess.DEVNULL,
             stdout=out,

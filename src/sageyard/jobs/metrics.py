@@ -53,12 +53,33 @@ class MetricExtractor:
 
 
 @dataclass
+class LineSplitter:
+    """Splits appended bytes into whole lines, keeping a partial last line for later.
+
+    Example:
+        >>> lines = LineSplitter()
+        >>> lines.split(b"a\\nb"), lines.split(b"c\\n")
+        (['a'], ['bc'])
+    """
+
+    _partial: bytes = field(default=b"", repr=False)
+
+    def split(self, data: bytes, final: bool = False) -> list[str]:
+        """The whole lines so far; with ``final``, the partial last line too."""
+        lines = (self._partial + data).split(b"\n")
+        self._partial = b"" if final else lines.pop()
+        if final and lines and lines[-1] == b"":
+            lines.pop()
+        return [line.decode("utf-8", errors="replace").rstrip("\r") for line in lines]
+
+
+@dataclass
 class LogTail:
     """Reads whole new lines appended to a log file since the last call."""
 
     path: Path
     offset: int = 0
-    _partial: bytes = field(default=b"", repr=False)
+    _lines: LineSplitter = field(default_factory=LineSplitter, repr=False)
 
     def read_lines(self, final: bool = False) -> list[str]:
         try:
@@ -68,9 +89,4 @@ class LogTail:
         except FileNotFoundError:
             return []
         self.offset += len(data)
-        data = self._partial + data
-        lines = data.split(b"\n")
-        self._partial = b"" if final else lines.pop()
-        if final and lines and lines[-1] == b"":
-            lines.pop()
-        return [line.decode("utf-8", errors="replace").rstrip("\r") for line in lines]
+        return self._lines.split(data, final=final)

@@ -67,7 +67,7 @@ from sageyard.core.shapes import (
     to_request,
 )
 from sageyard.executors import check_executor_name
-from sageyard.jobs.capacity import gpus_for_instance_type, machine_gpus
+from sageyard.executors.local_slots import gpus_for_instance_type, machine_gpus
 from sageyard.jobs.spec import (
     ChannelSpec,
     HostGroupSpec,

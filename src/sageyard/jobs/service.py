@@ -21,8 +21,9 @@ from sageyard.jobs.launch import launch_supervisor
 from sageyard.jobs.records import JobRecords
 from sageyard.jobs.request import validate_training_job
 from sageyard.jobs.spec import TrainingJobSpec
-from sageyard.jobs.states import ACTIVE, KIND, JobPaths
+from sageyard.jobs.states import ACTIVE, KIND
 from sageyard.runtime.environment import mask_secrets
+from sageyard.runtime.layout import JobPaths
 from sageyard.storage import ObjectStore, object_store_for, upload_path
 from sageyard.store import JobRecord, JobStore, MetricPoint, final_metrics, open_store
 

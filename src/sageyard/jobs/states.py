@@ -1,47 +1,16 @@
-"""Job statuses, the job's folders, and the supervisor's writes to the job store."""
+"""Job statuses and the supervisor's writes to the job store (its folders: ``JobPaths``)."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from sageyard.runtime.layout import JobPaths
 from sageyard.store import JobStore, final_metrics
 
 KIND = "TrainingJob"
 ACTIVE = frozenset({"InProgress", "Stopping"})
 TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
-
-
-@dataclass(frozen=True)
-class JobPaths:
-    """Folders of one job on this machine: ``<home>/jobs/<name>/``."""
-
-    root: Path
-
-    @property
-    def hosts(self) -> Path:
-        return self.root / "hosts"
-
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
-
-    def log(self, host: str) -> Path:
-        return self.logs / f"{host}.log"
-
-    def host_logs(self) -> list[Path]:
-        """Log files of the job's hosts, in rank order (algo-1, algo-2, …)."""
-        found = list(self.logs.glob("algo-*.log")) if self.logs.is_dir() else []
-        return sorted(found, key=lambda p: int(p.stem.split("-")[-1]))
-
-    def etc_hosts(self, host_count: int) -> Path:
-        """An /etc/hosts that resolves algo-1 … algo-N to this machine."""
-        path = self.root / "etc-hosts"
-        names = " ".join(f"algo-{i}" for i in range(1, host_count + 1))
-        path.write_text(f"127.0.0.1 localhost {names}\n::1 localhost\n")
-        return path
 
 
 class StatusWriter:
@@ -50,9 +19,6 @@ class StatusWriter:
     def __init__(self, store: JobStore, name: str, paths: JobPaths) -> None:
         self.store, self.name, self.paths = store, name, paths
         self._next_stop_check = 0.0
-
-    def claim(self, owner: str) -> None:
-        self.store.update(self.name, owner=owner, heartbeat_at=time.time())
 
     def transition(self, secondary: str, message: str) -> None:
         status = "Stopping" if secondary in ("Stopping", "MaxRuntimeExceeded") else None

@@ -1,30 +1,32 @@
-"""Watching a job's running hosts: logs → metrics, stop requests, max runtime, the outcome."""
+"""Watching a job's running hosts: logs → metrics, stop requests, max runtime, the outcome.
+
+What to do next is decided by pure functions of what was polled: :func:`decide` (whether to
+begin stopping, and which signal to send now) and :func:`outcome` (how the attempt ended);
+:class:`Watch` only polls the hosts' handles, feeds their logs to the metric extractor and
+carries the decisions out.
+"""
 
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
-from sageyard.executors import Executor, HostLaunch
-from sageyard.jobs.hosts import Host
-from sageyard.jobs.metrics import LogTail, MetricExtractor
-from sageyard.jobs.spec import TrainingJobSpec
+from sageyard.core.shapes import MetricDefinition
+from sageyard.executors import HostExit, HostHandle
+from sageyard.jobs.metrics import LineSplitter, MetricExtractor
 from sageyard.jobs.states import StatusWriter
-from sageyard.runtime.layout import JobRoot
+from sageyard.runtime.host import signal_name
 from sageyard.store import JobStore, MetricPoint
 
-_TRACEBACK = "Traceback (most recent call last):"
 # Metrics reach the store at most this late: early stopping and Hyperband act on them.
 FLUSH_SECONDS = 0.05
 # How often a running job looks for a stop request in the store.
 STOP_CHECK_SECONDS = 0.1
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
     status: str  # Completed | Failed | Stopped
     secondary: str
@@ -32,149 +34,149 @@ class Outcome:
     retryable: bool = False  # an infrastructure failure: RetryStrategy may try again
 
 
-def failure_reason(root: JobRoot, log: Path, exit_code: int) -> str:
-    """FailureReason: the start of ``output/failure``, else the end of the traceback."""
-    try:
-        written = root.failure_file.read_text(errors="replace").strip()
-    except OSError:
-        written = ""
-    if written:
-        return written[:1024]
-    try:
-        lines = log.read_text(errors="replace").splitlines()[-200:]
-    except OSError:
-        lines = []
-    starts = [i for i, line in enumerate(lines) if line.startswith(_TRACEBACK)]
-    excerpt = lines[starts[-1] :] if starts else lines[-5:]
-    detail = "\n".join(excerpt).strip()
-    if len(detail) > 900:
-        detail = "..." + detail[-900:]
-    return f"AlgorithmError: the script exited with code {exit_code}" + (
-        f":\n{detail}" if detail else "."
-    )
+@dataclass(frozen=True)
+class Stopping:
+    """Where a watched job stands: whether (and why) it is being stopped, and when its
+    hosts get SIGKILL. ``reason``: ``Stopped`` (asked to), ``MaxRuntimeExceeded``, or
+    ``HostFailed`` (a host failed: the others are ended; ``culprit`` is its index, as the
+    hosts ended by sageyard's SIGTERM then fail too, and must not be blamed)."""
+
+    deadline: float  # MaxRuntimeInSeconds, as a time
+    grace: float  # seconds from SIGTERM to SIGKILL
+    reason: str | None = None
+    kill_at: float | None = None
+    culprit: int | None = None
 
 
-def _start_feeder(manifest: Path, log: Path) -> subprocess.Popen[bytes]:
-    """A Pipe-mode feeder (``sageyard.runtime.pipe``); its errors go to the host's log."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "sageyard.runtime.pipe", str(manifest)],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-            start_new_session=True,
+def decide(
+    state: Stopping, now: float, exits: Sequence[HostExit | None], stop_requested: bool
+) -> tuple[Stopping, int | None]:
+    """The next state, and the signal to send to the hosts still running (or ``None``).
+
+    Example:
+        >>> state, signum = decide(Stopping(deadline=10.0, grace=2.0), 11.0, [None], False)
+        >>> state.reason, state.kill_at, signum.name
+        ('MaxRuntimeExceeded', 13.0, 'SIGTERM')
+    """
+    if all(exit is not None for exit in exits):
+        return state, None
+    if state.reason is None:
+        failed = [i for i, exit in enumerate(exits) if exit is not None and exit.code != 0]
+        culprit = None
+        if now >= state.deadline:
+            reason = "MaxRuntimeExceeded"
+        elif stop_requested:
+            reason = "Stopped"
+        elif failed:
+            reason, culprit = "HostFailed", failed[0]
+        else:
+            return state, None
+        stopping = replace(state, reason=reason, kill_at=now + state.grace, culprit=culprit)
+        return stopping, signal.SIGTERM
+    if state.kill_at is not None and now >= state.kill_at:
+        return replace(state, kill_at=None), signal.SIGKILL
+    return state, None
+
+
+def outcome(state: Stopping, hosts: Sequence[str], exits: Sequence[HostExit]) -> Outcome:
+    """How the attempt ended, from why it was stopped (if it was) and each host's exit.
+
+    The host that failed on its own gives the FailureReason (the first in rank order, if
+    several ended together). A host killed by a signal sageyard did not send, that wrote no
+    failure file, is an infrastructure failure (retryable).
+    """
+    if state.reason == "MaxRuntimeExceeded":
+        return Outcome("Stopped", "MaxRuntimeExceeded")
+    if state.reason == "Stopped":
+        return Outcome("Stopped", "Stopped")
+    failed = [(host, exit) for host, exit in zip(hosts, exits, strict=True) if exit.code != 0]
+    if not failed:
+        return Outcome("Completed", "Completed")
+    host, first = failed[0]
+    if state.culprit is not None:
+        host, first = hosts[state.culprit], exits[state.culprit]
+    if first.failure_text is None and first.code < 0:
+        return Outcome(
+            "Failed",
+            "Failed",
+            f"InternalServerError: host {host} was killed by signal {-first.code} "
+            f"({signal_name(-first.code)}) that sageyard did not send (the out-of-memory "
+            "killer, for example).",
+            retryable=True,
         )
+    reason_text = first.failure_text or f"AlgorithmError: the script exited with code {first.code}."
+    return Outcome("Failed", "Failed", reason_text)
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
+class _HostLog:
+    """The whole new lines of one host's output since the last read."""
+
+    def __init__(self, handle: HostHandle) -> None:
+        self._handle, self._offset, self._lines = handle, 0, LineSplitter()
+
+    def read_lines(self, final: bool = False) -> list[str]:
+        data = self._handle.read_log(self._offset)
+        self._offset += len(data)
+        return self._lines.split(data, final=final)
 
 
 class Watch:
-    """Starts the hosts and follows them until every one has ended."""
+    """Follows a job's started hosts until every one has ended."""
 
     def __init__(
         self,
         job_name: str,
         store: JobStore,
         status: StatusWriter,
-        spec: TrainingJobSpec,
-        started: float,
-        grace: float,
+        metric_definitions: Sequence[MetricDefinition],
+        state: Stopping,
     ) -> None:
-        self.job_name, self.store, self.status, self.spec = job_name, store, status, spec
-        self.deadline = started + (spec.stopping_condition.max_runtime_in_seconds or 86400)
-        self.grace = grace
-        self.extractor = MetricExtractor(spec.metric_definitions)
-        self.hosts: list[Host] = []
-        self.tails: list[LogTail] = []
+        self.job_name, self.store, self.status = job_name, store, status
+        self.extractor = MetricExtractor(metric_definitions)
+        self.state = state
         self.points: list[MetricPoint] = []
-        self.stop_reason: str | None = None
-        self.kill_at: float | None = None
-        self.feeders: dict[str, list[subprocess.Popen[bytes]]] = {}
 
-    def run(self, executor: Executor, launches: list[tuple[Host, HostLaunch]]) -> Outcome:
-        self.hosts = [host for host, _ in launches]
-        self.tails = [LogTail(host.log, offset=_size(host.log)) for host in self.hosts]
-        try:
-            for host, launch in launches:
-                self.feeders[host.name] = [_start_feeder(m, host.log) for m in host.pipes]
-                host.handle = executor.start(launch)
-        except OSError as error:
-            self._signal_all(signal.SIGKILL)
-            self._stop_feeders()
-            return Outcome(
-                "Failed", "Failed", f"InternalServerError: could not start: {error}", retryable=True
-            )
-        self.status.record_hosts({h.name: h.handle.pid for h in self.hosts if h.handle})
-        try:
-            return self._loop()
-        finally:
-            self._stop_feeders()
-
-    def _stop_feeders(self, host: str | None = None) -> None:
-        for name, feeders in self.feeders.items():
-            if host is None or name == host:
-                for feeder in feeders:
-                    feeder.kill()
-                    feeder.wait()
-
-    def _loop(self) -> Outcome:
+    def run(self, handles: Sequence[HostHandle]) -> Outcome:
+        logs = [_HostLog(handle) for handle in handles]
+        exits: list[HostExit | None] = [None] * len(handles)
         tick, next_check, next_flush = 0.002, 0.0, time.time() + FLUSH_SECONDS
+        stop_requested = False
         while True:
             now = time.time()
-            for host in self.hosts:
-                if host.exit_code is None and host.handle is not None:
-                    host.exit_code = host.handle.poll()
-                    if host.exit_code is not None:
-                        host.handle.signal(signal.SIGKILL)  # stragglers of its process group
-                        self._stop_feeders(host.name)
-            self._read_logs()
-            if self.stop_reason is None:
-                if now >= self.deadline:
-                    self._begin_stop("MaxRuntimeExceeded", now)
-                elif now >= next_check:
-                    next_check = now + STOP_CHECK_SECONDS
-                    if self.status.stop_requested():
-                        self._begin_stop("Stopped", now)
-                failed = [h for h in self.hosts if h.exit_code not in (None, 0)]
-                if failed and any(h.exit_code is None for h in self.hosts):
-                    self._begin_stop("HostFailed", now)  # one host failed: end the others
-            elif self.kill_at is not None and now >= self.kill_at:
-                self._signal_all(signal.SIGKILL)
-                self.kill_at = None
+            exits = [exit or handle.poll() for exit, handle in zip(exits, handles, strict=True)]
+            self._read(logs)
+            if now >= next_check and not stop_requested:
+                next_check = now + STOP_CHECK_SECONDS
+                stop_requested = self.status.stop_requested()
+            before = self.state.reason
+            self.state, signum = decide(self.state, now, exits, stop_requested)
+            if self.state.reason != before:
+                self._report(self.state.reason)
+            if signum is not None:
+                for handle, exit in zip(handles, exits, strict=True):
+                    if exit is None:
+                        handle.signal(signum)
             if now >= next_flush:
                 self._flush()
                 next_flush = now + FLUSH_SECONDS
-            if all(h.exit_code is not None for h in self.hosts):
+            if all(exit is not None for exit in exits):
                 break
             time.sleep(tick)
             tick = min(tick * 1.2, 0.1)  # short jobs end fast, long ones cost little
-        self._read_logs(final=True)
+        self._read(logs, final=True)
         self._flush()
-        return self._outcome()
+        ended = [exit for exit in exits if exit is not None]
+        return outcome(self.state, [handle.host for handle in handles], ended)
 
-    def _begin_stop(self, reason: str, now: float) -> None:
-        self.stop_reason = reason
+    def _report(self, reason: str | None) -> None:
         if reason == "Stopped":
             self.status.transition("Stopping", "Stopping the job")
         elif reason == "MaxRuntimeExceeded":
             self.status.transition(reason, "Training job exceeded MaxRuntimeInSeconds")
-        self._signal_all(signal.SIGTERM)
-        self.kill_at = now + self.grace
 
-    def _signal_all(self, signum: int) -> None:
-        for host in self.hosts:
-            if host.handle is not None and host.exit_code is None:
-                host.handle.signal(signum)
-
-    def _read_logs(self, final: bool = False) -> None:
-        for tail in self.tails:
-            lines = tail.read_lines(final=final)
+    def _read(self, logs: list[_HostLog], final: bool = False) -> None:
+        for log in logs:
+            lines = log.read_lines(final=final)
             if lines:
                 self.points += self.extractor.feed(lines)
 
@@ -182,24 +184,3 @@ class Watch:
         if self.points:
             self.store.append_metrics(self.job_name, self.points)
             self.points = []
-
-    def _outcome(self) -> Outcome:
-        if self.stop_reason == "MaxRuntimeExceeded":
-            return Outcome("Stopped", "MaxRuntimeExceeded")
-        if self.stop_reason == "Stopped":
-            return Outcome("Stopped", "Stopped")
-        failed = [h for h in self.hosts if h.exit_code not in (None, 0)]
-        if not failed:
-            return Outcome("Completed", "Completed")
-        first = min(failed, key=lambda h: h.rank)
-        code = first.exit_code or 1
-        if code < 0 and not first.root.failure_file.exists():
-            name = signal.Signals(-code).name
-            return Outcome(
-                "Failed",
-                "Failed",
-                f"InternalServerError: host {first.name} was killed by signal {-code} ({name}) "
-                "that sageyard did not send (the out-of-memory killer, for example).",
-                retryable=True,
-            )
-        return Outcome("Failed", "Failed", failure_reason(first.root, first.log, code))

@@ -1,4 +1,4 @@
-"""The job root of one host: the folder that a script sees as ``/opt/ml``."""
+"""A job's folders on a node: each host's job root (``/opt/ml`` to its script), the logs."""
 
 from __future__ import annotations
 
@@ -78,3 +78,34 @@ class JobRoot:
         if container_path.startswith(CONTAINER_ROOT + "/"):
             return self.path / container_path[len(CONTAINER_ROOT) + 1 :]
         return Path(container_path)
+
+
+@dataclass(frozen=True)
+class JobPaths:
+    """Folders of one job on this machine: ``<home>/jobs/<name>/``."""
+
+    root: Path
+
+    @property
+    def hosts(self) -> Path:
+        return self.root / "hosts"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def log(self, host: str) -> Path:
+        return self.logs / f"{host}.log"
+
+    def host_logs(self) -> list[Path]:
+        """Log files of the job's hosts, in rank order (algo-1, algo-2, …)."""
+        found = list(self.logs.glob("algo-*.log")) if self.logs.is_dir() else []
+        return sorted(found, key=lambda p: int(p.stem.split("-")[-1]))
+
+    def etc_hosts(self, host_count: int) -> Path:
+        """An /etc/hosts that resolves algo-1 … algo-N to this machine."""
+        path = self.root / "etc-hosts"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        names = " ".join(f"algo-{i}" for i in range(1, host_count + 1))
+        path.write_text(f"127.0.0.1 localhost {names}\n::1 localhost\n")
+        return path

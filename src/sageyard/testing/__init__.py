@@ -10,6 +10,9 @@ needs pytest (a test dependency); nothing in the runtime imports it.
 - :class:`JobStoreSuite`: override ``job_store_factory`` with a picklable callable that
   opens a :class:`~sageyard.store.JobStore` on one empty store (called again to reopen it,
   and in other processes).
+- :class:`ExecutorSuite`: override ``executor_factory`` with a callable that makes a new
+  :class:`~sageyard.executors.Executor` for one job; hosts run the commands of
+  ``sageyard.testing.BEHAVIOURS``.
 
 Example:
     In a test module of the new backend::
@@ -36,7 +39,8 @@ Example:
     anything imports this module, for pytest's detailed assertion messages.
 """
 
+from sageyard.testing._executor import BEHAVIOURS, ExecutorSuite, plan_of
 from sageyard.testing._job_store import JobStoreSuite
 from sageyard.testing._object_store import ObjectStoreSuite
 
-__all__ = ["JobStoreSuite", "ObjectStoreSuite"]
+__all__ = ["BEHAVIOURS", "ExecutorSuite", "JobStoreSuite", "ObjectStoreSuite", "plan_of"]

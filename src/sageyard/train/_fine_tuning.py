@@ -307,7 +307,7 @@ def _job_base(technique: str, model: str) -> str:
 
 
 def _default_instance_type() -> str:
-    from sageyard.jobs.capacity import machine_gpus
+    from sageyard.executors.local_slots import machine_gpus
 
     return "ml.g5.2xlarge" if machine_gpus() else "ml.m5.2xlarge"
 

@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sageyard.core.settings import Settings
-from sageyard.jobs.capacity import machine_gpus
+from sageyard.executors.local_slots import machine_gpus
 from sageyard.jobs.service import TrainingJobService
 from sageyard.train import ModelTrainer
 from sageyard.train._request import load_hyperparameters

@@ -14,10 +14,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from sageyard.executors import Mount
-from sageyard.jobs.spec import ChannelSpec
 from sageyard.runtime.layout import JobRoot
 from sageyard.runtime.pipe import make_fifo
+from sageyard.runtime.plan import ChannelPlan
+from sageyard.runtime.process import Mount
 from sageyard.storage import ObjectStore, download_prefix, is_s3_uri, resolve_local_source
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def _shard(files: list[Path], host_index: int, host_count: int) -> list[Path]:
 
 def stage_channel(
     store: ObjectStore,
-    channel: ChannelSpec,
+    channel: ChannelPlan,
     root: JobRoot,
     *,
     host_index: int,
@@ -120,7 +120,7 @@ def restore_checkpoints(store: ObjectStore, s3_uri: str, local_path: Path) -> in
 
 
 def stage_pipe_channel(
-    store: ObjectStore, channel: ChannelSpec, root: JobRoot, *, host_index: int, host_count: int
+    store: ObjectStore, channel: ChannelPlan, root: JobRoot, *, host_index: int, host_count: int
 ) -> Path:
     """Prepare a Pipe-mode channel: its files, in order, and the FIFO of epoch 0.
 

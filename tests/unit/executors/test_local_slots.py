@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sageyard.jobs.capacity import Reservation, SlotPool, gpus_for_instance_type
+from sageyard.executors.local_slots import Reservation, SlotPool, gpus_for_instance_type
 
 
 @pytest.mark.parametrize(

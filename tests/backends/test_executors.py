@@ -1,0 +1,119 @@
+"""The Executor contract (``sageyard.testing.ExecutorSuite``) on every executor shipped:
+the local one (in a mount namespace where this machine allows it, and without), the
+scripted test double, and the container one (against the stand-in ``docker``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from sageyard.core.settings import Settings
+from sageyard.executors import Executor, HostPlan
+from sageyard.executors.container import ContainerExecutor
+from sageyard.executors.local import LocalExecutor, LocalHost, isolation_available
+from sageyard.executors.scripted import Script, ScriptedExecutor
+from sageyard.testing import BEHAVIOURS, ExecutorSuite
+from tests.fake_docker import stand_in_docker
+
+
+class TestLocalExecutor(ExecutorSuite):
+    """In a private mount namespace when this machine allows it (root on Linux)."""
+
+    @pytest.fixture
+    def executor_factory(self, sageyard_home: Path) -> Callable[[], Executor]:
+        settings = Settings.from_env()
+        return lambda: LocalExecutor(settings, "suite-job")
+
+    def test_hosts_get_a_namespace_where_the_machine_allows(
+        self, executor_factory: Callable[[], Executor]
+    ) -> None:
+        executor = executor_factory()
+        assert isinstance(executor, LocalExecutor)
+        plan = _plan()
+        executor.reserve([plan], None, _Quiet())
+        placement = executor.placement(plan)
+        assert placement.isolate is isolation_available()
+        executor.close()
+
+
+class TestLocalExecutorWithoutNamespace(ExecutorSuite):
+    """``SAGEYARD_ISOLATION=off``: plain process groups, inputs copied."""
+
+    @pytest.fixture
+    def executor_factory(
+        self, sageyard_home: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> Callable[[], Executor]:
+        monkeypatch.setenv("SAGEYARD_ISOLATION", "off")
+        settings = Settings.from_env()
+        return lambda: LocalExecutor(settings, "suite-job")
+
+
+def _scripted(plan: HostPlan) -> Script:
+    """Each behaviour of the suite, as a script (the double runs no command)."""
+    scripts = {
+        "succeeds": Script(lines=(f"hello from {plan.host}",)),
+        "fails": Script(lines=("about to fail",), code=3),
+        "writes_failure": Script(code=2, failure_text="Bad input: column x"),
+        "waits": Script(lines=("waiting",), seconds=60),
+        "ignores_sigterm": Script(lines=("stubborn",), seconds=60, on_sigterm=None),
+        "writes_model": Script(model_files={"model.txt": "weights\n"}),
+    }
+    behaviour = next(name for name, command in BEHAVIOURS.items() if command == plan.command)
+    return scripts[behaviour]
+
+
+class TestScriptedExecutor(ExecutorSuite):
+    @pytest.fixture
+    def executor_factory(self, tmp_path: Path) -> Callable[[], Executor]:
+        return lambda: ScriptedExecutor(_scripted, tmp_path / "scripted")
+
+    def test_it_records_the_signals_each_host_got(self, tmp_path: Path) -> None:
+        executor = ScriptedExecutor(Script(seconds=60, on_sigterm=None), tmp_path)
+        executor.reserve([_plan()], None, _Quiet())
+        host = executor.start(_plan())
+        host.signal(signal.SIGTERM)
+        host.signal(signal.SIGKILL)
+        host.signal(signal.SIGTERM)  # after its end: not delivered
+        assert host.signals == [signal.SIGTERM, signal.SIGKILL]
+
+
+@pytest.mark.skipif(not isolation_available(), reason="the stand-in docker needs namespaces")
+class TestContainerExecutor(ExecutorSuite):
+    """Against the stand-in ``docker`` of ``tests/fake_docker.py``."""
+
+    @pytest.fixture
+    def executor_factory(
+        self, sageyard_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> Iterator[Callable[[], Executor]]:
+        settings = Settings.from_env()
+        with stand_in_docker(tmp_path, monkeypatch):
+            yield lambda: _ImageExecutor(settings, "suite-job")
+
+
+class _ImageExecutor(ContainerExecutor):
+    """The suite's plans name no image; the stand-in runs any."""
+
+    def start(self, plan: HostPlan) -> LocalHost:
+        return super().start(dataclasses.replace(plan, training_image="suite-image:1"))
+
+
+def _plan() -> HostPlan:
+    from sageyard.testing import plan_of
+
+    return plan_of("succeeds")
+
+
+class _Quiet:
+    def note(self, message: str) -> None:
+        pass
+
+    def waiting(self, message: str) -> None:
+        pass
+
+    def stop_requested(self) -> bool:
+        return False

@@ -1,0 +1,223 @@
+"""The supervisor and its watch over scripted hosts: every ending of a job, in milliseconds.
+
+Jobs are created through the service (its launcher does nothing), then one
+:class:`Supervisor` runs in this process over a :class:`ScriptedExecutor`, so what is
+checked is the supervisor's own handling: statuses, stop requests, max runtime, a failing
+host, a host killed by a signal, retries, setup errors, capacity and the uploads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import tarfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sageyard.core.settings import Settings
+from sageyard.executors.scripted import Script, ScriptedExecutor
+from sageyard.jobs.service import TrainingJobService
+from sageyard.jobs.supervisor import Supervisor
+from sageyard.runtime.host import HostSetupError
+from sageyard.storage import ObjectStore
+from sageyard.store import JobRecord
+
+OUTPUT = "s3://sagemaker-us-west-2-000000000000/out"
+
+
+def _request(code_dir: Path, **changes: Any) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "TrainingJobName": "job",
+        "AlgorithmSpecification": {
+            "TrainingImage": "pytorch-training:2.0-cpu-py310",
+            "MetricDefinitions": [{"Name": "loss", "Regex": "loss=([0-9.]+)"}],
+        },
+        "RoleArn": "arn:aws:iam::000000000000:role/SageMakerRole",
+        "OutputDataConfig": {"S3OutputPath": OUTPUT},
+        "Sageyard": {"SourceCode": {"SourceDir": str(code_dir), "EntryScript": "train.py"}},
+    }
+    request.update(changes)
+    return request
+
+
+@pytest.fixture
+def service(settings: Settings) -> TrainingJobService:
+    return TrainingJobService(settings, launcher=lambda settings, name, log: None)
+
+
+@pytest.fixture
+def code_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "code"
+    folder.mkdir()
+    (folder / "train.py").write_text("print('never run: the hosts are scripted')\n")
+    return folder
+
+
+def _run(
+    service: TrainingJobService,
+    request: dict[str, Any],
+    executor: ScriptedExecutor,
+    settings: Settings | None = None,
+) -> JobRecord:
+    record = service.create_training_job(request)
+    Supervisor(settings or service.settings, record.name, executor=executor).run()
+    return service.get(record.name)
+
+
+def _statuses(service: TrainingJobService, name: str) -> list[str]:
+    return [event["Status"] for _, event in service.store.events(name)]
+
+
+def test_a_job_whose_hosts_succeed_completes_with_its_metrics_and_model(
+    service: TrainingJobService, code_dir: Path, objects: ObjectStore, tmp_path: Path
+) -> None:
+    executor = ScriptedExecutor(
+        Script(lines=("loss=0.5", "loss=0.25"), model_files={"weights.txt": "w"}), tmp_path
+    )
+    job = _run(service, _request(code_dir), executor)
+    assert (job.status, job.secondary_status) == ("Completed", "Completed")
+    assert _statuses(service, "job") == [
+        "Starting",
+        "Downloading",
+        "Training",
+        "Uploading",
+        "Completed",
+    ]
+    assert [p.value for p in service.store.metrics("job")] == [0.5, 0.25]
+    assert executor.closed and all(host.finished for host in executor.hosts)
+    archive = tmp_path / "model.tar.gz"
+    objects.get_file(f"{OUTPUT}/job/output/model.tar.gz", archive)
+    with tarfile.open(archive) as tar:
+        assert tar.getnames() == ["weights.txt"]
+
+
+def test_a_stop_request_ends_the_hosts_with_sigterm(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    executor = ScriptedExecutor(Script(seconds=60), tmp_path)
+    stopper = threading.Timer(0.2, lambda: service.stop("job"))
+    stopper.start()
+    began = time.time()
+    job = _run(service, _request(code_dir), executor)
+    stopper.join()
+    assert (job.status, job.secondary_status) == ("Stopped", "Stopped")
+    assert "Stopping" in _statuses(service, "job")
+    assert executor.hosts[0].signals == [signal.SIGTERM]
+    assert time.time() - began < 5
+
+
+def test_a_host_that_ignores_sigterm_gets_sigkill_after_the_grace(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    settings = dataclasses.replace(service.settings, stop_grace_seconds=0)
+    executor = ScriptedExecutor(Script(seconds=60, on_sigterm=None), tmp_path)
+    request = _request(code_dir, StoppingCondition={"MaxRuntimeInSeconds": 1})
+    job = _run(service, request, executor, settings)
+    assert (job.status, job.secondary_status) == ("Stopped", "MaxRuntimeExceeded")
+    assert executor.hosts[0].signals == [signal.SIGTERM, signal.SIGKILL]
+
+
+def test_max_runtime_stops_the_job(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    executor = ScriptedExecutor(Script(seconds=60), tmp_path)
+    request = _request(code_dir, StoppingCondition={"MaxRuntimeInSeconds": 1})
+    job = _run(service, request, executor)
+    assert (job.status, job.secondary_status) == ("Stopped", "MaxRuntimeExceeded")
+    assert "MaxRuntimeExceeded" in _statuses(service, "job")
+
+
+def test_one_failing_host_ends_the_others_and_gives_the_reason(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    scripts = {
+        "algo-1": Script(seconds=60),
+        "algo-2": Script(code=3, failure_text="AlgorithmError: bad shard"),
+    }
+    executor = ScriptedExecutor(scripts, tmp_path)
+    request = _request(
+        code_dir,
+        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 2, "VolumeSizeInGB": 30},
+    )
+    job = _run(service, request, executor)
+    assert (job.status, job.document["failure_reason"]) == (
+        "Failed",
+        "AlgorithmError: bad shard",
+    )
+    assert executor.hosts[0].signals == [signal.SIGTERM]
+
+
+def test_a_host_killed_by_a_signal_is_an_internal_error(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    executor = ScriptedExecutor(Script(code=-signal.SIGKILL), tmp_path)
+    job = _run(service, _request(code_dir), executor)
+    assert job.status == "Failed"
+    assert job.document["failure_reason"].startswith(
+        "InternalServerError: host algo-1 was killed by signal 9 (SIGKILL)"
+    )
+
+
+def test_retry_strategy_runs_the_job_again_after_an_infrastructure_failure(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    executor = ScriptedExecutor({"algo-1": [Script(code=-signal.SIGKILL), Script()]}, tmp_path)
+    request = _request(code_dir, RetryStrategy={"MaximumRetryAttempts": 1})
+    job = _run(service, request, executor)
+    assert job.status == "Completed"
+    assert len(executor.hosts) == 2
+    assert "Restarting" in _statuses(service, "job")
+
+
+def test_a_script_error_is_not_retried(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    executor = ScriptedExecutor({"algo-1": [Script(code=1), Script()]}, tmp_path)
+    request = _request(code_dir, RetryStrategy={"MaximumRetryAttempts": 2})
+    job = _run(service, request, executor)
+    assert job.status == "Failed"
+    assert len(executor.hosts) == 1
+
+
+def test_a_host_that_cannot_be_set_up_fails_the_job_with_its_reason(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    error = HostSetupError("ClientError: requirements file x.txt is missing", retryable=False)
+    executor = ScriptedExecutor(Script(setup_error=error), tmp_path)
+    request = _request(code_dir, RetryStrategy={"MaximumRetryAttempts": 2})
+    job = _run(service, request, executor)
+    assert (job.status, job.document["failure_reason"]) == ("Failed", error.reason)
+    assert "Training" not in _statuses(service, "job")
+
+
+def test_a_second_host_that_cannot_be_set_up_ends_the_first(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    error = HostSetupError("InternalServerError: disk full", retryable=False)
+    scripts = {"algo-1": Script(seconds=60), "algo-2": Script(setup_error=error)}
+    executor = ScriptedExecutor(scripts, tmp_path)
+    request = _request(
+        code_dir,
+        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 2, "VolumeSizeInGB": 30},
+    )
+    job = _run(service, request, executor)
+    assert job.document["failure_reason"] == error.reason
+    assert executor.hosts[0].signals == [signal.SIGKILL]
+
+
+def test_no_capacity_within_max_pending_time_fails_the_job(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    executor = ScriptedExecutor(Script(), tmp_path, capacity_after=None)
+    request = _request(code_dir, StoppingCondition={"MaxPendingTimeInSeconds": 1})
+    job = _run(service, request, executor)
+    assert job.status == "Failed"
+    assert job.document["failure_reason"].startswith(
+        "CapacityError: no capacity within MaxPendingTimeInSeconds (1 s)"
+    )
+    assert "Pending" in _statuses(service, "job")
+    assert executor.hosts == [] and executor.closed

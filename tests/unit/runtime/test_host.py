@@ -1,0 +1,106 @@
+"""One host on its node: staging, config files, environment, exit and per-host uploads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sageyard.runtime.host import (
+    HostPlacement,
+    HostSetupError,
+    exit_of,
+    prepare_host,
+    upload_host,
+)
+from sageyard.runtime.layout import JobRoot
+from sageyard.runtime.plan import ChannelPlan, HostGroup, HostPlan
+from sageyard.storage import ObjectStore
+
+HOSTS = ("algo-1", "algo-2")
+
+
+def _plan(tmp_path: Path, **changes: object) -> HostPlan:
+    data = tmp_path / "data"
+    data.mkdir(exist_ok=True)
+    (data / "rows.csv").write_text("1,2\n")
+    fields: dict[str, object] = {
+        "job_name": "job",
+        "host": "algo-2",
+        "hosts": HOSTS,
+        "groups": (HostGroup("main", "ml.m5.large", HOSTS),),
+        "entry_script": "train.py",
+        "hyperparameters": {"epochs": "3"},
+        "channels": (ChannelPlan("train", str(data)),),
+    }
+    fields.update(changes)
+    return HostPlan(**fields)  # type: ignore[arg-type]
+
+
+def _placement(tmp_path: Path, **changes: object) -> HostPlacement:
+    fields: dict[str, object] = {
+        "root": tmp_path / "hosts" / "algo-2",
+        "log": tmp_path / "logs" / "algo-2.log",
+        "envs_dir": tmp_path / "envs",
+        "master_port": 29500,
+        "master_addr": "127.0.0.1",
+    }
+    fields.update(changes)
+    return HostPlacement(**fields)  # type: ignore[arg-type]
+
+
+def test_prepare_host_stages_inputs_and_writes_the_contract(
+    tmp_path: Path, objects: ObjectStore
+) -> None:
+    prepared = prepare_host(_plan(tmp_path), _placement(tmp_path), objects)
+    root = prepared.root
+    assert (root.channel_dir("train") / "rows.csv").read_text() == "1,2\n"  # copied
+    resources = json.loads((root.config_dir / "resourceconfig.json").read_text())
+    assert (resources["current_host"], resources["hosts"]) == ("algo-2", list(HOSTS))
+    env = prepared.launch.env
+    assert (env["SM_CURRENT_HOST"], env["SM_MASTER_ADDR"], env["SM_MASTER_PORT"]) == (
+        "algo-2",
+        "127.0.0.1",
+        "29500",
+    )
+    assert env["SM_MODEL_DIR"] == str(root.model_dir)
+    assert prepared.launch.argv[1:] == ["train.py", "--epochs", "3"]
+    assert prepared.launch.cwd == root.code_dir
+
+
+def test_a_missing_local_channel_is_the_jobs_mistake(tmp_path: Path, objects: ObjectStore) -> None:
+    plan = _plan(tmp_path, channels=(ChannelPlan("train", str(tmp_path / "nowhere")),))
+    with pytest.raises(HostSetupError, match="ClientError: Channel 'train'") as caught:
+        prepare_host(plan, _placement(tmp_path), objects)
+    assert caught.value.retryable is False
+
+
+def test_the_failure_reason_is_read_from_this_attempts_log_only(tmp_path: Path) -> None:
+    root = JobRoot(tmp_path / "root")
+    root.create()
+    log = tmp_path / "host.log"
+    log.write_text("Traceback (most recent call last):\nOldError: attempt one\n")
+    start = log.stat().st_size
+    with open(log, "a") as out:
+        out.write("Traceback (most recent call last):\nValueError: attempt two\n")
+    ended = exit_of(1, root, log, start)
+    assert ended.failure_text is not None
+    assert "attempt two" in ended.failure_text and "attempt one" not in ended.failure_text
+    assert exit_of(0, root, log).failure_text is None
+    assert exit_of(-9, root, log).failure_text is None  # killed, and nothing written
+    root.failure_file.write_text("OOM in step 3")
+    assert exit_of(-9, root, log).failure_text == "OOM in step 3"
+
+
+def test_upload_host_uploads_checkpoints_and_names_the_folders_to_merge(
+    tmp_path: Path, objects: ObjectStore
+) -> None:
+    root = JobRoot(tmp_path / "root")
+    root.create()
+    (root.path / "checkpoints").mkdir()
+    (root.path / "checkpoints" / "step-1.pt").write_text("c")
+    plan = _plan(tmp_path, checkpoint_uri="s3://bucket/ckpt/")
+    outputs = upload_host(plan, root, objects)
+    assert objects.list("s3://bucket/ckpt/") == ["s3://bucket/ckpt/step-1.pt"]
+    assert (outputs.model_dir, outputs.output_data_dir) == (root.model_dir, root.output_data_dir)
