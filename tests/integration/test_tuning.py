@@ -847,6 +847,94 @@ def test_a_killed_supervisor_fails_the_tuning_job_and_keeps_its_trials(
     assert sum(description["TrainingJobStatusCounters"].values()) == len(ended)
 
 
+def _held(marker: Path) -> str:
+    """A trial that reports a score, then runs while ``marker`` exists."""
+    return (
+        "import os, time\n"
+        "print('score=0.5', flush=True)\n"
+        f"while os.path.exists({str(marker)!r}):\n"
+        "    time.sleep(0.05)\n"
+    )
+
+
+def _kill_supervisor(name: str) -> None:
+    owner = wait_for(lambda: service().store.get(name).owner, what="the owner")  # type: ignore[union-attr]
+    pid = int(owner.split(":")[1])
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: _gone(pid), what="the supervisor to die")
+
+
+def test_resume_goes_on_with_the_same_search_up_to_max_jobs(
+    make_trainer: MakeTrainer, tmp_path: Path
+) -> None:
+    marker = tmp_path / "hold"
+    marker.touch()
+    tuner = tuner_for(make_trainer(_held(marker)), max_jobs=4, max_parallel_jobs=2)
+    tuner.tune(wait=False)
+    job = tuner.latest_tuning_job
+    assert job is not None
+    first = [r.name for r in wait_for(lambda: _running(job.name, 2), what="running trials")]
+    _kill_supervisor(job.name)
+    assert service().get(job.name).status == "Failed"  # the next read notices
+    marker.unlink()
+    wait_for(lambda: _all_ended(job.name), what="the interrupted trials to end")
+
+    service().resume(job.name)
+    assert service().get(job.name).status == "InProgress"
+    tuner.wait()
+    description = tuner.describe()
+    assert description["HyperParameterTuningJobStatus"] == "Completed"
+    assert "FailureReason" not in description
+    records = trials(job.name)
+    assert len(records) == 4  # the two it had launched count towards max_jobs
+    assert [r.name for r in records[:2]] == first
+    tuned = [json.dumps(r.document["tuning"]["tuned"], sort_keys=True) for r in records]
+    assert len(set(tuned)) == 4  # the resumed search does not repeat its draws
+    journal = [p for _, p in service().store.events(job.name) if "optuna" in p]
+    assert journal  # the study lives in the store, as Optuna's journal
+
+
+def test_only_an_interrupted_tuning_job_can_be_resumed(make_trainer: MakeTrainer) -> None:
+    tuner = tuner_for(make_trainer("print('score=1.0')\n"), max_jobs=1, max_parallel_jobs=1)
+    tuner.tune()
+    assert tuner.latest_tuning_job is not None
+    with pytest.raises(ClientError, match="Only a tuning job whose supervisor was interrupted"):
+        service().resume(tuner.latest_tuning_job.name)
+
+
+def test_the_supervisor_goes_on_from_its_journal_after_an_error_of_its_own(
+    make_trainer: MakeTrainer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sageyard.tuning.service as tuning_service
+    from sageyard.tuning.supervisor import TuningSupervisor, _Loop
+
+    monkeypatch.setattr(tuning_service, "launch_supervisor", lambda *args, **kwargs: None)
+    marker = tmp_path / "hold"
+    marker.touch()
+    tuner = tuner_for(make_trainer(_held(marker)), max_jobs=3, max_parallel_jobs=2)
+    tuner.tune(wait=False)  # the record only: its supervisor runs below, in this process
+    job = tuner.latest_tuning_job
+    assert job is not None
+    launch, failures = _Loop._launch, []
+
+    def launch_then_fail(loop: _Loop) -> bool:
+        launched = launch(loop)
+        if launched and not failures:
+            failures.append(loop.launched)
+            marker.unlink()  # the trials may end now
+            raise RuntimeError("a bug in the loop")
+        return launched
+
+    monkeypatch.setattr(_Loop, "_launch", launch_then_fail)
+    TuningSupervisor(Settings.from_env(), job.name).run()
+    record = service().get(job.name)
+    assert (record.status, record.document.get("failure_reason")) == ("Completed", None)
+    assert failures == [2]
+    records = trials(job.name)
+    assert len(records) == 3  # the two running at the error were followed, not run again
+    assert all(r.status == "Completed" for r in records)
+
+
 # -- 13. inputs and model_trainer_kwargs -------------------------------------------------------
 
 

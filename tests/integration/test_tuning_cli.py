@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -120,7 +121,7 @@ def finished(finished_job: Finished, monkeypatch: pytest.MonkeyPatch) -> Iterato
 def test_help_lists_the_tuning_commands() -> None:
     result = cli("tuning", "-h")
     assert result.exit_code == 0
-    for command in ("list", "describe", "stop", "plot"):
+    for command in ("list", "describe", "stop", "resume", "plot"):
         assert command in result.output
 
 
@@ -264,6 +265,35 @@ def test_stop_a_completed_tuning_job_is_refused(finished: Finished) -> None:
         f"Error: ValidationException: Tuning job {finished.name!r} has status Completed; "
         "only an InProgress tuning job can be stopped.\n"
     )
+
+
+def test_resume_a_completed_tuning_job_is_refused(finished: Finished) -> None:
+    result = cli("tuning", "resume", finished.name)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"Error: ValidationException: Tuning job {finished.name!r} ended Completed. Only a "
+        "tuning job whose supervisor was interrupted can be resumed;"
+    )
+
+
+def test_resume_an_interrupted_tuning_job(
+    finished_job: Finished, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"  # a copy: the shared job stays as it is
+    shutil.copytree(finished_job.home, home)
+    monkeypatch.setenv("SAGEYARD_HOME", str(home))
+    finished = Finished(home, finished_job.name)
+    store = service().store
+    reason = "InternalServerError: the tuning job was interrupted: its supervisor is gone."
+    store.update(finished.name, status="Failed", document_patch={"failure_reason": reason})
+    result = cli("tuning", "resume", finished.name)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Resumed tuning job {finished.name}: ")
+    assert "training jobs launched so far" in result.output
+    deadline = time.monotonic() + 20  # every trial ran already: the supervisor just ends
+    while service().get(finished.name).status != "Completed" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert service().get(finished.name).status == "Completed"
 
 
 def test_stop_a_running_tuning_job(code_dir: Path) -> None:

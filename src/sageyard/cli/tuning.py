@@ -1,4 +1,4 @@
-"""``sageyard tuning``: list, describe, watch, stop and plot hyperparameter tuning jobs.
+"""``sageyard tuning``: list, describe, watch, stop, resume and plot hyperparameter tuning jobs.
 
 Each command is a thin layer over :class:`~sageyard.tuning.service.TuningJobService` (and
 :class:`~sageyard.tuning.analytics.HyperparameterTuningJobAnalytics` for ``plot``); the
@@ -7,6 +7,7 @@ service, the store, rich and matplotlib are imported inside the commands.
 Example:
     $ sageyard tuning list --status InProgress
     $ sageyard tuning describe my-tuning-261128003912123 --watch
+    $ sageyard tuning resume my-tuning-261128003912123
     $ sageyard tuning plot my-tuning-261128003912123 -o progress.png
 """
 
@@ -127,6 +128,21 @@ def _watch(
 def stop(name: str) -> None:
     """Ask a running tuning job to stop: its running training jobs are stopped too."""
     stop_and_report(_service(), name, f"sageyard tuning describe {name} --watch")
+
+
+@tuning.command()
+@click.argument("name")
+def resume(name: str) -> None:
+    """Go on with a tuning job whose supervisor was interrupted: the same search, the trials
+    still running followed, the rest launched."""
+    service = _service()
+    service.resume(name)
+    launched = len(service.trials(name))
+    spec = service.spec(service.get(name))
+    click.echo(
+        f"Resumed tuning job {name}: {launched} of {spec.max_jobs} training jobs launched so "
+        f"far. Follow it with `sageyard tuning describe {name} --watch`."
+    )
 
 
 @tuning.command()

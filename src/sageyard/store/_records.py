@@ -124,8 +124,8 @@ class JobStore(Protocol):
         """Append events (JSON objects) to a job's event log."""
         ...
 
-    def events(self, name: str) -> builtins.list[tuple[float, dict[str, Any]]]:
-        """A job's events as ``(at, payload)`` in insertion order."""
+    def events(self, name: str, start: int = 0) -> builtins.list[tuple[float, dict[str, Any]]]:
+        """A job's events as ``(at, payload)`` in insertion order, from the ``start``-th."""
         ...
 
     def append_metrics(self, name: str, points: Sequence[MetricPoint]) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
-from sageyard.core.exceptions import ResourceInUse, ResourceNotFound
+from sageyard.core.exceptions import ConfigurationError, ResourceInUse, ResourceNotFound
 from sageyard.store import _schema as s
 from sageyard.store._engine import WRITE_OPTION, make_engine
 from sageyard.store._records import JobRecord, MetricPoint
@@ -214,12 +214,16 @@ class SqlJobStore:
             self._require_job(conn, name, "AppendEvents")
             conn.execute(insert(s.events), rows)
 
-    def events(self, name: str) -> builtins.list[tuple[float, dict[str, Any]]]:
-        """A job's events as ``(at, payload)`` pairs in insertion order."""
+    def events(self, name: str, start: int = 0) -> builtins.list[tuple[float, dict[str, Any]]]:
+        """A job's events as ``(at, payload)`` pairs in insertion order, from the
+        ``start``-th (0: all); a reader that has seen n events asks for the rest with n."""
+        if start < 0:
+            raise ConfigurationError(f"events(start=...) must be 0 or more, but got {start}.")
         query = (
             select(s.events.c.at, s.events.c.payload)
             .where(s.events.c.job_name == name)
             .order_by(s.events.c.id)
+            .offset(start)
         )
         with self._read() as conn:
             rows = conn.execute(query).all()

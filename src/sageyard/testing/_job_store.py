@@ -266,6 +266,9 @@ class JobStoreSuite:
         assert got[0][0] >= before
         assert got[0][0] == got[1][0]
         assert got[2][0] == 5.5
+        assert job_store.events("job", start=1) == got[1:]
+        assert job_store.events("job", start=3) == []
+        assert job_store.events("job", start=10) == []
 
     def test_metrics_round_trip_in_order(self, job_store: JobStore) -> None:
         job_store.create(_record("job"))

@@ -27,6 +27,8 @@ from sageyard.tuning.spec import KIND, TrainingDefinition, TuningJobSpec
 logger = logging.getLogger(__name__)
 
 MAX_NAME = 32  # as SageMaker: HyperParameterTuningJobName has at most 32 characters
+#: What the FailureReason of a tuning job whose supervisor died says (``JobRecords``).
+INTERRUPTED = "the tuning job was interrupted"
 
 
 def tuning_job_name(base: str, now: float) -> str:
@@ -162,9 +164,63 @@ class TuningJobService(JobRecords):
 
     def _interruption_advice(self) -> str:
         return (
-            ". Its trials are kept; start a new tuning job (with warm start from this one) "
-            "to go on."
+            ". Its trials are kept; `sageyard tuning resume NAME` goes on with the same "
+            "search (or start a new tuning job with warm start from this one)."
         )
+
+    # -- resume ------------------------------------------------------------------------------
+
+    def resume(self, name: str) -> JobRecord:
+        """Go on with a tuning job whose supervisor was interrupted (it died, or its machine
+        did): a new supervisor replays the job's Optuna journal, follows the trials still
+        running and launches the rest, up to the same MaxNumberOfTrainingJobs.
+
+        Raises:
+            ValidationException: The tuning job is running, or ended otherwise (completed,
+                stopped, or failed because its training jobs did).
+        """
+        record = self.get(name)
+        reason = record.document.get("failure_reason") or ""
+        if record.status in ACTIVE:
+            raise ValidationException(
+                f"Tuning job {name!r} is {record.status} and its supervisor is alive; there "
+                "is nothing to resume.",
+                "ResumeHyperParameterTuningJob",
+            )
+        if record.status != "Failed" or INTERRUPTED not in reason:
+            ended = f"{record.status}: {reason}" if reason else record.status
+            raise ValidationException(
+                f"Tuning job {name!r} ended {ended}. Only a tuning job whose supervisor was "
+                "interrupted can be resumed; start a new tuning job with warm start from "
+                "this one to search on.",
+                "ResumeHyperParameterTuningJob",
+            )
+        now = time.time()
+        resumed = self.store.update(
+            name,
+            status="InProgress",
+            owner="",  # no supervisor yet: only a stale heartbeat counts until one claims it
+            heartbeat_at=now,
+            document_patch={
+                "failure_reason": None,
+                "end_time": None,
+                "resumed": [
+                    *record.document.get("resumed", []),
+                    {"at": time.time(), "after": reason},
+                ],
+            },
+            expect_status={"Failed"},
+        )
+        if resumed is None:
+            raise ValidationException(
+                f"Tuning job {name!r} changed while it was being resumed; look at it again "
+                f"with `sageyard tuning describe {name}`.",
+                "ResumeHyperParameterTuningJob",
+            )
+        launch_supervisor(
+            self.settings, name, self.settings.jobs_dir / name / "supervisor.log", kind="tuning"
+        )
+        return resumed
 
     def _after_interrupted(self, record: JobRecord, reason: str, gone: bool) -> None:
         for trial in self.trials(record.name):  # a failed tuning job runs no more trials

@@ -6,8 +6,12 @@ arrive (for early stopping and Hyperband), and told its final value when it ends
 keeps ``max_parallel_jobs`` trials running, stops at ``max_jobs``, at
 ``max_runtime_in_seconds``, on a stop request, or when a completion criterion is met.
 
-The loop is single-threaded (its heartbeat is written from the loop), so trial
-supervisors can be forked from it.
+The studies live in the job store (Optuna's journal as the tuning job's events,
+``journal.py``): a supervisor that starts on a tuning job whose journal has entries goes on
+with the same studies, re-attaches the trials that were running, and launches the rest.
+That is how ``sageyard tuning resume`` continues an interrupted tuning job, and how this
+supervisor recovers from an error of its own (up to ``AUTOMATIC_RESUMES`` times) without
+the tuning job failing.
 
 Run one by hand with ``python -m sageyard.tuning.supervisor TUNING_JOB_NAME``.
 """
@@ -26,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from sageyard.core.exceptions import ValidationException
 from sageyard.core.settings import Settings
 from sageyard.jobs.launch import ForkServer
-from sageyard.jobs.liveness import owner_token
+from sageyard.jobs.lifecycle import supervise
 from sageyard.jobs.states import TERMINAL
 from sageyard.runtime.environment import serialize_hyperparameter
 from sageyard.store import JobRecord
@@ -38,6 +42,11 @@ if TYPE_CHECKING:
     import optuna
 
 logger = logging.getLogger(__name__)
+
+#: How often a supervisor goes on from the journal after an error of its own.
+AUTOMATIC_RESUMES = 2
+#: The user attribute of a trial that names its training job.
+TRAINING_JOB = "training_job"
 
 
 @dataclass
@@ -75,34 +84,40 @@ class TuningSupervisor:
 
     def run(self) -> None:
         # Trials' supervisors are forked from a server started before Optuna (and numpy's
-        # threads) are imported here.
+        # threads, and the heartbeat's) are started here.
         forks = ForkServer(self.settings).start()
         self.service = TuningJobService(self.settings, launcher=forks.launch)
         store = self.service.store
-        record = store.get(self.name)
-        if record is None or record.status in TERMINAL:
-            forks.close()
-            return
-        store.update(self.name, owner=owner_token(), heartbeat_at=time.time())
-        spec = self.service.spec(record)
+
+        def work(record: JobRecord) -> _Outcome:
+            spec = self.service.spec(record)
+            for attempt in range(1 + AUTOMATIC_RESUMES):
+                try:
+                    return _Loop(self.service, spec, record.created_at).run()
+                except Exception:
+                    if attempt == AUTOMATIC_RESUMES:
+                        raise
+                    logger.exception("tuning supervisor of %s failed; resuming", self.name)
+            raise AssertionError("unreachable")
+
+        def finish(outcome: _Outcome) -> None:
+            patch: dict[str, Any] = {"end_time": time.time()}
+            if outcome.failure_reason:
+                patch["failure_reason"] = outcome.failure_reason
+            if outcome.completion:
+                patch["completion"] = outcome.completion
+            store.update(
+                self.name,
+                status=outcome.status,
+                document_patch=patch,
+                expect_status={"InProgress", "Stopping"},
+            )
+
         try:
-            outcome = _Loop(self.service, spec, record.created_at).run()
-        except Exception as error:  # never leave the tuning job InProgress
-            logger.exception("tuning supervisor of %s failed", self.name)
-            outcome = _Outcome("Failed", f"InternalServerError: {error}")
+            heartbeat = self.settings.heartbeat_seconds
+            supervise(store, self.name, heartbeat, work, lambda r: _Outcome("Failed", r), finish)
         finally:
             forks.close()
-        patch: dict[str, Any] = {"end_time": time.time()}
-        if outcome.failure_reason:
-            patch["failure_reason"] = outcome.failure_reason
-        if outcome.completion:
-            patch["completion"] = outcome.completion
-        store.update(
-            self.name,
-            status=outcome.status,
-            document_patch=patch,
-            expect_status={"InProgress", "Stopping"},
-        )
 
 
 class _Loop:
@@ -115,6 +130,10 @@ class _Loop:
         self.deadline = (
             created + spec.max_runtime_in_seconds if spec.max_runtime_in_seconds else None
         )
+        from sageyard.tuning import journal  # Optuna: only once the fork server runs
+
+        self.storage = journal.journal_storage(service.store, self.name)
+        self.resuming = bool(self.storage.get_all_studies())  # a journal from before
         self.searches = [self._search(i, d) for i, d in enumerate(spec.definitions)]
         self.running: dict[str, _Running] = {}
         self.launched = 0
@@ -124,23 +143,40 @@ class _Loop:
         self.completion: dict[str, Any] = {}
 
     def _search(self, index: int, definition: TrainingDefinition) -> _Search:
+        """The study of one training definition, in the journal (made, or loaded)."""
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         share = -(-self.spec.max_jobs // len(self.spec.definitions))
-        seed = None if self.spec.random_seed is None else self.spec.random_seed + index
+        study_name = f"{index}:{definition.name or ''}"
+        studies = {study.study_name: study._study_id for study in self.storage.get_all_studies()}
+        asked = 0  # trials this tuning job asked (warm start's come from its parents)
+        if study_name in studies:
+            trials = self.storage.get_all_trials(studies[study_name], deepcopy=False)
+            asked = sum(1 for trial in trials if "parent" not in trial.user_attrs)
+        seed = None
+        if self.spec.random_seed is not None:
+            # A sampler's random state is not in the journal: a resumed search draws from a
+            # seed of its own, so it does not repeat the draws it made before.
+            seed = self.spec.random_seed + index + 1000 * asked
         study = optuna.create_study(
+            storage=self.storage,
+            study_name=study_name,
+            load_if_exists=True,
             direction="maximize" if self.spec.objective_type == "Maximize" else "minimize",
             sampler=search.make_sampler(self.spec, definition.ranges, seed, share),
             pruner=search.make_pruner(self.spec),
         )
-        return _Search(definition, study, search.distributions(definition.ranges))
+        return _Search(definition, study, search.distributions(definition.ranges), asked)
 
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self) -> _Outcome:
-        self._warm_start()
-        next_beat, next_check, tick = 0.0, 0.0, 0.01
+        if self.resuming:
+            self._reattach()
+        else:
+            self._warm_start()
+        next_check, tick = 0.0, 0.01
         while True:
             now = time.time()
             if now >= next_check:
@@ -150,9 +186,6 @@ class _Loop:
             busy |= self._launch()
             if not self.running and (self.stopping or self.launched >= self.spec.max_jobs):
                 break
-            if now >= next_beat:
-                self.service.store.update(self.name, heartbeat_at=now)
-                next_beat = now + self.service.settings.heartbeat_seconds
             tick = 0.01 if busy else min(tick * 1.3, 0.1)
             time.sleep(tick)
         return self._outcome()
@@ -194,6 +227,7 @@ class _Loop:
             values = search.to_values(search_.definition.ranges, trial.params)
             self.launched += 1
             name = f"{self.name}-{self.launched:03d}-{secrets.token_hex(4)}"
+            trial.set_user_attr(TRAINING_JOB, name)  # before the job: a resume finds it
             self._create_trial(name, search_.definition, values)
             self.running[name] = _Running(search_, trial)
             launched = True
@@ -305,6 +339,39 @@ class _Loop:
             if reason == "ConvergenceDetected":
                 self.completion["ConvergenceDetectedTime"] = time.time()
             self._stop_all("Completion")
+
+    def _reattach(self) -> None:
+        """Go on from the journal: follow the trials that were running, count the rest.
+
+        A trial asked and named whose training job was never made gets it now; one asked
+        but never named (the supervisor died in between) is told FAIL.
+        """
+        from optuna.trial import Trial, TrialState
+
+        jobs = {record.name: record for record in self.service.trials(self.name)}
+        self.launched = len(jobs)
+        for search_ in self.searches:
+            for frozen in search_.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+                trial = Trial(search_.study, frozen._trial_id)  # the asked trial, again
+                name = frozen.user_attrs.get(TRAINING_JOB)
+                if name in jobs:
+                    reported = len(frozen.intermediate_values)
+                    self.running[name] = _Running(search_, trial, reported=reported)
+                elif name is not None:
+                    self.launched += 1
+                    values = search.to_values(search_.definition.ranges, frozen.params)
+                    self._create_trial(name, search_.definition, values)
+                    self.running[name] = _Running(search_, trial)
+                else:
+                    search_.study.tell(trial, state=TrialState.FAIL)
+        ended = [r for r in jobs.values() if r.name not in self.running and r.status in TERMINAL]
+        for record in sorted(ended, key=lambda r: r.document.get("end_time") or r.updated_at):
+            definition = self.spec.definition(record.document.get("tuning", {}).get("definition"))
+            value = objective_value(definition, record)
+            if value is not None and record.status in ("Completed", "Stopped"):
+                self.values.append(value)
+            elif record.status != "Stopped":
+                self.failures.append(record.document.get("failure_reason") or record.status)
 
     def _warm_start(self) -> None:
         """Seed each study with the finished trials of the parent tuning jobs."""
