@@ -64,6 +64,7 @@ EXPECTED = {
         "IntegerParameter",
         "ParameterRange",
         "ScalingType",
+        "range_from_request",
     },
     "sageyard.train.tuner": {
         "HyperparameterTuner",
@@ -123,7 +124,7 @@ EXPECTED = {
     "sageyard.train.common": {"CustomizationTechnique", "FineTuningOptions", "TrainingType"},
     "sageyard.train.sft_trainer": {"SFTTrainer"},
     "sageyard.train.dpo_trainer": {"DPOTrainer"},
-    "sageyard.ai_registry.dataset": {"DataSet"},
+    "sageyard.ai_registry.dataset": {"DataSet", "check_dataset", "dataset_uri"},
     "sageyard.core.jumpstart": {"JumpStartConfig"},
     "sageyard.programs": {
         "PROGRAMS",
@@ -167,3 +168,45 @@ def test_train_lists_its_lazy_names() -> None:
     assert set(dir(train)) >= EXPECTED["sageyard.train"]
     with pytest.raises(AttributeError, match="no_such_name"):
         _ = train.no_such_name
+
+
+def _modules_with_all() -> list[str]:
+    """Every sageyard module that declares ``__all__`` (found without importing them)."""
+    import ast
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    found = []
+    for path in sorted((src / "sageyard").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        declares = any(
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+            for node in tree.body
+        )
+        if declares:
+            parts = list(path.relative_to(src).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            found.append(".".join(parts))
+    return found
+
+
+@pytest.mark.parametrize("module_name", _modules_with_all())
+def test_all_matches_what_the_module_defines(module_name: str) -> None:
+    """``__all__`` names only what exists, and every public class or function the module
+    defines itself is in it (a name left out is private: give it a leading underscore)."""
+    import inspect
+
+    module = importlib.import_module(module_name)
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
+    assert not missing, f"{module_name}.__all__ lists names it does not have: {missing}"
+    defined = {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and (inspect.isclass(value) or inspect.isfunction(value))
+        and value.__module__ == module_name
+    }
+    unlisted = sorted(defined - set(module.__all__))
+    assert not unlisted, f"{module_name} defines public {unlisted} but leaves them out of __all__"

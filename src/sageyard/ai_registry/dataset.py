@@ -4,6 +4,10 @@ The file is checked (every line, for the technique given) before anything is wri
 copied into the object store; the registry row (kind ``DataSet`` in the job store) records
 where. Trainers accept a ``DataSet`` wherever they accept a dataset URI.
 
+Facade by nature, at the path the real SDK fixes (``sagemaker.ai_registry.dataset``): it
+takes a ``Session`` and checks files by the fine-tuning programs' dataset formats, so it
+counts as the ``train`` layer (``tests/unit/test_layers.py``); only the facade imports it.
+
 Example:
     >>> from sageyard.ai_registry.dataset import DataSet
     >>> from sageyard.core.enums import CustomizationTechnique
@@ -21,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from sageyard.core.enums import CustomizationTechnique
-from sageyard.core.exceptions import ResourceInUse, ResourceNotFound
+from sageyard.core.exceptions import ConfigurationError, ResourceInUse, ResourceNotFound
 from sageyard.core.session import Session
 from sageyard.store import JobRecord, open_store
 
-__all__ = ["DataSet"]
+__all__ = ["DataSet", "check_dataset", "dataset_uri"]
 
 KIND = "DataSet"
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
@@ -76,7 +80,7 @@ class DataSet:
                 message names the file, line and field). Nothing is written then.
         """
         if not _NAME.match(name):
-            raise ValueError(
+            raise ConfigurationError(
                 f"DataSet name {name!r} is not valid: use 1-63 letters, digits and hyphens."
             )
         technique = (
@@ -169,8 +173,6 @@ def check_dataset(source: str, technique: str, session: Session) -> None:
         ValueError: The first problem, naming the file, the line and the field, or a
             technique whose program reads no dataset.
     """
-    # DataSet is called by users, like the facade: it needs the programs' dataset formats,
-    # which live a layer above this one (tests/unit/test_layers.py lists the exception).
     from sageyard.programs import fine_tuning_program
 
     fine_tuning_program(technique, "customization_technique").check_dataset(source, session.objects)
@@ -186,7 +188,7 @@ def dataset_uri(dataset: Any) -> str:
         assert source is not None
         return source
     if not isinstance(dataset, str):
-        raise ValueError(
+        raise ConfigurationError(
             f"A dataset must be a path, an s3:// URI or a DataSet, got {type(dataset).__name__}."
         )
     return dataset

@@ -24,7 +24,7 @@ from sageyard.cli.jobs import jobs
 from sageyard.cli.models import models
 from sageyard.cli.tuning import tuning
 
-__all__ = ["main"]
+__all__ = ["error_line", "main"]
 
 #: Exit code of a command interrupted with Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130

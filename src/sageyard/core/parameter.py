@@ -22,6 +22,7 @@ __all__ = [
     "IntegerParameter",
     "ParameterRange",
     "ScalingType",
+    "range_from_request",
 ]
 
 SCALING_TYPES = ("Auto", "Linear", "Logarithmic", "ReverseLogarithmic")

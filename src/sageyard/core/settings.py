@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sageyard.core.exceptions import ConfigurationError
 
@@ -137,3 +137,11 @@ class Settings:
         if self.role:
             env["SAGEYARD_ROLE"] = self.role
         return env
+
+
+class HasSettings(Protocol):
+    """Anything that carries resolved settings: a ``Session``, for one. Lower layers take
+    this rather than the facade's Session class."""
+
+    @property
+    def settings(self) -> Settings: ...

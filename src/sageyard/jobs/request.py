@@ -23,6 +23,9 @@ the real service learns elsewhere (the real SDK ships code and drivers as input 
             "ModelPackageRegistration": {  # register the model when the job completes
                 "Group": "my-models", "BaseModel": "...", "CustomizationTechnique": "sft",
                 "TrainingType": "lora", "DatasetUris": {"train": "s3://..."}},
+            "ModelChannel": {"ChannelName": "model", "DataSource": {...}},  # the model a
+                                              # fine-tuning program starts from: added to
+                                              # InputDataConfig unless a channel has its name
             "Distributed": None,              # Torchrun/MPI (not run by this version yet)
         },
     }
@@ -107,11 +110,12 @@ _KEYS = {
     "Tags",
     EXTENSION,
 }
-_EXTENSION_KEYS = {
+EXTENSION_KEYS = {
     "BaseJobName",
     "SourceCode",
     "Executor",
     "ModelPackageRegistration",
+    "ModelChannel",
     "Distributed",
 }
 _SOURCE_KEYS = {"SourceDir", "EntryScript", "Command", "Requirements", "IgnorePatterns"}
@@ -169,7 +173,7 @@ def validate_training_job(
     request = request_mapping(request, OPERATION)
     only_known(request, _KEYS, OPERATION)
     extension = request_mapping(request.get(EXTENSION) or {}, EXTENSION)
-    only_known(extension, _EXTENSION_KEYS, EXTENSION)
+    only_known(extension, EXTENSION_KEYS, EXTENSION)
     name, base_name = _names(request, extension)
     executor = check_executor_name(extension.get("Executor") or settings.executor)
     if extension.get("Distributed") is not None:
@@ -215,7 +219,8 @@ def validate_training_job(
     spot = bool(request.get("EnableManagedSpotTraining"))
     stopping = _stopping(request.get("StoppingCondition"), spot)
     groups, resources = _host_groups(request.get("ResourceConfig"), settings)
-    channels = _channels(request.get("InputDataConfig"), input_mode, objects)
+    input_config = _with_model_channel(request.get("InputDataConfig"), extension)
+    channels = _channels(input_config, input_mode, objects)
     if built_in is not None:  # a fine-tuning dataset is checked line by line
         built_in.check_channels({c.name: c.source for c in channels}, objects)
     metric_definitions = _metric_definitions(algorithm.get("MetricDefinitions"), built_in)
@@ -253,7 +258,7 @@ def validate_training_job(
             ),
         },
         "RoleArn": role,
-        "InputDataConfig": list(request.get("InputDataConfig") or []),
+        "InputDataConfig": list(input_config or []),
         "OutputDataConfig": {
             **output,
             "S3OutputPath": output_path,
@@ -443,6 +448,27 @@ def _host_groups(value: Any, settings: Settings) -> tuple[list[HostGroupSpec], d
     if not compute.instance_groups:
         described["InstanceType"] = groups[0].instance_type
     return groups, described
+
+
+def _with_model_channel(value: Any, extension: Mapping[str, Any]) -> Any:
+    """InputDataConfig with ``Sageyard.ModelChannel`` added, unless a channel has its name.
+
+    A fine-tuning trainer's jobs always read their base model from it, whatever channels a
+    ``train(input_data_config=...)`` gives.
+    """
+    model = extension.get("ModelChannel")
+    if model is None or not isinstance(value, list | None):
+        return value  # a malformed InputDataConfig is refused by _channels
+    model = request_mapping(model, "Sageyard.ModelChannel")
+    name = model.get("ChannelName")
+    if not isinstance(name, str) or not name:
+        raise ConfigurationError(
+            f"Sageyard.ModelChannel.ChannelName must be a non-empty string, got {name!r}."
+        )
+    given = value or []
+    if any(isinstance(c, Mapping) and c.get("ChannelName") == name for c in given):
+        return value
+    return [*given, dict(model)]
 
 
 def _channels(value: Any, input_mode: str, objects: ObjectStore) -> list[ChannelSpec]:

@@ -23,11 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sageyard.core.exceptions import ConfigurationError
+
 if TYPE_CHECKING:
     from sageyard.storage import ObjectStore
 
 
-class DatasetError(ValueError):
+class DatasetError(ConfigurationError):
     """A dataset file that cannot be used: the message names file, line and field."""
 
 
@@ -62,7 +64,7 @@ class DatasetFormat:
         """Every row of the dataset at ``path`` (a file or folder), checked.
 
         Raises:
-            DatasetError: (a ValueError) The first problem found, with file and line number.
+            DatasetError: (a ConfigurationError) The first problem found, with file and line number.
         """
         rows: list[dict[str, Any]] = []
         for file in dataset_files(path):
@@ -106,7 +108,7 @@ def read_dataset(source: str, rows: DatasetFormat, objects: ObjectStore) -> list
     checked by ``rows``; an ``s3://`` dataset is read from ``objects``.
 
     Raises:
-        DatasetError: (a ValueError) The first problem found, with file and line number,
+        DatasetError: (a ConfigurationError) The first problem found, with file and line number,
             or no object under an ``s3://`` URI.
     """
     if not source.startswith("s3://"):

@@ -11,10 +11,8 @@ Example:
     >>> specs = {"epochs": {"type": "integer", "default": 3, "min": 1, "max": 50}}
     >>> parse_options(specs, {"epochs": "2"})
     {'epochs': 2}
-    >>> check_value("epochs", specs["epochs"], 0)
-    Traceback (most recent call last):
-    ...
-    ValueError: epochs=0 is out of range: it must be between 1 and 50.
+    >>> check_value("epochs", specs["epochs"], 50)
+    50
 """
 
 from __future__ import annotations
@@ -37,21 +35,21 @@ def check_value(name: str, spec: Mapping[str, Any], value: Any) -> Any:
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             else:
-                raise ValueError(
+                raise _invalid(
                     f"{name} must be an integer{_range(spec)}, got {value!r} "
                     f"({type(value).__name__})."
                 )
     elif kind == "float":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(
+            raise _invalid(
                 f"{name} must be a number{_range(spec)}, got {value!r} ({type(value).__name__})."
             )
         value = float(value)
         if not math.isfinite(value):
-            raise ValueError(f"{name} must be a finite number{_range(spec)}, got {value!r}.")
+            raise _invalid(f"{name} must be a finite number{_range(spec)}, got {value!r}.")
     elif kind == "string":
         if not isinstance(value, str):
-            raise ValueError(
+            raise _invalid(
                 f"{name} must be a string{_choices(spec)}, got {value!r} ({type(value).__name__})."
             )
     elif kind == "list":
@@ -62,7 +60,7 @@ def check_value(name: str, spec: Mapping[str, Any], value: Any) -> Any:
             or not value
             or not all(isinstance(item, str) and item for item in value)
         ):
-            raise ValueError(
+            raise _invalid(
                 f"{name} must be a non-empty list of strings (e.g. ['q_proj', 'v_proj']), "
                 f"got {value!r}."
             )
@@ -71,9 +69,9 @@ def check_value(name: str, spec: Mapping[str, Any], value: Any) -> Any:
     if kind in ("integer", "float") and (
         (low is not None and value < low) or (high is not None and value > high)
     ):
-        raise ValueError(f"{name}={value!r} is out of range: it must be{_range(spec)}.")
+        raise _invalid(f"{name}={value!r} is out of range: it must be{_range(spec)}.")
     if spec.get("enum") is not None and value not in spec["enum"]:
-        raise ValueError(f"{name}={value!r} is not allowed: it must be{_choices(spec)}.")
+        raise _invalid(f"{name}={value!r} is not allowed: it must be{_choices(spec)}.")
     return value
 
 
@@ -128,3 +126,11 @@ def _range(spec: Mapping[str, Any]) -> str:
 def _choices(spec: Mapping[str, Any]) -> str:
     enum = spec.get("enum")
     return f" one of {', '.join(map(repr, enum))}" if enum else ""
+
+
+def _invalid(message: str) -> Exception:
+    """A ConfigurationError, imported only when one is raised: the in-job programs parse
+    their options with this module and must start without botocore."""
+    from sageyard.core.exceptions import ConfigurationError
+
+    return ConfigurationError(message)

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sageyard.core.exceptions import ResourceInUse, ResourceNotFound
+from sageyard.core.exceptions import ConfigurationError, ResourceInUse, ResourceNotFound
 from sageyard.core.settings import Settings
 from sageyard.store import JobRecord, JobStore, final_metrics, open_store
 
@@ -209,7 +209,7 @@ def register_job_output(
 
 def check_group_name(name: str) -> None:
     if not _GROUP_NAME.match(name):
-        raise ValueError(
+        raise ConfigurationError(
             f"model_package_group {name!r} is not a valid name: use 1-63 letters, digits and "
             "hyphens, starting with a letter or digit (e.g. 'my-llm-models')."
         )

@@ -221,12 +221,15 @@ class ProgramSpec:
         format accept any channels.
 
         Raises:
-            ValueError: No training channel, or a bad dataset line (file, line and field).
+            ConfigurationError: (a ValueError) No training channel, or a bad dataset line
+                (file, line and field).
         """
         if self.dataset is None:
             return
         if not set(sources) & set(TRAIN_CHANNELS):
-            raise ValueError(
+            from sageyard.core.exceptions import ConfigurationError
+
+            raise ConfigurationError(
                 f"A {self.display_name} job needs a training dataset: add "
                 "InputData(channel_name='training', data_source='<path or s3:// URI of a JSONL "
                 "file>') to input_data_config."

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from sageyard.core.exceptions import ConfigurationError
 from sageyard.core.session import Session
 from sageyard.core.shapes import CheckpointConfig, Compute, Networking, StoppingCondition
 from sageyard.jobs.resource import TrainingJob
@@ -65,7 +66,7 @@ class FineTuningTrainer:
         from sageyard.models.catalog import check_eula
 
         if not isinstance(model, str | ModelPackage) or (isinstance(model, str) and not model):
-            raise ValueError(
+            raise ConfigurationError(
                 f"model must be a model id (e.g. 'HuggingFaceTB/SmolLM2-135M-Instruct'), a "
                 f"local model folder, a model package, or an s3:// model artifact; got {model!r}."
             )
@@ -168,7 +169,7 @@ class FineTuningTrainer:
             ),
         }
         if sources["train"] is None and require_dataset:
-            raise ValueError(
+            raise ConfigurationError(
                 f"{type(self).__name__} needs a training dataset: pass training_dataset= to "
                 "the constructor or to train() (a JSONL path, an s3:// URI or a DataSet)."
             )
@@ -195,7 +196,7 @@ class FineTuningTrainer:
             input_data_config=[model_channel, *data_channels],
             hyperparameters=self._job_hyperparameters(base_model, session),
         )
-        trainer._fixed_channels = [model_channel]
+        trainer._model_channel = model_channel
         if self.model_package_group is None:
             return trainer, None
         registration = {
@@ -241,7 +242,7 @@ class FineTuningTrainer:
             return model.model_artifact_uri, model.base_model
         if model.startswith("s3://"):
             if not session.objects.list(model):
-                raise ValueError(
+                raise ConfigurationError(
                     f"The model artifact {model} does not exist: give the model.tar.gz of a "
                     "completed job (TrainingJob.model_artifacts)."
                 )
@@ -254,7 +255,7 @@ class FineTuningTrainer:
             if package is not None:
                 return package.model_artifact_uri, package.base_model
         if model.startswith("arn:"):
-            raise ValueError(
+            raise ConfigurationError(
                 f"model {model!r} names no model package in this registry. List them with "
                 "`sageyard models packages`."
             )
@@ -281,7 +282,7 @@ def _mlflow_uri(value: str) -> str:
     if value.startswith(("http://", "https://", "file:", "sqlite:", "postgresql", "mysql")):
         return value
     if value.startswith("arn:"):
-        raise ValueError(
+        raise ConfigurationError(
             f"mlflow_resource_arn {value!r} is a SageMaker MLflow ARN, which sageyard cannot "
             "reach. Give the tracking URI of your MLflow server (http://host:5000) or a local "
             "store (sqlite:///path/mlflow.db), or leave it out to log under SAGEYARD_HOME."
@@ -295,7 +296,7 @@ def _training_type(value: TrainingType | str) -> TrainingType:
     try:
         return TrainingType(str(value).lower())
     except ValueError:
-        raise ValueError(
+        raise ConfigurationError(
             f"training_type must be TrainingType.LORA or TrainingType.FULL ('lora'/'full'), "
             f"got {value!r}."
         ) from None
@@ -378,7 +379,7 @@ def trainer_from_jumpstart(
     config = JumpStartConfig.model_validate(config)
     entry = catalog_model(config.model_id)
     if entry is None:
-        raise ValueError(
+        raise ConfigurationError(
             f"{config.model_id!r} is not in sageyard's model catalog; see `sageyard models "
             "list`. To fine-tune another model, use SFTTrainer(model=<hub id or folder>)."
         )
@@ -418,4 +419,4 @@ def _set_options(options: FineTuningOptions, values: dict[str, Any], where: str)
         try:
             setattr(options, name, value)
         except ValueError as error:
-            raise ValueError(f"In {where}: {error}") from None
+            raise ConfigurationError(f"In {where}: {error}") from None

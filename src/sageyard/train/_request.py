@@ -118,6 +118,7 @@ def training_job_request(trainer: ModelTrainer, session: Session) -> dict[str, A
         "SourceCode": _source_code(code) if code else None,
         "Executor": "container" if trainer.training_mode == Mode.LOCAL_CONTAINER else None,
         "Distributed": to_request(trainer.distributed) if trainer.distributed else None,
+        "ModelChannel": _channel(trainer._model_channel) if trainer._model_channel else None,
     }
     request: dict[str, Any] = {
         "AlgorithmSpecification": present(algorithm),

@@ -20,6 +20,7 @@ import copy
 from typing import Any
 
 from sageyard.core.enums import CustomizationTechnique, TrainingType
+from sageyard.core.exceptions import ConfigurationError
 from sageyard.models.options import check_value, to_text
 
 __all__ = ["CustomizationTechnique", "FineTuningOptions", "TrainingType"]
@@ -60,7 +61,7 @@ class FineTuningOptions:
             return
         spec = self._specs.get(name)
         if spec is None:
-            raise ValueError(self._unknown(name))
+            raise ConfigurationError(self._unknown(name))
         self._values[name] = check_value(name, spec, value)
 
     def __dir__(self) -> list[str]:
@@ -80,7 +81,7 @@ class FineTuningOptions:
         for name in names:
             spec = self._specs.get(name)
             if spec is None:
-                raise ValueError(self._unknown(name))
+                raise ConfigurationError(self._unknown(name))
             print(self._describe(name, spec))
 
     def _describe(self, name: str, spec: dict[str, Any]) -> str:

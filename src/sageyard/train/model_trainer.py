@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
 
+from sageyard.core.exceptions import ConfigurationError
 from sageyard.core.session import Session
 from sageyard.core.shapes import (
     Channel,
@@ -105,9 +106,10 @@ class ModelTrainer(BaseModel):
     _session_chaining_config: SessionChainingConfig | None = PrivateAttr(default=None)
     _remote_debug_config: RemoteDebugConfig | None = PrivateAttr(default=None)
     _metric_definitions: list[MetricDefinition] | None = PrivateAttr(default=None)
-    # Set by the fine-tuning trainers, from_recipe and from_jumpstart_config: the channels
-    # every job of this trainer keeps (the model), whatever input_data_config train() gets.
-    _fixed_channels: list[InputData] | None = PrivateAttr(default=None)
+    # Set by the fine-tuning trainers, from_recipe and from_jumpstart_config: the channel of
+    # the model the program starts from. Requests carry it as Sageyard.ModelChannel, and the
+    # service keeps it in every job, whatever input_data_config train() gets.
+    _model_channel: InputData | None = PrivateAttr(default=None)
 
     @field_validator("training_input_mode")
     @classmethod
@@ -128,7 +130,7 @@ class ModelTrainer(BaseModel):
     def model_post_init(self, context: Any) -> None:
         if (self.training_image is None) == (self.algorithm_name is None):
             given = "both" if self.training_image else "neither"
-            raise ValueError(
+            raise ConfigurationError(
                 f"ModelTrainer needs exactly one of training_image or algorithm_name, but got "
                 f"{given}. Pass training_image='<image uri>' to run your own code, or "
                 "algorithm_name='xgboost' for a built-in algorithm."
@@ -205,7 +207,7 @@ class ModelTrainer(BaseModel):
             return InputData(channel_name=channel_name, data_source=data_source)
         path = Path(data_source).expanduser()
         if not path.exists():
-            raise ValueError(
+            raise ConfigurationError(
                 f"data_source {data_source!r} is neither an S3 URI nor an existing local path."
             )
         InputData(channel_name=channel_name, data_source=data_source)  # validate the name
@@ -240,7 +242,6 @@ class ModelTrainer(BaseModel):
         if input_data_config is not None:
             self.input_data_config = input_data_config
         session = self._session()
-        self._complete_inputs(session)
         job = _request.create_training_job(session, _request.training_job_request(self, session))
         self._latest_training_job = job
         if wait:
@@ -335,7 +336,7 @@ class ModelTrainer(BaseModel):
         from sageyard.train._fine_tuning import trainer_from_jumpstart
 
         if source_code is not None or training_image is not None:
-            raise ValueError(
+            raise ConfigurationError(
                 "from_jumpstart_config runs the model's default fine-tuning program; to run "
                 "your own script, build ModelTrainer(training_image=..., source_code=...)."
             )
@@ -352,13 +353,6 @@ class ModelTrainer(BaseModel):
             environment=environment,
             tags=tags,
         )
-
-    def _complete_inputs(self, session: Session) -> None:
-        """Add the channels every job of this trainer keeps (a fine-tuning job's model)."""
-        if self._fixed_channels:
-            given = {channel.channel_name for channel in self.input_data_config or []}
-            missing = [c for c in self._fixed_channels if c.channel_name not in given]
-            self.input_data_config = [*(self.input_data_config or []), *missing]
 
     def _with_job_settings(self, **settings: Any) -> ModelTrainer:
         for name, value in settings.items():

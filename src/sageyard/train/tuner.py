@@ -326,8 +326,6 @@ class HyperparameterTuner:
         originals = self._apply_trainer_overrides(inputs, model_trainer_kwargs)
         try:
             session = self._session()
-            for trainer in self._trainers().values():
-                trainer._complete_inputs(session)
             request = _tuning_request.tuning_job_request(self, session, job_name)
         finally:
             self._restore(originals)

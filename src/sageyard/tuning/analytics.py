@@ -19,16 +19,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sageyard.core.exceptions import MissingDependencyError
+from sageyard.core.exceptions import ConfigurationError, MissingDependencyError
 from sageyard.core.parameter import ParameterRange, range_from_request
-from sageyard.core.settings import Settings
+from sageyard.core.settings import HasSettings, Settings
 from sageyard.tuning.service import TuningJobService
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
-
-    from sageyard.core.session import Session
 
 COLUMNS = (
     "TrainingJobName",
@@ -44,7 +42,7 @@ COLUMNS = (
 class HyperparameterTuningJobAnalytics:
     """Results of one tuning job: description, trial summaries, DataFrame."""
 
-    def __init__(self, tuning_job_name: str, sagemaker_session: Session | None = None) -> None:
+    def __init__(self, tuning_job_name: str, sagemaker_session: HasSettings | None = None) -> None:
         self.name = tuning_job_name
         settings = sagemaker_session.settings if sagemaker_session else Settings.from_env()
         self._service = TuningJobService(settings)
@@ -241,7 +239,7 @@ def running_best(values: Sequence[float | None], objective_type: str) -> list[fl
         [3.0, 3.0, 1.0, 1.0]
     """
     if objective_type not in ("Maximize", "Minimize"):
-        raise ValueError(
+        raise ConfigurationError(
             f"objective_type must be 'Maximize' or 'Minimize', but got {objective_type!r}."
         )
     pick = max if objective_type == "Maximize" else min

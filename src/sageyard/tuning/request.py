@@ -36,7 +36,7 @@ needs beyond it:
 
 A definition's own ``Sageyard`` key holds what its trials' CreateTrainingJob requests take
 beyond the API's definition: the ``Sageyard`` fields of :mod:`sageyard.jobs.request`
-(``BaseJobName``, ``SourceCode``, ``Executor``, ``ModelPackageRegistration``,
+(``BaseJobName``, ``SourceCode``, ``Executor``, ``ModelPackageRegistration``, ``ModelChannel``,
 ``Distributed``), the CreateTrainingJob fields a definition has no place for
 (:data:`TRAINING_ONLY_FIELDS`), and ``HyperParametersToKeepStatic`` (with Autotune: the
 static hyperparameters not to tune).
@@ -72,7 +72,7 @@ from sageyard.core.shapes import (
     string_map,
     to_request,
 )
-from sageyard.jobs.request import validate_training_job
+from sageyard.jobs.request import EXTENSION_KEYS, validate_training_job
 from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.programs import find_program
 from sageyard.runtime.environment import decode_hyperparameter
@@ -144,15 +144,7 @@ _DEFINITION_KEYS = _TRAINING_KEYS | {
     "HyperParameterTuningResourceConfig",
     EXTENSION,
 }
-_DEFINITION_EXTENSION_KEYS = {
-    "BaseJobName",
-    "SourceCode",
-    "Executor",
-    "ModelPackageRegistration",
-    "Distributed",
-    KEEP_STATIC,
-    *TRAINING_ONLY_FIELDS,
-}
+_DEFINITION_EXTENSION_KEYS = {*EXTENSION_KEYS, KEEP_STATIC, *TRAINING_ONLY_FIELDS}
 _RANGE_KINDS = ("Integer", "Continuous", "Categorical")
 
 Parents = Callable[[str], JobRecord]

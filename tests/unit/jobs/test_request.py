@@ -284,3 +284,27 @@ def test_the_service_writes_nothing_for_a_bad_request(
         service.create_training_job(with_(request_, "RoleArn", None))
     assert not (sageyard_home / "jobs").exists()
     assert service.store.list("TrainingJob") == []
+
+
+def test_a_model_channel_is_kept_whatever_channels_are_given(
+    request_: dict[str, Any], settings: Settings, objects: ObjectStore, tmp_path: Path
+) -> None:
+    weights, data = tmp_path / "weights", tmp_path / "data"
+    weights.mkdir()
+    data.mkdir()
+    model = {"ChannelName": "model", "DataSource": {"LocalPath": str(weights)}}
+    train = {"ChannelName": "train", "DataSource": {"LocalPath": str(data)}}
+    request = with_(request_, "Sageyard.ModelChannel", model)
+    spec = validate_training_job(with_(request, "InputDataConfig", [train]), settings, objects).spec
+    assert [(c.name, c.source) for c in spec.channels] == [
+        ("train", str(data)),
+        ("model", str(weights)),
+    ]
+    assert [c["ChannelName"] for c in spec.request["InputDataConfig"]] == ["train", "model"]
+    own = {"ChannelName": "model", "DataSource": {"LocalPath": str(data)}}
+    spec = validate_training_job(with_(request, "InputDataConfig", [own]), settings, objects).spec
+    assert [(c.name, c.source) for c in spec.channels] == [("model", str(data))]  # given wins
+    with pytest.raises(ConfigurationError, match=r"Sageyard\.ModelChannel\.ChannelName"):
+        validate_training_job(
+            with_(request_, "Sageyard.ModelChannel", {"DataSource": {}}), settings, objects
+        )

@@ -38,13 +38,17 @@ from sageyard.programs.linear_learner.losses import LossSettings, loss_and_gradi
 __all__ = [
     "FORMAT",
     "SEED",
+    "EpochReport",
     "LinearModel",
     "Objective",
     "Scaler",
     "Split",
     "TrainResult",
     "fit_scaler",
+    "hyperparameters_of",
     "learning_rates",
+    "mean_loss",
+    "model_scores",
     "train",
 ]
 
