@@ -15,8 +15,9 @@ import pytest
 from sageyard.core.settings import Settings
 from sageyard.executors import Executor, HostPlan
 from sageyard.executors.container import ContainerExecutor
-from sageyard.executors.local import LocalExecutor, LocalHost, isolation_available
+from sageyard.executors.local import LocalExecutor, LocalHost
 from sageyard.executors.scripted import Script, ScriptedExecutor
+from sageyard.runtime.sandbox import isolation_available
 from sageyard.testing import BEHAVIOURS, ExecutorSuite
 from tests.fake_docker import stand_in_docker
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sageyard.executors.local import isolation_available
+from sageyard.runtime.sandbox import isolation_available
 from sageyard.train import ModelTrainer
 from sageyard.train.configs import Compute, InputData, Mode, SourceCode
 from tests.fake_docker import calls as _calls

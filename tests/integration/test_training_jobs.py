@@ -12,8 +12,8 @@ import pytest
 
 from sageyard.core.exceptions import TrainingJobFailedError
 from sageyard.core.resources import TrainingJob
-from sageyard.executors.local import isolation_available
 from sageyard.jobs.service import TrainingJobService
+from sageyard.runtime.sandbox import isolation_available
 from sageyard.train.configs import (
     CheckpointConfig,
     Compute,

@@ -4,27 +4,21 @@ Capacity is this machine's slots (``local_slots.py``): ``reserve`` waits for one
 (and the GPUs the instance types ask for), then ``start`` stages each host in a job root
 under ``$SAGEYARD_HOME/jobs/<job>/hosts/`` (``runtime/host.py``) and starts its process.
 
-Where the kernel lets us (root on Linux), each host runs in a mount namespace of its own:
-input channels are bind-mounted read-only into its job root (no copy, and the job cannot
-change them), and the job root is also mounted at ``/opt/ml`` so scripts with hard-coded
-SageMaker paths work. ``isolation_available()`` says whether that is possible here.
+Where the kernel lets us, each host runs in a mount namespace of its own
+(``runtime/sandbox.py``): inputs are bind-mounted read-only, and the job root is
+``/opt/ml``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import errno
-import fcntl
 import logging
 import os
 import signal
 import socket
-import struct
 import subprocess
 import time
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,92 +43,18 @@ from sageyard.runtime.host import (
     prepare_host,
     upload_host,
 )
-from sageyard.runtime.layout import CONTAINER_ROOT, JobPaths
+from sageyard.runtime.layout import JobPaths
 from sageyard.runtime.plan import HostPlan
-from sageyard.runtime.process import HostLaunch, Mount
+from sageyard.runtime.process import HostLaunch
+from sageyard.runtime.sandbox import (
+    container_root_available,
+    enter_namespace,
+    isolation_available,
+    libc,
+)
 from sageyard.storage import ObjectStore, object_store_for
 
 logger = logging.getLogger(__name__)
-
-_CLONE_NEWNS = 0x00020000
-_CLONE_NEWNET = 0x40000000
-_MS_RDONLY = 1
-_MS_REMOUNT = 32
-_MS_BIND = 4096
-_MS_REC = 16384
-_MS_PRIVATE = 1 << 18
-_SIOCGIFFLAGS = 0x8913
-_SIOCSIFFLAGS = 0x8914
-_IFF_UP = 0x1
-
-
-@cache
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        code = ctypes.get_errno()
-        raise OSError(code, f"{what}: {os.strerror(code)}")
-
-
-def _mount(source: str | None, target: str, flags: int) -> None:
-    src = source.encode() if source else None
-    _check(_libc().mount(src, target.encode(), None, flags, None), f"mount {target}")
-
-
-def _bind_read_only(mount: Mount) -> None:
-    _mount(str(mount.source), str(mount.target), _MS_BIND | _MS_REC)
-    _mount(None, str(mount.target), _MS_REMOUNT | _MS_BIND | _MS_RDONLY)
-
-
-def _loopback_up() -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        request = struct.pack("16sh", b"lo", 0)
-        flags = struct.unpack("16sh", fcntl.ioctl(sock, _SIOCGIFFLAGS, request))[1]
-        fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sh", b"lo", flags | _IFF_UP))
-
-
-def _enter_namespace(launch: HostLaunch) -> None:
-    """Runs in the child between fork and exec: set up the host's private view."""
-    _check(_libc().unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
-    _mount(None, "/", _MS_REC | _MS_PRIVATE)
-    for mount in launch.mounts:
-        _bind_read_only(mount)
-    if launch.alias_container_root:
-        _mount(str(launch.job_root), CONTAINER_ROOT, _MS_BIND | _MS_REC)
-    if launch.isolate_network:
-        _check(_libc().unshare(_CLONE_NEWNET), "unshare(CLONE_NEWNET)")
-        _loopback_up()
-    os.chdir(launch.cwd)
-
-
-@cache
-def isolation_available() -> bool:
-    """Whether hosts can get a private mount namespace here (checked once, in a child)."""
-    if not hasattr(os, "fork") or not Path("/proc/self/ns/mnt").exists():
-        return False
-    _libc()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child
-        try:
-            _check(_libc().unshare(_CLONE_NEWNS), "unshare")
-            _mount(None, "/", _MS_REC | _MS_PRIVATE)
-            os._exit(0)
-        except BaseException:
-            os._exit(1)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0
-
-
-def container_root_available() -> bool:
-    """Whether ``/opt/ml`` exists (or can be made) as a mount point for the job root."""
-    try:
-        Path(CONTAINER_ROOT).mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return False
-    return True
 
 
 class LocalHost:
@@ -340,10 +260,10 @@ class LocalExecutor:
         launch.log_path.parent.mkdir(parents=True, exist_ok=True)
         preexec = None
         if self._isolate:
-            _libc()  # load before fork: the child only calls into it
+            libc()  # load before fork: the child only calls into it
 
             def preexec() -> None:
-                _enter_namespace(launch)
+                enter_namespace(launch)
 
         with open(launch.log_path, "ab", buffering=0) as log:
             return subprocess.Popen(
@@ -367,12 +287,6 @@ class LocalExecutor:
 def _split(items: list[str], parts: int) -> list[list[str]]:
     size = len(items) // parts if parts else 0
     return [items[i * size : (i + 1) * size] for i in range(parts)]
-
-
-def kill_process_group(pgid: int, signum: int = signal.SIGKILL) -> None:
-    """Kill a process group left behind by a dead supervisor (no error if it is gone)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signum)
 
 
 if TYPE_CHECKING:  # mypy checks that both keep their interface

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sageyard.jobs.supervisor  # noqa: F401  imported here so a forked child starts warm
 from sageyard.core.settings import Settings
-from sageyard.executors.local import isolation_available
+from sageyard.runtime.sandbox import isolation_available
 from sageyard.store import close_pooled_connections
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,6 @@ from typing import Any
 
 from sageyard.core.exceptions import ValidationException
 from sageyard.core.settings import Settings
-from sageyard.executors.local import kill_process_group
 from sageyard.jobs.artifacts import model_artifacts_uri
 from sageyard.jobs.launch import launch_supervisor
 from sageyard.jobs.records import JobRecords
@@ -24,6 +23,7 @@ from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.jobs.states import ACTIVE, KIND
 from sageyard.runtime.environment import mask_secrets
 from sageyard.runtime.layout import JobPaths
+from sageyard.runtime.sandbox import kill_process_group
 from sageyard.storage import ObjectStore, object_store_for, upload_path
 from sageyard.store import JobRecord, JobStore, MetricPoint, final_metrics, open_store
 
