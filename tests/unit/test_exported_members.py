@@ -111,6 +111,7 @@ EXPECTED = {
         "HostSetupError",
         "Progress",
         "check_executor_name",
+        "executor_class",
         "executor_for",
     },
     "sageyard.executors.scripted": {"NoProgress", "Script", "ScriptedExecutor", "ScriptedHost"},

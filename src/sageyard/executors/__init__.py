@@ -28,11 +28,13 @@ __all__ = [
     "HostSetupError",
     "Progress",
     "check_executor_name",
+    "executor_class",
     "executor_for",
 ]
 
 # name → "module:Class", or None for a name that is planned but not implemented yet. The
-# class is constructed as ``Class(settings, job_name)``, without I/O.
+# class is constructed as ``Class(settings, job_name)``, without I/O; a new executor is one
+# module and one line here.
 EXECUTORS: dict[str, str | None] = {
     "local": "sageyard.executors.local:LocalExecutor",
     "container": "sageyard.executors.container:ContainerExecutor",
@@ -61,10 +63,19 @@ def check_executor_name(name: str) -> str:
     return name
 
 
-def executor_for(name: str, settings: Settings, job_name: str) -> Executor:
-    """A new executor of kind ``name`` for the job ``job_name`` (nothing started yet)."""
+def executor_class(name: str) -> type[Executor]:
+    """The class of the executor called ``name``, imported now.
+
+    Raises:
+        ConfigurationError: No executor of that name runs jobs here.
+    """
     target = EXECUTORS[check_executor_name(name)]
     assert target is not None
     module, _, attribute = target.partition(":")
-    executor: Executor = getattr(importlib.import_module(module), attribute)(settings, job_name)
-    return executor
+    found: type[Executor] = getattr(importlib.import_module(module), attribute)
+    return found
+
+
+def executor_for(name: str, settings: Settings, job_name: str) -> Executor:
+    """A new executor of kind ``name`` for the job ``job_name`` (nothing started yet)."""
+    return executor_class(name)(settings, job_name)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from sageyard.core.settings import Settings
 from sageyard.runtime.host import HostExit, HostOutputs
 from sageyard.runtime.plan import HostPlan
 
@@ -60,7 +61,16 @@ class HostHandle(Protocol):
 
 
 class Executor(Protocol):
-    """Places and runs the hosts of one job."""
+    """Places and runs the hosts of one job; constructed as ``Class(settings, job_name)``."""
+
+    def __init__(self, settings: Settings, job_name: str) -> None: ...
+
+    @classmethod
+    def check_job(cls, settings: Settings, plans: Sequence[HostPlan]) -> None:
+        """Refuse, when the job is created (before anything is written), a job this
+        executor can never run: a ConfigurationError, or ResourceLimitExceeded for capacity
+        it cannot have."""
+        ...
 
     def reserve(
         self, plans: Sequence[HostPlan], max_pending_seconds: float | None, progress: Progress

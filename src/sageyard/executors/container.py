@@ -11,6 +11,8 @@ import os
 import signal
 import socket
 import subprocess
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,9 @@ from sageyard.runtime.host import HostExit, HostSetupError
 from sageyard.runtime.layout import CONTAINER_ROOT
 from sageyard.runtime.plan import HostPlan
 from sageyard.runtime.process import HostLaunch
+
+#: How long a signal is retried while the container of a just-started host does not exist.
+KILL_RETRY_SECONDS = 5.0
 
 
 def docker_socket() -> str:
@@ -130,9 +135,15 @@ class ContainerHost(LocalHost):
             return
         self._sent.add(signum)
         name = signal.Signals(signum).name.removeprefix("SIG")
-        subprocess.run(
-            ["docker", "kill", f"--signal={name}", self.container], capture_output=True, check=False
-        )
+        deadline = time.monotonic() + KILL_RETRY_SECONDS
+        # Right after `docker run` starts, the container may not exist yet: try again.
+        while self._process.poll() is None:
+            kill = ["docker", "kill", f"--signal={name}", self.container]
+            if subprocess.run(kill, capture_output=True, check=False).returncode == 0:
+                return
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.05)
 
 
 class ContainerExecutor(LocalExecutor):
@@ -143,6 +154,12 @@ class ContainerExecutor(LocalExecutor):
     def __init__(self, settings: Settings, job_name: str) -> None:
         super().__init__(settings, job_name)
         self._network: str | None = None
+
+    @classmethod
+    def check_job(cls, settings: Settings, plans: Sequence[HostPlan]) -> None:
+        """A Docker engine must answer (and the local executor's GPU rule holds)."""
+        require_docker()
+        super().check_job(settings, plans)
 
     def _host(self, plan: HostPlan, *args: Any) -> ContainerHost:
         return ContainerHost(self._container_name(plan), plan, *args)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sageyard.core.exceptions import CapacityError
+from sageyard.core.exceptions import CapacityError, ResourceLimitExceeded
 from sageyard.core.settings import Settings
 from sageyard.executors._base import Executor, HostHandle, Progress
 from sageyard.executors.local_slots import (
@@ -145,6 +145,19 @@ class LocalExecutor:
         self._port = 0
         self._isolate = self._alias = False
         self._objects: ObjectStore | None = None
+
+    @classmethod
+    def check_job(cls, settings: Settings, plans: Sequence[HostPlan]) -> None:
+        """With SAGEYARD_STRICT_GPU, refuse a job that wants more GPUs than this machine has."""
+        if not settings.strict_gpu:
+            return
+        wanted = sum(gpus_for_instance_type(plan.instance_type) for plan in plans)
+        have = len(machine_gpus())
+        if wanted > have:
+            raise ResourceLimitExceeded(
+                f"The job needs {wanted} GPU(s) ({plans[0].instance_type}) but this machine "
+                f"has {have}, and SAGEYARD_STRICT_GPU is set; unset it to run on the CPU."
+            )
 
     def reserve(
         self, plans: Sequence[HostPlan], max_pending_seconds: float | None, progress: Progress

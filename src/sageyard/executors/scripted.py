@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sageyard.core.exceptions import CapacityError
+from sageyard.core.settings import Settings
 from sageyard.executors._base import Executor, HostHandle, Progress
 from sageyard.runtime.host import HostExit, HostOutputs, HostSetupError
 from sageyard.runtime.plan import HostPlan
@@ -151,6 +152,10 @@ class ScriptedExecutor:
         self.closed = False
         self.hosts: list[ScriptedHost] = []  # every host started, over every attempt
         self._starts: dict[str, int] = {}
+
+    @classmethod
+    def check_job(cls, settings: Settings, plans: Sequence[HostPlan]) -> None:
+        """Every job can run on scripted hosts."""
 
     def reserve(
         self, plans: Sequence[HostPlan], max_pending_seconds: float | None, progress: Progress

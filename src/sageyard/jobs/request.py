@@ -69,8 +69,8 @@ from sageyard.core.shapes import (
     string_map,
     to_request,
 )
-from sageyard.executors import check_executor_name
-from sageyard.executors.local_slots import gpus_for_instance_type, machine_gpus
+from sageyard.executors import check_executor_name, executor_class
+from sageyard.jobs.plans import host_plans
 from sageyard.jobs.spec import (
     ChannelSpec,
     HostGroupSpec,
@@ -193,9 +193,6 @@ def validate_training_job(
             f"TrainingInputMode must be 'File', 'Pipe' or 'FastFile', but got {input_mode!r}."
         )
     if executor == "container":
-        from sageyard.executors.container import require_docker
-
-        require_docker()
         if image is None:
             raise ConfigurationError(
                 "Mode.LOCAL_CONTAINER runs training_image in Docker; pass training_image=..."
@@ -310,6 +307,8 @@ def validate_training_job(
         ),
         request=described,
     )
+    # What only the executor knows: a Docker engine, the GPUs this machine has, ...
+    executor_class(executor).check_job(settings, host_plans(spec))
     ignore = source.get("IgnorePatterns")
     return ValidatedTrainingJob(spec, base_name, source_dir, list(ignore) if ignore else None)
 
@@ -432,14 +431,6 @@ def _host_groups(value: Any, settings: Settings) -> tuple[list[HostGroupSpec], d
             f"{settings.instance_quota} per job (SAGEYARD_INSTANCE_QUOTA); ask for fewer "
             "instances or raise the quota.",
         )
-    if settings.strict_gpu:
-        wanted = sum(gpus_for_instance_type(g.instance_type) * g.count for g in groups)
-        have = len(machine_gpus())
-        if wanted > have:
-            raise ResourceLimitExceeded(
-                f"The job needs {wanted} GPU(s) ({groups[0].instance_type}) but this machine "
-                f"has {have}, and SAGEYARD_STRICT_GPU is set; unset it to run on the CPU."
-            )
     described = {
         **resources,
         "InstanceCount": hosts,

@@ -69,7 +69,7 @@ class TrainingJobSpec(_Spec):
     infra_check: bool = False
     enable_spot: bool = False
     distributed: dict[str, Any] | None = None
-    executor: Literal["local", "container"] = "local"  # container: Mode.LOCAL_CONTAINER
+    executor: str = "local"  # a name of sageyard.executors.EXECUTORS ("container": Docker)
     model_package_registration: ModelPackageRegistration | None = None
     request: dict[str, Any] = Field(default_factory=dict)
 

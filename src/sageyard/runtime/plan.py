@@ -61,7 +61,7 @@ class HostPlan:
     program: str | None = None
     command: str | None = None
     entry_script: str | None = None
-    training_image: str | None = None  # the image, when the executor runs containers
+    training_image: str | None = None  # the job's image: a container executor runs it
     code_uri: str | None = None  # the source_dir snapshot in the object store
     requirements: str | None = None  # a requirements file inside the code
     hyperparameters: dict[str, str] = field(default_factory=dict)

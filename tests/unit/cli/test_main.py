@@ -22,7 +22,7 @@ from sageyard.core.exceptions import (
 
 
 def test_all_is_pinned() -> None:
-    assert sageyard.cli.__all__ == ["main"]
+    assert sageyard.cli.__all__ == ["error_line", "main"]
     assert isinstance(sageyard.cli.main, click.Group)
 
 

@@ -61,4 +61,4 @@ def test_each_host_of_each_group_gets_a_plan(
         "/opt/ml/checkpoints",
     )
     assert first.tensorboard_uri == "s3://bucket/tb/job/tensorboard-output"
-    assert first.training_image is None  # only container executors run the image
+    assert first.training_image == "pytorch-training:2.0-cpu-py310"  # the executor may run it
