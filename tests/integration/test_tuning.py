@@ -52,13 +52,12 @@ REFERENCE_COLUMNS = [
 
 # A smooth objective of a float and an integer, best at x=0.3, n=3; reports what it was told.
 SMOOTH = """
-    import argparse, os
+    import argparse, json, os
     p = argparse.ArgumentParser()
     p.add_argument("--x", type=float)
     p.add_argument("--n", type=int)
-    p.add_argument("--_tuning_objective_metric")
-    a, _ = p.parse_known_args()
-    print("OBJECTIVE", a._tuning_objective_metric)
+    a = p.parse_args()  # strict: _tuning_objective_metric is no argument (CONTRACT.md)
+    print("OBJECTIVE", json.loads(os.environ["SM_HPS"])["_tuning_objective_metric"])
     print("CHANNEL", sorted(os.listdir(os.environ["SM_CHANNEL_TRAINING"]))
           if "SM_CHANNEL_TRAINING" in os.environ else None)
     print("MY_VAR", os.environ.get("MY_VAR"))
@@ -190,7 +189,7 @@ def test_a_search_over_a_smooth_function(
         expected = 1.0 - (row.x - 0.3) ** 2 - 0.01 * (row.n - 3) ** 2
         assert row.FinalObjectiveValue == pytest.approx(expected, abs=1e-5)
         assert TrainingJob.get(record.name).hyper_parameters["_tuning_objective_metric"] == "score"
-        assert lines(record.name, "OBJECTIVE") == ["score"]  # the script got it as --argument
+        assert lines(record.name, "OBJECTIVE") == ["score"]  # in SM_HPS, not in argv
 
     # 11. another process reads the same results by name
     if strategy == "Random":

@@ -23,12 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
-
-def is_framework_hyperparameter(name: str) -> bool:
-    """Whether every job may carry ``name`` without it being the program's own
-    (``_tuning_objective_metric`` of a tuning trial, SageMaker's ``sagemaker_*`` keys)."""
-    return name == "_tuning_objective_metric" or name.startswith("sagemaker_")
-
+from sageyard.runtime.environment import is_framework_hyperparameter
 
 #: The start of a built-in container's ``#quality_metric`` log line, as its regexes read it.
 QUALITY_METRIC = r"#quality_metric: host=\S+, "

@@ -39,11 +39,27 @@ def decode_hyperparameter(value: str) -> Any:
         return value
 
 
+#: The static hyperparameter a tuning job adds to each trial: its objective metric's name.
+TUNING_OBJECTIVE = "_tuning_objective_metric"
+
+
+def is_framework_hyperparameter(name: str) -> bool:
+    """Whether ``name`` is the platform's, not the script's: SageMaker's ``sagemaker_*`` keys
+    and a tuning trial's ``_tuning_objective_metric``. They are in ``hyperparameters.json``
+    and ``SM_HPS``, but not on the script's command line (CONTRACT.md)."""
+    return name == TUNING_OBJECTIVE or name.startswith("sagemaker_")
+
+
 def script_arguments(hyperparameters: Mapping[str, str]) -> list[str]:
-    """``--name value`` pairs in dict order; ``sagemaker_*`` framework keys are left out."""
+    """``--name value`` pairs in dict order, without the framework's keys.
+
+    Example:
+        >>> script_arguments({"epochs": "3", "_tuning_objective_metric": "loss"})
+        ['--epochs', '3']
+    """
     args: list[str] = []
     for name, value in hyperparameters.items():
-        if not name.startswith("sagemaker_"):
+        if not is_framework_hyperparameter(name):
             args += [f"--{name}", value]
     return args
 

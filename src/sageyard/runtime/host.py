@@ -269,6 +269,10 @@ def host_launch(
     env = {**build_environment(ctx), "PYTHONUNBUFFERED": "1"}
     if not placement.container:
         env = {**os.environ, **env}
+        # python, pip, torchrun and console scripts are the job's own (CONTRACT.md).
+        bin_dir = str(Path(python).parent)
+        path = [p for p in env.get("PATH", "").split(os.pathsep) if p and p != bin_dir]
+        env["PATH"] = os.pathsep.join([bin_dir, *path])
         if placement.master_addr is not None:
             env["SM_MASTER_ADDR"] = placement.master_addr
         if placement.cuda_visible:

@@ -73,6 +73,7 @@ def test_script_arguments_keep_order_and_drop_framework_keys() -> None:
         "sagemaker_program": "train.py",
         "learning-rate": "0.1",
         "sagemaker_submit_directory": "s3://b/c",
+        "_tuning_objective_metric": "validation:loss",  # a tuning trial's: not an argument
         "flag": "true",
     }
     assert script_arguments(hps) == [

@@ -104,3 +104,13 @@ def test_upload_host_uploads_checkpoints_and_names_the_folders_to_merge(
     outputs = upload_host(plan, root, objects)
     assert objects.list("s3://bucket/ckpt/") == ["s3://bucket/ckpt/step-1.pt"]
     assert (outputs.model_dir, outputs.output_data_dir) == (root.model_dir, root.output_data_dir)
+
+
+def test_the_jobs_own_interpreter_comes_first_on_path(tmp_path: Path, objects: ObjectStore) -> None:
+    import os
+    import sys
+
+    prepared = prepare_host(_plan(tmp_path), _placement(tmp_path), objects)
+    path = prepared.launch.env["PATH"].split(os.pathsep)
+    assert path[0] == str(Path(sys.executable).parent)  # python, pip, torchrun: the job's
+    assert path.count(path[0]) == 1

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sageyard.models.options import parse_options
-from sageyard.programs._common import AlgorithmError, is_framework_hyperparameter
+from sageyard.programs._common import AlgorithmError
+from sageyard.runtime.environment import is_framework_hyperparameter
 
 if TYPE_CHECKING:
     from sageyard.programs._spec import ProgramSpec
