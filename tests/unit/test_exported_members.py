@@ -43,7 +43,17 @@ TUNING_SHAPES = {
 }
 
 EXPECTED = {
-    "sageyard.train": {"ModelTrainer", "Session", "TrainingJob", "get_execution_role"},
+    "sageyard.train": {
+        "Compute",
+        "CustomizationTechnique",
+        "DPOTrainer",
+        "ModelTrainer",
+        "SFTTrainer",
+        "Session",
+        "TrainingJob",
+        "TrainingType",
+        "get_execution_role",
+    },
     "sageyard.train.configs": SHAPES,
     "sageyard.core.shapes": SHAPES
     | TUNING_SHAPES
@@ -67,9 +77,28 @@ EXPECTED = {
         "range_from_request",
     },
     "sageyard.train.tuner": {
+        "CategoricalParameter",
+        "Channel",
+        "ContinuousParameter",
+        "HyperParameterTuningInstanceConfig",
+        "HyperParameterTuningJob",
+        "HyperParameterTuningJobStrategyConfig",
+        "HyperParameterTuningJobWarmStartConfig",
         "HyperparameterTuner",
         "HyperparameterTuningJobAnalytics",
+        "InputData",
+        "IntegerParameter",
+        "ParameterRange",
+        "TuningJobCompletionCriteria",
         "WarmStartTypes",
+    },
+    "sageyard.core.helper.session_helper": {"Session", "get_execution_role", "s3_path_join"},
+    "sageyard.core.training.configs": SHAPES,
+    "sageyard.core.utils.exceptions": {
+        "FailedStatusError",
+        "SageMakerCoreError",
+        "TimeoutExceededError",
+        "WaiterError",
     },
     "sageyard.storage": {
         "LocalObjectStore",
@@ -100,7 +129,7 @@ EXPECTED = {
         "plan_of",
     },
     "sageyard.train.client": {"Client", "LocalClient", "client_for"},
-    "sageyard.core.enums": {"CustomizationTechnique", "TrainingType"},
+    "sageyard.core.enums": {"BothSpellings", "CustomizationTechnique", "TrainingType"},
     "sageyard.executors": {
         "EXECUTORS",
         "Executor",
@@ -116,6 +145,7 @@ EXPECTED = {
     },
     "sageyard.executors.scripted": {"NoProgress", "Script", "ScriptedExecutor", "ScriptedHost"},
     "sageyard.core.resources": {
+        "HyperParameterTuningJob",
         "MetricData",
         "ModelArtifacts",
         "ModelPackage",

@@ -56,8 +56,8 @@ TESTING = "testing"
 TOP = len(LAYERS) - 1
 
 #: Public paths the real SDK fixes whose contents are facade: under ``core`` (DESIGN.md),
-#: and ``sagemaker.ai_registry.dataset`` (DataSet: a Session-taking public class that only
-#: the facade imports).
+#: ``sagemaker.ai_registry.dataset`` (DataSet: a Session-taking public class that only the
+#: facade imports), and ``sagemaker.serve`` (which only says that sageyard does not serve).
 FACADE_BY_PATH = (
     "sageyard.core.session",
     "sageyard.core.helper",
@@ -66,6 +66,7 @@ FACADE_BY_PATH = (
     "sageyard.core.jumpstart",
     "sageyard.core.training",
     "sageyard.ai_registry.dataset",
+    "sageyard.serve",
 )
 
 #: (importer, imported) pairs that point upward today. Each goes away with the issue-9

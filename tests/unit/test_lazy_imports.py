@@ -64,3 +64,12 @@ def test_import_sageyard_train_alone_needs_no_service_library() -> None:
 def test_the_probe_sees_attempts_to_import_missing_packages() -> None:
     statement = "try:\n    import sageyard_not_installed\nexcept ImportError:\n    pass"
     assert imported_by(statement, [*HEAVY, "sageyard_not_installed"]) == ["sageyard_not_installed"]
+
+
+def test_serving_is_refused_with_a_message() -> None:
+    import importlib
+
+    import pytest
+
+    with pytest.raises(ImportError, match="sageyard trains models; it does not serve them"):
+        importlib.import_module("sageyard.serve")

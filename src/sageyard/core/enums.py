@@ -8,23 +8,43 @@ Example:
     >>> from sageyard.core.enums import CustomizationTechnique, TrainingType
     >>> CustomizationTechnique("dpo"), TrainingType.LORA.value
     (<CustomizationTechnique.DPO: 'dpo'>, 'lora')
+    >>> TrainingType("LORA"), CustomizationTechnique("SFT")  # the real SDK's spellings
+    (<TrainingType.LORA: 'lora'>, <CustomizationTechnique.SFT: 'sft'>)
 """
 
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
-__all__ = ["CustomizationTechnique", "TrainingType"]
+__all__ = ["BothSpellings", "CustomizationTechnique", "TrainingType"]
 
 
-class TrainingType(Enum):
+class BothSpellings(Enum):
+    """An enum that also takes a member's name, in any case, as its value.
+
+    The reference's values are lowercase (``"lora"``, or ``1`` for ``Mode``); the real SDK's
+    are the names (``"LORA"``, ``"LOCAL_CONTAINER"``): both look the same member up, and the
+    reference's value is the one kept.
+    """
+
+    @classmethod
+    def _missing_(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            for member in cls:
+                if value.upper() == member.name or value.lower() == str(member.value).lower():
+                    return member
+        return None
+
+
+class TrainingType(BothSpellings):
     """LORA trains small adapters (~1% of the parameters); FULL trains every parameter."""
 
     LORA = "lora"
     FULL = "full"
 
 
-class CustomizationTechnique(Enum):
+class CustomizationTechnique(BothSpellings):
     """How a model is customised."""
 
     SFT = "sft"

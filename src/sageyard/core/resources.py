@@ -2,5 +2,13 @@
 
 from sageyard.jobs.resource import MetricData, ModelArtifacts, TrainingJob
 from sageyard.models.registry import ModelPackage, ModelPackageGroup
+from sageyard.tuning.resource import HyperParameterTuningJob
 
-__all__ = ["MetricData", "ModelArtifacts", "ModelPackage", "ModelPackageGroup", "TrainingJob"]
+__all__ = [
+    "HyperParameterTuningJob",
+    "MetricData",
+    "ModelArtifacts",
+    "ModelPackage",
+    "ModelPackageGroup",
+    "TrainingJob",
+]

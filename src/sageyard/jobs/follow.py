@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from sageyard.core.exceptions import TimeoutExceededError
 from sageyard.jobs.metrics import LogTail
 from sageyard.jobs.service import TrainingJobService
 from sageyard.jobs.spec import TrainingJobSpec
@@ -102,6 +103,11 @@ def follow_job(
         if ended:
             return
         if deadline is not None and time.monotonic() >= deadline:
-            raise TimeoutError(f"Training job {name} is still {record.status} after the timeout.")
+            raise TimeoutExceededError(
+                "TrainingJob",
+                record.status,
+                message=f"Training job {name} is still running; call .refresh() to check its "
+                "current status, or wait() again.",
+            )
         time.sleep(interval)
         interval = min(interval * 1.2, poll)

@@ -142,7 +142,7 @@ class TrainingJob:
 
         Raises:
             TrainingJobFailedError: The job ended Failed (also a RuntimeError).
-            TimeoutError: ``timeout`` seconds passed first.
+            TimeoutExceededError: ``timeout`` seconds passed first (also a TimeoutError).
         """
         from sageyard.jobs.follow import follow_job
 

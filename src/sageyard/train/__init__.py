@@ -8,19 +8,40 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["ModelTrainer", "Session", "TrainingJob", "get_execution_role"]
+__all__ = [
+    "Compute",
+    "CustomizationTechnique",
+    "DPOTrainer",
+    "ModelTrainer",
+    "SFTTrainer",
+    "Session",
+    "TrainingJob",
+    "TrainingType",
+    "get_execution_role",
+]
 
+# What the real ``sagemaker.train`` exports lazily, by name → module. Each is imported on
+# first use, so ``import sageyard.train`` stays light.
 _LAZY = {
+    "Compute": "sageyard.core.shapes",
+    "CustomizationTechnique": "sageyard.train.common",
+    "DPOTrainer": "sageyard.train.dpo_trainer",
     "ModelTrainer": "sageyard.train.model_trainer",
+    "SFTTrainer": "sageyard.train.sft_trainer",
     "Session": "sageyard.core.session",
-    "get_execution_role": "sageyard.core.session",
     "TrainingJob": "sageyard.jobs.resource",
+    "TrainingType": "sageyard.train.common",
+    "get_execution_role": "sageyard.core.session",
 }
 
 if TYPE_CHECKING:
     from sageyard.core.session import Session, get_execution_role
+    from sageyard.core.shapes import Compute
     from sageyard.jobs.resource import TrainingJob
+    from sageyard.train.common import CustomizationTechnique, TrainingType
+    from sageyard.train.dpo_trainer import DPOTrainer
     from sageyard.train.model_trainer import ModelTrainer
+    from sageyard.train.sft_trainer import SFTTrainer
 
 
 def __getattr__(name: str) -> Any:

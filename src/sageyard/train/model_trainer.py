@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
 
 from sageyard.core.exceptions import ConfigurationError
-from sageyard.core.session import Session
+from sageyard.core.session import Session, get_execution_role
 from sageyard.core.shapes import (
     Channel,
     CheckpointConfig,
@@ -41,6 +41,7 @@ from sageyard.core.shapes import (
     TensorBoardOutputConfig,
     TrainingImageConfig,
 )
+from sageyard.jobs.request import DEFAULT_INSTANCE_TYPE, DEFAULT_MAX_RUNTIME
 from sageyard.jobs.resource import TrainingJob
 from sageyard.train import _request
 
@@ -134,6 +135,37 @@ class ModelTrainer(BaseModel):
                 f"ModelTrainer needs exactly one of training_image or algorithm_name, but got "
                 f"{given}. Pass training_image='<image uri>' to run your own code, or "
                 "algorithm_name='xgboost' for a built-in algorithm."
+            )
+        self._fill_defaults()
+
+    def _fill_defaults(self) -> None:
+        """What the real ModelTrainer fills in when it is built (its ``TrainDefaults``):
+        hyperparameters (a JSON/YAML path is read now), environment, base job name,
+        compute, stopping condition and, for a training job, role and output path."""
+        self.hyperparameters = _request.load_hyperparameters(self.hyperparameters)
+        if self.environment is None:
+            self.environment = {}
+        self.base_job_name = self.base_job_name or _request.base_job_name(self)
+        if self.compute is None:
+            self.compute = Compute(instance_type=DEFAULT_INSTANCE_TYPE)
+        elif not self.compute.instance_groups and self.compute.instance_type is None:
+            self.compute = self.compute.model_copy(update={"instance_type": DEFAULT_INSTANCE_TYPE})
+        if self.stopping_condition is None:
+            self.stopping_condition = StoppingCondition(max_runtime_in_seconds=DEFAULT_MAX_RUNTIME)
+        elif self.stopping_condition.max_runtime_in_seconds is None:
+            self.stopping_condition = self.stopping_condition.model_copy(
+                update={"max_runtime_in_seconds": DEFAULT_MAX_RUNTIME}
+            )
+        if self.training_mode != Mode.SAGEMAKER_TRAINING_JOB:
+            return
+        session = self._session()
+        self.role = self.role or get_execution_role(session, use_default=True)
+        default_path = f"s3://{session.default_bucket()}/{self.base_job_name}"
+        if self.output_data_config is None:
+            self.output_data_config = OutputDataConfig(s3_output_path=default_path)
+        elif self.output_data_config.s3_output_path is None:
+            self.output_data_config = self.output_data_config.model_copy(
+                update={"s3_output_path": default_path}
             )
 
     # -- builders ----------------------------------------------------------------------------

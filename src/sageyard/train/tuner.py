@@ -22,7 +22,12 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from sageyard.core.exceptions import ConfigurationError
-from sageyard.core.parameter import ParameterRange
+from sageyard.core.parameter import (
+    CategoricalParameter,
+    ContinuousParameter,
+    IntegerParameter,
+    ParameterRange,
+)
 from sageyard.core.session import Session
 from sageyard.core.shapes import (
     Channel,
@@ -39,12 +44,27 @@ from sageyard.train import _tuning_request
 from sageyard.train._fine_tuning import FineTuningTrainer, tuning_trainer
 from sageyard.train.client import client_for
 from sageyard.train.model_trainer import ModelTrainer
+from sageyard.tuning.resource import HyperParameterTuningJob
 
 if TYPE_CHECKING:
     from sageyard.tuning.analytics import HyperparameterTuningJobAnalytics
-    from sageyard.tuning.resource import HyperParameterTuningJob
 
-__all__ = ["HyperparameterTuner", "HyperparameterTuningJobAnalytics", "WarmStartTypes"]
+__all__ = [
+    "CategoricalParameter",
+    "Channel",
+    "ContinuousParameter",
+    "HyperParameterTuningInstanceConfig",
+    "HyperParameterTuningJob",
+    "HyperParameterTuningJobStrategyConfig",
+    "HyperParameterTuningJobWarmStartConfig",
+    "HyperparameterTuner",
+    "HyperparameterTuningJobAnalytics",
+    "InputData",
+    "IntegerParameter",
+    "ParameterRange",
+    "TuningJobCompletionCriteria",
+    "WarmStartTypes",
+]
 
 
 class WarmStartTypes(Enum):

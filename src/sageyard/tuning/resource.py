@@ -6,7 +6,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from sageyard.core.exceptions import TuningJobFailedError
+from sageyard.core.exceptions import TimeoutExceededError, TuningJobFailedError
 from sageyard.core.settings import Settings
 from sageyard.jobs.states import ACTIVE
 from sageyard.tuning.service import TuningJobService
@@ -67,8 +67,9 @@ class HyperParameterTuningJob:
         """Block until the tuning job ends.
 
         Raises:
-            TuningJobFailedError: It ended Failed (a botocore WaiterError).
-            TimeoutError: ``timeout`` seconds passed first.
+            TuningJobFailedError: It ended Failed (a FailedStatusError, and a botocore
+                WaiterError).
+            TimeoutExceededError: ``timeout`` seconds passed first (also a TimeoutError).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         interval, shown = 0.02, ""
@@ -82,7 +83,12 @@ class HyperParameterTuningJob:
             if record.status not in ACTIVE:
                 break
             if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"Tuning job {self.name} is still {record.status}.")
+                raise TimeoutExceededError(
+                    "HyperParameterTuningJob",
+                    record.status,
+                    message=f"Tuning job {self.name} is still running; increase the timeout "
+                    "and try again.",
+                )
             time.sleep(interval)
             interval = min(interval * 1.5, poll)
         self.refresh()

@@ -178,9 +178,17 @@ def test_channels_given_to_train_are_checked(sageyard_home: Path, code_dir: Path
     assert_nothing_written(sageyard_home)
 
 
+def refused_at_construction(home: Path, match: str, **kwargs: Any) -> None:
+    """Building the trainer raises a ValueError naming ``match`` (the real ModelTrainer
+    reads a hyperparameters file when it is built) and writes nothing."""
+    with pytest.raises(ValueError, match=re.escape(match)):
+        trainer(**kwargs)
+    assert_nothing_written(home)
+
+
 def test_hyperparameters_file_missing(sageyard_home: Path, code_dir: Path, tmp_path: Path) -> None:
     missing = str(tmp_path / "hps.json")
-    refused(trainer(code_dir, hyperparameters=missing), sageyard_home, "hps.json")
+    refused_at_construction(sageyard_home, "hps.json", code_dir=code_dir, hyperparameters=missing)
 
 
 @pytest.mark.parametrize(
@@ -192,7 +200,7 @@ def test_hyperparameters_file_not_a_mapping(
 ) -> None:
     path = tmp_path / filename
     path.write_text(text)
-    refused(trainer(code_dir, hyperparameters=str(path)), sageyard_home, "mapping")
+    refused_at_construction(sageyard_home, "mapping", code_dir=code_dir, hyperparameters=str(path))
 
 
 def test_hyperparameters_file_unreadable(
@@ -200,7 +208,7 @@ def test_hyperparameters_file_unreadable(
 ) -> None:
     path = tmp_path / "hps.json"
     path.write_text("{not json")
-    refused(trainer(code_dir, hyperparameters=str(path)), sageyard_home, "hps.json")
+    refused_at_construction(sageyard_home, "hps.json", code_dir=code_dir, hyperparameters=str(path))
 
 
 @pytest.mark.parametrize("filename", ["hps.yaml", "hps.yml"])

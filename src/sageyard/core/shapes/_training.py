@@ -13,11 +13,11 @@ where it is made::
 from __future__ import annotations
 
 import re
-from enum import Enum
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from sageyard.core.enums import BothSpellings
 from sageyard.core.shapes._base import Shape
 
 MAX_RUNTIME_IN_SECONDS = 2_419_200  # 28 days, the service limit
@@ -27,11 +27,12 @@ _INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9-]+$")
 _S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
 
 
-class Mode(Enum):
+class Mode(BothSpellings):
     """Where ModelTrainer runs a job.
 
     ``SAGEMAKER_TRAINING_JOB`` (the default) submits to sageyard's job service;
-    ``LOCAL_CONTAINER`` runs the job in Docker and needs a running Docker engine.
+    ``LOCAL_CONTAINER`` runs the job in Docker and needs a running Docker engine. The real
+    SDK's string values (``Mode("LOCAL_CONTAINER")``) look the members up too.
     """
 
     LOCAL_CONTAINER = 1
