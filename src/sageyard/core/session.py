@@ -21,28 +21,58 @@ from sageyard.storage import ObjectStore, download_prefix, object_store_for, upl
 
 
 class Session:
-    """Settings plus access to the object store.
+    """Settings plus access to the object store, with the real SDK's constructor.
 
     Args:
-        boto_session: Accepted for compatibility; an S3 endpoint comes from settings.
-        region_name: The region used in ARNs and the default bucket's name.
+        boto_session: A boto3 session; its ``region_name`` is the region when no
+            ``region_name`` is given. Its credentials are not needed (storage comes from
+            settings).
+        sagemaker_client, sagemaker_runtime_client, sagemaker_featurestore_runtime_client,
+        sagemaker_metrics_client: Accepted as the real SDK takes them and kept as given;
+            sageyard's services answer the training and tuning calls.
         default_bucket: The bucket for job code and outputs (default
-            ``sagemaker-<region>-000000000000``).
-        **settings: Overrides of any :class:`~sageyard.core.settings.Settings` field, e.g.
+            ``sagemaker-<region>-000000000000``, or the config's ``DefaultS3Bucket``).
+        sagemaker_config: The real SDK's configuration dictionary; its
+            ``SageMaker.PythonSDK.Modules.Session`` ``DefaultS3Bucket`` and
+            ``DefaultS3ObjectKeyPrefix`` are used.
+        settings: sageyard :class:`~sageyard.core.settings.Settings` to start from (the
+            real SDK's ``SessionSettings`` is accepted and ignored).
+        default_bucket_prefix: A key prefix under the default bucket for what this session
+            uploads without an explicit bucket.
+        region_name: The region used in ARNs and the default bucket's name (sageyard's).
+        **overrides: Overrides of any :class:`~sageyard.core.settings.Settings` field, e.g.
             ``home=Path("/data/sageyard")`` or ``store_url="postgresql://…"``.
     """
 
     def __init__(
         self,
         boto_session: Any = None,
-        region_name: str | None = None,
+        sagemaker_client: Any = None,
+        sagemaker_runtime_client: Any = None,
+        sagemaker_featurestore_runtime_client: Any = None,
         default_bucket: str | None = None,
-        **settings: Any,
+        sagemaker_config: dict[str, Any] | None = None,
+        settings: Any = None,
+        sagemaker_metrics_client: Any = None,
+        default_bucket_prefix: str | None = None,
+        *,
+        region_name: str | None = None,
+        **overrides: Any,
     ) -> None:
         self.boto_session = boto_session
-        self._region = region_name
-        self._default_bucket = default_bucket
-        self._overrides = settings
+        self.sagemaker_client = sagemaker_client
+        self.sagemaker_runtime_client = sagemaker_runtime_client
+        self.sagemaker_featurestore_runtime_client = sagemaker_featurestore_runtime_client
+        self.sagemaker_metrics_client = sagemaker_metrics_client
+        self.sagemaker_config = sagemaker_config
+        configured = _session_config(sagemaker_config)
+        self._region = region_name or getattr(boto_session, "region_name", None)
+        self._default_bucket = default_bucket or configured.get("DefaultS3Bucket")
+        self.default_bucket_prefix = default_bucket_prefix or configured.get(
+            "DefaultS3ObjectKeyPrefix"
+        )
+        self._base = settings if isinstance(settings, Settings) else None
+        self._overrides = overrides
         self._settings: Settings | None = None
         self._objects: ObjectStore | None = None
 
@@ -50,7 +80,7 @@ class Session:
     def settings(self) -> Settings:
         if self._settings is None:
             try:
-                base = Settings.from_env()
+                base = self._base or Settings.from_env()
                 self._settings = base.with_overrides(region=self._region, **self._overrides)
             except TypeError as error:
                 raise ConfigurationError(
@@ -69,6 +99,10 @@ class Session:
     def boto_region_name(self) -> str:
         return self.settings.region
 
+    def account_id(self) -> str:
+        """The account in ARNs (``SAGEYARD_ACCOUNT_ID``-style setting; no STS call)."""
+        return self.settings.account_id
+
     def default_bucket(self) -> str:
         """The default bucket (created if missing)."""
         bucket = self._default_bucket or (
@@ -82,11 +116,53 @@ class Session:
         path: str,
         bucket: str | None = None,
         key_prefix: str = "data",
+        callback: Any = None,
         extra_args: dict[str, Any] | None = None,
     ) -> str:
-        """Upload a file or folder; returns its ``s3://`` URI (the folder's prefix)."""
-        bucket = bucket or self.default_bucket()
-        return upload_path(self.objects, Path(path), f"s3://{bucket}/{key_prefix.strip('/')}")
+        """Upload a file or folder; returns its ``s3://`` URI (a file's object, a folder's
+        prefix). Without ``bucket``, under the default bucket and ``default_bucket_prefix``.
+        ``callback`` is called once per uploaded file with its size in bytes (the real
+        SDK's transfer callback gets byte counts too); ``extra_args`` is accepted and not
+        used (no server-side encryption here)."""
+        if bucket is None:
+            bucket = self.default_bucket()
+            key_prefix = _join(self.default_bucket_prefix, key_prefix)
+        local = Path(path)
+        uri = upload_path(self.objects, local, f"s3://{bucket}/{key_prefix.strip('/')}")
+        if callback is not None:
+            files = [local] if local.is_file() else [p for p in local.rglob("*") if p.is_file()]
+            for file in files:
+                callback(file.stat().st_size)
+        return uri
+
+    def upload_string_as_file_body(
+        self, body: str | bytes, bucket: str, key: str, kms_key: str | None = None
+    ) -> str:
+        """Write ``body`` as the object ``s3://bucket/key``; returns its URI."""
+        import tempfile
+
+        uri = f"s3://{bucket}/{key.lstrip('/')}"
+        data = body.encode() if isinstance(body, str) else body
+        with tempfile.TemporaryDirectory(prefix="sageyard-body-") as scratch:
+            file = Path(scratch) / "body"
+            file.write_bytes(data)
+            self.objects.ensure_bucket(bucket)
+            self.objects.put_file(file, uri)
+        return uri
+
+    def read_s3_file(self, bucket: str, key_prefix: str) -> str:
+        """The text (UTF-8) of the object ``s3://bucket/key_prefix``."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="sageyard-read-") as scratch:
+            file = Path(scratch) / "object"
+            self.objects.get_file(f"s3://{bucket}/{key_prefix.lstrip('/')}", file)
+            return file.read_text(encoding="utf-8")
+
+    def list_s3_files(self, bucket: str, key_prefix: str) -> list[str]:
+        """The keys (not URIs) of the objects under ``s3://bucket/key_prefix``."""
+        root = f"s3://{bucket}/"
+        return [uri[len(root) :] for uri in self.objects.list(root + key_prefix.lstrip("/"))]
 
     def download_data(
         self, path: str, bucket: str, key_prefix: str = "", extra_args: dict[str, Any] | None = None
@@ -117,3 +193,17 @@ def get_execution_role(sagemaker_session: Session | None = None, use_default: bo
         "Session(role=...)), or pass role=... to ModelTrainer."
         + (" (SAGEYARD_ROLE is set but empty.)" if os.environ.get("SAGEYARD_ROLE") == "" else "")
     )
+
+
+def _session_config(config: dict[str, Any] | None) -> dict[str, Any]:
+    """``SageMaker.PythonSDK.Modules.Session`` of the real SDK's configuration dictionary."""
+    node: Any = config or {}
+    for key in ("SageMaker", "PythonSDK", "Modules", "Session"):
+        node = node.get(key) if isinstance(node, dict) else None
+        if node is None:
+            return {}
+    return node if isinstance(node, dict) else {}
+
+
+def _join(*parts: str | None) -> str:
+    return "/".join(part.strip("/") for part in parts if part and part.strip("/"))
