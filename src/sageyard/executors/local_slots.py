@@ -80,6 +80,8 @@ def gpus_for_instance_type(instance_type: str) -> int:
         >>> gpus_for_instance_type("ml.p3.8xlarge")
         4
     """
+    if instance_type == "local_gpu":  # SageMaker local mode: every GPU of this machine
+        return max(1, len(machine_gpus()))
     _, family, size = ([*instance_type.split("."), "", ""])[:3]
     sizes = _GPU_FAMILIES.get(family)
     if sizes is None:

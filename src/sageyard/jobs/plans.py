@@ -53,9 +53,7 @@ def host_plans(spec: TrainingJobSpec) -> list[HostPlan]:
             channels=channels,
             checkpoint_uri=None if checkpoint is None else checkpoint.s3_uri,
             checkpoint_path=(checkpoint and checkpoint.local_path) or "/opt/ml/checkpoints",
-            tensorboard_uri=None
-            if tensorboard is None
-            else join_uri(tensorboard.s3_output_path, spec.training_job_name, "tensorboard-output"),
+            tensorboard_uri=_tensorboard_uri(spec),
             tensorboard_path=(tensorboard and tensorboard.local_path)
             or "/opt/ml/output/tensorboard",
             network_isolation=spec.network_isolation,
@@ -64,3 +62,10 @@ def host_plans(spec: TrainingJobSpec) -> list[HostPlan]:
         )
         for name in names
     ]
+
+
+def _tensorboard_uri(spec: TrainingJobSpec) -> str | None:
+    """Where the job's TensorBoard files go: ``<S3OutputPath>/<job>/tensorboard-output``."""
+    if spec.tensorboard is None or spec.tensorboard.s3_output_path is None:
+        return None
+    return join_uri(spec.tensorboard.s3_output_path, spec.training_job_name, "tensorboard-output")

@@ -235,7 +235,17 @@ def validate_training_job(
         )
     compression = "None" if str(output.get("CompressionType", "")).lower() == "none" else "Gzip"
     checkpoint = optional_shape(CheckpointConfig, request, "CheckpointConfig")
+    if checkpoint is not None and checkpoint.s3_uri is None:
+        raise ConfigurationError(
+            "CheckpointConfig.S3Uri is required: the s3:// URI checkpoints are restored from "
+            "and uploaded to."
+        )
     tensorboard = optional_shape(TensorBoardOutputConfig, request, "TensorBoardOutputConfig")
+    if tensorboard is not None and tensorboard.s3_output_path is None:
+        raise ConfigurationError(
+            "TensorBoardOutputConfig.S3OutputPath is required: the s3:// URI TensorBoard "
+            "files are uploaded to."
+        )
     retry = optional_shape(RetryStrategy, request, "RetryStrategy")
     infra = optional_shape(InfraCheckConfig, request, "InfraCheckConfig")
     for key, shape in _RECORDED.items():  # recorded as given: checked, not acted on

@@ -100,6 +100,14 @@ class TrainingJobService(JobRecords):
             ignore_patterns=job.ignore_patterns,
         )
 
+    def validate_training_job(self, request: Mapping[str, Any]) -> TrainingJobSpec:
+        """Every check of :meth:`create_training_job`, writing nothing: the job's spec.
+
+        Raises the same errors; the name is not checked against existing jobs (a job that
+        takes it later would be refused then).
+        """
+        return validate_training_job(request, self.settings, self.objects).spec
+
     def create(
         self,
         spec: TrainingJobSpec,

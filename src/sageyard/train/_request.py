@@ -149,8 +149,16 @@ def training_job_request(trainer: ModelTrainer, session: Session) -> dict[str, A
         }
         if networking and (networking.subnets or networking.security_group_ids)
         else None,
-        "CheckpointConfig": trainer.checkpoint_config,
-        "TensorBoardOutputConfig": trainer._tensorboard_output_config,
+        "CheckpointConfig": _with_default_uri(
+            trainer.checkpoint_config,
+            "s3_uri",
+            f"s3://{session.default_bucket()}/{base}/checkpoints",
+        ),
+        "TensorBoardOutputConfig": _with_default_uri(
+            trainer._tensorboard_output_config,
+            "s3_output_path",
+            f"s3://{session.default_bucket()}/{base}",
+        ),
         "RetryStrategy": retry,
         "InfraCheckConfig": trainer._infra_check_config,
         "RemoteDebugConfig": trainer._remote_debug_config,
@@ -160,6 +168,13 @@ def training_job_request(trainer: ModelTrainer, session: Session) -> dict[str, A
     }
     request.update({k: to_request(v) for k, v in optional.items() if v is not None})
     return request
+
+
+def _with_default_uri(config: Any, field: str, default: str) -> Any:
+    """``config`` with ``field`` set to ``default`` when it has no URI (the real SDK's rule)."""
+    if config is None or getattr(config, field) is not None:
+        return config
+    return config.model_copy(update={field: default})
 
 
 def present(values: dict[str, Any]) -> dict[str, Any]:

@@ -47,6 +47,10 @@ class Client(Protocol):
         """CreateHyperParameterTuningJob; returns the ARN and the name given."""
         ...
 
+    def validate_training_job(self, request: Mapping[str, Any]) -> None:
+        """Every check CreateTrainingJob makes, creating nothing (``train(dry_run=True)``)."""
+        ...
+
 
 class LocalClient:
     """The services of this process, over the job store and object store of ``settings``.
@@ -83,6 +87,9 @@ class LocalClient:
             "TrainingJobArn": job_arn(self.settings, record.name),
             "TrainingJobName": record.name,
         }
+
+    def validate_training_job(self, request: Mapping[str, Any]) -> None:
+        self.training_jobs.validate_training_job(request)
 
     def create_hyper_parameter_tuning_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
         from sageyard.tuning.service import tuning_arn

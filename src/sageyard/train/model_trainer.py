@@ -26,6 +26,7 @@ from sageyard.core.shapes import (
     Channel,
     CheckpointConfig,
     Compute,
+    DataSource,
     InfraCheckConfig,
     InputData,
     MetricDefinition,
@@ -34,6 +35,7 @@ from sageyard.core.shapes import (
     OutputDataConfig,
     RemoteDebugConfig,
     RetryStrategy,
+    S3DataSource,
     SessionChainingConfig,
     SourceCode,
     StoppingCondition,
@@ -44,6 +46,7 @@ from sageyard.core.shapes import (
 from sageyard.jobs.request import DEFAULT_INSTANCE_TYPE, DEFAULT_MAX_RUNTIME
 from sageyard.jobs.resource import TrainingJob
 from sageyard.train import _request
+from sageyard.train.client import client_for
 
 logger = logging.getLogger(__name__)
 
@@ -173,13 +176,9 @@ class ModelTrainer(BaseModel):
     def with_tensorboard_output_config(
         self, tensorboard_output_config: TensorBoardOutputConfig | None = None
     ) -> ModelTrainer:
-        """Upload TensorBoard files written to its ``local_path`` when the job ends."""
-        if tensorboard_output_config is None:
-            bucket = self._session().default_bucket()
-            tensorboard_output_config = TensorBoardOutputConfig(
-                s3_output_path=f"s3://{bucket}/{self._base_job_name()}"
-            )
-        self._tensorboard_output_config = tensorboard_output_config
+        """Upload TensorBoard files written to its ``local_path`` when the job ends (without
+        an ``s3_output_path``: to ``s3://<default bucket>/<base job name>``)."""
+        self._tensorboard_output_config = tensorboard_output_config or TensorBoardOutputConfig()
         return self
 
     def with_retry_strategy(self, retry_strategy: RetryStrategy) -> ModelTrainer:
@@ -187,15 +186,21 @@ class ModelTrainer(BaseModel):
         self._retry_strategy = RetryStrategy.model_validate(retry_strategy)
         return self
 
-    def with_infra_check_config(self, infra_check_config: InfraCheckConfig) -> ModelTrainer:
-        self._infra_check_config = InfraCheckConfig.model_validate(infra_check_config)
+    def with_infra_check_config(
+        self, infra_check_config: InfraCheckConfig | None = None
+    ) -> ModelTrainer:
+        """Check the job root and volume before the script runs (default: enabled)."""
+        self._infra_check_config = InfraCheckConfig.model_validate(
+            infra_check_config or InfraCheckConfig(enable_infra_check=True)
+        )
         return self
 
     def with_session_chaining_config(
-        self, session_chaining_config: SessionChainingConfig
+        self, session_chaining_config: SessionChainingConfig | None = None
     ) -> ModelTrainer:
+        """Recorded on the job (default: session tag chaining enabled)."""
         self._session_chaining_config = SessionChainingConfig.model_validate(
-            session_chaining_config
+            session_chaining_config or SessionChainingConfig(enable_session_tag_chaining=True)
         )
         return self
 
@@ -206,12 +211,9 @@ class ModelTrainer(BaseModel):
     def with_checkpoint_config(
         self, checkpoint_config: CheckpointConfig | None = None
     ) -> ModelTrainer:
-        if checkpoint_config is None:
-            bucket = self._session().default_bucket()
-            checkpoint_config = CheckpointConfig(
-                s3_uri=f"s3://{bucket}/{self._base_job_name()}/checkpoints"
-            )
-        self.checkpoint_config = checkpoint_config
+        """Restore and upload checkpoints (without an ``s3_uri``: under
+        ``s3://<default bucket>/<base job name>/checkpoints``)."""
+        self.checkpoint_config = checkpoint_config or CheckpointConfig()
         return self
 
     def with_metric_definitions(self, metric_definitions: list[MetricDefinition]) -> ModelTrainer:
@@ -227,33 +229,49 @@ class ModelTrainer(BaseModel):
         data_source: str,
         key_prefix: str | None = None,
         ignore_patterns: list[str] | None = None,
-    ) -> InputData:
+        instance_group_names: list[str] | None = None,
+        kms_key: str | None = None,
+    ) -> InputData | Channel:
         """A channel for local files or an S3 URI.
 
-        A local path is uploaded to the default bucket under ``key_prefix`` (default
-        ``<base_job_name>/input/<channel_name>``), as the reference does.
+        A local path is uploaded to the default bucket (under the session's
+        ``default_bucket_prefix``), to ``<key_prefix>/<channel_name>`` or, without
+        ``key_prefix``, to ``<base_job_name>/input/<channel_name>``, as the real SDK does.
+        With ``instance_group_names``, a :class:`Channel` whose data only those instance
+        groups' hosts get. ``kms_key`` is accepted and not used (no server-side encryption).
         """
         from sageyard.storage import is_s3_uri, upload_path
 
-        if is_s3_uri(data_source):
-            return InputData(channel_name=channel_name, data_source=data_source)
-        path = Path(data_source).expanduser()
-        if not path.exists():
-            raise ConfigurationError(
-                f"data_source {data_source!r} is neither an S3 URI nor an existing local path."
-            )
         InputData(channel_name=channel_name, data_source=data_source)  # validate the name
-        session = self._session()
-        prefix = key_prefix or f"{self._base_job_name()}/input/{channel_name}"
-        uri = upload_path(
-            session.objects,
-            path.resolve(),
-            f"s3://{session.default_bucket()}/{prefix.strip('/')}",
-            ignore_patterns,
-        )
-        if path.is_file():
-            uri = uri.rsplit("/", 1)[0]
-        return InputData(channel_name=channel_name, data_source=uri)
+        uri = data_source
+        if not is_s3_uri(data_source):
+            path = Path(data_source).expanduser()
+            if not path.exists():
+                raise ConfigurationError(
+                    f"data_source {data_source!r} is neither an S3 URI nor an existing local path."
+                )
+            session = self._session()
+            prefix = "/".join(
+                part.strip("/")
+                for part in (
+                    session.default_bucket_prefix,
+                    key_prefix or f"{self._base_job_name()}/input",
+                    channel_name,
+                )
+                if part and part.strip("/")
+            )
+            uri = upload_path(
+                session.objects,
+                path.resolve(),
+                f"s3://{session.default_bucket()}/{prefix}",
+                ignore_patterns,
+            )
+            if path.is_file():
+                uri = uri.rsplit("/", 1)[0]
+        if instance_group_names is None:
+            return InputData(channel_name=channel_name, data_source=uri)
+        source = S3DataSource(s3_uri=uri, instance_group_names=list(instance_group_names))
+        return Channel(channel_name=channel_name, data_source=DataSource(s3_data_source=source))
 
     # -- train -------------------------------------------------------------------------------
 
@@ -262,8 +280,12 @@ class ModelTrainer(BaseModel):
         input_data_config: list[Channel | InputData] | None = None,
         wait: bool = True,
         logs: bool = True,
+        dry_run: bool = False,
     ) -> None:
         """Create a training job and (with ``wait``) follow it to its end.
+
+        With ``dry_run``, run every check the job would get (configuration, inputs,
+        hyperparameters, the service's rules) and create nothing.
 
         Raises:
             ValueError: The configuration is invalid (nothing is written).
@@ -274,7 +296,12 @@ class ModelTrainer(BaseModel):
         if input_data_config is not None:
             self.input_data_config = input_data_config
         session = self._session()
-        job = _request.create_training_job(session, _request.training_job_request(self, session))
+        request = _request.training_job_request(self, session)
+        if dry_run:
+            client_for(session).validate_training_job(request)
+            logger.info("Dry run: the training job would be created; nothing was submitted.")
+            return
+        job = _request.create_training_job(session, request)
         self._latest_training_job = job
         if wait:
             job.wait(logs=logs)

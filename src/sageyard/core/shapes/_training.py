@@ -47,11 +47,15 @@ def _check_s3_uri(value: str, field: str) -> str:
     return value
 
 
+#: SageMaker local mode's instance types: this machine (``local_gpu``: with its GPUs).
+LOCAL_INSTANCE_TYPES = ("local", "local_cpu", "local_gpu")
+
+
 def check_instance_type(value: str) -> str:
-    if not _INSTANCE_TYPE.match(value):
+    if not _INSTANCE_TYPE.match(value) and value not in LOCAL_INSTANCE_TYPES:
         raise ValueError(
-            f"instance_type must look like 'ml.<family>.<size>' (e.g. 'ml.m5.xlarge'), "
-            f"but got {value!r}."
+            f"instance_type must look like 'ml.<family>.<size>' (e.g. 'ml.m5.xlarge'), or be "
+            f"one of local mode's {', '.join(LOCAL_INSTANCE_TYPES)}, but got {value!r}."
         )
     return value
 
@@ -302,15 +306,19 @@ class OutputDataConfig(Shape):
 
 
 class CheckpointConfig(Shape):
-    """Checkpoints restored from ``s3_uri`` before the script starts and uploaded after."""
+    """Checkpoints restored from ``s3_uri`` before the script starts and uploaded after.
 
-    s3_uri: str
+    Without ``s3_uri`` (as the real SDK allows), ModelTrainer picks
+    ``s3://<default bucket>/<base job name>/checkpoints``.
+    """
+
+    s3_uri: str | None = None
     local_path: str | None = "/opt/ml/checkpoints"
 
     @field_validator("s3_uri")
     @classmethod
-    def _uri(cls, value: str) -> str:
-        return _check_s3_uri(value, "s3_uri")
+    def _uri(cls, value: str | None) -> str | None:
+        return None if value is None else _check_s3_uri(value, "s3_uri")
 
     @field_validator("local_path")
     @classmethod
@@ -321,15 +329,18 @@ class CheckpointConfig(Shape):
 
 
 class TensorBoardOutputConfig(Shape):
-    """TensorBoard event files uploaded from ``local_path`` to ``s3_output_path``."""
+    """TensorBoard event files uploaded from ``local_path`` to ``s3_output_path``.
 
-    s3_output_path: str
+    Without ``s3_output_path``, ModelTrainer picks ``s3://<default bucket>/<base job name>``.
+    """
+
+    s3_output_path: str | None = None
     local_path: str | None = "/opt/ml/output/tensorboard"
 
     @field_validator("s3_output_path")
     @classmethod
-    def _uri(cls, value: str) -> str:
-        return _check_s3_uri(value, "s3_output_path")
+    def _uri(cls, value: str | None) -> str | None:
+        return None if value is None else _check_s3_uri(value, "s3_output_path")
 
     @field_validator("local_path")
     @classmethod
