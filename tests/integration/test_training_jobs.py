@@ -7,6 +7,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -700,3 +701,26 @@ def test_a_job_whose_supervisor_went_silent_elsewhere_is_marked_failed(
     assert job.training_job_status == "Failed"
     assert "no heartbeat" in (job.failure_reason or "")
     assert job.secondary_status_transitions[-1].status == "Interrupted"
+
+
+def test_source_code_args_follow_the_hyperparameters(
+    make_trainer: MakeTrainer, code_dir: Any
+) -> None:
+    folder = code_dir("import sys\nprint('ARGV', sys.argv[1:])\n")
+    script = make_trainer(
+        None,
+        source_code=SourceCode(source_dir=str(folder), entry_script="train.py", args=["--x", 5]),
+        hyperparameters={"epochs": 2},
+    )
+    script.train(logs=False)
+    assert script._latest_training_job is not None
+    assert _lines(script._latest_training_job, "ARGV") == ["['--epochs', '2', '--x', '5']"]
+    command = make_trainer(
+        None,
+        source_code=SourceCode(
+            source_dir=str(folder), command="python train.py", args=["two words", "$HOME"]
+        ),
+    )
+    command.train(logs=False)
+    assert command._latest_training_job is not None
+    assert _lines(command._latest_training_job, "ARGV") == ["['two words', '$HOME']"]

@@ -67,6 +67,7 @@ class Settings:
     instance_quota: int = 100
     stop_grace_seconds: int = 10
     strict_gpu: bool = False
+    strict_container: bool = False  # Mode.LOCAL_CONTAINER without Docker: refuse, not fall back
     isolation: str = "auto"
     heartbeat_seconds: float = 5.0
 
@@ -96,6 +97,7 @@ class Settings:
             instance_quota=_int(env, "SAGEYARD_INSTANCE_QUOTA", 100, minimum=1),
             stop_grace_seconds=_int(env, "SAGEYARD_STOP_GRACE_SECONDS", 10),
             strict_gpu=_flag(env, "SAGEYARD_STRICT_GPU"),
+            strict_container=_flag(env, "SAGEYARD_STRICT_CONTAINER"),
             isolation=isolation,
             heartbeat_seconds=float(_int(env, "SAGEYARD_HEARTBEAT_SECONDS", 5, minimum=1)),
         )
@@ -127,6 +129,7 @@ class Settings:
             "SAGEYARD_INSTANCE_QUOTA": str(self.instance_quota),
             "SAGEYARD_STOP_GRACE_SECONDS": str(self.stop_grace_seconds),
             "SAGEYARD_STRICT_GPU": "1" if self.strict_gpu else "0",
+            "SAGEYARD_STRICT_CONTAINER": "1" if self.strict_container else "0",
             "SAGEYARD_ISOLATION": self.isolation,
             "SAGEYARD_HEARTBEAT_SECONDS": str(int(self.heartbeat_seconds)),
         }

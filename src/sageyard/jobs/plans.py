@@ -44,6 +44,7 @@ def host_plans(spec: TrainingJobSpec) -> list[HostPlan]:
             program=spec.builtin_program,
             command=spec.command,
             entry_script=spec.entry_script,
+            arguments=tuple(spec.arguments),
             training_image=spec.training_image,
             code_uri=spec.code_uri,
             requirements=spec.requirements,

@@ -39,6 +39,7 @@ the reference's ClientError codes, before the service stores anything.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,8 @@ from sageyard.jobs.spec import (
 from sageyard.programs import ProgramSpec, program, program_for_image
 from sageyard.storage import ObjectStore, is_s3_uri, parse_s3_uri
 
+logger = logging.getLogger(__name__)
+
 OPERATION = "CreateTrainingJob"
 EXTENSION = "Sageyard"
 DEFAULT_INSTANCE_TYPE = "ml.m5.xlarge"
@@ -118,7 +121,7 @@ EXTENSION_KEYS = {
     "ModelChannel",
     "Distributed",
 }
-_SOURCE_KEYS = {"SourceDir", "EntryScript", "Command", "Requirements", "IgnorePatterns"}
+_SOURCE_KEYS = {"SourceDir", "EntryScript", "Command", "Args", "Requirements", "IgnorePatterns"}
 _ALGORITHM_KEYS = {
     "TrainingImage",
     "AlgorithmName",
@@ -176,6 +179,18 @@ def validate_training_job(
     only_known(extension, EXTENSION_KEYS, EXTENSION)
     name, base_name = _names(request, extension)
     executor = check_executor_name(extension.get("Executor") or settings.executor)
+    warnings: list[str] = []
+    if executor == "container" and not settings.strict_container:
+        from sageyard.executors.container import docker_engine_answers, docker_socket
+
+        if not docker_engine_answers():
+            executor = settings.executor if settings.executor != "container" else "local"
+            warnings.append(
+                f"Mode.LOCAL_CONTAINER: no Docker engine answers at {docker_socket()}, so the "
+                "job runs as local processes on this machine; the training image is not used. "
+                "Set SAGEYARD_STRICT_CONTAINER=1 to refuse such jobs instead."
+            )
+            logger.warning("%s", warnings[-1])
     if extension.get("Distributed") is not None:
         raise ConfigurationError(
             "distributed=Torchrun/MPI is not supported by this version of sageyard yet; "
@@ -291,6 +306,7 @@ def validate_training_job(
         code_uri=code_uri,  # a local source_dir gets its snapshot URI from the service
         entry_script=source.get("EntryScript"),
         command=source.get("Command"),
+        arguments=_arguments(source.get("Args")),
         requirements=source.get("Requirements"),
         hyperparameters=hyperparameters,
         environment=environment,
@@ -308,6 +324,7 @@ def validate_training_job(
         infra_check=bool(infra and infra.enable_infra_check),
         enable_spot=spot,
         executor=executor,
+        warnings=warnings,
         model_package_registration=(
             from_request(
                 ModelPackageRegistration, registration, "Sageyard.ModelPackageRegistration"
@@ -324,6 +341,19 @@ def validate_training_job(
 
 
 # -- the parts of the request ------------------------------------------------------------------
+
+
+def _arguments(value: Any) -> list[str]:
+    """``SourceCode.Args``: a list of strings (numbers are taken as their text)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(
+        isinstance(item, str | int | float) and not isinstance(item, bool) for item in value
+    ):
+        raise ConfigurationError(
+            f"Sageyard.SourceCode.Args must be a list of strings or numbers, but got {value!r}."
+        )
+    return [str(item) for item in value]
 
 
 def _optional_str(value: Mapping[str, Any], key: str, where: str) -> str | None:

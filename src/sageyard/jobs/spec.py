@@ -52,6 +52,7 @@ class TrainingJobSpec(_Spec):
     code_uri: str | None = None  # snapshot of SourceCode.source_dir in the object store
     entry_script: str | None = None
     command: str | None = None
+    arguments: list[str] = Field(default_factory=list)  # SourceCode.args, after the hps
     requirements: str | None = None
     hyperparameters: dict[str, str] = Field(default_factory=dict)
     environment: dict[str, str] = Field(default_factory=dict)
@@ -70,6 +71,7 @@ class TrainingJobSpec(_Spec):
     enable_spot: bool = False
     distributed: dict[str, Any] | None = None
     executor: str = "local"  # a name of sageyard.executors.EXECUTORS ("container": Docker)
+    warnings: list[str] = Field(default_factory=list)  # shown in describe and the first log
     model_package_registration: ModelPackageRegistration | None = None
     request: dict[str, Any] = Field(default_factory=dict)
 

@@ -56,6 +56,8 @@ class Supervisor:
         def work(record: JobRecord) -> Outcome:
             nonlocal spec
             spec = TrainingJobSpec.model_validate(record.document["spec"])
+            for warning in spec.warnings:  # found when the job was created
+                status.note(warning)
             executor = self._executor or executor_for(spec.executor, self.settings, self.name)
             try:
                 return self._run(store, status, spec, executor)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import shlex
+from collections.abc import Mapping, Sequence
 
 from sageyard.runtime.environment import script_arguments
 
@@ -22,6 +23,12 @@ def script_argv(python: str, entry_script: str, hyperparameters: Mapping[str, st
     return [f"./{entry_script}", *args]
 
 
-def command_argv(command: str) -> list[str]:
-    """``SourceCode.command`` is a shell command by definition; hyperparameters are not added."""
-    return ["/bin/sh", "-c", command]
+def command_argv(command: str, arguments: Sequence[str] = ()) -> list[str]:
+    """``SourceCode.command`` is a shell command by definition; hyperparameters are not added,
+    ``SourceCode.args`` are, each shell-quoted (as the real SDK does).
+
+    Example:
+        >>> command_argv("python train.py", ["--name", "two words"])
+        ['/bin/sh', '-c', "python train.py --name 'two words'"]
+    """
+    return ["/bin/sh", "-c", " ".join([command, *(shlex.quote(arg) for arg in arguments)])]

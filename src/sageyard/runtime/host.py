@@ -201,9 +201,9 @@ def host_argv(plan: HostPlan, python: str, placement: HostPlacement) -> list[str
     if plan.program:
         argv = [python, "-m", plan.program]
     elif plan.command:
-        argv = command_argv(plan.command)
+        argv = command_argv(plan.command, plan.arguments)
     elif plan.entry_script:
-        argv = script_argv(python, plan.entry_script, plan.hyperparameters)
+        argv = [*script_argv(python, plan.entry_script, plan.hyperparameters), *plan.arguments]
     else:  # validated with the request; kept as a clear error for hand-made plans
         raise HostSetupError(
             "ClientError: the job has neither an entry script, a command nor a program",

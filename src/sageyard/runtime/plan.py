@@ -61,6 +61,7 @@ class HostPlan:
     program: str | None = None
     command: str | None = None
     entry_script: str | None = None
+    arguments: tuple[str, ...] = ()  # SourceCode.args: after the hyperparameters' arguments
     training_image: str | None = None  # the job's image: a container executor runs it
     code_uri: str | None = None  # the source_dir snapshot in the object store
     requirements: str | None = None  # a requirements file inside the code
@@ -100,6 +101,7 @@ class HostPlan:
     def from_json(cls, text: str) -> HostPlan:
         data = json.loads(text)
         data["hosts"] = tuple(data["hosts"])
+        data["arguments"] = tuple(data.get("arguments", ()))
         data["groups"] = tuple(
             HostGroup(g["name"], g["instance_type"], tuple(g["hosts"])) for g in data["groups"]
         )

@@ -191,6 +191,7 @@ def _source_code(code: SourceCode) -> dict[str, Any]:
             "SourceDir": folder,
             "EntryScript": code.entry_script,
             "Command": code.command,
+            "Args": [str(arg) for arg in code.args] if code.args is not None else None,
             "Requirements": code.requirements,
             "IgnorePatterns": code.ignore_patterns,
         }

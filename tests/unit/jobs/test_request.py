@@ -7,6 +7,7 @@ that ModelTrainer builds such requests.
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -308,3 +309,21 @@ def test_a_model_channel_is_kept_whatever_channels_are_given(
         validate_training_job(
             with_(request_, "Sageyard.ModelChannel", {"DataSource": {}}), settings, objects
         )
+
+
+def test_local_container_without_docker_runs_as_processes_with_a_warning(
+    request_: dict[str, Any],
+    settings: Settings,
+    objects: ObjectStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'no-docker.sock'}")
+    request = with_(request_, "Sageyard.Executor", "container")
+    spec = validate_training_job(request, settings, objects).spec
+    assert spec.executor == "local"
+    assert len(spec.warnings) == 1 and "no Docker engine answers" in spec.warnings[0]
+    assert "SAGEYARD_STRICT_CONTAINER=1" in spec.warnings[0]
+    strict = Settings.from_env({**dict(os.environ), "SAGEYARD_STRICT_CONTAINER": "1"})
+    with pytest.raises(ConfigurationError, match="no Docker engine answers"):
+        validate_training_job(request, strict, objects)

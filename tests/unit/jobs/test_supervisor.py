@@ -221,3 +221,19 @@ def test_no_capacity_within_max_pending_time_fails_the_job(
     )
     assert "Pending" in _statuses(service, "job")
     assert executor.hosts == [] and executor.closed
+
+
+def test_warnings_found_at_creation_reach_describe_and_the_log(
+    service: TrainingJobService,
+    code_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'no-docker.sock'}")
+    request = _request(code_dir)
+    request["Sageyard"]["Executor"] = "container"  # no Docker here: processes, with a warning
+    job = _run(service, request, ScriptedExecutor(Script(), tmp_path))
+    assert job.status == "Completed"
+    (warning,) = service.describe(job.name)["Warnings"]
+    assert "no Docker engine answers" in warning
+    assert "no Docker engine answers" in service.paths(job.name).log("algo-1").read_text()

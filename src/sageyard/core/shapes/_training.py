@@ -88,6 +88,7 @@ class SourceCode(Shape):
     requirements: str | None = None
     entry_script: str | None = None
     command: str | None = None
+    args: list[str | int | float] | None = None  # appended after the hyperparameters
     ignore_patterns: list[str] | None = Field(
         default_factory=lambda: [
             ".env",
