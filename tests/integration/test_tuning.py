@@ -897,6 +897,21 @@ def test_only_an_interrupted_tuning_job_can_be_resumed(make_trainer: MakeTrainer
     tuner = tuner_for(make_trainer("print('score=1.0')\n"), max_jobs=1, max_parallel_jobs=1)
     tuner.tune()
     assert tuner.latest_tuning_job is not None
+    described = tuner.describe()  # the reference's dict, with the real resource's attributes
+    assert described.hyper_parameter_tuning_job_status == "Completed"  # type: ignore[attr-defined]
+    assert described.best_training_job.training_job_name == tuner.best_training_job()  # type: ignore[attr-defined]
+    assert described.failure_reason is None  # type: ignore[attr-defined]
+    assert tuner._current_job_name == tuner.latest_tuning_job.name
+    from sageyard.core.resources import HyperParameterTuningJob
+
+    job = HyperParameterTuningJob.get(tuner.latest_tuning_job.name)
+    assert job.hyper_parameter_tuning_job_status == "Completed"
+    assert job.training_job_status_counters["Completed"] == 1
+    (summary,) = job.get_all_training_jobs(sort_by="FinalObjectiveMetricValue")
+    assert summary.training_job_name == tuner.best_training_job()
+    assert summary.final_hyper_parameter_tuning_job_objective_metric.value == 1.0
+    assert job.get_all_training_jobs(status_equals="Failed") == []
+    assert job.name in [j.name for j in HyperParameterTuningJob.get_all()]
     with pytest.raises(ClientError, match="Only a tuning job whose supervisor was interrupted"):
         service().resume(tuner.latest_tuning_job.name)
 

@@ -148,3 +148,10 @@ class HasSettings(Protocol):
 
     @property
     def settings(self) -> Settings: ...
+
+
+def settings_of(session: Any) -> Settings:
+    """The settings of a sageyard ``Session`` (anything with ``settings``); for anything
+    else (``None``, or a boto3 session that the real SDK's resources take) the environment's."""
+    settings = getattr(session, "settings", None)
+    return settings if isinstance(settings, Settings) else Settings.from_env()

@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from sageyard.core.parameter import ParameterRange
 from sageyard.core.session import Session
-from sageyard.core.shapes import HyperParameterTuningInstanceConfig, MetricDefinition, to_request
+from sageyard.core.shapes import (
+    HyperParameterTuningInstanceConfig,
+    MetricDefinition,
+    Tag,
+    to_request,
+)
 from sageyard.train._request import present, training_job_request
 from sageyard.tuning import request as tuning_request
 from sageyard.tuning import rules
@@ -98,7 +103,7 @@ def tuning_job_request(
     if tuner.warm_start_config is not None:
         request["WarmStartConfig"] = to_request(tuner.warm_start_config)
     if tuner.tags:
-        request["Tags"] = [to_request(t) if hasattr(t, "to_request") else t for t in tuner.tags]
+        request["Tags"] = [to_request(Tag.model_validate(t)) for t in tuner.tags]
     if tuner.autotune:
         request["Autotune"] = {"Mode": "Enabled"}
     return request
@@ -136,7 +141,8 @@ def _definition(
     definition: dict[str, Any] = {
         "AlgorithmSpecification": algorithm,
         "StaticHyperParameters": {
-            **training.pop("HyperParameters", {}),
+            # the trainer's hyperparameters, less those being tuned (as the real tuner does)
+            **{k: v for k, v in training.pop("HyperParameters", {}).items() if k not in ranges},
             tuning_request.OBJECTIVE_HYPERPARAMETER: objective,
         },
         "HyperParameterRanges": _ranges(ranges),

@@ -40,11 +40,12 @@ from sageyard.core.shapes import (
     Tag,
     TuningJobCompletionCriteria,
 )
+from sageyard.core.shapes._described import Described
 from sageyard.train import _tuning_request
 from sageyard.train._fine_tuning import FineTuningTrainer, tuning_trainer
 from sageyard.train.client import client_for
 from sageyard.train.model_trainer import ModelTrainer
-from sageyard.tuning.resource import HyperParameterTuningJob
+from sageyard.tuning.resource import TUNING_JOB_FIELDS, HyperParameterTuningJob
 
 if TYPE_CHECKING:
     from sageyard.tuning.analytics import HyperparameterTuningJobAnalytics
@@ -161,6 +162,7 @@ class HyperparameterTuner:
         self.hyperparameters_to_keep_static_dict: dict[str, list[str]] | None = None
         self._instance_configs: dict[str | None, list[HyperParameterTuningInstanceConfig]] = {}
         self.latest_tuning_job: HyperParameterTuningJob | None = None
+        self._current_job_name: str | None = None
         if model_trainer is not None:
             _tuning_request.check_settings(self)
 
@@ -349,13 +351,10 @@ class HyperparameterTuner:
             request = _tuning_request.tuning_job_request(self, session, job_name)
         finally:
             self._restore(originals)
-        from sageyard.tuning.resource import HyperParameterTuningJob
-
         client = client_for(session)
         response = client.create_hyper_parameter_tuning_job(request)
-        self.latest_tuning_job = HyperParameterTuningJob(
-            response["HyperParameterTuningJobName"], client.tuning_jobs
-        )
+        self._current_job_name = response["HyperParameterTuningJobName"]  # as the real tuner
+        self.latest_tuning_job = HyperParameterTuningJob(self._current_job_name, client.tuning_jobs)
         if wait:
             self.wait()
 
@@ -419,7 +418,10 @@ class HyperparameterTuner:
         self._job().stop()
 
     def describe(self) -> dict[str, Any]:
-        return self._job().describe()
+        """DescribeHyperParameterTuningJob's dict (the reference), whose keys are also the
+        real resource's attributes (``.hyper_parameter_tuning_job_status``,
+        ``.best_training_job``)."""
+        return Described(self._job().describe(), fields=TUNING_JOB_FIELDS)
 
     def best_training_job(self) -> str:
         """The name of the best trial so far.

@@ -40,10 +40,27 @@ COLUMNS = (
 
 
 class HyperparameterTuningJobAnalytics:
-    """Results of one tuning job: description, trial summaries, DataFrame."""
+    """Results of one tuning job: description, trial summaries, DataFrame.
 
-    def __init__(self, tuning_job_name: str, sagemaker_session: HasSettings | None = None) -> None:
-        self.name = tuning_job_name
+    The job is named by ``tuning_job_name`` (the reference) or
+    ``hyperparameter_tuning_job_name`` (the real SDK), or positionally.
+    """
+
+    def __init__(
+        self,
+        tuning_job_name: str | None = None,
+        sagemaker_session: HasSettings | None = None,
+        *,
+        hyperparameter_tuning_job_name: str | None = None,
+    ) -> None:
+        given = {n for n in (tuning_job_name, hyperparameter_tuning_job_name) if n is not None}
+        if len(given) != 1:
+            raise ConfigurationError(
+                "HyperparameterTuningJobAnalytics needs the tuning job's name, as "
+                "tuning_job_name=... or hyperparameter_tuning_job_name=... (one name), but got "
+                f"{sorted(given) or 'none'}."
+            )
+        self.name = given.pop()
         settings = sagemaker_session.settings if sagemaker_session else Settings.from_env()
         self._service = TuningJobService(settings)
         self._description: dict[str, Any] | None = None

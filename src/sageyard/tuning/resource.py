@@ -4,12 +4,36 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 from sageyard.core.exceptions import TimeoutExceededError, TuningJobFailedError
-from sageyard.core.settings import Settings
+from sageyard.core.settings import Settings, settings_of
+from sageyard.core.shapes._described import Described, described
 from sageyard.jobs.states import ACTIVE
 from sageyard.tuning.service import TuningJobService
+
+#: The real SDK's HyperParameterTuningJob attributes (sagemaker.core.resources).
+TUNING_JOB_FIELDS = (
+    "hyper_parameter_tuning_job_name",
+    "hyper_parameter_tuning_job_arn",
+    "hyper_parameter_tuning_job_config",
+    "training_job_definition",
+    "training_job_definitions",
+    "hyper_parameter_tuning_job_status",
+    "creation_time",
+    "hyper_parameter_tuning_end_time",
+    "last_modified_time",
+    "training_job_status_counters",
+    "objective_status_counters",
+    "best_training_job",
+    "overall_best_training_job",
+    "warm_start_config",
+    "autotune",
+    "failure_reason",
+    "tuning_job_completion_details",
+    "consumed_resources",
+)
 
 
 class HyperParameterTuningJob:
@@ -27,9 +51,63 @@ class HyperParameterTuningJob:
         self._description: dict[str, Any] = {}
 
     @classmethod
-    def get(cls, name: str, session: Any = None) -> HyperParameterTuningJob:
-        settings = session.settings if session is not None else Settings.from_env()
-        return cls(name, TuningJobService(settings)).refresh()
+    def get(cls, name: str, session: Any = None, region: Any = None) -> HyperParameterTuningJob:
+        """Load a tuning job by name (ResourceNotFound, a ClientError, if there is none)."""
+        return cls(name, TuningJobService(settings_of(session))).refresh()
+
+    @classmethod
+    def get_all(
+        cls,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        name_contains: str | None = None,
+        status_equals: str | None = None,
+        session: Any = None,
+        region: Any = None,
+        **ignored: Any,
+    ) -> Iterator[HyperParameterTuningJob]:
+        """Every tuning job that matches, newest first (``sort_order="Ascending"``: oldest)."""
+        service = TuningJobService(settings_of(session))
+        records = service.list_jobs(status=status_equals, name_contains=name_contains)
+        if sort_order == "Ascending":
+            records = list(reversed(records))
+        for record in records:
+            yield cls(record.name, service).refresh()
+
+    def get_all_training_jobs(
+        self,
+        status_equals: str | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        session: Any = None,
+        region: Any = None,
+    ) -> list[Any]:
+        """The trials' HyperParameterTrainingJobSummary dicts (keys also as attributes):
+        all of them, or those with ``status_equals``; ``sort_by="FinalObjectiveMetricValue"``
+        puts the best first."""
+        summaries = self._service.summaries(self.name)
+        if status_equals is not None:
+            summaries = [s for s in summaries if s.get("TrainingJobStatus") == status_equals]
+        if sort_by == "FinalObjectiveMetricValue":
+            maximize = self.refresh()._objective_type() == "Maximize"
+            scored = [s for s in summaries if "FinalHyperParameterTuningJobObjectiveMetric" in s]
+            scored.sort(
+                key=lambda s: s["FinalHyperParameterTuningJobObjectiveMetric"]["Value"],
+                reverse=maximize if sort_order != "Ascending" else not maximize,
+            )
+            summaries = scored + [s for s in summaries if s not in scored]
+        return [described(summary) for summary in summaries]
+
+    def _objective_type(self) -> str:
+        config = self._description.get("HyperParameterTuningJobConfig", {})
+        objective = config.get("HyperParameterTuningJobObjective") or {}
+        return str(objective.get("Type", "Maximize"))
+
+    def __getattr__(self, name: str) -> Any:
+        """The real resource's other attributes, from the last description."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(Described(self.__dict__.get("_description", {}), TUNING_JOB_FIELDS), name)
 
     @property
     def name(self) -> str:

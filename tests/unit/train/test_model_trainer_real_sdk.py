@@ -130,3 +130,25 @@ def test_create_input_data_channel_as_the_real_sdk(
 @pytest.mark.parametrize("instance_type", ["local", "local_cpu", "local_gpu"])
 def test_local_modes_instance_types(instance_type: str) -> None:
     assert Compute(instance_type=instance_type).instance_type == instance_type
+
+
+def test_tags_in_every_spelling(sageyard_home: Path, code_dir: Path) -> None:
+    from sageyard.core.parameter import ContinuousParameter
+    from sageyard.train import _tuning_request
+    from sageyard.train.configs import Tag
+    from sageyard.train.tuner import HyperparameterTuner
+
+    spellings = [Tag(key="a", value="1"), {"key": "b", "value": "2"}, {"Key": "c", "Value": "3"}]
+    expected = [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}, {"Key": "c", "Value": "3"}]
+    trainer = _trainer(code_dir, tags=spellings)
+    assert training_job_request(trainer, trainer._session())["Tags"] == expected
+    tuner = HyperparameterTuner(
+        _trainer(code_dir),
+        objective_metric_name="loss",
+        hyperparameter_ranges={"lr": ContinuousParameter(0.1, 1.0)},
+        metric_definitions=[{"Name": "loss", "Regex": "loss=([0-9.]+)"}],
+        objective_type="Minimize",
+        tags=spellings,
+    )
+    request = _tuning_request.tuning_job_request(tuner, tuner._session(), None)
+    assert request["Tags"] == expected

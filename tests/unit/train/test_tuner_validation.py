@@ -181,17 +181,18 @@ def test_model_trainer_must_be_a_model_trainer() -> None:
 # -- ranges -------------------------------------------------------------------------------------
 
 
-def test_ranges_colliding_with_static_hyperparameters(
-    sageyard_home: Path,
+def test_a_tuned_hyperparameter_is_no_longer_static(
     make_trainer: Callable[..., ModelTrainer],
     make_tuner: Callable[..., HyperparameterTuner],
+    captured: list[TuningJobSpec],
 ) -> None:
+    """As the real tuner: the trainer's value of a tuned hyperparameter is left out of the
+    static ones (the service refuses a raw request that has both)."""
     trainer = make_trainer(hyperparameters={"lr": 0.01, "epochs": 3})
-    refused(
-        sageyard_home,
-        "['lr'] are both static hyperparameters and tuned ranges",
-        tune(lambda: make_tuner(trainer)),
-    )
+    make_tuner(trainer).tune(wait=False)
+    (definition,) = captured[0].definitions
+    assert "lr" not in definition.static_hyperparameters
+    assert definition.static_hyperparameters["epochs"] == "3"
 
 
 def test_bounds_with_min_above_max(
@@ -686,14 +687,6 @@ def test_create_checks_each_trainer(
         lambda: create(two_trainers, hyperparameter_ranges_dict={"a": dict(LR), "b": {}}).tune(
             wait=False
         ),
-    )
-    refused(
-        sageyard_home,
-        "['epochs'] of trainer 'b' are both static hyperparameters and tuned ranges",
-        lambda: create(
-            two_trainers,
-            hyperparameter_ranges_dict={"a": dict(LR), "b": {"epochs": IntegerParameter(1, 3)}},
-        ).tune(wait=False),
     )
 
 

@@ -12,7 +12,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from sageyard.core.exceptions import ConfigurationError
 
@@ -103,11 +103,23 @@ def _is_list(annotation: Any) -> bool:
 
 
 class Shape(BaseModel):
-    """A configuration shape: unknown fields are refused and assignments are validated."""
+    """A configuration shape: unknown fields are refused and assignments are validated.
+
+    A dict in the API's PascalCase (``{"Name": ..., "Regex": ...}``, as the reference's own
+    examples pass them) validates as the snake_case fields it spells.
+    """
 
     model_config = ConfigDict(
         extra="forbid", validate_assignment=True, populate_by_name=True, use_enum_values=False
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _api_spelling(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and any(key[:1].isupper() for key in data if key):
+            fields = {pascal_case(name): name for name in cls.model_fields}
+            return {fields.get(key, key): value for key, value in data.items()}
+        return data
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Validate the assignment; a rejected value leaves the shape as it was.

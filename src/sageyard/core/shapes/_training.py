@@ -409,5 +409,13 @@ class MetricDefinition(Shape):
 
 
 class Tag(Shape):
+    """A key/value tag; the API's ``{"Key": ..., "Value": ...}`` dict works too (every
+    shape takes its PascalCase spelling).
+
+    Example:
+        >>> Tag.model_validate({"Key": "team", "Value": "ml"})
+        Tag(key='team', value='ml')
+    """
+
     key: str = Field(min_length=1, max_length=128)
     value: str = Field(default="", max_length=256)
