@@ -284,3 +284,12 @@ def test_long_log_lines_stay_cheap_to_scan() -> None:
     started = time.perf_counter()
     extractor.feed(["x" * 100_000, "[1] " + "value #011 " * 10_000])
     assert time.perf_counter() - started < 1.0  # ~0.02 s; a leading ".*" took minutes
+
+
+def test_the_older_containers_silent_switch_is_taken() -> None:
+    """The 1.0-1 container takes ``silent`` (XGBoost < 1.0): silent=1 is verbosity=0."""
+    config, notes = parse_config({"num_round": "5", "silent": "1"})
+    assert config.params["verbosity"] == 0 and "silent" not in config.params
+    assert any("silent" in note for note in notes)
+    config, _ = parse_config({"num_round": "5", "silent": "1", "verbosity": "2"})
+    assert config.params["verbosity"] == 2  # an explicit verbosity wins

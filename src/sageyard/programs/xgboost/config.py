@@ -166,6 +166,8 @@ HYPERPARAMETERS: list[Hyperparameter] = [
     # -- general
     Hyperparameter("booster", "str", "gbtree", choices=("gbtree", "gblinear", "dart")),
     Hyperparameter("verbosity", "int", 1, minimum=0, maximum=3),
+    # the 0.90/1.0 containers' switch (XGBoost < 1.0): silent=1 is verbosity=0
+    Hyperparameter("silent", "int", 0, minimum=0, maximum=1),
     Hyperparameter("nthread", "int", minimum=1),  # default: every core
     # -- tree booster
     Hyperparameter("eta", "float", 0.3, minimum=0, maximum=1, aliases=("learning_rate",)),
@@ -284,8 +286,15 @@ def parse_config(raw: dict[str, str]) -> tuple[XGBoostConfig, list[str]]:
     params: dict[str, Any] = {
         spec.name: values[spec.name]
         for spec in HYPERPARAMETERS
-        if spec.name in given and spec.name not in _PROGRAM and spec.name not in IGNORED
+        if spec.name in given
+        and spec.name not in _PROGRAM
+        and spec.name not in IGNORED
+        and spec.name != "silent"
     }
+    if "silent" in given:  # the older containers' name for quiet training
+        notes.append("Hyperparameter silent is XGBoost's old switch; using verbosity instead.")
+        if values["silent"] and "verbosity" not in given:
+            params["verbosity"] = 0
     objective = values["objective"]
     if objective == "reg:linear":
         notes.append("objective reg:linear is the old name of reg:squarederror; using that.")
