@@ -60,7 +60,7 @@ class Session:
         **overrides: Any,
     ) -> None:
         self.boto_session = boto_session
-        self.sagemaker_client = sagemaker_client
+        self._sagemaker_client = sagemaker_client
         self.sagemaker_runtime_client = sagemaker_runtime_client
         self.sagemaker_featurestore_runtime_client = sagemaker_featurestore_runtime_client
         self.sagemaker_metrics_client = sagemaker_metrics_client
@@ -94,6 +94,16 @@ class Session:
         if self._objects is None:
             self._objects = object_store_for(self.settings)
         return self._objects
+
+    @property
+    def sagemaker_client(self) -> Any:
+        """The client given, else boto3's ``sagemaker`` client for training and tuning,
+        served by sageyard's job services (:mod:`sageyard.train.sagemaker_client`)."""
+        if self._sagemaker_client is None:
+            from sageyard.train.sagemaker_client import SageMakerClient
+
+            self._sagemaker_client = SageMakerClient(self)
+        return self._sagemaker_client
 
     @property
     def boto_region_name(self) -> str:

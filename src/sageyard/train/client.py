@@ -18,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sageyard.core.settings import Settings
+from sageyard.core.settings import HasSettings, Settings
 
 if TYPE_CHECKING:
-    from sageyard.core.session import Session
     from sageyard.jobs.service import TrainingJobService
     from sageyard.tuning.service import TuningJobService
 
@@ -101,6 +100,6 @@ class LocalClient:
         }
 
 
-def client_for(session: Session) -> LocalClient:
+def client_for(session: HasSettings) -> LocalClient:
     """The client of ``session``: the services in this process, on its settings."""
     return LocalClient(session.settings)
