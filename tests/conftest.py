@@ -33,6 +33,7 @@ def sageyard_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "SAGEYARD_ROLE",
         "SAGEYARD_SLOTS",
         "SAGEYARD_STRICT_GPU",
+        "SAGEYARD_STRICT_CONTAINER",
         "SAGEYARD_ISOLATION",
         "SAGEYARD_EXECUTOR",
         "SAGEYARD_INSTANCE_QUOTA",

@@ -283,5 +283,8 @@ def test_strict_gpu_on_a_machine_without_gpus(
 def test_local_container_without_docker(
     sageyard_home: Path, code_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Runs as local processes with a warning (issue 10); strict container mode refuses."""
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'no-docker.sock'}")
+    trainer(code_dir, training_mode=Mode.LOCAL_CONTAINER).train(dry_run=True)  # accepted
+    monkeypatch.setenv("SAGEYARD_STRICT_CONTAINER", "1")
     refused(trainer(code_dir, training_mode=Mode.LOCAL_CONTAINER), sageyard_home, "Docker")
