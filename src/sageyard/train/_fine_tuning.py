@@ -62,8 +62,39 @@ class FineTuningTrainer:
         stopping_condition: StoppingCondition | None = None,
         role: str | None = None,
         sagemaker_session: Session | None = None,
+        sequence_length: int | str | None = None,
+        recipe: str | None = None,
+        overrides: dict[str, Any] | None = None,
+        hyperparameters: dict[str, Any] | None = None,
+        environment: dict[str, str] | None = None,
+        tags: list[Any] | None = None,
+        base_model_name: str | None = None,
+        disable_output_compression: bool = False,
+        is_multimodal: bool | None = None,
+        data_mixing_config: Any = None,
+        notifications: dict[str, Any] | None = None,
     ) -> None:
+        """The reference's parameters, then the real SDK's keywords: ``sequence_length``
+        (the ceiling ``hyperparameters.validate_length_constraints()`` checks),
+        ``recipe`` (a shipped recipe's name: its hyperparameters), ``overrides`` and
+        ``hyperparameters`` (option values), ``environment``, ``tags``,
+        ``base_model_name`` (the registered package's base model), and
+        ``disable_output_compression`` (model files uncompressed). ``is_multimodal``,
+        ``data_mixing_config`` and ``notifications`` are refused when set: sageyard's
+        programs have no such mode.
+        """
         from sageyard.models.catalog import check_eula
+
+        for name, value in (
+            ("is_multimodal", is_multimodal),
+            ("data_mixing_config", data_mixing_config),
+            ("notifications", notifications),
+        ):
+            if value:
+                raise ConfigurationError(
+                    f"{name}={value!r} is not supported by sageyard's fine-tuning programs "
+                    "(text models, one dataset, no SNS notifications); leave it out."
+                )
 
         if not isinstance(model, str | ModelPackage) or (isinstance(model, str) and not model):
             raise ConfigurationError(
@@ -99,9 +130,19 @@ class FineTuningTrainer:
             check_eula(model.base_model, accept_eula)
         if mlflow_resource_arn is not None:
             _mlflow_uri(mlflow_resource_arn)  # fail now on an ARN we cannot reach
+        ceiling = int(sequence_length) if sequence_length is not None else None
         self.hyperparameters = FineTuningOptions(
-            self._program().option_specs(self.training_type.value)
+            self._program().option_specs(self.training_type.value), sequence_length=ceiling
         )
+        self.recipe = recipe
+        if recipe is not None:
+            self._apply_recipe(recipe)
+        for name, value in {**(overrides or {}), **(hyperparameters or {})}.items():
+            setattr(self.hyperparameters, name, value)
+        self.environment = dict(environment or {})
+        self.tags = list(tags or [])
+        self.base_model_name = base_model_name
+        self.disable_output_compression = disable_output_compression
         self._latest_training_job: TrainingJob | None = None
 
     def train(
@@ -109,8 +150,15 @@ class FineTuningTrainer:
         training_dataset: Any = None,
         validation_dataset: Any = None,
         wait: bool = True,
-    ) -> TrainingJob:
+        wait_timeout: int | None = None,
+        poll: int = 5,
+        dry_run: bool = False,
+    ) -> TrainingJob | None:
         """Fine-tune as a training job; returns it (Completed when ``wait``).
+
+        ``wait_timeout``: seconds to wait at most (then TimeoutExceededError); ``poll``:
+        seconds between the real SDK's status checks (sageyard follows the log as it
+        grows, so it only caps the interval); ``dry_run``: every check, no job (None).
 
         Raises:
             ValueError: No training dataset, a bad dataset line (file, line and field are
@@ -126,11 +174,70 @@ class FineTuningTrainer:
         request = training_job_request(trainer, session)
         if registration is not None:
             request["Sageyard"]["ModelPackageRegistration"] = registration
+        if dry_run:
+            from sageyard.train.client import client_for
+
+            client_for(session).validate_training_job(request)
+            return None
         job = create_training_job(session, request)
         self._latest_training_job = job
         if wait:
-            job.wait(logs=True)
+            job.wait(poll=min(float(poll), 0.2), timeout=wait_timeout, logs=True)
         return job
+
+    @property
+    def latest_training_job(self) -> TrainingJob | None:
+        """The job the last ``train()`` created (the real SDK's name for it)."""
+        return self._latest_training_job
+
+    def stream_logs(
+        self, poll: int = 5, start_time: Any = None, tail_lines: int | None = None
+    ) -> None:
+        """Print the last job's log until it ends (``tail_lines``: only the last lines first)."""
+        job = self._require_job("stream_logs")
+        lines = job.logs()
+        if tail_lines is not None:
+            lines = lines[-tail_lines:]
+        for line in lines:
+            print(line)
+        if job.refresh().is_active:
+            shown = len(job.logs())
+            for line in job.logs(follow=True)[shown:]:
+                print(line)
+
+    def show_metrics(
+        self,
+        metrics: list[str] | None = None,
+        starting_step: int | None = None,
+        ending_step: int | None = None,
+        start_time: Any = None,
+        end_time: Any = None,
+    ) -> dict[str, list[float]]:
+        """The last job's metric series (name → values by step), printed as a table; the
+        real SDK plots them (from MLflow or CloudWatch)."""
+        job = self._require_job("show_metrics")
+        series: dict[str, list[float]] = {}
+        for point in job.metrics():
+            if metrics is None or point.metric_name in metrics:
+                series.setdefault(point.metric_name, []).append(point.value)
+        first = starting_step or 0
+        for name, values in series.items():
+            series[name] = values[first : ending_step + 1 if ending_step is not None else None]
+            print(f"{name}: {', '.join(f'{v:.4g}' for v in series[name])}")
+        return series
+
+    def _require_job(self, what: str) -> TrainingJob:
+        if self._latest_training_job is None:
+            raise ConfigurationError(f"{what}() shows the job train() started; call train() first.")
+        return self._latest_training_job
+
+    def _apply_recipe(self, recipe: str) -> None:
+        """Take a recipe's options (a shipped recipe's name, or a YAML file's path)."""
+        from sageyard.train._recipes import fine_tuning_settings, load_recipe
+
+        settings = fine_tuning_settings(load_recipe(recipe))
+        for name, value in settings["options"].items():
+            setattr(self.hyperparameters, name, value)
 
     def to_model_trainer(
         self,
@@ -178,10 +285,13 @@ class FineTuningTrainer:
         model_source, base_model = self._model_source(session)
         model_channel = InputData(channel_name="model", data_source=model_source)
         data_channels = [InputData(channel_name=n, data_source=u) for n, u in datasets.items()]
+        self.hyperparameters.validate_length_constraints()
         output = None
-        if self.s3_output_path or self.kms_key_id:
+        if self.s3_output_path or self.kms_key_id or self.disable_output_compression:
             output = OutputDataConfig(
-                s3_output_path=self.s3_output_path, kms_key_id=self.kms_key_id
+                s3_output_path=self.s3_output_path,
+                kms_key_id=self.kms_key_id,
+                compression_type="NONE" if self.disable_output_compression else None,
             )
         trainer = ModelTrainer(
             algorithm_name=self.TECHNIQUE.value,
@@ -195,13 +305,15 @@ class FineTuningTrainer:
             output_data_config=output,
             input_data_config=[model_channel, *data_channels],
             hyperparameters=self._job_hyperparameters(base_model, session),
+            environment=self.environment,
+            tags=self.tags or None,
         )
         trainer._model_channel = model_channel
         if self.model_package_group is None:
             return trainer, None
         registration = {
             "Group": self.model_package_group,
-            "BaseModel": base_model,
+            "BaseModel": self.base_model_name or base_model,
             "CustomizationTechnique": self.TECHNIQUE.value,
             "TrainingType": self.training_type.value,
             "DatasetUris": datasets,
