@@ -16,7 +16,7 @@ from sageyard.core.settings import Settings
 from sageyard.executors import Executor, HostPlan
 from sageyard.executors.container import ContainerExecutor
 from sageyard.executors.local import LocalExecutor, LocalHost
-from sageyard.executors.scripted import Script, ScriptedExecutor
+from sageyard.executors.scripted import NoProgress, Script, ScriptedExecutor
 from sageyard.runtime.sandbox import isolation_available
 from sageyard.testing import BEHAVIOURS, ExecutorSuite
 from tests.fake_docker import stand_in_docker
@@ -36,7 +36,7 @@ class TestLocalExecutor(ExecutorSuite):
         executor = executor_factory()
         assert isinstance(executor, LocalExecutor)
         plan = _plan()
-        executor.reserve([plan], None, _Quiet())
+        executor.reserve([plan], None, NoProgress())
         placement = executor.placement(plan)
         assert placement.isolate is isolation_available()
         executor.close()
@@ -75,7 +75,7 @@ class TestScriptedExecutor(ExecutorSuite):
 
     def test_it_records_the_signals_each_host_got(self, tmp_path: Path) -> None:
         executor = ScriptedExecutor(Script(seconds=60, on_sigterm=None), tmp_path)
-        executor.reserve([_plan()], None, _Quiet())
+        executor.reserve([_plan()], None, NoProgress())
         host = executor.start(_plan())
         host.signal(signal.SIGTERM)
         host.signal(signal.SIGKILL)
@@ -107,14 +107,3 @@ def _plan() -> HostPlan:
     from sageyard.testing import plan_of
 
     return plan_of("succeeds")
-
-
-class _Quiet:
-    def note(self, message: str) -> None:
-        pass
-
-    def waiting(self, message: str) -> None:
-        pass
-
-    def stop_requested(self) -> bool:
-        return False

@@ -100,17 +100,12 @@ class SageMakerClient:
     ) -> dict[str, Any]:
         """The trials' HyperParameterTrainingJobSummary list (StatusEquals, SortBy
         FinalObjectiveMetricValue, SortOrder, MaxResults, NextToken)."""
-        summaries = self._client.tuning_jobs.summaries(HyperParameterTuningJobName)
-        status = filters.get("StatusEquals")
-        if status is not None:
-            summaries = [s for s in summaries if s.get("TrainingJobStatus") == status]
-        if filters.get("SortBy") == "FinalObjectiveMetricValue":
-            scored = [s for s in summaries if "FinalHyperParameterTuningJobObjectiveMetric" in s]
-            scored.sort(
-                key=lambda s: s["FinalHyperParameterTuningJobObjectiveMetric"]["Value"],
-                reverse=filters.get("SortOrder", "Descending") == "Descending",
-            )
-            summaries = scored + [s for s in summaries if s not in scored]
+        summaries = self._client.tuning_jobs.summaries(
+            HyperParameterTuningJobName,
+            filters.get("StatusEquals"),
+            filters.get("SortBy"),
+            filters.get("SortOrder"),
+        )
         start, end = _window(filters)
         response: dict[str, Any] = {"TrainingJobSummaries": summaries[start:end]}
         if end < len(summaries):

@@ -85,23 +85,8 @@ class HyperParameterTuningJob:
         """The trials' HyperParameterTrainingJobSummary dicts (keys also as attributes):
         all of them, or those with ``status_equals``; ``sort_by="FinalObjectiveMetricValue"``
         puts the best first."""
-        summaries = self._service.summaries(self.name)
-        if status_equals is not None:
-            summaries = [s for s in summaries if s.get("TrainingJobStatus") == status_equals]
-        if sort_by == "FinalObjectiveMetricValue":
-            maximize = self.refresh()._objective_type() == "Maximize"
-            scored = [s for s in summaries if "FinalHyperParameterTuningJobObjectiveMetric" in s]
-            scored.sort(
-                key=lambda s: s["FinalHyperParameterTuningJobObjectiveMetric"]["Value"],
-                reverse=maximize if sort_order != "Ascending" else not maximize,
-            )
-            summaries = scored + [s for s in summaries if s not in scored]
+        summaries = self._service.summaries(self.name, status_equals, sort_by, sort_order)
         return [described(summary) for summary in summaries]
-
-    def _objective_type(self) -> str:
-        config = self._description.get("HyperParameterTuningJobConfig", {})
-        objective = config.get("HyperParameterTuningJobObjective") or {}
-        return str(objective.get("Type", "Maximize"))
 
     def __getattr__(self, name: str) -> Any:
         """The real resource's other attributes, from the last description."""

@@ -237,10 +237,30 @@ class TuningJobService(JobRecords):
 
     # -- summaries ---------------------------------------------------------------------------
 
-    def summaries(self, name: str) -> list[dict[str, Any]]:
-        """ListTrainingJobsForHyperParameterTuningJob: one summary per trial."""
+    def summaries(
+        self,
+        name: str,
+        status: str | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """ListTrainingJobsForHyperParameterTuningJob: one summary per trial, in creation
+        order; only those of ``status``; ``sort_by="FinalObjectiveMetricValue"``: the best
+        first (``sort_order="Ascending"``: the worst), trials without a value last."""
         spec = self.spec(self.get(name))
-        return [self.summary(spec, trial) for trial in self.trials(name)]
+        summaries = [self.summary(spec, trial) for trial in self.trials(name)]
+        if status is not None:
+            summaries = [s for s in summaries if s.get("TrainingJobStatus") == status]
+        if sort_by == "FinalObjectiveMetricValue":
+            key = "FinalHyperParameterTuningJobObjectiveMetric"
+            best_first = (spec.objective_type == "Maximize") == (sort_order != "Ascending")
+            scored = sorted(
+                (s for s in summaries if key in s),
+                key=lambda s: s[key]["Value"],
+                reverse=best_first,
+            )
+            summaries = scored + [s for s in summaries if key not in s]
+        return summaries
 
     def summary(self, spec: TuningJobSpec, trial: JobRecord) -> dict[str, Any]:
         info = trial.document.get("tuning", {})

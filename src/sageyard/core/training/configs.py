@@ -7,52 +7,7 @@ Example:
     30
 """
 
-from sageyard.train.configs import (
-    Channel,
-    CheckpointConfig,
-    Compute,
-    DataSource,
-    FileSystemDataSource,
-    InfraCheckConfig,
-    InputData,
-    InstanceGroup,
-    MetricDefinition,
-    Mode,
-    Networking,
-    OutputDataConfig,
-    RemoteDebugConfig,
-    RetryStrategy,
-    S3DataSource,
-    SessionChainingConfig,
-    SourceCode,
-    StoppingCondition,
-    Tag,
-    TensorBoardOutputConfig,
-    TrainingImageConfig,
-    TrainingRepositoryAuthConfig,
-)
+from sageyard.train import configs as _configs
+from sageyard.train.configs import *  # noqa: F403  the same names, listed once there
 
-__all__ = [
-    "Channel",
-    "CheckpointConfig",
-    "Compute",
-    "DataSource",
-    "FileSystemDataSource",
-    "InfraCheckConfig",
-    "InputData",
-    "InstanceGroup",
-    "MetricDefinition",
-    "Mode",
-    "Networking",
-    "OutputDataConfig",
-    "RemoteDebugConfig",
-    "RetryStrategy",
-    "S3DataSource",
-    "SessionChainingConfig",
-    "SourceCode",
-    "StoppingCondition",
-    "Tag",
-    "TensorBoardOutputConfig",
-    "TrainingImageConfig",
-    "TrainingRepositoryAuthConfig",
-]
+__all__ = list(_configs.__all__)
