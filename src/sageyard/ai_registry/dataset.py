@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import builtins
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ from sageyard.store import JobRecord, open_store
 __all__ = ["DataSet", "check_dataset", "dataset_uri"]
 
 KIND = "DataSet"
+DELETED = "Deleted"
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _ARN = re.compile(r"^arn:aws:sagemaker:[^:]*:[^:]*:hub-content/.*/DataSet/([^/]+)(?:/(\d+))?$")
 
@@ -135,9 +137,9 @@ class DataSet:
         if "/" in name:
             record = store.get(name)
         else:
-            versions = store.list(KIND, parent=name, limit=1)
+            versions = _live(store.list(KIND, parent=name))
             record = versions[0] if versions else None
-        if record is None or record.kind != KIND:
+        if record is None or record.kind != KIND or record.status == DELETED:
             raise ResourceNotFound(
                 f"DataSet {name!r} does not exist; create it with DataSet.create(name, source).",
                 "DescribeHubContent",
@@ -160,6 +162,103 @@ class DataSet:
             created_time=datetime.fromtimestamp(record.created_at, UTC),
             sagemaker_session=session,
         )
+
+    # -- the real SDK's other methods ---------------------------------------------------------
+
+    @classmethod
+    def get_all(
+        cls, max_results: int | None = None, sagemaker_session: Session | None = None
+    ) -> list[DataSet]:
+        """The latest version of every dataset, newest first."""
+        session = sagemaker_session or Session()
+        store = open_store(session.settings.store_url)
+        latest: dict[str, JobRecord] = {}
+        for record in _live(store.list(KIND)):
+            latest.setdefault(record.parent or record.name, record)
+        found = [cls._from_record(record, session) for record in latest.values()]
+        return found[:max_results] if max_results is not None else found
+
+    @classmethod
+    def list(cls, max_results: int | None = None, next_token: str | None = None) -> list[DataSet]:
+        """:meth:`get_all` (the real SDK's hub-entity name for it)."""
+        return cls.get_all(max_results)
+
+    def get_versions(self) -> builtins.list[DataSet]:
+        """Every version of this dataset, newest first."""
+        session = self._session()
+        store = open_store(session.settings.store_url)
+        return [self._from_record(r, session) for r in _live(store.list(KIND, parent=self.name))]
+
+    def create_version(
+        self, source: str, customization_technique: CustomizationTechnique | None = None
+    ) -> bool:
+        """Register ``source`` as this dataset's next version (checked as ``create`` does)."""
+        DataSet.create(
+            self.name,
+            source,
+            customization_technique or self.customization_technique,
+            sagemaker_session=self._session(),
+        )
+        return True
+
+    def refresh(self) -> DataSet:
+        """This version, as the registry has it now."""
+        fresh = DataSet.get(f"{self.name}/{self.version}", self._session())
+        self.__dict__.update(fresh.__dict__)
+        return self
+
+    def wait(self, poll: int = 5, timeout: int | None = None) -> None:
+        """Datasets are Available once created here: nothing to wait for."""
+
+    def delete(self, version: str | None = None) -> bool:
+        """Delete one version (default: this one), or every version with ``version="all"``.
+        The rows stay in the store, marked Deleted; ``get`` no longer finds them."""
+        session = self._session()
+        store = open_store(session.settings.store_url)
+        if version == "all":
+            names = [r.name for r in _live(store.list(KIND, parent=self.name))]
+        else:
+            names = [f"{self.name}/{version or self.version}"]
+        for name in names:
+            store.update(name, status=DELETED)
+        return True
+
+    @classmethod
+    def delete_by_name(cls, name: str, version: str | None = None) -> bool:
+        """Delete a dataset's latest version (or ``version``, or ``"all"``)."""
+        return cls.get(name).delete(version)
+
+    @classmethod
+    def split(cls, source: str, train_split_ratio: float = 0.8) -> tuple[DataSet, DataSet]:
+        """Split a local JSONL (or CSV, header kept in both) file into ``<name>-train`` and
+        ``<name>-validation`` datasets, the first ``train_split_ratio`` of the rows first."""
+        if not 0.0 < train_split_ratio < 1.0:
+            raise ConfigurationError(
+                f"train_split_ratio must be between 0.0 and 1.0, but got {train_split_ratio}."
+            )
+        path = Path(source)
+        if not path.is_file():
+            raise ConfigurationError(f"DataSet.split needs a local file, but {source} is not one.")
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        header = lines[:1] if path.suffix.lower() == ".csv" else []
+        rows = lines[len(header) :]
+        cut = int(len(rows) * train_split_ratio)
+        if cut == 0 or cut == len(rows):
+            raise ConfigurationError(
+                f"{source} has {len(rows)} row(s): too few to split at {train_split_ratio}."
+            )
+        base = re.sub(r"[^a-zA-Z0-9-]+", "-", path.stem).strip("-") or "dataset"
+        parts = []
+        for part, chunk in (("train", rows[:cut]), ("validation", rows[cut:])):
+            target = path.with_name(f"{path.stem}_{part}{path.suffix}")
+            target.write_text("".join(header + chunk), encoding="utf-8")
+            parts.append(cls.create(f"{base}-{part}", str(target), CustomizationTechnique.SFT))
+        return parts[0], parts[1]
+
+    def _session(self) -> Session:
+        if self.sagemaker_session is None:
+            self.sagemaker_session = Session()
+        return self.sagemaker_session
 
     def __repr__(self) -> str:
         return f"DataSet(name={self.name!r}, version={self.version!r}, source={self.source!r})"
@@ -192,3 +291,8 @@ def dataset_uri(dataset: Any) -> str:
             f"A dataset must be a path, an s3:// URI or a DataSet, got {type(dataset).__name__}."
         )
     return dataset
+
+
+def _live(records: list[JobRecord]) -> list[JobRecord]:
+    """The dataset rows not deleted, in the store's order (newest first)."""
+    return [record for record in records if record.status != DELETED]

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from sageyard.core.exceptions import ConfigurationError, ResourceInUse, ResourceNotFound
-from sageyard.core.settings import Settings
+from sageyard.core.settings import Settings, settings_of
 from sageyard.store import JobRecord, JobStore, final_metrics, open_store
 
 GROUP_KIND = "ModelPackageGroup"
@@ -42,8 +42,36 @@ class ModelPackageGroup:
     creation_time: datetime | None = None
 
     @classmethod
-    def get(cls, model_package_group_name: str, session: Any = None) -> ModelPackageGroup:
-        return ModelRegistry(_settings(session)).get_group(model_package_group_name)
+    def get(
+        cls, model_package_group_name: str, session: Any = None, region: Any = None
+    ) -> ModelPackageGroup:
+        """The group by name or ARN (ResourceNotFound, a ClientError, if there is none)."""
+        return ModelRegistry(settings_of(session)).get_group(model_package_group_name)
+
+    @classmethod
+    def create(
+        cls,
+        model_package_group_name: str,
+        model_package_group_description: str | None = None,
+        tags: list[Any] | None = None,
+        managed_configuration: Any = None,
+        session: Any = None,
+        region: Any = None,
+    ) -> ModelPackageGroup:
+        """CreateModelPackageGroup (ResourceInUse, a ClientError, if it exists already)."""
+        registry = ModelRegistry(settings_of(session))
+        if registry.store.get(model_package_group_name) is not None:
+            raise ResourceInUse(
+                f"Model package group {model_package_group_name!r} exists already; get it "
+                "with ModelPackageGroup.get(...), or choose another name.",
+                "CreateModelPackageGroup",
+            )
+        return registry.ensure_group(model_package_group_name, model_package_group_description)
+
+    @classmethod
+    def get_all(cls, session: Any = None, region: Any = None, **ignored: Any) -> list[Any]:
+        """Every model package group, oldest first."""
+        return ModelRegistry(settings_of(session)).list_groups()
 
 
 @dataclass(frozen=True)
@@ -68,9 +96,26 @@ class ModelPackage:
         return f"{self.model_package_group_name}/{self.model_package_version}"
 
     @classmethod
-    def get(cls, model_package_name: str, session: Any = None) -> ModelPackage:
+    def get(
+        cls,
+        model_package_name: str,
+        included_data: Any = None,
+        session: Any = None,
+        region: Any = None,
+    ) -> ModelPackage:
         """A package by ``group/version``, its ARN, or a group name (its latest version)."""
-        return ModelRegistry(_settings(session)).get_package(model_package_name)
+        return ModelRegistry(settings_of(session)).get_package(model_package_name)
+
+    @classmethod
+    def get_all(
+        cls,
+        model_package_group_name: str | None = None,
+        session: Any = None,
+        region: Any = None,
+        **ignored: Any,
+    ) -> list[ModelPackage]:
+        """Every registered version (of one group), oldest first."""
+        return ModelRegistry(settings_of(session)).list_packages(model_package_group_name)
 
 
 class ModelRegistry:
@@ -240,7 +285,3 @@ def _package(record: JobRecord) -> ModelPackage:
         final_metrics=dict(doc.get("final_metrics", {})),
         creation_time=datetime.fromtimestamp(record.created_at, UTC),
     )
-
-
-def _settings(session: Any) -> Settings:
-    return session.settings if session is not None else Settings.from_env()
