@@ -724,3 +724,25 @@ def test_source_code_args_follow_the_hyperparameters(
     command.train(logs=False)
     assert command._latest_training_job is not None
     assert _lines(command._latest_training_job, "ARGV") == ["['two words', '$HOME']"]
+
+
+def test_a_tar_gz_source_dir_is_unpacked_into_the_code(
+    make_trainer: MakeTrainer, code_dir: Any, tmp_path: Path
+) -> None:
+    import tarfile
+
+    folder = code_dir("import helper\nprint('FROM', helper.NAME)\n")
+    (folder / "helper.py").write_text("NAME = 'archive'\n")
+    archive = tmp_path / "code.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name in ("train.py", "helper.py"):
+            tar.add(folder / name, arcname=name)
+    trainer = make_trainer(
+        None, source_code=SourceCode(source_dir=str(archive), entry_script="train.py")
+    )
+    trainer.train(logs=False)
+    assert trainer._latest_training_job is not None
+    assert _lines(trainer._latest_training_job, "FROM") == ["archive"]
+    assert trainer.output_data.endswith(
+        f"/{trainer._latest_training_job.training_job_name}/output/output.tar.gz"
+    )

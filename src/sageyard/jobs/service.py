@@ -131,7 +131,7 @@ class TrainingJobService(JobRecords):
         try:
             if source_dir is not None:
                 code_uri = record.document["spec"]["code_uri"]
-                upload_path(self.objects, source_dir, code_uri, ignore_patterns)
+                snapshot_code(self.objects, source_dir, code_uri, ignore_patterns)
             self.launcher(self.settings, name, self.paths(name).root / "supervisor.log")
         except Exception as error:
             self.store.update(
@@ -277,3 +277,19 @@ class TrainingJobService(JobRecords):
                 "StopTrainingJob",
             )
         self.store.update(name, status="Stopping", expect_status={"InProgress"})
+
+
+def snapshot_code(
+    objects: ObjectStore, source_dir: Path, code_uri: str, ignore_patterns: list[str] | None
+) -> None:
+    """Upload a job's code: a folder as it is, a ``.tar.gz`` unpacked (safely) first."""
+    if not source_dir.is_file():
+        upload_path(objects, source_dir, code_uri, ignore_patterns)
+        return
+    import tarfile
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="sageyard-code-") as scratch:
+        with tarfile.open(source_dir, "r:gz") as archive:
+            archive.extractall(scratch, filter="data")  # no links out, no absolute paths
+        upload_path(objects, Path(scratch), code_uri, ignore_patterns)

@@ -459,7 +459,8 @@ def trainer_from_recipe(
     """``ModelTrainer.from_recipe``: the recipe's fine-tuning as a ModelTrainer."""
     from sageyard.train._recipes import fine_tuning_settings, load_recipe
 
-    settings = fine_tuning_settings(load_recipe(training_recipe, overrides))
+    recipe = load_recipe(training_recipe, overrides)
+    settings = fine_tuning_settings(recipe)
     fine_tuning = trainer_class(settings["technique"])(
         settings["model"],
         training_type=settings["training_type"],
@@ -472,7 +473,9 @@ def trainer_from_recipe(
         sagemaker_session=session,
     )
     _set_options(fine_tuning.hyperparameters, settings["options"], "the recipe")
-    return fine_tuning.to_model_trainer(require_dataset=False)
+    trainer = fine_tuning.to_model_trainer(require_dataset=False)
+    trainer._resolved_recipe = recipe
+    return trainer
 
 
 def trainer_from_jumpstart(

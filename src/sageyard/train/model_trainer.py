@@ -102,6 +102,7 @@ class ModelTrainer(BaseModel):
     hyperparameters: dict[str, Any] | str | None = None
     tags: list[Tag] | None = None
     local_container_root: str | None = None
+    input_s3_key_prefix: str | None = None  # where local inputs go: <prefix>/input/<channel>
 
     _latest_training_job: TrainingJob | None = PrivateAttr(default=None)
     _tensorboard_output_config: TensorBoardOutputConfig | None = PrivateAttr(default=None)
@@ -114,6 +115,8 @@ class ModelTrainer(BaseModel):
     # the model the program starts from. Requests carry it as Sageyard.ModelChannel, and the
     # service keeps it in every job, whatever input_data_config train() gets.
     _model_channel: InputData | None = PrivateAttr(default=None)
+    # Set by from_recipe: the recipe with its overrides merged (get_resolved_recipe()).
+    _resolved_recipe: dict[str, Any] | None = PrivateAttr(default=None)
 
     @field_validator("training_input_mode")
     @classmethod
@@ -255,7 +258,7 @@ class ModelTrainer(BaseModel):
                 part.strip("/")
                 for part in (
                     session.default_bucket_prefix,
-                    key_prefix or f"{self._base_job_name()}/input",
+                    key_prefix or f"{self.input_s3_key_prefix or self._base_job_name()}/input",
                     channel_name,
                 )
                 if part and part.strip("/")
@@ -418,6 +421,40 @@ class ModelTrainer(BaseModel):
             if value is not None:
                 setattr(self, name, value)
         return self
+
+    @property
+    def output_data(self) -> str:
+        """The S3 URI of the last job's ``output.tar.gz`` (what ``/opt/ml/output/data``
+        held), computed from its output path; present once the job has ended.
+
+        Raises:
+            ConfigurationError: No job yet (call ``train()`` first).
+        """
+        job = self._latest_training_job
+        if job is None:
+            raise ConfigurationError(
+                "No training job is associated with this ModelTrainer. Call train() before "
+                "accessing output_data."
+            )
+        config = self.output_data_config
+        path = config.s3_output_path if config is not None else None
+        return f"{str(path).rstrip('/')}/{job.training_job_name}/output/output.tar.gz"
+
+    def get_resolved_recipe(self) -> dict[str, Any]:
+        """The recipe of a ModelTrainer made by :meth:`from_recipe`, its overrides merged.
+
+        Raises:
+            AttributeError: This ModelTrainer was not made by ``from_recipe`` (the real
+                SDK's error).
+        """
+        if self._resolved_recipe is None:
+            raise AttributeError(
+                "get_resolved_recipe() is only available on ModelTrainer instances created "
+                "via ModelTrainer.from_recipe()."
+            )
+        import copy
+
+        return copy.deepcopy(self._resolved_recipe)
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -17,9 +17,15 @@ from sageyard.core.exceptions import ValidationException
 from sageyard.core.settings import Settings
 from sageyard.jobs.launch import launch_supervisor
 from sageyard.jobs.records import JobRecords
-from sageyard.jobs.service import Launcher, TrainingJobService, default_bucket, job_arn
+from sageyard.jobs.service import (
+    Launcher,
+    TrainingJobService,
+    default_bucket,
+    job_arn,
+    snapshot_code,
+)
 from sageyard.jobs.states import ACTIVE
-from sageyard.storage import ObjectStore, upload_path
+from sageyard.storage import ObjectStore
 from sageyard.store import JobRecord, JobStore
 from sageyard.tuning.request import validate_tuning_job
 from sageyard.tuning.spec import KIND, TrainingDefinition, TuningJobSpec
@@ -127,7 +133,7 @@ class TuningJobService(JobRecords):
             for definition in named.definitions:
                 if definition.name in sources and definition.template.code_uri:
                     folder, ignore = sources[definition.name]
-                    upload_path(self.objects, folder, definition.template.code_uri, ignore)
+                    snapshot_code(self.objects, folder, definition.template.code_uri, ignore)
             launch_supervisor(
                 self.settings, name, self.settings.jobs_dir / name / "supervisor.log", kind="tuning"
             )

@@ -143,6 +143,11 @@ def test_from_recipe_reads_sections_and_overrides(model_dir: Path, sft_data: str
     assert hp["max_steps"] == "7" and hp["beta"] == "0.1" and hp["lora_r"] == "8"
     assert hp["target_modules"] == '["q_proj", "k_proj", "v_proj", "o_proj"]'
     assert trainer.base_job_name == "smollm2-135m-dpo-lora"
+    resolved = trainer.get_resolved_recipe()  # the real SDK's: overrides merged in
+    assert resolved["trainer"]["max_steps"] == 7
+    assert resolved["model"]["name_or_path"] == str(model_dir)
+    resolved["trainer"]["max_steps"] = 1
+    assert trainer.get_resolved_recipe()["trainer"]["max_steps"] == 7  # a copy each time
 
 
 def test_from_recipe_file_with_hyperpod_layout_and_full_training(

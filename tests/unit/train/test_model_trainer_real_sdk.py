@@ -152,3 +152,35 @@ def test_tags_in_every_spelling(sageyard_home: Path, code_dir: Path) -> None:
     )
     request = _tuning_request.tuning_job_request(tuner, tuner._session(), None)
     assert request["Tags"] == expected
+
+
+def test_a_local_tar_gz_source_dir(sageyard_home: Path, code_dir: Path, tmp_path: Path) -> None:
+    import tarfile
+
+    archive = tmp_path / "code.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(code_dir / "train.py", arcname="train.py")
+    trainer = ModelTrainer(
+        training_image=IMAGE,
+        source_code=SourceCode(source_dir=str(archive), entry_script="train.py"),
+    )
+    assert trainer.train(dry_run=True) is None
+    missing = ModelTrainer(
+        training_image=IMAGE, source_code=SourceCode(source_dir=str(archive), entry_script="x.py")
+    )
+    with pytest.raises(ValueError, match=r"'x\.py' is not in the source_dir archive"):
+        missing.train(dry_run=True)
+
+
+def test_input_s3_key_prefix_and_output_data(
+    sageyard_home: Path, code_dir: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "rows.csv"
+    data.write_text("1\n")
+    trainer = _trainer(code_dir, input_s3_key_prefix="pipelines/p1")
+    channel = trainer.create_input_data_channel("train", str(data))
+    assert channel.data_source.endswith("/pipelines/p1/input/train")  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="Call train"):
+        _ = trainer.output_data
+    with pytest.raises(AttributeError, match="from_recipe"):
+        trainer.get_resolved_recipe()
