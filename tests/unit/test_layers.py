@@ -65,6 +65,7 @@ FACADE_BY_PATH = (
     "sageyard.core.image_uris",
     "sageyard.core.jumpstart",
     "sageyard.core.training",
+    "sageyard.core.analytics",
     "sageyard.ai_registry.dataset",
     "sageyard.serve",
 )
