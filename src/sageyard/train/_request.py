@@ -117,7 +117,10 @@ def training_job_request(trainer: ModelTrainer, session: Session) -> dict[str, A
         "BaseJobName": base,
         "SourceCode": _source_code(code) if code else None,
         "Executor": "container" if trainer.training_mode == Mode.LOCAL_CONTAINER else None,
-        "Distributed": to_request(trainer.distributed) if trainer.distributed else None,
+        # {"Torchrun": {...}} or {"MPI": {...}}: the launcher's kind, then its settings
+        "Distributed": {type(trainer.distributed).__name__: to_request(trainer.distributed)}
+        if trainer.distributed
+        else None,
         "ModelChannel": _channel(trainer._model_channel) if trainer._model_channel else None,
     }
     request: dict[str, Any] = {
