@@ -91,8 +91,8 @@ def docker_run_argv(
         argv += ["--network", "none"]
     elif network is not None:
         argv += ["--network", network, "--network-alias", launch.host]
-    if launch.gpus:
-        argv += ["--gpus", f"device={','.join(launch.gpus)}"]
+    if launch.gpus:  # quoted: docker reads the value as CSV, and a device list has commas
+        argv += ["--gpus", f'"device={",".join(launch.gpus)}"']
     if not launch.argv:
         return [*argv, image, "train"]
     return [*argv, "--entrypoint", launch.argv[0], image, *launch.argv[1:]]
@@ -125,8 +125,13 @@ class ContainerHost(LocalHost):
 
     def poll(self) -> HostExit | None:
         ended = super().poll()
-        if ended is not None and ended.code - 128 in self._sent:
-            ended = HostExit(-(ended.code - 128), None)
+        if (
+            ended is not None
+            and ended.code > 128
+            and (ended.code - 128 in self._sent or not self._root.failure_file.exists())
+        ):  # the container's main process died of signal code - 128
+            written = self._root.failure_file.exists()
+            ended = HostExit(-(ended.code - 128), ended.failure_text if written else None)
             self._exit = ended
         return ended
 
@@ -141,7 +146,11 @@ class ContainerHost(LocalHost):
             kill = ["docker", "kill", f"--signal={name}", self.container]
             if subprocess.run(kill, capture_output=True, check=False).returncode == 0:
                 return
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline:  # still no container (an image pull?): end it
+                self._process.kill()
+                subprocess.run(
+                    ["docker", "rm", "-f", self.container], capture_output=True, check=False
+                )
                 return
             time.sleep(0.05)
 
@@ -167,11 +176,15 @@ class ContainerExecutor(LocalExecutor):
     def _container_name(self, plan: HostPlan) -> str:
         return f"{self.job_name}-{plan.host}"
 
-    def _spawn(self, launch: HostLaunch, plan: HostPlan) -> subprocess.Popen[bytes]:
-        if plan.training_image is None:
+    def start(self, plan: HostPlan) -> LocalHost:
+        if plan.training_image is None:  # before anything is staged
             raise HostSetupError(
                 "ClientError: Mode.LOCAL_CONTAINER needs a training_image", retryable=False
             )
+        return super().start(plan)
+
+    def _spawn(self, launch: HostLaunch, plan: HostPlan) -> subprocess.Popen[bytes]:
+        assert plan.training_image is not None  # checked by start()
         if len(plan.hosts) > 1 and self._network is None:
             network = f"sageyard-{self.job_name}"
             subprocess.run(

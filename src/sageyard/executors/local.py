@@ -259,6 +259,9 @@ class LocalExecutor:
             raise HostSetupError(
                 f"InternalServerError: could not start {plan.host}: {error}", retryable=True
             ) from error
+        except BaseException:  # no feeder may wait forever for a host that never started
+            feeders.stop()
+            raise
         return self._host(plan, prepared, process, feeders, log_start, objects)
 
     def _host(self, plan: HostPlan, *args: Any) -> LocalHost:
@@ -298,8 +301,8 @@ class LocalExecutor:
 
 
 def _split(items: list[str], parts: int) -> list[list[str]]:
-    size = len(items) // parts if parts else 0
-    return [items[i * size : (i + 1) * size] for i in range(parts)]
+    """``items`` dealt round-robin to ``parts`` hosts: none reserved goes unused."""
+    return [items[i::parts] for i in range(parts)] if parts else []
 
 
 if TYPE_CHECKING:  # mypy checks that both keep their interface

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sageyard.jobs.liveness import owner_token
-from sageyard.jobs.states import TERMINAL
+from sageyard.jobs.states import ACTIVE, TERMINAL
 from sageyard.store import JobRecord, JobStore
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,11 @@ def supervise(
     record = store.get(name)
     if record is None or record.status in TERMINAL:
         return
-    store.update(name, owner=owner_token(), heartbeat_at=time.time())
+    claimed = store.update(
+        name, owner=owner_token(), heartbeat_at=time.time(), expect_status=ACTIVE
+    )
+    if claimed is None:  # it ended meanwhile (settled by a reader): nothing to supervise
+        return
     heartbeat = Heartbeat(store, name, heartbeat_seconds)
     heartbeat.start()
     try:

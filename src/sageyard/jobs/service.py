@@ -17,6 +17,7 @@ from sageyard.core.exceptions import ValidationException
 from sageyard.core.settings import Settings
 from sageyard.jobs.artifacts import model_artifacts_uri
 from sageyard.jobs.launch import launch_supervisor
+from sageyard.jobs.liveness import owner_alive
 from sageyard.jobs.records import JobRecords
 from sageyard.jobs.request import validate_training_job
 from sageyard.jobs.spec import TrainingJobSpec
@@ -200,8 +201,10 @@ class TrainingJobService(JobRecords):
     def _after_interrupted(self, record: JobRecord, reason: str, gone: bool) -> None:
         self.store.append_events(record.name, [{"Status": "Interrupted", "StatusMessage": reason}])
         if gone:  # end what the dead supervisor left running on this machine
-            for pid in record.document.get("host_pids", {}).values():
-                kill_process_group(int(pid))
+            for host in record.document.get("host_pids", {}).values():
+                # an owner token (pid and start time): never a group that reused the pid
+                if isinstance(host, str) and owner_alive(host):
+                    kill_process_group(int(host.split(":")[1]))
 
     def metrics(self, name: str, metric_name: str | None = None) -> list[MetricPoint]:
         return self.store.metrics(name, metric_name)

@@ -37,8 +37,10 @@ class StatusWriter:
             log.write(f"[sageyard] {message}\n")
 
     def stop_requested(self) -> bool:
+        """Whether the job should end: asked to stop, or no longer this supervisor's (a
+        reader declared it dead and settled it while this process was stalled)."""
         record = self.store.get(self.name)
-        return record is None or record.status == "Stopping"
+        return record is None or record.status != "InProgress"
 
     def stop_requested_throttled(self) -> bool:
         """:meth:`stop_requested`, asked of the store at most twice a second."""
@@ -54,7 +56,7 @@ class StatusWriter:
     def training_ended(self, at: float) -> None:
         self.store.update(self.name, document_patch={"training_end_time": at})
 
-    def record_hosts(self, pids: dict[str, int]) -> None:
+    def record_hosts(self, pids: dict[str, str]) -> None:
         """Host process groups, so a reader can end them if this supervisor dies."""
         self.store.update(self.name, document_patch={"host_pids": pids})
 

@@ -25,6 +25,7 @@ from sageyard.core.settings import Settings
 from sageyard.executors import Executor, HostHandle, HostPlan, HostSetupError, executor_for
 from sageyard.jobs.artifacts import model_artifacts_uri, upload_outputs
 from sageyard.jobs.lifecycle import supervise
+from sageyard.jobs.liveness import owner_token
 from sageyard.jobs.plans import host_plans
 from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.jobs.states import StatusWriter
@@ -139,7 +140,10 @@ class Supervisor:
         except HostSetupError as error:
             _end(handles)
             return Outcome("Failed", "Failed", error.reason, error.retryable), started
-        status.record_hosts({h.host: h.pid for h in handles if h.pid is not None})
+        except BaseException:  # the platform failed: end what started, then fail the job
+            _end(handles)
+            raise
+        status.record_hosts({h.host: owner_token(h.pid) for h in handles if h.pid is not None})
         if status.stop_requested():
             _end(handles)
             return Outcome("Stopped", "Stopped"), started
@@ -154,7 +158,11 @@ class Supervisor:
             spec.metric_definitions,
             Stopping(deadline=started + runtime, grace=self.settings.stop_grace_seconds),
         )
-        outcome = watch.run(handles)
+        try:
+            outcome = watch.run(handles)
+        except BaseException:  # e.g. the store failed: no host may outlive the supervisor
+            _end(handles)
+            raise
         status.transition("Uploading", "Uploading generated training model")
         upload_outputs(objects, spec, [handle.finish() for handle in handles])
         status.training_ended(time.time())

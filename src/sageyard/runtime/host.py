@@ -120,11 +120,13 @@ def prepare_host(plan: HostPlan, placement: HostPlacement, objects: ObjectStore)
     try:
         root, mounts, pipes = _stage(plan, placement, objects)
         python = job_python(plan, placement, root)
+        launch = host_launch(plan, placement, root, python, mounts)
+    except HostSetupError:
+        raise
     except (FileNotFoundError, RequirementsError, ValueError) as error:
         raise HostSetupError(f"ClientError: {error}", retryable=False) from error
     except (StorageError, OSError) as error:
         raise HostSetupError(f"InternalServerError: {error}", retryable=True) from error
-    launch = host_launch(plan, placement, root, python, mounts)
     return PreparedHost(launch, root, tuple(pipes))
 
 

@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sageyard.core.exceptions import ValidationException
@@ -113,8 +113,11 @@ class SageMakerClient:
         return response
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
+        if name.startswith("_") or name in _BOTO_MACHINERY:
+            raise AttributeError(
+                f"sageyard's sagemaker_client has no {name!r} (boto3's paginators, waiters and "
+                "exception classes are not served); call the operations themselves."
+            )
 
         def refused(**_: Any) -> Any:
             raise ValidationException(
@@ -125,6 +128,10 @@ class SageMakerClient:
             )
 
         return refused
+
+
+#: boto3 client attributes that are not operations: asking for them is an AttributeError.
+_BOTO_MACHINERY = frozenset({"exceptions", "get_paginator", "can_paginate", "get_waiter"})
 
 
 class _Meta:
@@ -156,7 +163,7 @@ def _page(
     for name, (field, keep) in bounds.items():
         edge = filters.get(name)
         if edge is not None:
-            stamp = edge.timestamp() if isinstance(edge, datetime) else float(edge)
+            stamp = _epoch(edge, name)
             records = [r for r in records if keep(getattr(r, field), stamp)]
     sort_by = filters.get("SortBy", "CreationTime")
     descending = filters.get("SortOrder", "Descending") == "Descending"
@@ -171,6 +178,22 @@ def _page(
     if end < len(records):
         response["NextToken"] = str(end)
     return response
+
+
+def _epoch(value: Any, name: str) -> float:
+    """A time filter as botocore takes it: a datetime (naive: UTC), an ISO string, or epoch
+    seconds."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationException(
+                f"{name} must be a datetime, an ISO 8601 string or epoch seconds, got {value!r}.",
+                "ListTrainingJobs",
+            ) from None
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    return float(value)
 
 
 _TRAINING_SUMMARY_KEYS = (

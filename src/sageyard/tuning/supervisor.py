@@ -96,6 +96,7 @@ class TuningSupervisor:
                     return _Loop(self.service, spec, record.created_at).run()
                 except Exception:
                     if attempt == AUTOMATIC_RESUMES:
+                        self._stop_running_trials()  # a failed tuning job runs no trials
                         raise
                     logger.exception("tuning supervisor of %s failed; resuming", self.name)
             raise AssertionError("unreachable")
@@ -118,6 +119,12 @@ class TuningSupervisor:
             supervise(store, self.name, heartbeat, work, lambda r: _Outcome("Failed", r), finish)
         finally:
             forks.close()
+
+    def _stop_running_trials(self) -> None:
+        for trial in self.service.trials(self.name):
+            if trial.status == "InProgress":
+                with contextlib.suppress(ValidationException):
+                    self.service.jobs.stop(trial.name)
 
 
 class _Loop:
@@ -194,7 +201,7 @@ class _Loop:
         if self.stopping in ("Stopped",):
             return
         record = self.service.store.get(self.name)
-        if record is None or record.status == "Stopping":
+        if record is None or record.status != "InProgress":  # stop asked, or settled elsewhere
             self._stop_all("Stopped")
         elif self.deadline is not None and now >= self.deadline and not self.stopping:
             self.completion["Reason"] = "MaxRuntimeInSecondsReached"
@@ -343,8 +350,9 @@ class _Loop:
     def _reattach(self) -> None:
         """Go on from the journal: follow the trials that were running, count the rest.
 
-        A trial asked and named whose training job was never made gets it now; one asked
-        but never named (the supervisor died in between) is told FAIL.
+        A trial asked whose training job was never made gets it now (named now if it had
+        no name yet); one whose sampling the supervisor did not finish is told FAIL. A
+        completion criterion already met ends the search at once.
         """
         from optuna.trial import Trial, TrialState
 
@@ -357,12 +365,16 @@ class _Loop:
                 if name in jobs:
                     reported = len(frozen.intermediate_values)
                     self.running[name] = _Running(search_, trial, reported=reported)
-                elif name is not None:
+                elif set(frozen.params) == set(search_.distributions):
+                    # asked (and maybe named), its job never made: make it now
                     self.launched += 1
+                    if name is None:
+                        name = f"{self.name}-{self.launched:03d}-{secrets.token_hex(4)}"
+                        trial.set_user_attr(TRAINING_JOB, name)
                     values = search.to_values(search_.definition.ranges, frozen.params)
                     self._create_trial(name, search_.definition, values)
                     self.running[name] = _Running(search_, trial)
-                else:
+                else:  # the supervisor died while Optuna sampled it: no whole point to run
                     search_.study.tell(trial, state=TrialState.FAIL)
         ended = [r for r in jobs.values() if r.name not in self.running and r.status in TERMINAL]
         for record in sorted(ended, key=lambda r: r.document.get("end_time") or r.updated_at):
@@ -372,6 +384,8 @@ class _Loop:
                 self.values.append(value)
             elif record.status != "Stopped":
                 self.failures.append(record.document.get("failure_reason") or record.status)
+        if self.values:
+            self._check_completion()  # a criterion met before the interruption still ends it
 
     def _warm_start(self) -> None:
         """Seed each study with the finished trials of the parent tuning jobs."""

@@ -132,3 +132,11 @@ def test_release_is_idempotent(tmp_path: Path) -> None:
     held.release()
     held.release()
     assert held.fds == []
+
+
+def test_reserved_gpus_are_dealt_to_every_host() -> None:
+    from sageyard.executors.local import _split
+
+    assert _split(["0"], 2) == [["0"], []]
+    assert _split(["0", "1", "2"], 2) == [["0", "2"], ["1"]]
+    assert _split([], 3) == [[], [], []]

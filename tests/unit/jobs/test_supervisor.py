@@ -237,3 +237,41 @@ def test_warnings_found_at_creation_reach_describe_and_the_log(
     (warning,) = service.describe(job.name)["Warnings"]
     assert "no Docker engine answers" in warning
     assert "no Docker engine answers" in service.paths(job.name).log("algo-1").read_text()
+
+
+def test_an_error_of_the_supervisor_ends_the_hosts_it_started(
+    service: TrainingJobService,
+    code_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sageyard.jobs import watch
+
+    def broken(self: watch.Watch) -> None:
+        raise RuntimeError("the store is gone")
+
+    monkeypatch.setattr(watch.Watch, "_flush", broken)
+    executor = ScriptedExecutor(Script(lines=("loss=0.5",), seconds=60), tmp_path)
+    job = _run(service, _request(code_dir), executor)
+    assert (job.status, job.document["failure_reason"]) == (
+        "Failed",
+        "InternalServerError: the store is gone",
+    )
+    assert executor.hosts[0].signals == [signal.SIGKILL]  # no host outlives the supervisor
+
+
+def test_a_job_settled_elsewhere_ends_its_hosts_and_stays_as_it_was_settled(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    executor = ScriptedExecutor(Script(seconds=60), tmp_path)
+    settle = threading.Timer(
+        0.2,
+        lambda: service.store.update(
+            "job", status="Failed", document_patch={"failure_reason": "declared dead"}
+        ),
+    )
+    settle.start()
+    job = _run(service, _request(code_dir), executor)
+    settle.join()
+    assert (job.status, job.document["failure_reason"]) == ("Failed", "declared dead")
+    assert executor.hosts[0].signals == [signal.SIGTERM]
