@@ -904,7 +904,7 @@ def test_only_an_interrupted_tuning_job_can_be_resumed(make_trainer: MakeTrainer
     assert tuner._current_job_name == tuner.latest_tuning_job.name
     from sageyard.core.resources import HyperParameterTuningJob
 
-    job = HyperParameterTuningJob.get(tuner.latest_tuning_job.name)
+    job = HyperParameterTuningJob.get(hyper_parameter_tuning_job_name=tuner.latest_tuning_job.name)
     assert job.hyper_parameter_tuning_job_status == "Completed"
     assert job.training_job_status_counters["Completed"] == 1
     (summary,) = job.get_all_training_jobs(sort_by="FinalObjectiveMetricValue")

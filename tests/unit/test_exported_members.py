@@ -10,6 +10,7 @@ SHAPES = {
     "Channel",
     "CheckpointConfig",
     "Compute",
+    "TrainingJobCompute",
     "DataSource",
     "FileSystemDataSource",
     "InfraCheckConfig",

@@ -48,6 +48,11 @@ class ParameterRange:
     def as_tuning_range(self, name: str) -> dict[str, Any]:
         raise NotImplementedError
 
+    @classmethod
+    def cast_to_type(cls, value: Any) -> Any:
+        """``value`` as this range's type (the real SDK's): float for a continuous range."""
+        return float(value)
+
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and vars(self) == vars(other)
 
@@ -153,6 +158,10 @@ class IntegerParameter(_NumericRange):
     def is_valid(self, value: Any) -> bool:
         return isinstance(value, int) and super().is_valid(value)
 
+    @classmethod
+    def cast_to_type(cls, value: Any) -> int:
+        return int(value)
+
 
 class CategoricalParameter(ParameterRange):
     """One of a list of values (strings or numbers)."""
@@ -174,6 +183,15 @@ class CategoricalParameter(ParameterRange):
         if len({json.dumps(v) for v in items}) != len(items):
             raise ConfigurationError(f"CategoricalParameter values repeat: {items}.")
         self.values = items
+
+    @classmethod
+    def cast_to_type(cls, value: Any) -> str:
+        return str(value)
+
+    def as_json_range(self, name: str) -> dict[str, Any]:
+        """The range with JSON-encoded values, as the deep-learning framework images read
+        their hyperparameters (the real SDK's)."""
+        return {"Name": name, "Values": [json.dumps(value) for value in self.values]}
 
     def is_valid(self, value: Any) -> bool:
         return value in self.values

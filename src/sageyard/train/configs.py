@@ -28,6 +28,7 @@ from sageyard.core.shapes import (
     Tag,
     TensorBoardOutputConfig,
     TrainingImageConfig,
+    TrainingJobCompute,
     TrainingRepositoryAuthConfig,
 )
 
@@ -53,5 +54,6 @@ __all__ = [
     "Tag",
     "TensorBoardOutputConfig",
     "TrainingImageConfig",
+    "TrainingJobCompute",
     "TrainingRepositoryAuthConfig",
 ]

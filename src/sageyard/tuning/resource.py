@@ -51,9 +51,12 @@ class HyperParameterTuningJob:
         self._description: dict[str, Any] = {}
 
     @classmethod
-    def get(cls, name: str, session: Any = None, region: Any = None) -> HyperParameterTuningJob:
+    def get(
+        cls, hyper_parameter_tuning_job_name: str, session: Any = None, region: Any = None
+    ) -> HyperParameterTuningJob:
         """Load a tuning job by name (ResourceNotFound, a ClientError, if there is none)."""
-        return cls(name, TuningJobService(settings_of(session))).refresh()
+        service = TuningJobService(settings_of(session))
+        return cls(hyper_parameter_tuning_job_name, service).refresh()
 
     @classmethod
     def get_all(

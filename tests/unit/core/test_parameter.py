@@ -227,3 +227,23 @@ def test_repeated_categorical_values_are_refused() -> None:
     refused(
         "CategoricalParameter values repeat: ['a', 'b', 'a']", CategoricalParameter, ["a", "b", "a"]
     )
+
+
+def test_cast_to_type_and_json_ranges_as_the_real_sdk() -> None:
+    from sageyard.core.parameter import (
+        CategoricalParameter,
+        ContinuousParameter,
+        IntegerParameter,
+    )
+
+    assert ContinuousParameter.cast_to_type("0.5") == 0.5
+    assert IntegerParameter.cast_to_type("3") == 3
+    assert CategoricalParameter.cast_to_type(1) == "1"
+    assert CategoricalParameter([1, 2]).as_json_range("c") == {"Name": "c", "Values": ["1", "2"]}
+    assert CategoricalParameter(["a"]).as_json_range("c") == {"Name": "c", "Values": ['"a"']}
+
+
+def test_training_job_compute_is_compute() -> None:
+    from sageyard.core.training.configs import Compute, TrainingJobCompute
+
+    assert TrainingJobCompute is Compute

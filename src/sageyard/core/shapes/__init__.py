@@ -33,6 +33,7 @@ from sageyard.core.shapes._training import (
     Tag,
     TensorBoardOutputConfig,
     TrainingImageConfig,
+    TrainingJobCompute,
     TrainingRepositoryAuthConfig,
 )
 from sageyard.core.shapes._tuning import (
@@ -76,6 +77,7 @@ __all__ = [
     "Tag",
     "TensorBoardOutputConfig",
     "TrainingImageConfig",
+    "TrainingJobCompute",
     "TrainingRepositoryAuthConfig",
     "TuningJobCompletionCriteria",
     "from_request",

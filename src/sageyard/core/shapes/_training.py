@@ -171,6 +171,10 @@ class Compute(Shape):
         return self
 
 
+#: The real SDK's other name for :class:`Compute` (``sagemaker.core.training.configs``).
+TrainingJobCompute = Compute
+
+
 class StoppingCondition(Shape):
     """Time limits of a job (seconds)."""
 
