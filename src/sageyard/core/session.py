@@ -109,6 +109,29 @@ class Session:
     def boto_region_name(self) -> str:
         return self.settings.region
 
+    def expand_role(self, role: str) -> str:
+        """An IAM role name as an ARN in this account (an ARN is returned as it is)."""
+        if "/" in role:
+            return role
+        return f"arn:aws:iam::{self.settings.account_id}:role/{role}"
+
+    def get_caller_identity_arn(self) -> str:
+        """The identity jobs run as: the configured execution role (or the default one)."""
+        return get_execution_role(self, use_default=True)
+
+    def determine_bucket_and_prefix(
+        self,
+        bucket: str | None = None,
+        key_prefix: str | None = None,
+        sagemaker_session: Session | None = None,
+    ) -> tuple[str, str | None]:
+        """``bucket`` and ``key_prefix`` as given; without a bucket, the default bucket and
+        the default prefix joined before ``key_prefix`` (the real SDK's rule)."""
+        if bucket:
+            return bucket, key_prefix
+        session = sagemaker_session or self
+        return session.default_bucket(), _join(session.default_bucket_prefix, key_prefix) or None
+
     def account_id(self) -> str:
         """The account in ARNs (``SAGEYARD_ACCOUNT_ID``-style setting; no STS call)."""
         return self.settings.account_id

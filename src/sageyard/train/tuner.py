@@ -293,6 +293,11 @@ class HyperparameterTuner:
         first = next(iter(self._trainers().values()))
         return first._base_job_name()
 
+    @property
+    def sagemaker_session(self) -> Session:
+        """The session the tuning job uses: the trainer's (the real tuner's property)."""
+        return self._session()
+
     def _session(self) -> Session:
         return next(iter(self._trainers().values()))._session()
 

@@ -154,6 +154,20 @@ def test_tags_in_every_spelling(sageyard_home: Path, code_dir: Path) -> None:
     assert request["Tags"] == expected
 
 
+def test_the_tuners_session_is_its_trainers(sageyard_home: Path, code_dir: Path) -> None:
+    from sageyard.core.parameter import ContinuousParameter
+    from sageyard.train.tuner import HyperparameterTuner
+
+    session = Session()
+    tuner = HyperparameterTuner(
+        _trainer(code_dir, sagemaker_session=session),
+        objective_metric_name="loss",
+        hyperparameter_ranges={"lr": ContinuousParameter(0.1, 1.0)},
+        metric_definitions=[{"Name": "loss", "Regex": "loss=([0-9.]+)"}],
+    )
+    assert tuner.sagemaker_session is session
+
+
 def test_a_local_tar_gz_source_dir(sageyard_home: Path, code_dir: Path, tmp_path: Path) -> None:
     import tarfile
 

@@ -108,3 +108,16 @@ def test_strings_in_and_out_of_s3(sageyard_home: Path) -> None:
     assert session.read_s3_file("notes-bucket", "a/b.txt") == "hello ✓"
     session.upload_string_as_file_body(b"x", "notes-bucket", "a/c.txt")
     assert session.list_s3_files("notes-bucket", "a/") == ["a/b.txt", "a/c.txt"]
+
+
+def test_role_and_bucket_helpers_as_the_real_session(sageyard_home: Path) -> None:
+    session = Session(default_bucket_prefix="team")
+    assert session.expand_role("MyRole") == "arn:aws:iam::000000000000:role/MyRole"
+    assert session.expand_role(ROLE) == ROLE
+    assert session.get_caller_identity_arn().startswith("arn:aws:iam::000000000000:role/")
+    assert session.determine_bucket_and_prefix("given", "data") == ("given", "data")
+    assert session.determine_bucket_and_prefix(key_prefix="data") == (
+        session.default_bucket(),
+        "team/data",
+    )
+    assert Session().determine_bucket_and_prefix() == (Session().default_bucket(), None)
