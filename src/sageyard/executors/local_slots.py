@@ -21,6 +21,18 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+# The g5, g6 and g6e families have the same sizes.
+_G_SIZES = {
+    "xlarge": 1,
+    "2xlarge": 1,
+    "4xlarge": 1,
+    "8xlarge": 1,
+    "12xlarge": 4,
+    "16xlarge": 1,
+    "24xlarge": 4,
+    "48xlarge": 8,
+}
+
 # GPUs per instance for the accelerated SageMaker families (instance size → count).
 _GPU_FAMILIES = {
     "p2": {"xlarge": 1, "8xlarge": 8, "16xlarge": 16},
@@ -40,36 +52,9 @@ _GPU_FAMILIES = {
         "16xlarge": 1,
         "metal": 8,
     },
-    "g5": {
-        "xlarge": 1,
-        "2xlarge": 1,
-        "4xlarge": 1,
-        "8xlarge": 1,
-        "12xlarge": 4,
-        "16xlarge": 1,
-        "24xlarge": 4,
-        "48xlarge": 8,
-    },
-    "g6": {
-        "xlarge": 1,
-        "2xlarge": 1,
-        "4xlarge": 1,
-        "8xlarge": 1,
-        "12xlarge": 4,
-        "16xlarge": 1,
-        "24xlarge": 4,
-        "48xlarge": 8,
-    },
-    "g6e": {
-        "xlarge": 1,
-        "2xlarge": 1,
-        "4xlarge": 1,
-        "8xlarge": 1,
-        "12xlarge": 4,
-        "16xlarge": 1,
-        "24xlarge": 4,
-        "48xlarge": 8,
-    },
+    "g5": _G_SIZES,
+    "g6": _G_SIZES,
+    "g6e": _G_SIZES,
 }
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sageyard.core.exceptions import ConfigurationError, MissingDependencyError
 from sageyard.core.parameter import ParameterRange, range_from_request
-from sageyard.core.settings import HasSettings, Settings
+from sageyard.core.settings import HasSettings, settings_of
 from sageyard.tuning.service import TuningJobService
 
 if TYPE_CHECKING:
@@ -61,8 +61,7 @@ class HyperparameterTuningJobAnalytics:
                 f"{sorted(given) or 'none'}."
             )
         self.name = given.pop()
-        settings = sagemaker_session.settings if sagemaker_session else Settings.from_env()
-        self._service = TuningJobService(settings)
+        self._service = TuningJobService(settings_of(sagemaker_session))
         self._description: dict[str, Any] | None = None
         self._summaries: list[dict[str, Any]] | None = None
 

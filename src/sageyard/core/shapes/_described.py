@@ -35,7 +35,7 @@ class Described(dict[str, Any]):
             raise AttributeError(name)
         for key in (pascal_case(name), name):
             if key in self:
-                return _wrap(self[key])
+                return described(self[key])
         if name in self._fields:
             return None
         raise AttributeError(
@@ -46,12 +46,8 @@ class Described(dict[str, Any]):
 
 def described(value: Any) -> Any:
     """``value`` with every dict in it (nested, in lists) answering its keys as attributes."""
-    return _wrap(value)
-
-
-def _wrap(value: Any) -> Any:
     if isinstance(value, dict) and not isinstance(value, Described):
         return Described(value)
     if isinstance(value, list):
-        return [_wrap(item) for item in value]
+        return [described(item) for item in value]
     return value
