@@ -30,6 +30,12 @@ SHAPES = {
     "TensorBoardOutputConfig",
     "TrainingImageConfig",
     "TrainingRepositoryAuthConfig",
+    "BaseConfig",
+    "DatasetSource",
+    "HubAccessConfig",
+    "HyperPodCompute",
+    "ModelAccessConfig",
+    "ShuffleConfig",
 }
 
 TUNING_SHAPES = {
@@ -59,6 +65,13 @@ EXPECTED = {
     "sageyard.core.shapes": SHAPES
     | TUNING_SHAPES
     | {
+        "Base",
+        "InstancePlacementConfig",
+        "InstancePreference",
+        "ModelPackageConfig",
+        "PlacementSpecification",
+        "api_name",
+        "check_compute",
         "Shape",
         "from_request",
         "name_or_base",

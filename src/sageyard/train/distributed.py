@@ -11,15 +11,26 @@ Example:
     >>> launcher = Torchrun(process_count_per_node=2, smp=SMP(tensor_parallel_degree=2))
     >>> launcher.smp.tensor_parallel_degree
     2
+    >>> launcher.driver_dir, launcher.driver_script
+    ('/opt/ml/input/data/sm_drivers/distributed_drivers', 'torchrun_driver.py')
 """
 
 from __future__ import annotations
+
+from abc import ABC, abstractmethod
 
 from pydantic import Field
 
 from sageyard.core.shapes import Shape
 
-__all__ = ["MPI", "SMP", "DistributedConfig", "Torchrun"]
+__all__ = ["DRIVER_DIR", "MPI", "SMP", "DistributedConfig", "Torchrun"]
+
+#: Where a job finds the distributed drivers: the job's ``SM_DISTRIBUTED_DRIVER_DIR``
+#: (``/opt/ml/input/data/sm_drivers/distributed_drivers``, the ``sm_drivers`` channel).
+#: The real SDK's ``driver_dir`` is the folder of its installed package that it uploads
+#: there; sageyard ships no driver scripts yet (it refuses distributed jobs), so its
+#: ``driver_dir`` is the folder the job sees.
+DRIVER_DIR = "/opt/ml/input/data/sm_drivers/distributed_drivers"
 
 
 class SMP(Shape):
@@ -36,10 +47,24 @@ class SMP(Shape):
     random_seed: int | None = None
 
 
-class DistributedConfig(Shape):
-    """What every distributed launcher has: processes per host."""
+class DistributedConfig(Shape, ABC):
+    """What every distributed launcher has: processes per host, and its driver script.
+
+    Abstract, as in the real SDK: a launcher says where its driver is (``driver_dir``,
+    ``driver_script``).
+    """
 
     process_count_per_node: int | None = Field(default=None, ge=1)
+
+    @property
+    @abstractmethod
+    def driver_dir(self) -> str:
+        """The folder of the driver script, as the job sees it (:data:`DRIVER_DIR`)."""
+
+    @property
+    @abstractmethod
+    def driver_script(self) -> str:
+        """The file name of the driver script in :attr:`driver_dir`."""
 
 
 class Torchrun(DistributedConfig):
@@ -47,8 +72,26 @@ class Torchrun(DistributedConfig):
 
     smp: SMP | None = None
 
+    @property
+    def driver_dir(self) -> str:
+        return DRIVER_DIR
+
+    @property
+    def driver_script(self) -> str:
+        """``torchrun_driver.py``: the real SDK's name (sageyard has no such file yet)."""
+        return "torchrun_driver.py"
+
 
 class MPI(DistributedConfig):
     """``mpirun`` from the first host over every host's processes."""
 
     mpi_additional_options: list[str] | None = None
+
+    @property
+    def driver_dir(self) -> str:
+        return DRIVER_DIR
+
+    @property
+    def driver_script(self) -> str:
+        """``mpi_driver.py``: the real SDK's name (sageyard has no such file yet)."""
+        return "mpi_driver.py"

@@ -8,21 +8,35 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from sageyard.core.shapes import pascal_case, to_request
+from sageyard.core.exceptions import ConfigurationError
+from sageyard.core.shapes import (
+    InstancePreference,
+    Shape,
+    check_compute,
+    from_request,
+    pascal_case,
+    to_request,
+)
 from sageyard.train.configs import (
+    BaseConfig,
     Channel,
     CheckpointConfig,
     Compute,
+    DatasetSource,
     DataSource,
     FileSystemDataSource,
+    HubAccessConfig,
+    HyperPodCompute,
     InfraCheckConfig,
     InputData,
     InstanceGroup,
     MetricDefinition,
+    ModelAccessConfig,
     Networking,
     OutputDataConfig,
     RetryStrategy,
     S3DataSource,
+    ShuffleConfig,
     SourceCode,
     StoppingCondition,
     Tag,
@@ -454,3 +468,210 @@ def test_to_request_renders_nested_shapes_and_lists() -> None:
         "keep_me": {"Name": "m", "Regex": "([0-9]+)"}
     }
     assert to_request("plain") == "plain"
+
+
+# -- the real configs' other classes and fields -----------------------------------------------
+
+DATASET_ARN = "arn:aws:sagemaker:us-west-2:000000000000:hub-content/sageyard/DataSet/d/1"
+PLAN_ARN = "arn:aws:sagemaker:us-west-2:111122223333:training-plan/my-plan"
+
+
+def test_every_config_is_a_base_config_and_subclasses_are_configs() -> None:
+    assert BaseConfig is Shape
+    assert isinstance(Compute(instance_type="ml.m5.xlarge"), BaseConfig)
+    assert isinstance(HyperPodCompute(), BaseConfig)
+
+    class MyConfig(BaseConfig):
+        epochs: int = 1
+
+    assert MyConfig(epochs=2).to_request() == {"Epochs": 2}
+    with pytest.raises(ValidationError, match="epoch"):
+        MyConfig(epoch=2)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError):
+        MyConfig().epochs = "many"  # type: ignore[assignment]
+
+
+def test_shuffle_config_orders_items_by_its_seed_and_epoch() -> None:
+    items = [f"part-{i}" for i in range(20)]
+    order = ShuffleConfig(seed=7).order(items)
+    assert sorted(order) == sorted(items) and order != items
+    assert ShuffleConfig(seed=7).order(items) == order  # deterministic
+    assert ShuffleConfig(seed=7).order(items, epoch=1) != order  # a new order each epoch
+    assert ShuffleConfig(seed=8).order(items) != order
+    assert ShuffleConfig(seed=7).order([]) == []
+    assert items[0] == "part-0"  # the input is left as it was
+    with pytest.raises(ValidationError, match="seed"):
+        ShuffleConfig()  # type: ignore[call-arg]
+    with pytest.raises(ValidationError):
+        ShuffleConfig(seed="random")  # type: ignore[arg-type]
+
+
+def test_a_channel_carries_its_shuffle_config_into_the_request() -> None:
+    channel = Channel(channel_name="train", data_source=s3_source(), shuffle_config={"Seed": 3})
+    assert channel.shuffle_config == ShuffleConfig(seed=3)
+    assert channel.to_request()["ShuffleConfig"] == {"Seed": 3}
+    parsed = from_request(Channel, channel.to_request(), "InputDataConfig[0]")
+    assert parsed == channel
+
+
+def test_a_data_source_may_be_a_dataset() -> None:
+    source = DataSource(dataset_source=DatasetSource(dataset_arn=DATASET_ARN))
+    assert source.to_request() == {"DatasetSource": {"DatasetArn": DATASET_ARN}}
+    with pytest.raises(ValidationError, match="exactly one"):
+        DataSource(
+            s3_data_source=S3DataSource(s3_uri=S3), dataset_source={"DatasetArn": DATASET_ARN}
+        )
+    with pytest.raises(ValidationError, match="'not-an-arn'"):
+        DatasetSource(dataset_arn="not-an-arn")
+    data = InputData(channel_name="train", data_source=DatasetSource(dataset_arn=DATASET_ARN))
+    assert isinstance(data.data_source, DatasetSource)
+
+
+def test_an_s3_data_source_carries_model_and_hub_access() -> None:
+    source = S3DataSource(
+        s3_uri=S3,
+        model_access_config=ModelAccessConfig(accept_eula=True),
+        hub_access_config=HubAccessConfig(hub_content_arn="arn:aws:sagemaker:::hub-content/x"),
+    )
+    rendered = source.to_request()
+    assert rendered["ModelAccessConfig"] == {"AcceptEula": True}
+    assert rendered["HubAccessConfig"] == {"HubContentArn": "arn:aws:sagemaker:::hub-content/x"}
+    assert from_request(S3DataSource, rendered, "S3DataSource") == source
+    with pytest.raises(ValidationError, match="accept_eula"):
+        ModelAccessConfig()  # type: ignore[call-arg]
+    with pytest.raises(ValidationError):
+        HubAccessConfig(hub_content_arn="")
+
+
+def test_compute_takes_the_real_resource_config_fields() -> None:
+    compute = Compute(
+        instance_type="ml.p4d.24xlarge",
+        training_plan_arn=PLAN_ARN,
+        volume_kms_key_id="key",
+        selected_instance_type="ml.p4d.24xlarge",
+        selected_instance_count=1,
+    )
+    assert compute.to_resource_config() == {
+        "InstanceType": "ml.p4d.24xlarge",
+        "InstanceCount": 1,
+        "VolumeSizeInGB": 30,
+        "VolumeKmsKeyId": "key",
+        "TrainingPlanArn": PLAN_ARN,  # what DescribeTrainingJob reports is never sent
+    }
+    with pytest.raises(ValidationError, match="'plan-1'"):
+        Compute(training_plan_arn="plan-1")
+    placed = Compute(
+        instance_type="ml.p6e-gb200.36xlarge",
+        instance_placement_config={
+            "EnableMultipleJobs": True,
+            "PlacementSpecifications": [{"UltraServerId": "u-1", "InstanceCount": 2}],
+        },
+    )
+    assert placed.to_resource_config()["InstancePlacementConfig"] == {
+        "EnableMultipleJobs": True,
+        "PlacementSpecifications": [{"InstanceCount": 2, "UltraServerId": "u-1"}],
+    }
+    spot = Compute(instance_type="ml.m5.xlarge", enable_managed_spot_training=True)
+    assert "EnableManagedSpotTraining" not in spot.to_resource_config()
+
+
+def test_a_described_resource_config_parses_as_compute() -> None:
+    described = {
+        "InstanceCount": 2,
+        "VolumeSizeInGB": 30,
+        "InstancePreferences": [{"InstanceType": "ml.g5.xlarge"}, {"InstanceType": "ml.g6.xlarge"}],
+        "SelectedInstanceType": "ml.g5.xlarge",
+        "SelectedInstanceCount": 2,
+    }
+    compute = from_request(Compute, described, "ResourceConfig")
+    assert compute.selected_instance_type == "ml.g5.xlarge"
+    assert compute.preferred_instances() == ("ml.g5.xlarge", 2)
+
+
+def test_instance_preferences_pick_the_first_candidate() -> None:
+    compute = Compute(
+        instance_preferences=[
+            InstancePreference(instance_type="ml.g5.xlarge", instance_count=2),
+            InstancePreference(instance_type="ml.g6.xlarge", instance_count=1),
+        ]
+    )
+    assert compute.instance_count is None  # the default gives way to the candidates' counts
+    assert compute.preferred_instances() == ("ml.g5.xlarge", 2)
+    assert compute.to_resource_config() == {
+        "VolumeSizeInGB": 30,
+        "InstancePreferences": [
+            {"InstanceType": "ml.g5.xlarge", "InstanceCount": 2},
+            {"InstanceType": "ml.g6.xlarge", "InstanceCount": 1},
+        ],
+    }
+    shared = Compute(instance_count=3, instance_preferences=[{"InstanceType": "ml.g5.xlarge"}])
+    assert shared.preferred_instances() == ("ml.g5.xlarge", 3)
+    assert Compute(instance_type="ml.m5.xlarge").preferred_instances() == ("ml.m5.xlarge", 1)
+
+
+ONE = [{"InstanceType": "ml.g5.xlarge", "InstanceCount": 1}]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"instance_type": "ml.m5.xlarge", "instance_preferences": ONE}, "instance_type"),
+        (
+            {
+                "instance_groups": [
+                    {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "InstanceGroupName": "g"}
+                ],
+                "instance_preferences": ONE,
+            },
+            "instance_groups",
+        ),
+        (
+            {
+                "instance_placement_config": {"EnableMultipleJobs": True},
+                "instance_preferences": ONE,
+            },
+            "instance_placement_config",
+        ),
+        ({"enable_managed_spot_training": True, "instance_preferences": ONE}, "spot"),
+        ({"instance_preferences": ONE * 2}, "duplicate"),
+        ({"instance_count": 2, "instance_preferences": ONE}, "mutually exclusive"),
+        (
+            {
+                "instance_count": None,
+                "instance_preferences": [
+                    *ONE,
+                    {"InstanceType": "ml.g6.xlarge"},
+                ],
+            },
+            "every element",
+        ),
+        (
+            {
+                "instance_count": 1,
+                "training_plan_arn": PLAN_ARN,
+                "instance_preferences": [
+                    {"InstanceType": "ml.g5.xlarge", "TrainingPlanArns": [PLAN_ARN]}
+                ],
+            },
+            "training_plan_arn",
+        ),
+        ({"instance_preferences": []}, "at least 1"),
+        ({"instance_preferences": [{"InstanceType": f"ml.g5.{n}xlarge"} for n in range(6)]}, "5"),
+        ({"instance_preferences": [{"InstanceType": "gpu", "InstanceCount": 1}]}, "'gpu'"),
+    ],
+)
+def test_instance_preferences_follow_the_real_rules(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Compute(**kwargs)
+
+
+def test_hyperpod_compute_builds_but_is_refused() -> None:
+    hyperpod = HyperPodCompute(cluster_name="my-cluster", instance_type="ml.p5.48xlarge")
+    assert (hyperpod.namespace, hyperpod.node_count) == ("kubeflow", 1)
+    with pytest.raises(ValidationError):
+        HyperPodCompute(node_count=0)
+    with pytest.raises(ConfigurationError, match=r"HyperPod.*'my-cluster'.*Compute\("):
+        check_compute(hyperpod)
+    compute = Compute(instance_type="ml.m5.xlarge")
+    assert check_compute(compute) is compute
+    assert check_compute(None) is None

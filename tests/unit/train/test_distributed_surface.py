@@ -1,5 +1,6 @@
-"""``sagemaker.train.distributed``: the launchers build with the real SDK's fields; a job
-with one is refused with a message until distributed training runs here."""
+"""``sagemaker.train.distributed``: the launchers build with the real SDK's fields and name
+their drivers; a job with one is refused with a message until distributed training runs
+here. (And the request carries a channel's ShuffleConfig.)"""
 
 from __future__ import annotations
 
@@ -10,8 +11,15 @@ from pydantic import ValidationError
 
 from sageyard.train import ModelTrainer
 from sageyard.train._request import training_job_request
-from sageyard.train.configs import SourceCode
-from sageyard.train.distributed import MPI, SMP, Torchrun
+from sageyard.train.configs import (
+    BaseConfig,
+    Channel,
+    DataSource,
+    S3DataSource,
+    ShuffleConfig,
+    SourceCode,
+)
+from sageyard.train.distributed import DRIVER_DIR, MPI, SMP, DistributedConfig, Torchrun
 
 
 def test_the_launchers_take_the_real_fields() -> None:
@@ -35,3 +43,47 @@ def test_a_job_with_a_launcher_is_refused_before_anything_is_written(
     assert request["Sageyard"]["Distributed"] == {"Torchrun": {"ProcessCountPerNode": 2}}
     with pytest.raises(ValueError, match="not supported by this version"):
         trainer.train(dry_run=True)
+
+
+def test_the_launchers_name_their_drivers() -> None:
+    # sageyard ships no driver scripts yet: the folder is where a job finds them (its
+    # SM_DISTRIBUTED_DRIVER_DIR), the file names are the real SDK's
+    assert DRIVER_DIR == "/opt/ml/input/data/sm_drivers/distributed_drivers"
+    assert (Torchrun().driver_dir, Torchrun().driver_script) == (DRIVER_DIR, "torchrun_driver.py")
+    assert (MPI().driver_dir, MPI().driver_script) == (DRIVER_DIR, "mpi_driver.py")
+    assert Torchrun(process_count_per_node=2).to_request() == {"ProcessCountPerNode": 2}
+
+
+def test_distributed_config_is_abstract_as_in_the_real_sdk() -> None:
+    assert isinstance(Torchrun(), DistributedConfig) and isinstance(MPI(), BaseConfig)
+    with pytest.raises(TypeError, match="abstract"):
+        DistributedConfig()  # type: ignore[abstract]
+
+    class Custom(DistributedConfig):
+        @property
+        def driver_dir(self) -> str:
+            return "/opt/ml/code/drivers"
+
+        @property
+        def driver_script(self) -> str:
+            return "custom_driver.py"
+
+    assert Custom(process_count_per_node=1).driver_script == "custom_driver.py"
+
+
+def test_a_channel_shuffle_config_goes_into_the_request(
+    sageyard_home: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "train.py").write_text("print(1)\n")
+    channel = Channel(
+        channel_name="train",
+        data_source=DataSource(s3_data_source=S3DataSource(s3_uri="s3://bucket/train")),
+        shuffle_config=ShuffleConfig(seed=5),
+    )
+    trainer = ModelTrainer(
+        training_image="pytorch-training:2.0-cpu-py310",
+        source_code=SourceCode(source_dir=str(tmp_path), entry_script="train.py"),
+        input_data_config=[channel],
+    )
+    request = training_job_request(trainer, trainer._session())
+    assert request["InputDataConfig"][0]["ShuffleConfig"] == {"Seed": 5}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
@@ -27,11 +27,27 @@ def pascal_case(name: str) -> str:
     return "".join(_SPECIAL.get(part, part[:1].upper() + part[1:]) for part in name.split("_"))
 
 
+def api_name(cls: type[BaseModel], field: str) -> str:
+    """How the SageMaker API spells ``cls``'s ``field``.
+
+    A shape built from the service model records its members' exact names
+    (``auto_ml_job_name`` → ``AutoMLJobName``); other fields are :func:`pascal_case`.
+
+    Example:
+        >>> from sageyard.core.shapes import StoppingCondition
+        >>> api_name(StoppingCondition, "max_runtime_in_seconds")
+        'MaxRuntimeInSeconds'
+    """
+    names: dict[str, str] = getattr(cls, "__api_names__", None) or {}
+    return names.get(field) or pascal_case(field)
+
+
 def to_request(value: Any) -> Any:
     """Render shapes (recursively) as API dicts with PascalCase keys and no ``None`` values."""
     if isinstance(value, BaseModel):
+        cls = type(value)
         return {
-            pascal_case(name): to_request(item)
+            api_name(cls, name): to_request(item)
             for name, item in value
             if item is not None and not name.startswith("_")
         }
@@ -69,7 +85,7 @@ def from_request(cls: type[M], value: Any, where: str) -> M:
 
 
 def _snake_case(cls: type[BaseModel], value: Mapping[str, Any]) -> dict[str, Any]:
-    names = {pascal_case(name): name for name in cls.model_fields}
+    names = {api_name(cls, name): name for name in cls.model_fields}
     out: dict[str, Any] = {}
     for key, item in value.items():
         name = names.get(key, key)  # an unknown key stays: the shape refuses it by name
@@ -109,6 +125,9 @@ class Shape(BaseModel):
     examples pass them) validates as the snake_case fields it spells.
     """
 
+    #: field → the API's spelling, where it is not ``pascal_case(field)`` (built shapes).
+    __api_names__: ClassVar[dict[str, str]] = {}
+
     model_config = ConfigDict(
         extra="forbid", validate_assignment=True, populate_by_name=True, use_enum_values=False
     )
@@ -117,7 +136,7 @@ class Shape(BaseModel):
     @classmethod
     def _api_spelling(cls, data: Any) -> Any:
         if isinstance(data, Mapping) and any(key[:1].isupper() for key in data if key):
-            fields = {pascal_case(name): name for name in cls.model_fields}
+            fields = {api_name(cls, name): name for name in cls.model_fields}
             return {fields.get(key, key): value for key, value in data.items()}
         return data
 
@@ -144,3 +163,10 @@ class Shape(BaseModel):
         rendered = to_request(self)
         assert isinstance(rendered, dict)
         return rendered
+
+
+#: The real SDK's base classes, ``sagemaker.core.shapes.Base`` and
+#: ``sagemaker.core.training.configs.BaseConfig``: here every shape and config is a Shape,
+#: so ``isinstance(Compute(), BaseConfig)`` holds and subclasses of either are Shapes.
+Base = Shape
+BaseConfig = Shape

@@ -12,19 +12,28 @@ where it is made::
 
 from __future__ import annotations
 
+import random
 import re
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, field_validator, model_validator
 
 from sageyard.core.enums import BothSpellings
-from sageyard.core.shapes._base import Shape
+from sageyard.core.exceptions import ConfigurationError
+from sageyard.core.shapes._base import Shape, to_request
+
+T = TypeVar("T")
 
 MAX_RUNTIME_IN_SECONDS = 2_419_200  # 28 days, the service limit
 RESERVED_CHANNELS = frozenset({"code", "sm_drivers"})
 _CHANNEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9-]+$")
 _S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
+_TRAINING_PLAN_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:[0-9]{12}:training-plan/.+$")
+_DATASET_ARN = re.compile(
+    r"^arn:[a-z0-9.-]+:sagemaker:[^:]*:[^:]*:hub-content/[^/]+/DataSet/[^/]+(/[^/]+)?$"
+)
 
 
 class Mode(BothSpellings):
@@ -136,12 +145,68 @@ class InstanceGroup(Shape):
         return check_instance_type(value)
 
 
+class PlacementSpecification(Shape):
+    """How many of a job's instances go on one UltraServer."""
+
+    instance_count: int = Field(ge=0)
+    ultra_server_id: str | None = Field(default=None, max_length=256)
+
+
+class InstancePlacementConfig(Shape):
+    """How a job's instances are placed on UltraServers (recorded: sageyard has none)."""
+
+    enable_multiple_jobs: bool | None = None
+    placement_specifications: list[PlacementSpecification] | None = Field(
+        default=None, max_length=10
+    )
+
+
+class InstancePreference(Shape):
+    """One candidate instance type of ``Compute.instance_preferences``.
+
+    Example:
+        >>> InstancePreference(instance_type="ml.g5.xlarge", instance_count=2).instance_count
+        2
+    """
+
+    instance_type: str
+    instance_count: int | None = Field(default=None, ge=1, le=100)
+    training_plan_arns: list[str] | None = Field(default=None, min_length=1, max_length=1)
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type(cls, value: str) -> str:
+        return check_instance_type(value)
+
+    @field_validator("training_plan_arns")
+    @classmethod
+    def _plans(cls, value: list[str] | None) -> list[str] | None:
+        for arn in value or []:
+            if not _TRAINING_PLAN_ARN.match(arn):
+                raise ValueError(_training_plan_message(arn))
+        return value
+
+
+def _training_plan_message(value: str) -> str:
+    return (
+        "a training plan ARN looks like 'arn:aws:sagemaker:us-west-2:111122223333:"
+        f"training-plan/my-plan', but got {value!r}."
+    )
+
+
 class Compute(Shape):
     """Compute resources of a job.
 
     Example:
         >>> Compute(instance_type="ml.p3.2xlarge", instance_count=2, volume_size_in_gb=50)
         Compute(instance_type='ml.p3.2xlarge', instance_count=2, volume_size_in_gb=50, ...)
+
+    ``instance_preferences`` (up to 5 candidate types, tried in order) replaces
+    ``instance_type``: sageyard always has capacity for the first one, which the job runs
+    on. ``selected_instance_type``/``selected_instance_count`` are what DescribeTrainingJob
+    reports was chosen: accepted (the real Compute is a ResourceConfig), never sent.
+    ``training_plan_arn`` and ``instance_placement_config`` are sent and recorded; sageyard
+    has no training plans or UltraServers to act on them.
     """
 
     instance_type: str | None = None
@@ -151,11 +216,25 @@ class Compute(Shape):
     keep_alive_period_in_seconds: int | None = Field(default=None, ge=0, le=3600)
     instance_groups: list[InstanceGroup] | None = None
     enable_managed_spot_training: bool | None = None
+    training_plan_arn: str | None = None
+    instance_placement_config: InstancePlacementConfig | None = None
+    instance_preferences: list[InstancePreference] | None = Field(
+        default=None, min_length=1, max_length=5
+    )
+    selected_instance_type: str | None = None
+    selected_instance_count: int | None = Field(default=None, ge=0)
 
-    @field_validator("instance_type")
+    @field_validator("instance_type", "selected_instance_type")
     @classmethod
     def _instance_type(cls, value: str | None) -> str | None:
         return None if value is None else check_instance_type(value)
+
+    @field_validator("training_plan_arn")
+    @classmethod
+    def _plan(cls, value: str | None) -> str | None:
+        if value is not None and not _TRAINING_PLAN_ARN.match(value):
+            raise ValueError(_training_plan_message(value))
+        return value
 
     @model_validator(mode="after")
     def _groups_or_type(self) -> Compute:
@@ -169,6 +248,123 @@ class Compute(Shape):
             if len(set(names)) != len(names):
                 raise ValueError(f"instance_group_name values must be unique, but got {names}.")
         return self
+
+    @model_validator(mode="after")
+    def _preferences(self) -> Compute:
+        """The real SDK's rules for ``instance_preferences`` (its
+        ``validate_instance_preferences``)."""
+        preferences = self.instance_preferences
+        if not preferences:
+            return self
+        for field in ("instance_type", "instance_groups", "instance_placement_config"):
+            if getattr(self, field) is not None:
+                raise ValueError(
+                    f"instance_preferences is mutually exclusive with {field}; specify either "
+                    "a single fixed cluster or instance_preferences, not both."
+                )
+        if self.enable_managed_spot_training:
+            raise ValueError(
+                "instance_preferences is mutually exclusive with managed spot training "
+                "(enable_managed_spot_training=True)."
+            )
+        types = [p.instance_type for p in preferences]
+        duplicates = sorted({t for t in types if types.count(t) > 1})
+        if duplicates:
+            raise ValueError(
+                f"instance_preferences must not contain duplicate instance types: {duplicates}."
+            )
+        counts = [p.instance_count is not None for p in preferences]
+        if all(counts) and "instance_count" not in self.model_fields_set:
+            self.__dict__["instance_count"] = None  # the default 1 gives way to theirs
+        if self.instance_count is not None and any(counts):
+            raise ValueError(
+                "The top-level instance_count and per-preference instance_count are mutually "
+                "exclusive; set the top-level instance_count (applies to whichever preference "
+                "wins) or an instance_count on every element of instance_preferences, not both."
+            )
+        if self.instance_count is None and not all(counts):
+            raise ValueError(
+                "When the top-level instance_count is not set, every element of "
+                "instance_preferences must set its own instance_count."
+            )
+        if self.training_plan_arn is not None and any(p.training_plan_arns for p in preferences):
+            raise ValueError(
+                "The top-level (whole-job) training_plan_arn and per-preference "
+                "training_plan_arns are mutually exclusive; set one or the other, not both."
+            )
+        return self
+
+    def preferred_instances(self) -> tuple[str | None, int | None]:
+        """(instance type, count) the job runs on: ``instance_type`` and
+        ``instance_count``, or, with ``instance_preferences``, the first candidate (a local
+        machine never lacks capacity for it).
+
+        Example:
+            >>> Compute(instance_preferences=[InstancePreference(instance_type="ml.g5.xlarge",
+            ...     instance_count=2)]).preferred_instances()
+            ('ml.g5.xlarge', 2)
+        """
+        if self.instance_preferences:
+            first = self.instance_preferences[0]
+            return first.instance_type, first.instance_count or self.instance_count
+        return self.instance_type, self.instance_count
+
+    def to_resource_config(self) -> dict[str, Any]:
+        """The ``ResourceConfig`` of a CreateTrainingJob request (PascalCase, unset fields
+        left out): ``enable_managed_spot_training`` is the request's own
+        ``EnableManagedSpotTraining``, and the ``selected_*`` fields are the service's answer.
+
+        Example:
+            >>> Compute(instance_type="ml.m5.xlarge", training_plan_arn=None).to_resource_config()
+            {'InstanceType': 'ml.m5.xlarge', 'InstanceCount': 1, 'VolumeSizeInGB': 30}
+        """
+        rendered = to_request(
+            self.model_copy(
+                update={
+                    "enable_managed_spot_training": None,
+                    "selected_instance_type": None,
+                    "selected_instance_count": None,
+                }
+            )
+        )
+        assert isinstance(rendered, dict)
+        return rendered
+
+
+class HyperPodCompute(Shape):
+    """A SageMaker HyperPod cluster to run on (the real SDK's fine-tuning trainers take it).
+
+    It builds, with the real fields, but sageyard has no HyperPod clusters: a trainer or job
+    given one is refused (see :func:`check_compute`).
+
+    Example:
+        >>> HyperPodCompute(cluster_name="my-cluster", node_count=2).namespace
+        'kubeflow'
+    """
+
+    cluster_name: str = ""
+    instance_type: str | None = None
+    namespace: str = "kubeflow"
+    node_count: int = Field(default=1, ge=1)
+
+
+def check_compute(value: Any, where: str = "compute") -> Any:
+    """``value`` as it is, unless it is a :class:`HyperPodCompute`, which sageyard cannot run.
+
+    Raises:
+        ConfigurationError: ``value`` is a HyperPodCompute.
+
+    Example:
+        >>> check_compute(Compute(instance_type="ml.m5.xlarge")).instance_type
+        'ml.m5.xlarge'
+    """
+    if isinstance(value, HyperPodCompute):
+        raise ConfigurationError(
+            f"{where}=HyperPodCompute(cluster_name={value.cluster_name!r}) asks for a "
+            "SageMaker HyperPod cluster, which sageyard does not have: it runs training jobs. "
+            "Pass compute=Compute(instance_type=..., instance_count=...) instead."
+        )
+    return value
 
 
 #: The real SDK's other name for :class:`Compute` (``sagemaker.core.training.configs``).
@@ -218,16 +414,40 @@ class Networking(Shape):
         return value
 
 
+class ModelAccessConfig(Shape):
+    """Acceptance of a model's end-user license agreement, for the model data of a channel.
+
+    Example:
+        >>> ModelAccessConfig(accept_eula=True).to_request()
+        {'AcceptEula': True}
+    """
+
+    accept_eula: bool
+
+
+class HubAccessConfig(Shape):
+    """The hub content (a model) whose data a channel's S3 URI holds."""
+
+    hub_content_arn: str = Field(min_length=1, max_length=255)
+
+
 class S3DataSource(Shape):
-    """Data under an S3 URI (the embedded store or a real S3-compatible endpoint)."""
+    """Data under an S3 URI (the embedded store or a real S3-compatible endpoint).
+
+    ``model_access_config`` and ``hub_access_config`` are recorded with the channel.
+    """
 
     s3_uri: str
-    s3_data_type: Literal["S3Prefix", "ManifestFile", "AugmentedManifestFile"] = "S3Prefix"
+    s3_data_type: Literal["S3Prefix", "ManifestFile", "AugmentedManifestFile", "Converse"] = (
+        "S3Prefix"
+    )
     s3_data_distribution_type: Literal["FullyReplicated", "ShardedByS3Key"] | None = (
         "FullyReplicated"
     )
     attribute_names: list[str] | None = None
     instance_group_names: list[str] | None = None
+    model_access_config: ModelAccessConfig | None = None
+    hub_access_config: HubAccessConfig | None = None
 
     @field_validator("s3_uri")
     @classmethod
@@ -244,19 +464,68 @@ class FileSystemDataSource(Shape):
     directory_path: str
 
 
+class DatasetSource(Shape):
+    """A dataset registered in the AI registry (``sageyard.ai_registry.DataSet``), by ARN.
+
+    Example:
+        >>> arn = "arn:aws:sagemaker:us-west-2:000000000000:hub-content/sageyard/DataSet/d/1"
+        >>> DatasetSource(dataset_arn=arn).to_request()["DatasetArn"] == arn
+        True
+    """
+
+    dataset_arn: str = Field(max_length=2048)
+
+    @field_validator("dataset_arn")
+    @classmethod
+    def _arn(cls, value: str) -> str:
+        if not _DATASET_ARN.match(value):
+            raise ValueError(
+                "dataset_arn must be a DataSet ARN like 'arn:aws:sagemaker:us-west-2:"
+                f"111122223333:hub-content/sageyard/DataSet/my-data/1', but got {value!r}."
+            )
+        return value
+
+
 class DataSource(Shape):
-    """Exactly one of an S3 or a file-system data source."""
+    """Exactly one of an S3, a file-system or a dataset (AI registry) data source."""
 
     s3_data_source: S3DataSource | None = None
     file_system_data_source: FileSystemDataSource | None = None
+    dataset_source: DatasetSource | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> DataSource:
-        if (self.s3_data_source is None) == (self.file_system_data_source is None):
+        given = [
+            name
+            for name in ("s3_data_source", "file_system_data_source", "dataset_source")
+            if getattr(self, name) is not None
+        ]
+        if len(given) != 1:
             raise ValueError(
-                "DataSource needs exactly one of s3_data_source or file_system_data_source."
+                "DataSource needs exactly one of s3_data_source, file_system_data_source or "
+                f"dataset_source, but got {given or 'none'}."
             )
         return self
+
+
+class ShuffleConfig(Shape):
+    """A channel's files in a seed-determined order (SageMaker: the S3 prefix's objects,
+    shuffled anew each epoch in Pipe mode; with ShardedByS3Key, across hosts too).
+
+    Example:
+        >>> ShuffleConfig(seed=7).order(["a", "b", "c", "d"]) == ShuffleConfig(seed=7).order(
+        ...     ["a", "b", "c", "d"])
+        True
+    """
+
+    seed: int
+
+    def order(self, items: Sequence[T], epoch: int = 0) -> list[T]:
+        """``items`` shuffled by this seed for ``epoch``: the same for the same seed and epoch
+        on every machine and run, another order for another epoch."""
+        shuffled = list(items)
+        random.Random(f"sageyard-shuffle:{self.seed}:{epoch}").shuffle(shuffled)
+        return shuffled
 
 
 class Channel(Shape):
@@ -268,12 +537,14 @@ class Channel(Shape):
     compression_type: Literal["None", "Gzip"] | None = None
     record_wrapper_type: Literal["None", "RecordIO"] | None = None
     input_mode: Literal["File", "Pipe", "FastFile"] | None = None
+    shuffle_config: ShuffleConfig | None = None
 
     _name = field_validator("channel_name")(classmethod(lambda cls, v: check_channel_name(v)))
 
 
 class InputData(Shape):
-    """A simple input channel: a name and an S3 URI, a local path or a DataSource.
+    """A simple input channel: a name and an S3 URI, a local path, an S3DataSource, a
+    FileSystemDataSource, a DatasetSource or a DataSource.
 
     Example:
         >>> InputData(channel_name="train", data_source="./data/train", content_type="text/csv")
@@ -281,7 +552,7 @@ class InputData(Shape):
     """
 
     channel_name: str
-    data_source: str | S3DataSource | FileSystemDataSource | DataSource
+    data_source: str | S3DataSource | FileSystemDataSource | DatasetSource | DataSource
     content_type: str | None = None
 
     _name = field_validator("channel_name")(classmethod(lambda cls, v: check_channel_name(v)))
@@ -410,6 +681,15 @@ class MetricDefinition(Shape):
                 "e.g. 'Train Loss: ([0-9\\.]+)' (use (?:...) for groups that capture nothing)."
             )
         return value
+
+
+class ModelPackageConfig(Shape):
+    """Where a training job's model is registered when it completes
+    (``model_package_group_arn``: the group's ARN or name), and the model package it starts
+    from (``source_model_package_arn``, recorded as the new version's base model)."""
+
+    model_package_group_arn: str = Field(min_length=1)
+    source_model_package_arn: str | None = None
 
 
 class Tag(Shape):
