@@ -51,3 +51,4 @@ class CustomizationTechnique(BothSpellings):
     DPO = "dpo"
     RLAIF = "rlaif"
     RLVR = "rlvr"
+    CPT = "cpt"  # continued pre-training: no program yet, so no trainer takes it

@@ -4,9 +4,9 @@
 each dataset, the hyperparameters — then builds a :class:`ModelTrainer` whose algorithm is
 the technique's program (``sageyard.programs.program(technique)``: its options, dataset
 rows and checks) and starts it. The model travels as the job's ``model`` channel (a local
-folder, or an ``s3://`` artifact), the datasets as ``train`` and ``validation``. A
-``model_package_group`` is recorded on the job; its supervisor registers the model when the
-job completes.
+folder, or an ``s3://`` artifact), the datasets as ``train`` and ``validation``, and any
+``input_data_config`` channels beside them. A ``model_package_group`` is recorded on the
+job; its supervisor registers the model when the job completes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,17 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sageyard.core.exceptions import ConfigurationError
 from sageyard.core.session import Session
-from sageyard.core.shapes import CheckpointConfig, Compute, Networking, StoppingCondition
+from sageyard.core.shapes import (
+    Channel,
+    CheckpointConfig,
+    Compute,
+    InputData,
+    Networking,
+    OutputDataConfig,
+    StoppingCondition,
+    Tag,
+    check_compute,
+)
 from sageyard.jobs.resource import TrainingJob
 from sageyard.models.registry import ModelPackage, ModelPackageGroup, check_group_name
 from sageyard.train.common import CustomizationTechnique, FineTuningOptions, TrainingType
@@ -27,25 +37,44 @@ if TYPE_CHECKING:
     from sageyard.train.model_trainer import ModelTrainer
 
 _PACKAGE_ARN = re.compile(r"^arn:aws:sagemaker:[^:]*:[^:]*:model-package/")
+#: The channels the trainer makes itself (the model, and the two datasets).
+_OWN_CHANNELS = ("model", "train", "validation")
+_NO_NOTIFICATIONS = (
+    "sageyard is self-hosted and has no SNS or EventBridge, so it creates no notification rules"
+)
 
 
 class FineTuningTrainer:
     """The parameters and ``train()`` of SFTTrainer and DPOTrainer (see those classes).
 
-    Beyond the reference's parameters, sageyard takes the job settings a self-hosted run
-    needs: ``compute`` (default: a GPU instance type when this machine has a GPU, else
-    ``ml.m5.2xlarge``), ``base_job_name``, ``checkpoint_config`` (checkpoints synced with a
-    URI, so a new job with the same URI resumes), ``stopping_condition``, ``role`` and
-    ``sagemaker_session``.
+    The positional parameters are the real SDK's, in its order; the real base trainer's
+    keywords follow ``notifications`` as keyword-only parameters, each kept as the
+    attribute of its name. Beyond the reference, sageyard takes ``checkpoint_config``
+    (checkpoints synced with a URI, so a new job with the same URI resumes), and
+    ``compute`` defaults to a GPU instance type when this machine has a GPU, else
+    ``ml.m5.2xlarge``.
     """
 
     TECHNIQUE: ClassVar[CustomizationTechnique]
+
+    # The real BaseTrainer's class-level attributes (set per instance by __init__).
+    sagemaker_session: Session | None = None
+    role: str | None = None
+    base_job_name: str | None = None
+    tags: list[Tag | dict[str, str]] | None = None
+    hyperparameters: FineTuningOptions
+    output_data_config: OutputDataConfig | None = None
+    input_data_config: list[Channel | InputData] | None = None
+    environment: dict[str, str] | None = None
+    training_image: str | None = None
+    notification_rule_arn: str | None = None
 
     def __init__(
         self,
         model: str | ModelPackage,
         training_type: TrainingType | str = TrainingType.LORA,
         model_package_group: str | ModelPackageGroup | None = None,
+        compute: Compute | None = None,
         mlflow_resource_arn: str | None = None,
         mlflow_experiment_name: str | None = None,
         mlflow_run_name: str | None = None,
@@ -55,51 +84,88 @@ class FineTuningTrainer:
         kms_key_id: str | None = None,
         networking: Networking | None = None,
         accept_eula: bool = False,
-        *,
-        compute: Compute | None = None,
-        base_job_name: str | None = None,
-        checkpoint_config: CheckpointConfig | None = None,
         stopping_condition: StoppingCondition | None = None,
-        role: str | None = None,
-        sagemaker_session: Session | None = None,
         sequence_length: int | str | None = None,
         recipe: str | None = None,
         overrides: dict[str, Any] | None = None,
-        hyperparameters: dict[str, Any] | None = None,
-        environment: dict[str, str] | None = None,
-        tags: list[Any] | None = None,
+        is_multimodal: bool | None = None,
         base_model_name: str | None = None,
         disable_output_compression: bool = False,
-        is_multimodal: bool | None = None,
-        data_mixing_config: Any = None,
         notifications: dict[str, Any] | None = None,
+        *,
+        sagemaker_session: Session | None = None,
+        role: str | None = None,
+        base_job_name: str | None = None,
+        tags: list[Tag | dict[str, str]] | None = None,
+        hyperparameters: dict[str, Any] | None = None,
+        output_data_config: OutputDataConfig | dict[str, Any] | None = None,
+        input_data_config: list[Channel | InputData] | None = None,
+        environment: dict[str, str] | None = None,
+        training_image: str | None = None,
+        checkpoint_config: CheckpointConfig | None = None,
     ) -> None:
-        """The reference's parameters, then the real SDK's keywords: ``sequence_length``
-        (the ceiling ``hyperparameters.validate_length_constraints()`` checks),
-        ``recipe`` (a shipped recipe's name: its hyperparameters), ``overrides`` and
-        ``hyperparameters`` (option values), ``environment``, ``tags``,
-        ``base_model_name`` (the registered package's base model), and
-        ``disable_output_compression`` (model files uncompressed). ``is_multimodal``,
-        ``data_mixing_config`` and ``notifications`` are refused when set: sageyard's
-        programs have no such mode.
+        """Check the parameters and take the program's default hyperparameters.
+
+        Args:
+            model: A model id, a local model folder, a ``ModelPackage`` (or its name/ARN),
+                or an ``s3://…/model.tar.gz`` of an earlier job.
+            training_type: ``TrainingType.LORA`` (default) or ``TrainingType.FULL``.
+            model_package_group: Register the result as a new version of this group.
+            compute: Instance type and count (a ``Compute``).
+            mlflow_resource_arn: MLflow tracking URI (an ``http://`` server or a local store).
+            mlflow_experiment_name: Log the run to MLflow under this experiment.
+            mlflow_run_name: The MLflow run's name.
+            training_dataset: A JSONL path, an ``s3://`` URI or a ``DataSet``.
+            validation_dataset: The same, evaluated every ``eval_steps``.
+            s3_output_path: Where the model artifact goes.
+            kms_key_id: Recorded with the output settings.
+            networking: Network settings for the job.
+            accept_eula: Must be True for gated models.
+            stopping_condition: Time limits of the job.
+            sequence_length: The ceiling ``hyperparameters.validate_length_constraints()``
+                checks: tokens (``4096``) or the real SDK's spelling (``"4K"``).
+            recipe: A shipped recipe's name or a recipe YAML file: its hyperparameters.
+            overrides: Option values over the recipe's: ``{"epochs": 2}``, or by section
+                as the real SDK nests them (``{"training_config": {"lr": 2e-5}}``).
+            is_multimodal: Refused when true (sageyard's programs take text).
+            base_model_name: The base model recorded with a registered package.
+            disable_output_compression: Model files uncompressed (``CompressionType NONE``).
+            notifications: Refused when set: sageyard has no SNS or EventBridge.
+            sagemaker_session: A :class:`~sageyard.core.session.Session` (default: a new one).
+            role: Execution role ARN.
+            base_job_name: Job names are ``<base_job_name>-<timestamp>``.
+            tags: Tags recorded on the job.
+            hyperparameters: Option values, applied last (over ``recipe`` and ``overrides``).
+            output_data_config: An ``OutputDataConfig`` (or its dict): output path, KMS key
+                and compression, as ``s3_output_path`` etc. set them; where both are given
+                they must agree.
+            input_data_config: ``Channel``/``InputData`` channels given to the job beside
+                the model and datasets (names other than model, train and validation).
+            environment: Environment variables of the job.
+            training_image: Recorded on the trainer only: sageyard runs its own fine-tuning
+                program in its own environment, so the image is not run (and the job names
+                the program, ``AlgorithmName``, instead).
+            checkpoint_config: Checkpoints synced with a URI (sageyard's own keyword).
+
+        Raises:
+            ValueError: A parameter is invalid (the message says which and what to pass).
+            TypeError: ``compute`` is not a ``Compute``, or an unknown keyword was given.
         """
         from sageyard.models.catalog import check_eula
 
-        for name, value in (
-            ("is_multimodal", is_multimodal),
-            ("data_mixing_config", data_mixing_config),
-            ("notifications", notifications),
-        ):
+        for name, value in (("is_multimodal", is_multimodal), ("notifications", notifications)):
             if value:
-                raise ConfigurationError(
-                    f"{name}={value!r} is not supported by sageyard's fine-tuning programs "
-                    "(text models, one dataset, no SNS notifications); leave it out."
-                )
-
+                raise ConfigurationError(_unsupported(name, value))
         if not isinstance(model, str | ModelPackage) or (isinstance(model, str) and not model):
             raise ConfigurationError(
                 f"model must be a model id (e.g. 'HuggingFaceTB/SmolLM2-135M-Instruct'), a "
                 f"local model folder, a model package, or an s3:// model artifact; got {model!r}."
+            )
+        check_compute(compute)  # HyperPodCompute: refused with what to pass instead
+        if compute is not None and not isinstance(compute, Compute):
+            raise TypeError(
+                f"compute must be a Compute (sageyard.train.configs.Compute), got "
+                f"{type(compute).__name__}."
             )
         self.model = model
         self.training_type = _training_type(training_type)
@@ -109,6 +175,7 @@ class FineTuningTrainer:
             model_package_group = model_package_group.rsplit("model-package-group/", 1)[-1]
             check_group_name(model_package_group)
         self.model_package_group = model_package_group
+        self.compute = compute
         self.mlflow_resource_arn = mlflow_resource_arn
         self.mlflow_experiment_name = mlflow_experiment_name
         self.mlflow_run_name = mlflow_run_name
@@ -118,32 +185,147 @@ class FineTuningTrainer:
         self.kms_key_id = kms_key_id
         self.networking = networking
         self.accept_eula = accept_eula
-        self.compute = compute
-        self.base_job_name = base_job_name
-        self.checkpoint_config = checkpoint_config
         self.stopping_condition = stopping_condition
-        self.role = role
+        self.sequence_length = sequence_length
+        self.recipe = recipe
+        self.overrides = overrides
+        self.is_multimodal = is_multimodal
+        self.base_model_name = base_model_name
+        self.disable_output_compression = disable_output_compression
+        self.notification_rule_arn = None
+        # The real BaseTrainer's keywords.
         self.sagemaker_session = sagemaker_session
+        self.role = role
+        self.base_job_name = base_job_name
+        self.tags = list(tags or [])
+        self.output_data_config = _output_data_config(output_data_config)
+        self.input_data_config = list(input_data_config) if input_data_config else None
+        self.environment = _environment(environment)
+        self.training_image = training_image
+        self.checkpoint_config = checkpoint_config
+        self._output_config()  # s3_output_path & co. must agree with output_data_config
+        self._extra_channels()  # input_data_config: channels, none named like our own
         if isinstance(model, str):
             check_eula(model, accept_eula)
         elif model.base_model:
             check_eula(model.base_model, accept_eula)
         if mlflow_resource_arn is not None:
             _mlflow_uri(mlflow_resource_arn)  # fail now on an ARN we cannot reach
-        ceiling = int(sequence_length) if sequence_length is not None else None
         self.hyperparameters = FineTuningOptions(
-            self._program().option_specs(self.training_type.value), sequence_length=ceiling
+            self._program().option_specs(self.training_type.value),
+            sequence_length=_sequence_length(sequence_length),
         )
-        self.recipe = recipe
         if recipe is not None:
             self._apply_recipe(recipe)
-        for name, value in {**(overrides or {}), **(hyperparameters or {})}.items():
+        if hyperparameters is not None and not isinstance(hyperparameters, dict):
+            raise ConfigurationError(
+                f"hyperparameters must be a dict of option names to values, got "
+                f"{type(hyperparameters).__name__}; e.g. hyperparameters={{'epochs': 2}}."
+            )
+        for name, value in {**_flat_options(overrides), **(hyperparameters or {})}.items():
             setattr(self.hyperparameters, name, value)
-        self.environment = dict(environment or {})
-        self.tags = list(tags or [])
-        self.base_model_name = base_model_name
-        self.disable_output_compression = disable_output_compression
         self._latest_training_job: TrainingJob | None = None
+
+    @classmethod
+    def list_supported_models(cls, session: Any = None) -> list[str]:
+        """The catalog models this technique can fine-tune (``sageyard models list``), sorted.
+
+        Any Hugging Face model or local folder can be fine-tuned too; the catalog lists the
+        ones sageyard knows (licence, gated flag, the techniques they suit). ``session`` is
+        the real SDK's (a boto3 session for its hub) and is not needed.
+
+        Example:
+            >>> from sageyard.train.sft_trainer import SFTTrainer
+            >>> "HuggingFaceTB/SmolLM2-135M-Instruct" in SFTTrainer.list_supported_models()
+            True
+        """
+        from sageyard.models import catalog
+
+        technique = getattr(cls, "TECHNIQUE", None)
+        if technique is None:
+            raise NotImplementedError(
+                f"{cls.__name__} names no customization technique; call "
+                "list_supported_models() on SFTTrainer or DPOTrainer."
+            )
+        return sorted(
+            model_id
+            for model_id, entry in catalog.CATALOG.items()
+            if technique.value in entry.techniques
+        )
+
+    def list_notification_rules(self, event_bus_arn: str | None = None) -> list[dict[str, str]]:
+        """The notification rules sageyard created: none, ever (an empty list).
+
+        The real SDK lists the EventBridge rules its ``notifications`` set up; sageyard
+        has no SNS or EventBridge and refuses ``notifications``, so there are none.
+        """
+        return []
+
+    def delete_notification_rule(self, rule_arn: str, event_bus_arn: str | None = None) -> str:
+        """Refused: there is no such rule (sageyard creates none; see
+        :meth:`list_notification_rules`).
+
+        Raises:
+            ValueError: Always (the real SDK's error for a rule it cannot find).
+        """
+        bus = event_bus_arn or "default"
+        raise ConfigurationError(
+            f"Rule {rule_arn!r} not found on event bus {bus!r}: {_NO_NOTIFICATIONS}. Delete "
+            "rules made by the real SDK with the AWS console or `aws events delete-rule`."
+        )
+
+    def get_resolved_recipe(self) -> dict[str, Any]:
+        """The fine-tuning this trainer runs, as a recipe: the ``recipe``'s values with
+        ``overrides``, ``hyperparameters=`` and each ``trainer.hyperparameters.x = ...``
+        merged in. Callable before or after ``train()``; a new dict each time.
+
+        Its layout is the one :meth:`ModelTrainer.from_recipe` reads (``run``, ``model``,
+        ``peft``, ``data``, ``trainer``; see :mod:`sageyard.train._recipes`), so the dict
+        saved as YAML runs the same fine-tuning again.
+
+        Example:
+            >>> from sageyard.train.sft_trainer import SFTTrainer
+            >>> trainer = SFTTrainer(model="HuggingFaceTB/SmolLM2-135M-Instruct")
+            >>> trainer.hyperparameters.epochs = 2
+            >>> trainer.get_resolved_recipe()["trainer"]["epochs"]
+            2
+
+        Raises:
+            ValueError: No recipe, overrides or hyperparameter was given (the real SDK's
+                NoRecipeError): the trainer runs the program's defaults.
+        """
+        if self.recipe is None and not self.overrides and not self.hyperparameters.to_user_dict():
+            raise ConfigurationError(
+                "get_resolved_recipe() needs a recipe=, overrides= or a hyperparameter set "
+                "(trainer.hyperparameters.epochs = 2); this trainer has none, so it runs the "
+                "program's defaults (see trainer.hyperparameters.get_info())."
+            )
+        values = self.hyperparameters.values()
+        program = self._program()
+        lora = self.training_type is TrainingType.LORA
+        adapter = set(program.option_specs("lora")) - set(program.option_specs("full"))
+        peft: dict[str, Any] = {"peft_type": "lora" if lora else None}
+        peft.update({name: values.pop(name) for name in sorted(adapter) if name in values})
+        model = self.model if isinstance(self.model, str) else self.model.model_package_arn
+        recipe: dict[str, Any] = {}
+        if self.base_job_name:
+            recipe["run"] = {"name": self.base_job_name}
+        recipe["model"] = {"name_or_path": model, "technique": self.TECHNIQUE.value}
+        if self.accept_eula:
+            recipe["model"]["accept_eula"] = True
+        recipe["peft"] = peft
+        data = {
+            name: source
+            for name, source in (
+                ("train", self.training_dataset),
+                ("validation", self.validation_dataset),
+            )
+            if isinstance(source, str)
+        }
+        if data:
+            recipe["data"] = data
+        recipe["trainer"] = values
+        return recipe
 
     def train(
         self,
@@ -265,7 +447,6 @@ class FineTuningTrainer:
     ) -> tuple[ModelTrainer, dict[str, Any] | None]:
         """The ModelTrainer, and the ModelPackageRegistration of the request (or None)."""
         from sageyard.ai_registry.dataset import dataset_uri
-        from sageyard.train.configs import InputData, OutputDataConfig
         from sageyard.train.model_trainer import ModelTrainer
 
         session = self._session()
@@ -285,14 +466,9 @@ class FineTuningTrainer:
         model_source, base_model = self._model_source(session)
         model_channel = InputData(channel_name="model", data_source=model_source)
         data_channels = [InputData(channel_name=n, data_source=u) for n, u in datasets.items()]
+        extra_channels = self._extra_channels()
+        output = self._output_config()
         self.hyperparameters.validate_length_constraints()
-        output = None
-        if self.s3_output_path or self.kms_key_id or self.disable_output_compression:
-            output = OutputDataConfig(
-                s3_output_path=self.s3_output_path,
-                kms_key_id=self.kms_key_id,
-                compression_type="NONE" if self.disable_output_compression else None,
-            )
         trainer = ModelTrainer(
             algorithm_name=self.TECHNIQUE.value,
             sagemaker_session=session,
@@ -303,9 +479,9 @@ class FineTuningTrainer:
             stopping_condition=self.stopping_condition,
             checkpoint_config=self.checkpoint_config,
             output_data_config=output,
-            input_data_config=[model_channel, *data_channels],
+            input_data_config=[model_channel, *data_channels, *extra_channels],
             hyperparameters=self._job_hyperparameters(base_model, session),
-            environment=self.environment,
+            environment=dict(self.environment or {}),
             tags=self.tags or None,
         )
         trainer._model_channel = model_channel
@@ -321,6 +497,57 @@ class FineTuningTrainer:
         return trainer, registration
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _output_config(self) -> OutputDataConfig | None:
+        """``output_data_config`` with ``s3_output_path``, ``kms_key_id`` and
+        ``disable_output_compression`` folded in (None when nothing is set).
+
+        Raises:
+            ConfigurationError: One of them disagrees with ``output_data_config``.
+        """
+        config = self.output_data_config or OutputDataConfig()
+        path = _agree("s3_output_path", self.s3_output_path, config.s3_output_path)
+        kms = _agree("kms_key_id", self.kms_key_id, config.kms_key_id)
+        compression = config.compression_type
+        if self.disable_output_compression:
+            if compression is not None and compression.upper() != "NONE":
+                raise ConfigurationError(
+                    f"disable_output_compression=True and output_data_config.compression_type="
+                    f"{compression!r} disagree; drop one of them (or set compression_type='NONE')."
+                )
+            compression = "NONE"
+        if path is None and kms is None and compression is None:
+            return None
+        return OutputDataConfig(s3_output_path=path, kms_key_id=kms, compression_type=compression)
+
+    def _extra_channels(self) -> list[Channel | InputData]:
+        """The ``input_data_config`` channels, checked: shapes, and no name of our own.
+
+        Raises:
+            ConfigurationError: Not a Channel/InputData, or a name the trainer uses (model,
+                train, validation) or gives twice.
+        """
+        channels = list(self.input_data_config or [])
+        seen: set[str] = set()
+        for index, channel in enumerate(channels):
+            if not isinstance(channel, Channel | InputData):
+                raise ConfigurationError(
+                    f"input_data_config[{index}] must be a Channel or InputData (from "
+                    f"sageyard.train.configs), got {type(channel).__name__}."
+                )
+            name = channel.channel_name
+            if name in _OWN_CHANNELS:
+                raise ConfigurationError(
+                    f"input_data_config has a channel named {name!r}, which the trainer makes "
+                    "itself (model, train, validation); give the model as model= and the data "
+                    "as training_dataset=/validation_dataset=, or rename the channel."
+                )
+            if name in seen:
+                raise ConfigurationError(
+                    f"input_data_config names the channel {name!r} twice; give each once."
+                )
+            seen.add(name)
+        return channels
 
     def _program(self) -> ProgramSpec:
         from sageyard.programs import program
@@ -381,6 +608,98 @@ class FineTuningTrainer:
     def __repr__(self) -> str:
         model = self.model if isinstance(self.model, str) else self.model.model_package_arn
         return f"{type(self).__name__}(model={model!r}, training_type={self.training_type.value!r})"
+
+
+def _unsupported(name: str, value: Any) -> str:
+    if name == "notifications":
+        return (
+            f"notifications={value!r} asks for an EventBridge rule that sends job status "
+            f"changes to SNS, but {_NO_NOTIFICATIONS}. Leave notifications out and follow the "
+            "job with train(wait=True), TrainingJob.wait() or `sageyard jobs logs <name> -f`."
+        )
+    return (
+        f"{name}={value!r} is not supported by sageyard's fine-tuning programs (text models, "
+        "one training dataset); leave it out."
+    )
+
+
+def _agree(name: str, given: str | None, configured: str | None) -> str | None:
+    """The value both give (either one when only one does), else ConfigurationError."""
+    if given is not None and configured is not None and given != configured:
+        raise ConfigurationError(
+            f"{name}={given!r} and output_data_config.{name}={configured!r} disagree; give "
+            "it in one place (or the same value in both)."
+        )
+    return given if given is not None else configured
+
+
+def _output_data_config(value: OutputDataConfig | dict[str, Any] | None) -> OutputDataConfig | None:
+    if value is None or isinstance(value, OutputDataConfig):
+        return value
+    if not isinstance(value, dict):
+        raise ConfigurationError(
+            f"output_data_config must be an OutputDataConfig or its dict, got "
+            f"{type(value).__name__}."
+        )
+    from pydantic import ValidationError
+
+    try:
+        return OutputDataConfig.model_validate(value)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in error.errors()
+        )
+        raise ConfigurationError(
+            f"output_data_config {value!r} is not valid ({problems}); its fields are "
+            "s3_output_path, kms_key_id and compression_type."
+        ) from None
+
+
+def _environment(value: dict[str, str] | None) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ConfigurationError(
+            f"environment must be a dict of strings to strings, got {value!r}; e.g. "
+            "environment={'MY_FLAG': '1'}."
+        )
+    return dict(value)
+
+
+def _sequence_length(value: int | str | None) -> int | None:
+    """Tokens: ``4096``, ``"4096"`` or the real SDK's ``"4K"`` (4 * 1024)."""
+    if value is None:
+        return None
+    text = str(value).strip().upper()
+    factor = 1024 if text.endswith("K") else 1
+    digits = text.removesuffix("K")
+    if isinstance(value, bool) or not digits.isdigit() or int(digits) <= 0:
+        raise ConfigurationError(
+            f"sequence_length must be a positive number of tokens (4096) or the real SDK's "
+            f"spelling ('1K', '2K', '4K', ... '128K'), got {value!r}."
+        )
+    return int(digits) * factor
+
+
+def _flat_options(overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """``overrides`` as option names: a section's dict (``{"training_config": {...}}``, as
+    the real SDK nests them) gives its entries."""
+    if overrides is None:
+        return {}
+    if not isinstance(overrides, dict):
+        raise ConfigurationError(
+            f"overrides must be a dict of option values, got {type(overrides).__name__}; "
+            "e.g. overrides={'epochs': 2} or {'training_config': {'epochs': 2}}."
+        )
+    flat: dict[str, Any] = {}
+    for name, value in overrides.items():
+        if isinstance(value, dict):
+            flat.update(value)
+        else:
+            flat[name] = value
+    return flat
 
 
 def local_mlflow_uri(home: Path) -> str:

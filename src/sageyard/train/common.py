@@ -3,15 +3,15 @@ defined in :mod:`sageyard.core.enums`, re-exported here under the reference's pa
 ``FineTuningOptions`` (hyperparameters that check themselves as they are set).
 
 Example:
-    >>> from sageyard.models.options import option_specs
-    >>> options = FineTuningOptions(option_specs("sft", "lora"))
+    >>> from sageyard.programs import program
+    >>> options = FineTuningOptions(program("sft").option_specs("lora"))
     >>> options.epochs = 5
     >>> options.to_dict()["epochs"]
     '5'
-    >>> options.epochs = -1
+    >>> options.epochs = -1  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: epochs=-1 is out of range: it must be between 1 and 50.
+    sageyard.core.exceptions.ConfigurationError: epochs=-1 is out of range: it must be ...
 """
 
 from __future__ import annotations

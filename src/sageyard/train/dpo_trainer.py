@@ -20,7 +20,9 @@ __all__ = ["DPOTrainer"]
 class DPOTrainer(FineTuningTrainer):
     """Direct Preference Optimization (LoRA or full) with Hugging Face TRL, as a training job.
 
-    Takes the same arguments as :class:`~sageyard.train.sft_trainer.SFTTrainer`; its dataset
+    Takes the same arguments as :class:`~sageyard.train.sft_trainer.SFTTrainer`, in the real
+    SDK's order, less ``data_mixing_config`` (see
+    :class:`~sageyard.train._fine_tuning.FineTuningTrainer` for each one); its dataset
     rows are ``{"prompt", "chosen", "rejected"}``, and ``hyperparameters.beta`` (default
     0.1) sets how far the policy may move from the reference model. The job reports
     ``train:reward_margin`` and, with a validation dataset, ``validation:reward_margin`` and

