@@ -105,16 +105,15 @@ def list_models(as_json: bool) -> None:
 def package_rows(group: str | None) -> list[dict[str, Any]]:
     """One dict per registered model package (optionally of one group), oldest first."""
     from dataclasses import asdict
+    from datetime import datetime
 
     from sageyard.core.settings import Settings
     from sageyard.models.registry import ModelRegistry
 
-    rows = []
-    for package in ModelRegistry(Settings.from_env()).list_packages(group):
-        row = asdict(package)
-        row["creation_time"] = package.creation_time.isoformat() if package.creation_time else None
-        rows.append(row)
-    return rows
+    return [
+        {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(package).items()}
+        for package in ModelRegistry(Settings.from_env()).list_packages(group)
+    ]
 
 
 @models.command("packages")

@@ -1,5 +1,9 @@
 """``TrainingJob``: a handle on one job in the job store, readable from any process.
 
+Like the real SDK's resource (``sagemaker.core.resources.TrainingJob``) it is created with
+:meth:`TrainingJob.create` (CreateTrainingJob's fields in snake_case), read with ``get``,
+``get_all`` and ``refresh``, followed with ``wait``, and ended with ``stop``/``delete``.
+
 Example:
     >>> from sageyard.core.resources import TrainingJob
     >>> job = TrainingJob.get("my-job-20261128-000000-000")  # doctest: +SKIP
@@ -9,19 +13,39 @@ Example:
 
 from __future__ import annotations
 
+import logging
+import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from sageyard.core.exceptions import TrainingJobFailedError
+from sageyard.core._resource_args import (
+    TimeWindow,
+    api_arguments,
+    api_mapping,
+    check_fields,
+    one_of,
+    ordered,
+    wait_for_delete,
+)
+from sageyard.core.exceptions import (
+    ConfigurationError,
+    ResourceInUse,
+    ResourceNotFound,
+    TrainingJobFailedError,
+    ValidationException,
+)
 from sageyard.core.settings import Settings, settings_of
 from sageyard.core.shapes import pascal_case
 from sageyard.core.shapes._described import described
-from sageyard.jobs.service import TrainingJobService
-from sageyard.jobs.states import ACTIVE
+from sageyard.jobs.service import TrainingJobService, default_bucket
+from sageyard.jobs.states import ACTIVE, TERMINAL
+from sageyard.store import JobRecord
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -128,16 +152,30 @@ _TYPED = frozenset(
 )
 
 
+#: ListTrainingJobs' filter values (StatusEquals, WarmPoolStatusEquals) and sort keys.
+JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
+WARM_POOL_STATUSES = ("Available", "Terminated", "Reused", "InUse")
+_SORT_KEYS = {
+    "CreationTime": lambda r: (r.created_at, r.name),
+    "Name": lambda r: r.name,
+    "Status": lambda r: (r.status, r.created_at, r.name),
+}
+#: UpdateTrainingJob's RemoteDebugConfig may change while the job is in these phases.
+_REMOTE_DEBUG_PHASES = frozenset({"Downloading", "Training"})
+
+
 class TrainingJob:
-    """A training job, as DescribeTrainingJob shows it, with refresh/wait/stop/logs.
+    """A training job, as DescribeTrainingJob shows it, with create/refresh/wait/stop/delete.
 
     Every attribute of the real SDK's ``TrainingJob`` is there after :meth:`refresh`
-    (:data:`TRAINING_JOB_FIELDS`), in snake_case.
+    (:data:`TRAINING_JOB_FIELDS`), in snake_case, and each is a keyword of the constructor
+    (``TrainingJob(training_job_name="my-job").refresh()``); what a job does not have is
+    ``None``.
     """
 
     training_job_name: str
-    training_job_arn: str
-    training_job_status: str
+    training_job_arn: str | None
+    training_job_status: str | None
     secondary_status: str | None
     failure_reason: str | None
     model_artifacts: ModelArtifacts | None
@@ -154,10 +192,88 @@ class TrainingJob:
     warnings: list[str]
     output_model_package_arn: str | None
 
-    def __init__(self, training_job_name: str, service: TrainingJobService | None = None) -> None:
+    def __init__(
+        self, training_job_name: str, service: TrainingJobService | None = None, **fields: Any
+    ) -> None:
+        check_fields("TrainingJob", fields, TRAINING_JOB_FIELDS)
         self.training_job_name = training_job_name
         self._service = service or TrainingJobService(Settings.from_env())
         self._description: dict[str, Any] = {}
+        self.warnings = []
+        for field in TRAINING_JOB_FIELDS[1:]:
+            setattr(self, field, None)
+        self.final_metric_data_list, self.secondary_status_transitions = [], []
+        self.hyper_parameters = {}
+        for field, value in fields.items():
+            setattr(self, field, _given(field, value))
+
+    # -- create and read ---------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        training_job_name: str,
+        role_arn: str,
+        output_data_config: Any,
+        hyper_parameters: Mapping[str, str] | None = None,
+        algorithm_specification: Any = None,
+        input_data_config: list[Any] | None = None,
+        resource_config: Any = None,
+        vpc_config: Any = None,
+        stopping_condition: Any = None,
+        tags: list[Any] | None = None,
+        enable_network_isolation: bool | None = None,
+        enable_inter_container_traffic_encryption: bool | None = None,
+        enable_managed_spot_training: bool | None = None,
+        checkpoint_config: Any = None,
+        debug_hook_config: Any = None,
+        debug_rule_configurations: list[Any] | None = None,
+        tensor_board_output_config: Any = None,
+        experiment_config: Any = None,
+        profiler_config: Any = None,
+        profiler_rule_configurations: list[Any] | None = None,
+        environment: Mapping[str, str] | None = None,
+        retry_strategy: Any = None,
+        remote_debug_config: Any = None,
+        infra_check_config: Any = None,
+        session_chaining_config: Any = None,
+        serverless_job_config: Any = None,
+        mlflow_config: Any = None,
+        model_package_config: Any = None,
+        session: Any = None,
+        region: Any = None,
+    ) -> TrainingJob:
+        """CreateTrainingJob, then the new job (as the real ``TrainingJob.create``).
+
+        Each argument is a shape, or a dict of its fields in snake_case (or the API's
+        PascalCase); together they are the CreateTrainingJob request that the job service
+        validates (``sageyard/jobs/request.py``) before anything is written. A built-in
+        algorithm runs by its image URI (``image_uris.retrieve("xgboost", ...)``), and any
+        image runs in Docker with ``SAGEYARD_EXECUTOR=container``; to run your own script
+        on this machine, use ``ModelTrainer(source_code=...)``, which sends the code along.
+
+        Example:
+            >>> job = TrainingJob.create(  # doctest: +SKIP
+            ...     training_job_name="xgb-1",
+            ...     role_arn="arn:aws:iam::000000000000:role/SageMakerRole",
+            ...     algorithm_specification={"training_image": image_uri},
+            ...     input_data_config=[{"channel_name": "train", "data_source": {
+            ...         "s3_data_source": {"s3_data_type": "S3Prefix", "s3_uri": train}}}],
+            ...     output_data_config={"s3_output_path": "s3://bucket/out"},
+            ...     resource_config={"instance_type": "ml.m5.xlarge", "instance_count": 1},
+            ...     hyper_parameters={"num_round": "10", "objective": "binary:logistic"},
+            ... )
+            >>> job.wait()  # doctest: +SKIP
+
+        Raises:
+            ValueError: The request breaks a rule (a ConfigurationError; nothing is written).
+            botocore.exceptions.ClientError: ResourceInUse (the name is taken) or
+                ResourceLimitExceeded.
+        """
+        arguments = {k: v for k, v in locals().items() if k not in ("cls", "session", "region")}
+        service = TrainingJobService(settings_of(session))
+        service.create_training_job(api_arguments(arguments))
+        return cls.get(training_job_name, session=session, region=region)
 
     @classmethod
     def get(cls, training_job_name: str, session: Any = None, region: Any = None) -> TrainingJob:
@@ -179,27 +295,56 @@ class TrainingJob:
         status_equals: str | None = None,
         sort_by: str | None = None,
         sort_order: str | None = None,
+        warm_pool_status_equals: str | None = None,
+        training_plan_arn_equals: str | None = None,
         session: Any = None,
         region: Any = None,
-        **ignored: Any,
     ) -> Iterator[TrainingJob]:
-        """Every training job that matches, newest first (``sort_order="Ascending"``: oldest
-        first), as the real SDK's iterator gives them; ``sort_by`` is CreationTime."""
+        """Every training job that matches every filter, as ListTrainingJobs has them.
+
+        Times are strict (``creation_time_after=t``: created after t; a naive datetime is
+        UTC). ``sort_by`` is ``CreationTime`` (the default), ``Name`` or ``Status``; with no
+        ``sort_order`` the newest come first (by name or status: ascending). sageyard keeps
+        no warm pools and runs no training plans yet, so ``warm_pool_status_equals`` and
+        ``training_plan_arn_equals`` match only jobs whose description has that warm pool
+        status or training plan: none.
+
+        Raises:
+            ValueError: A filter has a value the real API refuses (ConfigurationError).
+        """
+        created = TimeWindow(creation_time_after, creation_time_before, "creation_time")
+        modified = TimeWindow(
+            last_modified_time_after, last_modified_time_before, "last_modified_time"
+        )
+        one_of(status_equals, JOB_STATUSES, "status_equals")
+        one_of(warm_pool_status_equals, WARM_POOL_STATUSES, "warm_pool_status_equals")
         service = TrainingJobService(settings_of(session))
-        records = service.list_jobs(status=status_equals, name_contains=name_contains)
-        if sort_order == "Ascending":
-            records = list(reversed(records))
-        for record in records:
-            created, modified = _utc(record.created_at), _utc(record.updated_at)
-            if creation_time_after and created <= creation_time_after:
-                continue
-            if creation_time_before and created >= creation_time_before:
-                continue
-            if last_modified_time_after and modified <= last_modified_time_after:
-                continue
-            if last_modified_time_before and modified >= last_modified_time_before:
-                continue
-            yield cls(record.name, service).refresh()
+        records = [
+            r
+            for r in service.list_jobs(name_contains=name_contains)
+            if r.created_at in created
+            and r.updated_at in modified
+            and status_equals in (None, r.status)
+        ]
+        newest_first = sort_by in (None, "CreationTime")
+        default_order = "Descending" if newest_first else "Ascending"
+        records = ordered(records, sort_by, sort_order, _SORT_KEYS, "CreationTime", default_order)
+
+        def jobs() -> Iterator[TrainingJob]:
+            for record in records:
+                try:
+                    job = cls(record.name, service).refresh()
+                except ResourceNotFound:  # deleted since it was listed
+                    continue
+                pool = (job._description.get("WarmPoolStatus") or {}).get("Status")
+                plan = (job._description.get("ResourceConfig") or {}).get("TrainingPlanArn")
+                if warm_pool_status_equals not in (None, pool):
+                    continue
+                if training_plan_arn_equals not in (None, plan):
+                    continue
+                yield job
+
+        return jobs()
 
     def refresh(self) -> TrainingJob:
         d = self._service.describe(self.training_job_name)
@@ -239,18 +384,124 @@ class TrainingJob:
         """The DescribeTrainingJob-shaped dict (secrets in Environment masked)."""
         return dict(self.refresh()._description)
 
+    def get_name(self) -> str:
+        return self.training_job_name
+
     def metrics(self, metric_name: str | None = None) -> list[MetricData]:
         """The whole time series of the job's metrics (every match, in order)."""
-        from datetime import UTC
-
         return [
             MetricData(p.metric_name, p.value, datetime.fromtimestamp(p.at, UTC))
             for p in self._service.metrics(self.training_job_name, metric_name)
         ]
 
+    # -- change ------------------------------------------------------------------------------
+
+    def update(
+        self,
+        profiler_config: Any = None,
+        profiler_rule_configurations: list[Any] | None = None,
+        resource_config: Any = None,
+        remote_debug_config: Any = None,
+    ) -> TrainingJob:
+        """UpdateTrainingJob, as far as a local engine has something to change.
+
+        ``remote_debug_config`` (``{"enable_remote_debug": bool}``) is recorded while the
+        job is Downloading or Training, as on SageMaker (sageyard's hosts are processes of
+        this machine: there is no SSM session to open, so it is shown, not acted on).
+        sageyard runs no SageMaker Debugger profiling and keeps no warm pools, so
+        ``profiler_config``, ``profiler_rule_configurations`` and ``resource_config``
+        (``keep_alive_period_in_seconds``) have nothing to change and are refused.
+
+        Raises:
+            ValueError: An argument sageyard cannot apply (ConfigurationError; nothing is
+                changed).
+            botocore.exceptions.ClientError: ValidationException when the job is not in a
+                phase that allows the change; ResourceNotFound.
+        """
+        name = self.training_job_name
+        if profiler_config is not None or profiler_rule_configurations is not None:
+            raise ConfigurationError(
+                "profiler_config and profiler_rule_configurations configure SageMaker "
+                "Debugger profiling, which sageyard does not run, so there is nothing to "
+                "update; leave them out (read the job's metrics with job.metrics())."
+            )
+        if resource_config is not None:
+            keep = api_mapping(resource_config, "resource_config", {"KeepAlivePeriodInSeconds"})
+            raise ConfigurationError(
+                f"resource_config={keep} changes how long the job's warm pool is kept, but "
+                "sageyard keeps no warm pools yet (every job gets fresh hosts), so training "
+                f"job {name!r} has none to update; leave resource_config out."
+            )
+        if remote_debug_config is not None:
+            debug = api_mapping(remote_debug_config, "remote_debug_config", {"EnableRemoteDebug"})
+            if not isinstance(debug.get("EnableRemoteDebug", False), bool):
+                raise ConfigurationError(
+                    "remote_debug_config.enable_remote_debug must be True or False, but got "
+                    f"{debug['EnableRemoteDebug']!r}."
+                )
+            self._record_remote_debug(debug)
+        return self.refresh()
+
+    def _record_remote_debug(self, debug: dict[str, Any]) -> None:
+        name = self.training_job_name
+        record = self._service.get(name)
+        if record.status != "InProgress" or record.secondary_status not in _REMOTE_DEBUG_PHASES:
+            raise ValidationException(
+                f"Training job {name!r} is {record.status} ({record.secondary_status}); its "
+                "remote debug configuration can change only while it is Downloading or "
+                "Training.",
+                "UpdateTrainingJob",
+            )
+        spec = dict(record.document["spec"])
+        spec["request"] = {**spec["request"], "RemoteDebugConfig": debug}
+        if (
+            self._service.store.update(name, document_patch={"spec": spec}, expect_status=ACTIVE)
+            is None
+        ):
+            raise ValidationException(
+                f"Training job {name!r} ended while its remote debug configuration was being "
+                "updated; it can change only while the job runs.",
+                "UpdateTrainingJob",
+            )
+
     def stop(self) -> None:
         """Stop the job: SIGTERM to its processes, then SIGKILL after the grace period."""
         self._service.stop(self.training_job_name)
+
+    def delete(self) -> None:
+        """DeleteTrainingJob: forget a job that has ended (Completed, Failed or Stopped).
+
+        The job's record, status history, metrics and logs go, and its name is free for a
+        new job, as on SageMaker; what it wrote to ``output_data_config`` (its model
+        artifacts) stays. sageyard's own copy of its local code goes too, so a new job of
+        the same name starts from its own code only.
+
+        Raises:
+            botocore.exceptions.ClientError: ResourceInUse for a job that is still
+                InProgress or Stopping (stop it and wait for it first); ResourceNotFound.
+        """
+        name = self.training_job_name
+        record = self._service.get(name)
+        if record.status not in TERMINAL:
+            raise _in_use(name, record.status)
+        removed = self._service.store.delete(name, expect_status=TERMINAL)
+        if removed is None:  # it can only have been deleted meanwhile: a settled job stays so
+            raise _in_use(name, "changing")
+        shutil.rmtree(self._service.paths(name).root, ignore_errors=True)
+        self._forget_code_snapshot(removed)
+        logger.info("Deleted training job %s", name)
+
+    def _forget_code_snapshot(self, record: JobRecord) -> None:
+        """Remove the code the service snapshotted for this job (its ``input/code``)."""
+        settings = self._service.settings
+        snapshot = f"s3://{default_bucket(settings)}/{record.name}/input/code"
+        if record.document.get("spec", {}).get("code_uri") != snapshot:
+            return  # code in the user's own S3 prefix, or a tuning job's shared snapshot
+        objects = self._service.objects
+        for uri in objects.list(snapshot + "/"):
+            objects.delete(uri)
+
+    # -- follow ------------------------------------------------------------------------------
 
     def logs(self, follow: bool = False) -> list[str]:
         """The job's log lines so far (``follow=True`` waits for the job to end)."""
@@ -288,6 +539,16 @@ class TrainingJob:
                 self.training_job_name, self.training_job_status, self.failure_reason
             )
 
+    def wait_for_delete(self, poll: float = 5, timeout: float | None = None) -> None:
+        """Block until the job is gone (``delete()`` removes it at once).
+
+        Raises:
+            TimeoutExceededError: ``timeout`` seconds passed first (also a TimeoutError).
+        """
+        wait_for_delete(
+            "TrainingJob", lambda: self._service.get(self.training_job_name).status, poll, timeout
+        )
+
     @property
     def is_active(self) -> bool:
         return self.training_job_status in ACTIVE
@@ -297,5 +558,28 @@ class TrainingJob:
         return f"TrainingJob(training_job_name={self.training_job_name!r}, status={status!r})"
 
 
-def _utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
+def _in_use(name: str, status: str) -> ResourceInUse:
+    return ResourceInUse(
+        f"Training job {name!r} is {status}; only a Completed, Failed or Stopped job can be "
+        "deleted. Stop it with job.stop(), wait for it with job.wait(), then delete it.",
+        "DeleteTrainingJob",
+    )
+
+
+def _given(field: str, value: Any) -> Any:
+    """A constructor keyword as the attribute holds it (what ``refresh`` would set)."""
+    if field == "model_artifacts" and isinstance(value, Mapping):
+        uri = value.get("s3_model_artifacts", value.get("S3ModelArtifacts"))
+        return ModelArtifacts(str(uri))
+    if field == "final_metric_data_list" and isinstance(value, list):
+        return [_metric(item) for item in value]
+    if field == "hyper_parameters" and isinstance(value, Mapping):
+        return dict(value)
+    return described(value)
+
+
+def _metric(item: Any) -> Any:
+    if not isinstance(item, Mapping):
+        return item
+    get = lambda key: item.get(key, item.get(pascal_case(key)))  # noqa: E731
+    return MetricData(get("metric_name"), get("value"), get("timestamp"))

@@ -105,6 +105,14 @@ class JobStore(Protocol):
         """The job called ``name``, or ``None``."""
         ...
 
+    def delete(
+        self, name: str, *, expect_status: Collection[str] | None = None
+    ) -> JobRecord | None:
+        """Atomically remove a job with its events and metrics, and return it as it was;
+        the jobs whose ``parent`` it was stay, with no parent. ``None`` (nothing removed)
+        when ``expect_status`` did not match. Raises ``ResourceNotFound`` if there is none."""
+        ...
+
     def list(
         self,
         kind: str | None = None,

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
@@ -161,6 +162,44 @@ class SqlJobStore:
         with self._read() as conn:
             row = conn.execute(select(s.jobs).where(s.jobs.c.name == name)).mappings().first()
         return None if row is None else s.job_from_row(row)
+
+    def delete(
+        self, name: str, *, expect_status: Collection[str] | None = None
+    ) -> JobRecord | None:
+        """Atomically remove a job, its events and its metrics; return it as it was.
+
+        A job whose ``parent`` it was is kept, with no parent (a tuning job's trials
+        outlive it, as on SageMaker), so a later job of the same name adopts nothing.
+
+        Args:
+            name: The job.
+            expect_status: Compare-and-delete: remove nothing and return ``None`` unless
+                the current status is one of these.
+
+        Returns:
+            The removed record, or ``None`` when ``expect_status`` did not match.
+
+        Raises:
+            ResourceNotFound: No job is called ``name``.
+        """
+        with self._write() as conn:
+            query = select(s.jobs).where(s.jobs.c.name == name).with_for_update()
+            row = conn.execute(query).mappings().first()
+            if row is None:
+                raise ResourceNotFound(f"No job named {name!r} exists.", "DeleteJob")
+            if expect_status is not None and row["status"] not in expect_status:
+                logger.debug(
+                    "Not deleting %s: status %s is not one of %s",
+                    name,
+                    row["status"],
+                    sorted(expect_status),
+                )
+                return None
+            conn.execute(sql_delete(s.events).where(s.events.c.job_name == name))
+            conn.execute(sql_delete(s.metrics).where(s.metrics.c.job_name == name))
+            conn.execute(sql_update(s.jobs).where(s.jobs.c.parent == name).values(parent=None))
+            conn.execute(sql_delete(s.jobs).where(s.jobs.c.name == name))
+            return s.job_from_row(row)
 
     def list(
         self,

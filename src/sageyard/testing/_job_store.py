@@ -228,6 +228,53 @@ class JobStoreSuite:
         with pytest.raises(ResourceNotFound):
             job_store.update("ghost", expect_status={"InProgress"})
 
+    def test_delete_removes_the_job_its_events_and_metrics(self, job_store: JobStore) -> None:
+        job_store.create(_record("job", status="Completed", document={"first": True}))
+        job_store.create(_record("other"))
+        job_store.append_events("job", [{"n": 0}])
+        job_store.append_metrics("job", [MetricPoint("loss", 1.0, 1.0, 0)])
+        job_store.append_metrics("other", [MetricPoint("loss", 2.0, 1.0, 0)])
+        removed = job_store.delete("job")
+        assert removed is not None
+        assert removed.document == {"first": True}
+        assert job_store.get("job") is None
+        assert _names(job_store.list()) == ["other"]
+        assert job_store.metrics("other") == [MetricPoint("loss", 2.0, 1.0, 0)]
+        # the name is free again, and the new job starts with no events or metrics
+        job_store.create(_record("job", document={"second": True}))
+        assert job_store.events("job") == []
+        assert job_store.metrics("job") == []
+        again = job_store.get("job")
+        assert again is not None
+        assert again.document == {"second": True}
+
+    def test_delete_compare_and_delete(self, job_store: JobStore) -> None:
+        job_store.create(_record("job", status="InProgress"))
+        assert job_store.delete("job", expect_status={"Completed", "Failed"}) is None
+        assert job_store.get("job") == _record("job", status="InProgress")
+        removed = job_store.delete("job", expect_status=["InProgress"])
+        assert removed is not None
+        assert removed.status == "InProgress"
+        assert job_store.get("job") is None
+
+    def test_delete_keeps_the_children_without_a_parent(self, job_store: JobStore) -> None:
+        job_store.create(_record("tune", kind="HyperParameterTuningJob", status="Completed"))
+        job_store.create(_record("trial-1", parent="tune", status="Completed"))
+        job_store.delete("tune")
+        trial = job_store.get("trial-1")
+        assert trial is not None
+        assert trial.parent is None
+        assert trial.status == "Completed"
+        job_store.create(_record("tune", kind="HyperParameterTuningJob"))
+        assert job_store.list(parent="tune") == []
+
+    def test_delete_unknown_name_is_resource_not_found(self, job_store: JobStore) -> None:
+        with pytest.raises(ResourceNotFound) as info:
+            job_store.delete("ghost")
+        assert info.value.response["Error"]["Code"] == "ResourceNotFound"
+        with pytest.raises(ResourceNotFound):
+            job_store.delete("ghost", expect_status={"Completed"})
+
     # -- registry rows (model packages, datasets: registered, not run) ------------------
 
     def test_registered_rows_round_trip(self, job_store: JobStore) -> None:

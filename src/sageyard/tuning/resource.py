@@ -1,17 +1,44 @@
-"""``HyperParameterTuningJob``: a handle on one tuning job, readable from any process."""
+"""``HyperParameterTuningJob``: a handle on one tuning job, readable from any process.
+
+Like the real SDK's resource it is created with :meth:`HyperParameterTuningJob.create`
+(CreateHyperParameterTuningJob's fields in snake_case), read with ``get``/``get_all``,
+followed with ``wait`` and ended with ``stop``/``delete``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import shutil
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any, TextIO
 
-from sageyard.core.exceptions import TimeoutExceededError, TuningJobFailedError
+from sageyard.core._resource_args import (
+    TimeWindow,
+    api_arguments,
+    check_fields,
+    one_of,
+    ordered,
+    wait_for_delete,
+)
+from sageyard.core.exceptions import (
+    ResourceInUse,
+    ResourceNotFound,
+    TimeoutExceededError,
+    TuningJobFailedError,
+)
 from sageyard.core.settings import Settings, settings_of
+from sageyard.core.shapes import pascal_case
 from sageyard.core.shapes._described import Described, described
+from sageyard.jobs.service import default_bucket
 from sageyard.jobs.states import ACTIVE
+from sageyard.store import JobRecord
 from sageyard.tuning.service import TuningJobService
+
+logger = logging.getLogger(__name__)
 
 #: The real SDK's HyperParameterTuningJob attributes (sagemaker.core.resources).
 TUNING_JOB_FIELDS = (
@@ -35,6 +62,22 @@ TUNING_JOB_FIELDS = (
     "consumed_resources",
 )
 
+#: ListHyperParameterTuningJobs' StatusEquals values and sort keys.
+TUNING_JOB_STATUSES = (
+    "Completed",
+    "InProgress",
+    "Failed",
+    "Stopped",
+    "Stopping",
+    "Deleting",
+    "DeleteFailed",
+)
+_SORT_KEYS = {
+    "CreationTime": lambda r: (r.created_at, r.name),
+    "Name": lambda r: r.name,
+    "Status": lambda r: (r.status, r.created_at, r.name),
+}
+
 
 class HyperParameterTuningJob:
     """A tuning job, as DescribeHyperParameterTuningJob shows it.
@@ -45,10 +88,63 @@ class HyperParameterTuningJob:
         'Completed'
     """
 
-    def __init__(self, name: str, service: TuningJobService | None = None) -> None:
-        self.hyper_parameter_tuning_job_name = name
+    def __init__(
+        self,
+        hyper_parameter_tuning_job_name: str,
+        service: TuningJobService | None = None,
+        **fields: Any,
+    ) -> None:
+        check_fields("HyperParameterTuningJob", fields, TUNING_JOB_FIELDS)
+        self.hyper_parameter_tuning_job_name = hyper_parameter_tuning_job_name
         self._service = service or TuningJobService(Settings.from_env())
-        self._description: dict[str, Any] = {}
+        # until refresh(): what the constructor was given, as a description holds it
+        self._description: dict[str, Any] = {pascal_case(k): v for k, v in fields.items()}
+
+    @classmethod
+    def create(
+        cls,
+        hyper_parameter_tuning_job_name: str,
+        hyper_parameter_tuning_job_config: Any,
+        training_job_definition: Any = None,
+        training_job_definitions: list[Any] | None = None,
+        warm_start_config: Any = None,
+        tags: list[Any] | None = None,
+        autotune: Any = None,
+        session: Any = None,
+        region: Any = None,
+    ) -> HyperParameterTuningJob:
+        """CreateHyperParameterTuningJob, then the new tuning job (as the real ``create``).
+
+        Each argument is a shape, or a dict of its fields in snake_case (or PascalCase);
+        together they are the request the tuning service validates
+        (``sageyard/tuning/request.py``) before anything is written. Its trials are real
+        training jobs, launched by the tuning job's own supervisor.
+
+        Example:
+            >>> job = HyperParameterTuningJob.create(  # doctest: +SKIP
+            ...     hyper_parameter_tuning_job_name="xgb-tuning",
+            ...     hyper_parameter_tuning_job_config={
+            ...         "strategy": "Random",
+            ...         "hyper_parameter_tuning_job_objective": {
+            ...             "type": "Minimize", "metric_name": "validation:logloss"},
+            ...         "resource_limits": {"max_number_of_training_jobs": 4,
+            ...                             "max_parallel_training_jobs": 2},
+            ...         "parameter_ranges": {"continuous_parameter_ranges": [
+            ...             {"name": "eta", "min_value": "0.1", "max_value": "0.5"}]},
+            ...     },
+            ...     training_job_definition={...},  # as TrainingJob.create's fields
+            ... )
+            >>> job.wait()  # doctest: +SKIP
+
+        Raises:
+            ValueError: The request breaks a rule (a ConfigurationError; nothing is written).
+            botocore.exceptions.ClientError: ResourceInUse (the name is taken),
+                ResourceLimitExceeded, or ResourceNotFound (a warm-start parent).
+        """
+        arguments = {k: v for k, v in locals().items() if k not in ("cls", "session", "region")}
+        service = TuningJobService(settings_of(session))
+        service.create_hyper_parameter_tuning_job(api_arguments(arguments))
+        return cls.get(hyper_parameter_tuning_job_name, session=session, region=region)
 
     @classmethod
     def get(
@@ -64,18 +160,43 @@ class HyperParameterTuningJob:
         sort_by: str | None = None,
         sort_order: str | None = None,
         name_contains: str | None = None,
+        creation_time_after: datetime | None = None,
+        creation_time_before: datetime | None = None,
+        last_modified_time_after: datetime | None = None,
+        last_modified_time_before: datetime | None = None,
         status_equals: str | None = None,
         session: Any = None,
         region: Any = None,
-        **ignored: Any,
     ) -> Iterator[HyperParameterTuningJob]:
-        """Every tuning job that matches, newest first (``sort_order="Ascending"``: oldest)."""
+        """Every tuning job that matches every filter, as ListHyperParameterTuningJobs has
+        them: times strictly after/before (a naive datetime is UTC); ``sort_by`` is
+        ``CreationTime`` (the default: newest first without ``sort_order``), ``Name`` or
+        ``Status`` (ascending without ``sort_order``).
+
+        Raises:
+            ValueError: A filter has a value the real API refuses (ConfigurationError).
+        """
+        created = TimeWindow(creation_time_after, creation_time_before, "creation_time")
+        modified = TimeWindow(
+            last_modified_time_after, last_modified_time_before, "last_modified_time"
+        )
+        one_of(status_equals, TUNING_JOB_STATUSES, "status_equals")
         service = TuningJobService(settings_of(session))
-        records = service.list_jobs(status=status_equals, name_contains=name_contains)
-        if sort_order == "Ascending":
-            records = list(reversed(records))
+        records = [
+            r
+            for r in service.list_jobs(name_contains=name_contains)
+            if r.created_at in created
+            and r.updated_at in modified
+            and status_equals in (None, r.status)
+        ]
+        newest_first = sort_by in (None, "CreationTime")
+        default_order = "Descending" if newest_first else "Ascending"
+        records = ordered(records, sort_by, sort_order, _SORT_KEYS, "CreationTime", default_order)
+        found = []
         for record in records:
-            yield cls(record.name, service).refresh()
+            with contextlib.suppress(ResourceNotFound):  # deleted since it was listed
+                found.append(cls(record.name, service).refresh())
+        return iter(found)
 
     def get_all_training_jobs(
         self,
@@ -101,17 +222,20 @@ class HyperParameterTuningJob:
     def name(self) -> str:
         return self.hyper_parameter_tuning_job_name
 
+    def get_name(self) -> str:
+        return self.hyper_parameter_tuning_job_name
+
     def refresh(self) -> HyperParameterTuningJob:
         self._description = self._service.describe(self.name)
         return self
 
     @property
-    def hyper_parameter_tuning_job_status(self) -> str:
-        return str(self._description.get("HyperParameterTuningJobStatus", "InProgress"))
+    def hyper_parameter_tuning_job_status(self) -> str | None:
+        return self._description.get("HyperParameterTuningJobStatus")
 
     @property
-    def best_training_job(self) -> dict[str, Any] | None:
-        return self._description.get("BestTrainingJob")
+    def best_training_job(self) -> Any:
+        return described(self._description.get("BestTrainingJob"))
 
     @property
     def failure_reason(self) -> str | None:
@@ -122,6 +246,50 @@ class HyperParameterTuningJob:
 
     def stop(self) -> None:
         self._service.stop(self.name)
+
+    def delete(self) -> None:
+        """DeleteHyperParameterTuningJob: forget a tuning job that has ended.
+
+        As on SageMaker only the tuning job's own entry goes (its record, its search
+        journal, its supervisor's log, sageyard's copy of its trainers' local code): its
+        trials stay, as training jobs of their own, with their artifacts. Its name is free
+        for a new tuning job.
+
+        Raises:
+            botocore.exceptions.ClientError: ResourceInUse for a tuning job that is still
+                InProgress or Stopping (stop it and wait for it first); ResourceNotFound.
+        """
+        record = self._service.get(self.name)
+        if record.status in ACTIVE:
+            raise _in_use(self.name, record.status)
+        removed = self._service.store.delete(
+            self.name, expect_status=frozenset(TUNING_JOB_STATUSES) - ACTIVE
+        )
+        if removed is None:  # resumed meanwhile
+            raise _in_use(self.name, "running again")
+        shutil.rmtree(self._service.settings.jobs_dir / self.name, ignore_errors=True)
+        self._forget_code_snapshots(removed)
+        logger.info("Deleted tuning job %s", self.name)
+
+    def _forget_code_snapshots(self, record: JobRecord) -> None:
+        """Remove the code the service snapshotted for the trials (``<name>/*/input/code``)."""
+        prefix = f"s3://{default_bucket(self._service.settings)}/{record.name}/"
+        objects = self._service.objects
+        for definition in record.document.get("spec", {}).get("definitions", []):
+            code_uri = (definition.get("template") or {}).get("code_uri") or ""
+            if code_uri.startswith(prefix) and code_uri.endswith("/input/code"):
+                for uri in objects.list(code_uri + "/"):
+                    objects.delete(uri)
+
+    def wait_for_delete(self, poll: float = 5, timeout: float | None = None) -> None:
+        """Block until the tuning job is gone (``delete()`` removes it at once).
+
+        Raises:
+            TimeoutExceededError: ``timeout`` seconds passed first (also a TimeoutError).
+        """
+        wait_for_delete(
+            "HyperParameterTuningJob", lambda: self._service.get(self.name).status, poll, timeout
+        )
 
     def wait(
         self,
@@ -175,3 +343,11 @@ class HyperParameterTuningJob:
 
     def __repr__(self) -> str:
         return f"HyperParameterTuningJob({self.name!r})"
+
+
+def _in_use(name: str, status: str) -> ResourceInUse:
+    return ResourceInUse(
+        f"Tuning job {name!r} is {status}; only a tuning job that has ended can be deleted. "
+        "Stop it with job.stop(), wait for it with job.wait(), then delete it.",
+        "DeleteHyperParameterTuningJob",
+    )
