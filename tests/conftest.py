@@ -27,6 +27,9 @@ def sageyard_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("SAGEYARD_HEARTBEAT_SECONDS", "1")
     monkeypatch.setenv("SAGEYARD_STOP_GRACE_SECONDS", "2")
+    # The real SDK's config.yaml: none from this machine unless a test writes one.
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "xdg-etc"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-home"))
     for name in (
         "SAGEYARD_STORE_URL",
         "SAGEYARD_S3_ENDPOINT_URL",
@@ -37,6 +40,8 @@ def sageyard_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "SAGEYARD_ISOLATION",
         "SAGEYARD_EXECUTOR",
         "SAGEYARD_INSTANCE_QUOTA",
+        "SAGEMAKER_ADMIN_CONFIG_OVERRIDE",
+        "SAGEMAKER_USER_CONFIG_OVERRIDE",
     ):
         monkeypatch.delenv(name, raising=False)
     return home

@@ -10,7 +10,8 @@ counts as the ``train`` layer (``tests/unit/test_layers.py``); only the facade i
 
 Example:
     >>> from sageyard.ai_registry.dataset import DataSet
-    >>> from sageyard.core.enums import CustomizationTechnique
+    >>> from sageyard.ai_registry.dataset_utils import DataSetMethod
+from sageyard.core.enums import CustomizationTechnique
     >>> technique = CustomizationTechnique.SFT
     >>> ds = DataSet.create("support-sft", "train.jsonl", technique)  # doctest: +SKIP
     >>> DataSet.get("support-sft").source  # doctest: +SKIP
@@ -25,9 +26,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sageyard.ai_registry.dataset_utils import DataSetMethod
 from sageyard.core.enums import CustomizationTechnique
 from sageyard.core.exceptions import ConfigurationError, ResourceInUse, ResourceNotFound
-from sageyard.core.session import Session
+from sageyard.core.session import HUB_NAME, Session
 from sageyard.store import JobRecord, open_store
 
 __all__ = ["DataSet", "check_dataset", "dataset_uri"]
@@ -39,7 +41,16 @@ _ARN = re.compile(r"^arn:aws:sagemaker:[^:]*:[^:]*:hub-content/.*/DataSet/([^/]+
 
 
 class DataSet:
-    """A registered dataset: its name, version and where its JSONL file lives."""
+    """A registered dataset: its name, version and where its JSONL file lives.
+
+    Besides the real SDK's fields, ``domain_id`` and ``content_metadata`` are what
+    :meth:`create` was given for them (the real SDK keeps the first as a search keyword of
+    the hub content and the second in its document).
+    """
+
+    #: The session an instance reads the registry with (set per instance; the class
+    #: attribute is there, as in the real SDK, for code that looks it up on the class).
+    sagemaker_session: Session | None = None
 
     def __init__(
         self,
@@ -50,8 +61,13 @@ class DataSet:
         source: str | None = None,
         description: str | None = None,
         customization_technique: CustomizationTechnique | None = None,
+        method: DataSetMethod | None = None,
         created_time: datetime | None = None,
+        updated_time: datetime | None = None,
         sagemaker_session: Session | None = None,
+        *,
+        domain_id: str | None = None,
+        content_metadata: dict[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.arn = arn
@@ -60,8 +76,32 @@ class DataSet:
         self.source = source
         self.description = description
         self.customization_technique = customization_technique
+        self.method = method
         self.created_time = created_time
+        self.updated_time = updated_time
         self.sagemaker_session = sagemaker_session
+        self.domain_id = domain_id
+        self.content_metadata = content_metadata
+
+    @property
+    def hub_content_type(self) -> str:
+        """``"DataSet"``: the hub-content type datasets have (their ARNs name it)."""
+        return KIND
+
+    @property
+    def hub_name(self) -> str:
+        """The hub datasets live in (sageyard has one)."""
+        return HUB_NAME
+
+    @property
+    def created(self) -> datetime | None:
+        """:attr:`created_time` (the real SDK's base class keeps it under this name)."""
+        return self.created_time
+
+    @property
+    def updated(self) -> datetime | None:
+        """:attr:`updated_time` (the real SDK's base class keeps it under this name)."""
+        return self.updated_time
 
     @classmethod
     def create(
@@ -73,9 +113,19 @@ class DataSet:
         description: str = "",
         tags: list[tuple[str, str]] | None = None,
         role: str | None = None,
+        domain_id: str | None = None,
         sagemaker_session: Session | None = None,
+        content_metadata: dict[str, Any] | None = None,
     ) -> DataSet:
-        """Check ``source`` (a local JSONL file or an ``s3://`` URI), store it, register it.
+        """Check ``source`` (a local JSONL file or folder, or an ``s3://`` URI), store it,
+        register it as the next version of ``name``.
+
+        Args:
+            domain_id: The SageMaker Studio domain the dataset is tagged with; kept and shown
+                back (``DataSet.get(name).domain_id``).
+            content_metadata: Metadata (PascalCase keys) kept with the dataset. As in the real
+                SDK, a dataset with content metadata (a Feature Store export, say) is not
+                checked against the technique's dataset format.
 
         Raises:
             ValueError: A bad name, or a dataset that fails the technique's checks (the
@@ -85,24 +135,32 @@ class DataSet:
             raise ConfigurationError(
                 f"DataSet name {name!r} is not valid: use 1-63 letters, digits and hyphens."
             )
+        if content_metadata is not None and not isinstance(content_metadata, dict):
+            raise ConfigurationError(
+                "content_metadata must be a dict (PascalCase keys), but got "
+                f"{type(content_metadata).__name__}."
+            )
         technique = (
             CustomizationTechnique(customization_technique)
             if customization_technique is not None
             else None
         )
         session = sagemaker_session or Session()
-        check_dataset(source, technique.value if technique else "sft", session)
+        if content_metadata is None:
+            check_dataset(source, technique.value if technique else "sft", session)
         store = open_store(session.settings.store_url)
         version = len(store.list(KIND, parent=name)) + 1
         uri = source
+        method = DataSetMethod.GENERATED
         if not source.startswith("s3://"):
             from sageyard.storage import upload_path
 
             folder = f"s3://{session.default_bucket()}/datasets/{name}/{version}"
             uri = upload_path(session.objects, Path(source).resolve(), folder)
+            method = DataSetMethod.UPLOADED
         arn = (
             f"arn:aws:sagemaker:{session.settings.region}:{session.settings.account_id}:"
-            f"hub-content/sageyard/DataSet/{name}/{version}"
+            f"hub-content/{HUB_NAME}/{KIND}/{name}/{version}"
         )
         document = {
             "arn": arn,
@@ -110,7 +168,10 @@ class DataSet:
             "source": uri,
             "description": description,
             "customization_technique": technique.value if technique else None,
+            "method": method.value,
             "tags": [list(tag) for tag in tags or []],
+            "domain_id": domain_id,
+            "content_metadata": content_metadata,
         }
         record = JobRecord.registered(f"{name}/{version}", KIND, name, document, "Available")
         try:
@@ -159,8 +220,13 @@ class DataSet:
             source=doc["source"],
             description=doc.get("description"),
             customization_technique=CustomizationTechnique(technique) if technique else None,
+            # rows written before the method was recorded: the real SDK's default
+            method=DataSetMethod(doc.get("method") or DataSetMethod.GENERATED.value),
             created_time=datetime.fromtimestamp(record.created_at, UTC),
+            updated_time=datetime.fromtimestamp(record.updated_at, UTC),
             sagemaker_session=session,
+            domain_id=doc.get("domain_id"),
+            content_metadata=doc.get("content_metadata"),
         )
 
     # -- the real SDK's other methods ---------------------------------------------------------
@@ -197,6 +263,7 @@ class DataSet:
             self.name,
             source,
             customization_technique or self.customization_technique,
+            domain_id=self.domain_id,
             sagemaker_session=self._session(),
         )
         return True

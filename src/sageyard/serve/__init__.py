@@ -2,12 +2,13 @@
 
 Importing this package raises an ImportError that says so, so that code written for the
 real SDK stops at the line that needs serving, with a message instead of an
-``AttributeError`` later.
+``AttributeError`` later. The real Session's serving methods (``create_endpoint``,
+``create_model``, ...) raise the same message, naming the method
+(:class:`sageyard.core.session.ServingNotSupportedError`).
 """
 
+from sageyard.core.session import SERVING_NOT_SUPPORTED
+
 raise ImportError(
-    "sageyard trains models; it does not serve them: sagemaker.serve (ModelBuilder, "
-    "endpoints, predictors) has no sageyard counterpart. A job's model is the model.tar.gz "
-    "at TrainingJob.model_artifacts.s3_model_artifacts (in sageyard's object store); serve "
-    "it with the tool of your choice."
+    SERVING_NOT_SUPPORTED.format(what="sagemaker.serve (ModelBuilder, endpoints, predictors)")
 )

@@ -45,6 +45,7 @@ from sageyard.train import _tuning_request
 from sageyard.train._fine_tuning import FineTuningTrainer, tuning_trainer
 from sageyard.train.client import client_for
 from sageyard.train.model_trainer import ModelTrainer
+from sageyard.tuning import request as tuning_request
 from sageyard.tuning.resource import TUNING_JOB_FIELDS, HyperParameterTuningJob
 
 if TYPE_CHECKING:
@@ -88,20 +89,26 @@ class HyperparameterTuner:
         metric_definitions: Extra ``{"Name": ..., "Regex": ...}`` definitions.
         strategy: ``Bayesian`` (default), ``Random``, ``Grid`` or ``Hyperband``.
         objective_type: ``Maximize`` (default) or ``Minimize``.
-        max_jobs: How many trials at most (Grid: every combination when unset).
+        max_jobs: How many trials at most (default 1, as the real tuner; Grid: every
+            combination when unset).
         max_parallel_jobs: How many trials at once (default 1).
         max_runtime_in_seconds: Limit for the whole tuning job.
-        tags: Tags recorded on the tuning job.
+        tags: Tags recorded on the tuning job (a dict is turned into Key/Value pairs).
         base_tuning_job_name: Names are ``<base>-<timestamp>`` (at most 32 characters).
         warm_start_config: Start from the results of parent tuning jobs.
         strategy_config: Hyperband's settings (required for Hyperband).
         completion_criteria_config: When the tuning job may end early.
         early_stopping_type: ``Off`` (default) or ``Auto`` (the median rule).
-        model_trainer_name: The trainer's name in a multi-trainer tuner.
+        model_trainer_name: Names the trainer: as in the real tuner, it is then the one
+            entry of ``model_trainer_dict`` (and of the other ``*_dict`` attributes), its
+            trials carry ``TrainingJobDefinitionName``, and ``model_trainer`` is None.
         random_seed: Makes the sequence of sampled hyperparameters reproducible.
         autotune: Choose ranges for the trainer's known hyperparameters.
         hyperparameters_to_keep_static: With autotune, names not to tune.
     """
+
+    #: The longest tuning-job name SageMaker takes (``<base>-<timestamp>`` is cut to fit).
+    TUNING_JOB_NAME_MAX_LENGTH = 32
 
     def __init__(
         self,
@@ -114,7 +121,7 @@ class HyperparameterTuner:
         max_jobs: int | None = None,
         max_parallel_jobs: int = 1,
         max_runtime_in_seconds: int | None = None,
-        tags: list[Tag | dict[str, str]] | None = None,
+        tags: list[Tag | dict[str, str]] | dict[str, str] | None = None,
         base_tuning_job_name: str | None = None,
         warm_start_config: HyperParameterTuningJobWarmStartConfig | None = None,
         strategy_config: HyperParameterTuningJobStrategyConfig | None = None,
@@ -136,16 +143,67 @@ class HyperparameterTuner:
                 )
             if not objective_metric_name:
                 raise ConfigurationError("objective_metric_name is required.")
-        self.model_trainer = model_trainer
-        self.objective_metric_name = objective_metric_name
-        self._hyperparameter_ranges = dict(hyperparameter_ranges or {})
-        self.metric_definitions = metric_definitions
+        elif model_trainer_name is not None:
+            raise ConfigurationError(
+                f"model_trainer_name={model_trainer_name!r} names a trainer, but model_trainer is "
+                "None; pass the ModelTrainer it names."
+            )
+        self.model_trainer: ModelTrainer | None
+        self.objective_metric_name: str | None
+        self._hyperparameter_ranges: dict[str, ParameterRange] | None
+        self.metric_definitions: list[dict[str, str] | MetricDefinition] | None
+        self.model_trainer_dict: dict[str, ModelTrainer] | None
+        self.objective_metric_name_dict: dict[str, str] | None
+        self._hyperparameter_ranges_dict: dict[str, dict[str, ParameterRange]] | None
+        self.metric_definitions_dict: dict[str, Any] | None
+        self.hyperparameters_to_keep_static: list[str] | None
+        self.hyperparameters_to_keep_static_dict: dict[str, Any] | None
+        if model_trainer_name is not None and model_trainer is not None:
+            # a named trainer is one entry of the multi-trainer dicts, as in the real tuner
+            self.model_trainer = None
+            self.objective_metric_name = None
+            self._hyperparameter_ranges = None
+            self.metric_definitions = None
+            self.model_trainer_dict = {model_trainer_name: model_trainer}
+            self.objective_metric_name_dict = {model_trainer_name: str(objective_metric_name)}
+            self._hyperparameter_ranges_dict = {
+                model_trainer_name: dict(hyperparameter_ranges or {})
+            }
+            self.metric_definitions_dict = (
+                {model_trainer_name: metric_definitions} if metric_definitions is not None else {}
+            )
+            self.hyperparameters_to_keep_static = None
+            self.hyperparameters_to_keep_static_dict = {
+                model_trainer_name: hyperparameters_to_keep_static
+            }
+        else:
+            self.model_trainer = model_trainer
+            self.objective_metric_name = objective_metric_name
+            self._hyperparameter_ranges = dict(hyperparameter_ranges or {})
+            self.metric_definitions = metric_definitions
+            self.model_trainer_dict = None
+            self.objective_metric_name_dict = None
+            self._hyperparameter_ranges_dict = None
+            self.metric_definitions_dict = None
+            self.hyperparameters_to_keep_static = hyperparameters_to_keep_static
+            self.hyperparameters_to_keep_static_dict = None
+        # what tune() sends as each trial's fixed and autotuned hyperparameters (the real
+        # tuner's _prepare_for_tuning sets them; None until then)
+        self.static_hyperparameters: dict[str, str] | None = None
+        self.static_hyperparameters_dict: dict[str, dict[str, str]] | None = None
+        self.auto_parameters: dict[str, str] | None = None
+        self.auto_parameters_dict: dict[str, dict[str, str] | None] | None = None
         self.strategy = strategy
         self.objective_type = objective_type
-        self.max_jobs = max_jobs
+        # as the real tuner: one trial unless max_jobs is given (Grid counts its own)
+        self.max_jobs = 1 if max_jobs is None and strategy != "Grid" else max_jobs
         self.max_parallel_jobs = max_parallel_jobs
         self.max_runtime_in_seconds = max_runtime_in_seconds
-        self.tags = tags
+        self.tags: list[Tag | dict[str, str]] | None = (
+            [{"Key": str(k), "Value": str(v)} for k, v in tags.items()]
+            if isinstance(tags, dict)
+            else tags
+        )
         self.base_tuning_job_name = base_tuning_job_name
         self.warm_start_config = warm_start_config
         self.strategy_config = strategy_config
@@ -154,12 +212,10 @@ class HyperparameterTuner:
         self.model_trainer_name = model_trainer_name
         self.random_seed = random_seed
         self.autotune = autotune
-        self.hyperparameters_to_keep_static = hyperparameters_to_keep_static
-        self.model_trainer_dict: dict[str, ModelTrainer] | None = None
-        self.objective_metric_name_dict: dict[str, str] | None = None
-        self._hyperparameter_ranges_dict: dict[str, dict[str, ParameterRange]] | None = None
-        self._metric_definitions_dict: dict[str, list[dict[str, str]]] = {}
-        self.hyperparameters_to_keep_static_dict: dict[str, list[str]] | None = None
+        self.instance_configs: list[HyperParameterTuningInstanceConfig] | None = None
+        self.instance_configs_dict: dict[str, list[HyperParameterTuningInstanceConfig]] | None = (
+            None
+        )
         self._instance_configs: dict[str | None, list[HyperParameterTuningInstanceConfig]] = {}
         self.latest_tuning_job: HyperParameterTuningJob | None = None
         self._current_job_name: str | None = None
@@ -237,6 +293,7 @@ class HyperparameterTuner:
             random_seed=random_seed,
             autotune=autotune,
         )
+        tuner._hyperparameter_ranges = None  # the dict form holds them, as in the real tuner
         tuner.model_trainer_dict = dict(model_trainer_dict)
         tuner.objective_metric_name_dict = dict(objective_metric_name_dict)
         tuner._hyperparameter_ranges_dict = {
@@ -252,40 +309,49 @@ class HyperparameterTuner:
                     f"{label} names {unknown}, which are not in model_trainer_dict "
                     f"({sorted(model_trainer_dict)})."
                 )
-        tuner._metric_definitions_dict = metric_definitions_dict or {}
+        tuner.metric_definitions_dict = metric_definitions_dict or {}
         tuner.hyperparameters_to_keep_static_dict = hyperparameters_to_keep_static_dict
         _tuning_request.check_settings(tuner)
         return tuner
 
     # -- what is tuned -----------------------------------------------------------------------
 
-    def hyperparameter_ranges(self) -> dict[str, Any]:
-        """The ranges in the API's form (``{"ContinuousParameterRanges": [...], ...}``)."""
-        out: dict[str, list[dict[str, Any]]] = {
-            "ContinuousParameterRanges": [],
-            "IntegerParameterRanges": [],
-            "CategoricalParameterRanges": [],
+    def hyperparameter_ranges(self) -> dict[str, list[dict[str, Any]]] | None:
+        """The single trainer's ranges as the real tuner gives them: per kind
+        (``ContinuousParameterRanges``, ``CategoricalParameterRanges``,
+        ``IntegerParameterRanges``), each range with snake_case keys (``name``,
+        ``min_value``, ``max_value``, ``scaling_type``; ``values``). ``None`` for a
+        multi-trainer tuner (see :meth:`hyperparameter_ranges_dict`)."""
+        if self._hyperparameter_ranges is None:
+            return None
+        return _ranges_for_tuning(self._hyperparameter_ranges)
+
+    def hyperparameter_ranges_dict(self) -> dict[str, dict[str, list[dict[str, Any]]]] | None:
+        """Each trainer's ranges, by trainer name in sorted order, in the form of
+        :meth:`hyperparameter_ranges`; ``None`` for a single-trainer tuner."""
+        if self._hyperparameter_ranges_dict is None or self.model_trainer_dict is None:
+            return None
+        return {
+            name: _ranges_for_tuning(self._hyperparameter_ranges_dict[name])
+            for name in sorted(self.model_trainer_dict)
         }
-        for name, parameter in self._hyperparameter_ranges.items():
-            out[f"{parameter.__name__}ParameterRanges"].append(parameter.as_tuning_range(name))
-        return out
 
     def _trainers(self) -> dict[str | None, ModelTrainer]:
         if self.model_trainer_dict is not None:
             return {name: trainer for name, trainer in self.model_trainer_dict.items()}
         assert self.model_trainer is not None
-        return {self.model_trainer_name: self.model_trainer}
+        return {None: self.model_trainer}
 
     def _objectives(self) -> dict[str | None, str]:
         if self.objective_metric_name_dict is not None:
             return {name: value for name, value in self.objective_metric_name_dict.items()}
         assert self.objective_metric_name is not None
-        return {self.model_trainer_name: self.objective_metric_name}
+        return {None: self.objective_metric_name}
 
     def _ranges_dict(self) -> dict[str | None, dict[str, ParameterRange]]:
         if self._hyperparameter_ranges_dict is not None:
             return {name: value for name, value in self._hyperparameter_ranges_dict.items()}
-        return {self.model_trainer_name: self._hyperparameter_ranges}
+        return {None: self._hyperparameter_ranges or {}}
 
     def _base_name(self) -> str:
         if self.base_tuning_job_name:
@@ -317,10 +383,16 @@ class HyperparameterTuner:
                     f"known: {sorted(k for k in self._trainers() if k)}."
                 )
             self._instance_configs = {k: list(v) for k, v in instance_configs.items()}
+            self.instance_configs_dict = {k: list(v) for k, v in instance_configs.items()}
         else:
             if not instance_configs:
                 raise ConfigurationError("instance_configs must not be empty.")
             self._instance_configs = {name: list(instance_configs) for name in self._trainers()}
+            self.instance_configs = list(instance_configs)
+            if self.model_trainer_dict is not None:
+                self.instance_configs_dict = {
+                    name: list(instance_configs) for name in self.model_trainer_dict
+                }
 
     def tune(
         self,
@@ -356,12 +428,43 @@ class HyperparameterTuner:
             request = _tuning_request.tuning_job_request(self, session, job_name)
         finally:
             self._restore(originals)
+        self._prepare_static_and_auto_parameters(request)
         client = client_for(session)
         response = client.create_hyper_parameter_tuning_job(request)
         self._current_job_name = response["HyperParameterTuningJobName"]  # as the real tuner
         self.latest_tuning_job = HyperParameterTuningJob(self._current_job_name, client.tuning_jobs)
         if wait:
             self.wait()
+
+    def _prepare_static_and_auto_parameters(self, request: dict[str, Any]) -> None:
+        """Set ``static_hyperparameters`` and ``auto_parameters`` (or their ``_dict`` forms,
+        by trainer name) from the request ``tune()`` sends, as the real tuner's
+        ``_prepare_for_tuning`` does: the trainer's hyperparameters less the tuned ones;
+        with autotune, those kept static apart from those left to autotune."""
+        definitions = request.get("TrainingJobDefinitions") or [request["TrainingJobDefinition"]]
+        keep = _tuning_request._keep_static(self)
+        static: dict[str | None, dict[str, str]] = {}
+        auto: dict[str | None, dict[str, str] | None] = {}
+        for definition in definitions:
+            name = definition.get("DefinitionName")
+            values = {
+                k: v
+                for k, v in definition.get("StaticHyperParameters", {}).items()
+                if k != tuning_request.OBJECTIVE_HYPERPARAMETER
+            }
+            if self.autotune:
+                kept = set(keep.get(name) or ())
+                static[name] = {k: v for k, v in values.items() if k in kept}
+                auto[name] = {k: v for k, v in values.items() if k not in kept}
+            else:
+                static[name], auto[name] = values, None
+        if self.model_trainer_dict is None:
+            self.static_hyperparameters, self.auto_parameters = static[None], auto[None]
+            self.static_hyperparameters_dict = self.auto_parameters_dict = None
+        else:
+            self.static_hyperparameters = self.auto_parameters = None
+            self.static_hyperparameters_dict = {str(k): v for k, v in sorted(static.items())}
+            self.auto_parameters_dict = {str(k): v for k, v in sorted(auto.items())}
 
     def _apply_trainer_overrides(
         self, inputs: Any, overrides: dict[str, Any] | None
@@ -469,12 +572,15 @@ class HyperparameterTuner:
         new = copy.copy(self)
         new.latest_tuning_job = None
         if trainer is not None:
-            if self.model_trainer_dict is not None:
+            if self.model_trainer_dict is None:
+                new.model_trainer = trainer
+            elif len(self.model_trainer_dict) == 1:  # a named trainer: replaced, as real
+                new.model_trainer_dict = {next(iter(self.model_trainer_dict)): trainer}
+            else:
                 raise ConfigurationError(
                     "model_trainer= replaces the single trainer; a multi-trainer tuner keeps "
                     "its model_trainer_dict."
                 )
-            new.model_trainer = trainer
         new.warm_start_config = HyperParameterTuningJobWarmStartConfig(
             parent_hyper_parameter_tuning_jobs=[
                 ParentHyperParameterTuningJob(hyper_parameter_tuning_job_name=p)
@@ -484,9 +590,22 @@ class HyperparameterTuner:
         )
         return new
 
-    @property
-    def metric_definitions_dict(self) -> dict[str, list[dict[str, str]]]:
-        return self._metric_definitions_dict
+
+def _ranges_for_tuning(ranges: dict[str, ParameterRange]) -> dict[str, list[dict[str, Any]]]:
+    """The real tuner's ``_prepare_parameter_ranges_for_tuning``: per kind, in the order
+    Continuous, Categorical, Integer, each range's keys in snake_case."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for kind in ("Continuous", "Categorical", "Integer"):
+        out[f"{kind}ParameterRanges"] = [
+            {_snake(key): value for key, value in parameter.as_tuning_range(name).items()}
+            for name, parameter in ranges.items()
+            if parameter is not None and parameter.__name__ == kind
+        ]
+    return out
+
+
+def _snake(key: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in key).lstrip("_")
 
 
 def _channels(inputs: Any) -> list[Channel | InputData]:

@@ -1,4 +1,5 @@
-"""``HyperparameterTuningJobAnalytics``: a tuning job's results as a pandas DataFrame.
+"""``HyperparameterTuningJobAnalytics``: a tuning job's results as a pandas DataFrame, on
+the real SDK's ``AnalyticsMetricsBase`` (a cached frame, ``export_csv``).
 
 Works for any tuning job in the store, including one made by another process. pandas
 (``dataframe()``) and matplotlib (``plot()``) are imported only when those are called.
@@ -13,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,43 +41,105 @@ COLUMNS = (
 )
 
 
-class HyperparameterTuningJobAnalytics:
+class AnalyticsMetricsBase(ABC):
+    """The real SDK's base of the analytics classes: a cached DataFrame, refreshed on
+    demand, and written to CSV.
+
+    A subclass says how to compute its frame (:meth:`_fetch_dataframe`); ``clear_cache``
+    drops every cached answer, so the next read asks the stores again.
+    """
+
+    def __init__(self) -> None:
+        self._dataframe: pd.DataFrame | None = None
+
+    def export_csv(self, filename: str | os.PathLike[str]) -> None:
+        """Write :meth:`dataframe` to ``filename`` as CSV (pandas' ``to_csv``, index kept
+        as the real SDK writes it)."""
+        self.dataframe().to_csv(filename)
+
+    def dataframe(self, force_refresh: bool = False) -> pd.DataFrame:
+        """The results as a pandas DataFrame, computed once and cached.
+
+        Args:
+            force_refresh: Drop the cache first (:meth:`clear_cache`) and read again.
+
+        Raises:
+            MissingDependencyError: pandas is not installed.
+        """
+        if force_refresh:
+            self.clear_cache()
+        if self._dataframe is None:
+            self._dataframe = self._fetch_dataframe()
+        return self._dataframe
+
+    @abstractmethod
+    def _fetch_dataframe(self) -> pd.DataFrame:
+        """Compute the DataFrame (a subclass's one job)."""
+
+    def clear_cache(self) -> None:
+        """Forget what was read, so the next call reads the stores again."""
+        self._dataframe = None
+
+
+def import_pandas(what: str) -> Any:
+    """pandas, or a MissingDependencyError naming the extra that installs it."""
+    try:
+        import pandas
+    except ImportError:
+        raise MissingDependencyError(
+            f"{what} needs pandas; install it with `pip install 'sageyard[tuning]'`."
+        ) from None
+    return pandas
+
+
+class HyperparameterTuningJobAnalytics(AnalyticsMetricsBase):
     """Results of one tuning job: description, trial summaries, DataFrame.
 
-    The job is named by ``tuning_job_name`` (the reference) or
-    ``hyperparameter_tuning_job_name`` (the real SDK), or positionally.
+    The job is named by ``hyperparameter_tuning_job_name`` (the real SDK) or
+    ``tuning_job_name`` (the reference), or positionally.
     """
 
     def __init__(
         self,
-        tuning_job_name: str | None = None,
+        hyperparameter_tuning_job_name: str | None = None,
         sagemaker_session: HasSettings | None = None,
         *,
-        hyperparameter_tuning_job_name: str | None = None,
+        tuning_job_name: str | None = None,
     ) -> None:
-        given = {n for n in (tuning_job_name, hyperparameter_tuning_job_name) if n is not None}
+        given = {n for n in (hyperparameter_tuning_job_name, tuning_job_name) if n is not None}
         if len(given) != 1:
             raise ConfigurationError(
                 "HyperparameterTuningJobAnalytics needs the tuning job's name, as "
-                "tuning_job_name=... or hyperparameter_tuning_job_name=... (one name), but got "
+                "hyperparameter_tuning_job_name=... or tuning_job_name=... (one name), but got "
                 f"{sorted(given) or 'none'}."
             )
-        self.name = given.pop()
+        super().__init__()
+        self._tuning_job_name = given.pop()
         self._service = TuningJobService(settings_of(sagemaker_session))
         self._description: dict[str, Any] | None = None
         self._summaries: list[dict[str, Any]] | None = None
 
+    @property
+    def name(self) -> str:
+        """The name of the tuning job analysed."""
+        return self._tuning_job_name
+
     def clear_cache(self) -> None:
+        super().clear_cache()
         self._description = None
         self._summaries = None
 
     def description(self, force_refresh: bool = False) -> dict[str, Any]:
-        if force_refresh or self._description is None:
+        if force_refresh:
+            self.clear_cache()
+        if self._description is None:
             self._description = self._service.describe(self.name)
         return self._description
 
     def training_job_summaries(self, force_refresh: bool = False) -> list[dict[str, Any]]:
-        if force_refresh or self._summaries is None:
+        if force_refresh:
+            self.clear_cache()
+        if self._summaries is None:
             self._summaries = self._service.summaries(self.name)
         return self._summaries
 
@@ -96,16 +160,13 @@ class HyperparameterTuningJobAnalytics:
 
     def dataframe(self, force_refresh: bool = False) -> pd.DataFrame:
         """One row per trial: the tuned values, then the reference's columns."""
-        try:
-            import pandas as pd
-        except ImportError:
-            raise MissingDependencyError(
-                "analytics().dataframe() needs pandas; install it with "
-                "`pip install 'sageyard[tuning]'`."
-            ) from None
+        return super().dataframe(force_refresh)
+
+    def _fetch_dataframe(self) -> pd.DataFrame:
+        pd = import_pandas("analytics().dataframe()")
         ranges = self.tuning_ranges
         rows = []
-        for summary in self.training_job_summaries(force_refresh):
+        for summary in self.training_job_summaries():
             row: dict[str, Any] = {}
             for name, value in summary.get("TunedHyperParameters", {}).items():
                 row[name] = _typed(ranges.get(name), value)
@@ -167,7 +228,7 @@ class HyperparameterTuningJobAnalytics:
                 "`pip install 'sageyard[tuning]'`."
             ) from None
         description = self.description(force_refresh)
-        points = progress_points(self.training_job_summaries(force_refresh))
+        points = progress_points(self.training_job_summaries())
         objective_type, metric = objective_of(description)
         figure = progress_figure(
             self.name, metric, objective_type, points, figsize=figsize, dpi=dpi

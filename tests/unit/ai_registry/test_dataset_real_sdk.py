@@ -45,3 +45,69 @@ def test_split_a_jsonl_file_in_two_datasets(sageyard_home: Path, tmp_path: Path)
     assert len((tmp_path / "chats_validation.jsonl").read_text().splitlines()) == 2
     with pytest.raises(ConfigurationError, match=r"between 0\.0 and 1\.0"):
         DataSet.split(str(tmp_path / "chats.jsonl"), 1.5)
+
+
+def test_the_real_fields_and_attributes(sageyard_home: Path, tmp_path: Path) -> None:
+    import inspect
+
+    from sageyard.ai_registry.dataset_utils import DataSetMethod
+
+    assert list(inspect.signature(DataSet).parameters)[:11] == [
+        "name",
+        "arn",
+        "version",
+        "status",
+        "source",
+        "description",
+        "customization_technique",
+        "method",
+        "created_time",
+        "updated_time",
+        "sagemaker_session",
+    ]
+    assert "sagemaker_session" in dir(DataSet) and DataSet.sagemaker_session is None
+    uploaded = DataSet.create("local", _jsonl(tmp_path / "a.jsonl", 2), CustomizationTechnique.SFT)
+    assert uploaded.hub_content_type == "DataSet"
+    assert uploaded.method is DataSetMethod.UPLOADED
+    assert uploaded.created_time is not None and uploaded.updated_time is not None
+    assert uploaded.updated_time >= uploaded.created_time
+    assert (uploaded.created, uploaded.updated) == (uploaded.created_time, uploaded.updated_time)
+    assert uploaded.sagemaker_session is not None
+    assert uploaded.source is not None
+    registered = DataSet.create("remote", uploaded.source, CustomizationTechnique.SFT)
+    assert registered.method is DataSetMethod.GENERATED  # an s3:// source, as it is
+    assert DataSet.get("remote").method is DataSetMethod.GENERATED
+
+
+def test_domain_id_and_content_metadata_are_kept(sageyard_home: Path, tmp_path: Path) -> None:
+    metadata = {"FeatureGroupArns": ["arn:aws:sagemaker:us-west-2:0:feature-group/fg"]}
+    csv = tmp_path / "features.csv"
+    csv.write_text("a,b\n1,2\n")  # not a fine-tuning format: content metadata skips the check
+    dataset = DataSet.create(
+        "features", str(csv), domain_id="d-123", content_metadata=metadata, description="fs"
+    )
+    assert (dataset.domain_id, dataset.content_metadata) == ("d-123", metadata)
+    fetched = DataSet.get("features")
+    assert (fetched.domain_id, fetched.content_metadata) == ("d-123", metadata)
+    assert fetched.refresh().content_metadata == metadata
+    with pytest.raises(ValueError, match=r"features\.csv, line 1"):
+        DataSet.create("features", str(csv))  # without metadata the file is checked
+    with pytest.raises(ConfigurationError, match="content_metadata must be a dict"):
+        DataSet.create("features", str(csv), content_metadata="x")  # type: ignore[arg-type]
+
+
+def test_create_takes_the_real_keywords(sageyard_home: Path) -> None:
+    import inspect
+
+    assert list(inspect.signature(DataSet.create).parameters) == [
+        "name",
+        "source",
+        "customization_technique",
+        "wait",
+        "description",
+        "tags",
+        "role",
+        "domain_id",
+        "sagemaker_session",
+        "content_metadata",
+    ]

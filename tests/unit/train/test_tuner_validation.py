@@ -317,15 +317,19 @@ def test_resource_limits(
     refused(sageyard_home, match, tune(lambda: make_tuner(**values)))
 
 
-def test_max_jobs_is_required_unless_grid(
-    sageyard_home: Path, make_tuner: Callable[..., HyperparameterTuner]
+def test_max_jobs_defaults_to_one_trial_unless_grid(
+    make_tuner: Callable[..., HyperparameterTuner], captured: list[TuningJobSpec]
 ) -> None:
+    """As the real tuner: one trial when max_jobs is unset; Grid counts its combinations."""
     for strategy in ("Bayesian", "Random"):
-        refused(
-            sageyard_home,
-            "max_jobs is required",
-            tune(lambda s=strategy: make_tuner(strategy=s, max_jobs=None, max_parallel_jobs=1)),
-        )
+        tuner = make_tuner(strategy=strategy, max_jobs=None, max_parallel_jobs=1)
+        assert tuner.max_jobs == 1
+        tuner.tune(wait=False)
+        assert captured[-1].max_jobs == 1
+    grid = make_tuner(strategy="Grid", hyperparameter_ranges=dict(GRID), max_jobs=None)
+    assert grid.max_jobs is None
+    grid.tune(wait=False)
+    assert captured[-1].max_jobs == 6
 
 
 def test_hyperband_needs_early_stopping_off(
@@ -956,15 +960,23 @@ def test_hyperparameter_ranges_in_the_api_form(
             "opt": CategoricalParameter(["adam"]),
         }
     )
-    assert tuner.hyperparameter_ranges() == {
+    # the real tuner's form: the kinds in its order, each range's keys in snake_case
+    ranges = tuner.hyperparameter_ranges()
+    assert ranges == {
         "ContinuousParameterRanges": [
-            {"Name": "lr", "MinValue": "0.001", "MaxValue": "0.1", "ScalingType": "Auto"}
+            {"name": "lr", "min_value": "0.001", "max_value": "0.1", "scaling_type": "Auto"}
         ],
+        "CategoricalParameterRanges": [{"name": "opt", "values": ["adam"]}],
         "IntegerParameterRanges": [
-            {"Name": "n", "MinValue": "1", "MaxValue": "4", "ScalingType": "Auto"}
+            {"name": "n", "min_value": "1", "max_value": "4", "scaling_type": "Auto"}
         ],
-        "CategoricalParameterRanges": [{"Name": "opt", "Values": ["adam"]}],
     }
+    assert list(ranges) == [
+        "ContinuousParameterRanges",
+        "CategoricalParameterRanges",
+        "IntegerParameterRanges",
+    ]
+    assert tuner.hyperparameter_ranges_dict() is None
 
 
 # -- override_resource_config -----------------------------------------------------------------
