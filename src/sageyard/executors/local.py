@@ -107,10 +107,12 @@ class LocalHost:
                 raise
 
     def read_log(self, offset: int) -> bytes:
+        """Up to 1 MiB of the output from ``offset`` on: a caller reads again from the new
+        offset, so a job that prints hundreds of MB is never read into memory at once."""
         try:
             with open(self._log, "rb") as log:
                 log.seek(self._log_start + offset)
-                return log.read()
+                return log.read(1 << 20)
         except FileNotFoundError:
             return b""
 

@@ -57,7 +57,12 @@ def supervise(
 
 
 class Heartbeat(threading.Thread):
-    """Proves the supervisor is alive, every ``interval`` seconds, from a thread of its own."""
+    """Proves the supervisor is alive, every ``interval`` seconds, from a thread of its own.
+
+    What the main thread does cannot hold it up for long: metric regexes run in the
+    ``regex`` module, which releases the GIL while it matches, each search with a time
+    bound (``metrics.py``), and the watch reads a job's output a bounded chunk at a time.
+    """
 
     def __init__(self, store: JobStore, name: str, interval: float) -> None:
         super().__init__(name=f"heartbeat-{name}", daemon=True)

@@ -4,10 +4,17 @@ What to do next is decided by pure functions of what was polled: :func:`decide` 
 begin stopping, and which signal to send now) and :func:`outcome` (how the attempt ended);
 :class:`Watch` only polls the hosts' handles, feeds their logs to the metric extractor and
 carries the decisions out.
+
+What a job prints cannot stall the watch: a host's log is read a bounded chunk at a time
+(the executor's ``read_log``), each chunk is split and searched within the extractor's
+bounds (``metrics.py``), and the points of each metric are capped at
+:data:`~sageyard.jobs.metrics.POINTS_PER_SECOND` a second; so every pass of the loop, with
+its stop and max-runtime decisions, comes within a bounded time, whatever the job prints.
 """
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 from collections.abc import Sequence
@@ -15,15 +22,21 @@ from dataclasses import dataclass, replace
 
 from sageyard.core.shapes import MetricDefinition
 from sageyard.executors import HostExit, HostHandle
-from sageyard.jobs.metrics import LineSplitter, MetricExtractor
+from sageyard.jobs.metrics import POINTS_PER_SECOND, LineSplitter, MetricExtractor
 from sageyard.jobs.states import StatusWriter
 from sageyard.runtime.host import signal_name
 from sageyard.store import JobStore, MetricPoint
+
+logger = logging.getLogger(__name__)
 
 # Metrics reach the store at most this late: early stopping and Hyperband act on them.
 FLUSH_SECONDS = 0.05
 # How often a running job looks for a stop request in the store.
 STOP_CHECK_SECONDS = 0.1
+# After the hosts have ended, how long their unread output is searched for metrics at most.
+DRAIN_SECONDS = 30.0
+# A read of this much output means more is waiting: the watch reads on without sleeping.
+BACKLOG_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -109,15 +122,20 @@ def outcome(state: Stopping, hosts: Sequence[str], exits: Sequence[HostExit]) ->
 
 
 class _HostLog:
-    """The whole new lines of one host's output since the last read."""
+    """The whole new lines of one host's output since the last read, a chunk at a time."""
 
     def __init__(self, handle: HostHandle) -> None:
+        self.host = handle.host
         self._handle, self._offset, self._lines = handle, 0, LineSplitter()
+        self.got = 0  # bytes the last read got
 
     def read_lines(self, final: bool = False) -> list[str]:
+        """The lines of the next chunk; with ``final``, the partial last line too once the
+        output is over."""
         data = self._handle.read_log(self._offset)
         self._offset += len(data)
-        return self._lines.split(data, final=final)
+        self.got = len(data)
+        return self._lines.split(data, final=final and not data)
 
 
 class Watch:
@@ -132,7 +150,7 @@ class Watch:
         state: Stopping,
     ) -> None:
         self.job_name, self.store, self.status = job_name, store, status
-        self.extractor = MetricExtractor(metric_definitions)
+        self.extractor = MetricExtractor(metric_definitions, per_second=POINTS_PER_SECOND)
         self.state = state
         self.points: list[MetricPoint] = []
 
@@ -144,7 +162,7 @@ class Watch:
         while True:
             now = time.time()
             exits = [exit or handle.poll() for exit, handle in zip(exits, handles, strict=True)]
-            self._read(logs)
+            pending = self._read(logs) >= BACKLOG_BYTES
             if now >= next_check and not stop_requested:
                 next_check = now + STOP_CHECK_SECONDS
                 stop_requested = self.status.stop_requested()
@@ -161,12 +179,41 @@ class Watch:
                 next_flush = now + FLUSH_SECONDS
             if all(exit is not None for exit in exits):
                 break
+            if pending:  # output is waiting: read on at once
+                tick = 0.002
+                continue
             time.sleep(tick)
             tick = min(tick * 1.2, 0.1)  # short jobs end fast, long ones cost little
-        self._read(logs, final=True)
-        self._flush()
+        self._drain(logs)
         ended = [exit for exit in exits if exit is not None]
         return outcome(self.state, [handle.host for handle in handles], ended)
+
+    def _drain(self, logs: list[_HostLog]) -> None:
+        """Read what the ended hosts left unread, for at most DRAIN_SECONDS; then the held
+        points, and a note of what was dropped."""
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while self._read(logs, final=True):  # until every host's output is read
+            self._flush()
+            if time.monotonic() >= deadline:
+                unread = ", ".join(log.host for log in logs if log.got)
+                self._note(
+                    f"Metrics were not read from the rest of the output of {unread}: "
+                    f"{DRAIN_SECONDS:.0f} s after the job ended it was still being searched "
+                    "(the job printed faster than its metric regexes could search it). The "
+                    "log itself is complete; the last metric values may be missing. Print "
+                    "less, or simplify the metric definitions' regexes."
+                )
+                break
+        self.points += self.extractor.drain()
+        self._flush()
+        dropped = self.extractor.dropped
+        if dropped:
+            counts = ", ".join(f"{name}: {count:,}" for name, count in sorted(dropped.items()))
+            self._note(
+                f"At most {POINTS_PER_SECOND} points a second of each metric are kept (the "
+                f"first {POINTS_PER_SECOND - 1} and the last of each second); about this many "
+                f"more were dropped: {counts}. Print metrics less often to keep them all."
+            )
 
     def _report(self, reason: str | None) -> None:
         if reason == "Stopped":
@@ -174,13 +221,22 @@ class Watch:
         elif reason == "MaxRuntimeExceeded":
             self.status.transition(reason, "Training job exceeded MaxRuntimeInSeconds")
 
-    def _read(self, logs: list[_HostLog], final: bool = False) -> None:
+    def _read(self, logs: list[_HostLog], final: bool = False) -> int:
+        """Read one chunk of each host's output; the most bytes one host had."""
         for log in logs:
             lines = log.read_lines(final=final)
             if lines:
                 self.points += self.extractor.feed(lines)
+        for warning in self.extractor.take_warnings():
+            self._note(warning)
+        return max((log.got for log in logs), default=0)
+
+    def _note(self, message: str) -> None:
+        logger.warning("%s: %s", self.job_name, message)
+        self.status.note(message)
 
     def _flush(self) -> None:
+        self.points += self.extractor.release(time.time())  # the held points now due
         if self.points:
             self.store.append_metrics(self.job_name, self.points)
             self.points = []
