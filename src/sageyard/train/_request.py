@@ -17,6 +17,7 @@ from sageyard.core.exceptions import ConfigurationError
 from sageyard.core.session import Session, get_execution_role
 from sageyard.core.shapes import (
     Channel,
+    DatasetSource,
     DataSource,
     InputData,
     Mode,
@@ -104,15 +105,7 @@ def training_job_request(trainer: ModelTrainer, session: Session) -> dict[str, A
         "MetricDefinitions": [to_request(m) for m in trainer._metric_definitions or []] or None,
         "EnableSageMakerMetricsTimeSeries": True,
     }
-    resources = {
-        "InstanceType": compute.instance_type if compute and not compute.instance_groups else None,
-        "InstanceCount": compute.instance_count if compute else None,
-        "VolumeSizeInGB": compute.volume_size_in_gb if compute else None,
-        "KeepAlivePeriodInSeconds": compute.keep_alive_period_in_seconds if compute else None,
-        "InstanceGroups": [to_request(g) for g in compute.instance_groups]
-        if compute and compute.instance_groups
-        else None,
-    }
+    resources = compute.to_resource_config() if compute else {}
     extension = {
         "BaseJobName": base,
         "SourceCode": _source_code(code) if code else None,
@@ -167,6 +160,7 @@ def training_job_request(trainer: ModelTrainer, session: Session) -> dict[str, A
         "RemoteDebugConfig": trainer._remote_debug_config,
         "SessionChainingConfig": trainer._session_chaining_config,
         "TrainingImageConfig": trainer.training_image_config,
+        "ModelPackageConfig": trainer.model_package_config,
         "Tags": list(trainer.tags) if trainer.tags else None,
     }
     request.update({k: to_request(v) for k, v in optional.items() if v is not None})
@@ -202,16 +196,21 @@ def _source_code(code: SourceCode) -> dict[str, Any]:
 
 
 def _channel(item: Channel | InputData) -> dict[str, Any]:
-    """A Channel as the API takes it; an InputData becomes one (a local path stays local)."""
+    """A Channel as the API takes it; an InputData becomes one (a local path stays local).
+    A ``DatasetSource`` names a DataSet of the AI registry: the channel reads its data."""
     if isinstance(item, Channel):
-        return item.to_request()
+        channel = item.to_request()
+        dataset = item.data_source.dataset_source
+        if dataset is not None:
+            channel["DataSource"] = _data_source(_dataset_location(dataset))
+        return channel
     source = item.data_source
+    if isinstance(source, DataSource) and source.dataset_source is not None:
+        source = source.dataset_source
+    if isinstance(source, DatasetSource):
+        source = _dataset_location(source)
     if isinstance(source, str):
-        data_source: dict[str, Any] = (
-            {"S3DataSource": S3DataSource(s3_uri=source).to_request()}
-            if is_s3_uri(source)
-            else {"LocalPath": _absolute(source)}
-        )
+        data_source = _data_source(source)
     elif isinstance(source, DataSource):
         data_source = source.to_request()
     elif isinstance(source, S3DataSource):
@@ -225,6 +224,19 @@ def _channel(item: Channel | InputData) -> dict[str, Any]:
             "ContentType": item.content_type,
         }
     )
+
+
+def _data_source(location: str) -> dict[str, Any]:
+    if is_s3_uri(location):
+        return {"S3DataSource": S3DataSource(s3_uri=location).to_request()}
+    return {"LocalPath": _absolute(location)}
+
+
+def _dataset_location(source: DatasetSource) -> str:
+    """Where the registered DataSet's data is (ResourceNotFound when there is no such one)."""
+    from sageyard.ai_registry.dataset import dataset_uri
+
+    return dataset_uri(source.dataset_arn)
 
 
 def _absolute(path: str) -> str:

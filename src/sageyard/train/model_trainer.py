@@ -16,10 +16,20 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
 
+from sageyard.core.config import (
+    MODEL_TRAINER_PATH,
+    TRAINING_JOB_ENABLE_NETWORK_ISOLATION_PATH,
+    TRAINING_JOB_ENVIRONMENT_PATH,
+    TRAINING_JOB_ROLE_ARN_PATH,
+    TRAINING_JOB_SECURITY_GROUP_IDS_PATH,
+    TRAINING_JOB_SUBNETS_PATH,
+    TRAINING_JOB_TAGS_PATH,
+    SageMakerConfig,
+)
 from sageyard.core.exceptions import ConfigurationError
 from sageyard.core.session import Session, get_execution_role
 from sageyard.core.shapes import (
@@ -31,6 +41,7 @@ from sageyard.core.shapes import (
     InputData,
     MetricDefinition,
     Mode,
+    ModelPackageConfig,
     Networking,
     OutputDataConfig,
     RemoteDebugConfig,
@@ -42,6 +53,7 @@ from sageyard.core.shapes import (
     Tag,
     TensorBoardOutputConfig,
     TrainingImageConfig,
+    pascal_case,
 )
 from sageyard.jobs.request import DEFAULT_INSTANCE_TYPE, DEFAULT_MAX_RUNTIME
 from sageyard.jobs.resource import TrainingJob
@@ -76,6 +88,11 @@ class ModelTrainer(BaseModel):
         hyperparameters: A dict, or the path of a JSON or YAML file holding one.
         tags: Tags recorded on the job.
         local_container_root: Working folder for ``Mode.LOCAL_CONTAINER``.
+        model_package_config: The model package group the job's model is registered in when
+            it completes (``model_package_group_arn``), and the package it starts from
+            (``source_model_package_arn``, recorded as the new version's base model).
+        config_mgr: Reads defaults from the real SDK's ``config.yaml`` (the session's
+            ``sagemaker_config``); applied when ``train()`` builds the job, to what is unset.
     """
 
     model_config = ConfigDict(
@@ -86,14 +103,15 @@ class ModelTrainer(BaseModel):
     sagemaker_session: Session | None = None
     role: str | None = None
     base_job_name: str | None = None
+    input_s3_key_prefix: str | None = None  # where local inputs go: <prefix>/input/<channel>
     source_code: SourceCode | None = None
     distributed: Any | None = None
     compute: Compute | None = None
     networking: Networking | None = None
     stopping_condition: StoppingCondition | None = None
-    algorithm_name: str | None = None
     training_image: str | None = None
     training_image_config: TrainingImageConfig | None = None
+    algorithm_name: str | None = None
     output_data_config: OutputDataConfig | None = None
     input_data_config: list[Channel | InputData] | None = None
     checkpoint_config: CheckpointConfig | None = None
@@ -102,7 +120,38 @@ class ModelTrainer(BaseModel):
     hyperparameters: dict[str, Any] | str | None = None
     tags: list[Tag] | None = None
     local_container_root: str | None = None
-    input_s3_key_prefix: str | None = None  # where local inputs go: <prefix>/input/<channel>
+    model_package_config: ModelPackageConfig | None = None
+    config_mgr: SageMakerConfig = SageMakerConfig()
+
+    #: Attributes a ``config.yaml`` may default (``SageMaker.PythonSDK.Modules.ModelTrainer``
+    #: ``.<CamelCaseName>``), as the real ModelTrainer lists them.
+    CONFIGURABLE_ATTRIBUTES: ClassVar[list[str]] = [
+        "role",
+        "base_job_name",
+        "input_s3_key_prefix",
+        "source_code",
+        "compute",
+        "networking",
+        "stopping_condition",
+        "training_image",
+        "training_image_config",
+        "algorithm_name",
+        "output_data_config",
+        "checkpoint_config",
+        "training_input_mode",
+        "environment",
+        "hyperparameters",
+    ]
+    #: The configurable attributes whose configured value is a config object's fields.
+    SERIALIZABLE_CONFIG_ATTRIBUTES: ClassVar[dict[str, type[Any]]] = {
+        "source_code": SourceCode,
+        "compute": Compute,
+        "networking": Networking,
+        "stopping_condition": StoppingCondition,
+        "training_image_config": TrainingImageConfig,
+        "output_data_config": OutputDataConfig,
+        "checkpoint_config": CheckpointConfig,
+    }
 
     _latest_training_job: TrainingJob | None = PrivateAttr(default=None)
     _tensorboard_output_config: TensorBoardOutputConfig | None = PrivateAttr(default=None)
@@ -154,7 +203,11 @@ class ModelTrainer(BaseModel):
         self.base_job_name = self.base_job_name or _request.base_job_name(self)
         if self.compute is None:
             self.compute = Compute(instance_type=DEFAULT_INSTANCE_TYPE)
-        elif not self.compute.instance_groups and self.compute.instance_type is None:
+        elif (
+            not self.compute.instance_groups
+            and not self.compute.instance_preferences
+            and self.compute.instance_type is None
+        ):
             self.compute = self.compute.model_copy(update={"instance_type": DEFAULT_INSTANCE_TYPE})
         if self.stopping_condition is None:
             self.stopping_condition = StoppingCondition(max_runtime_in_seconds=DEFAULT_MAX_RUNTIME)
@@ -165,7 +218,16 @@ class ModelTrainer(BaseModel):
         if self.training_mode != Mode.SAGEMAKER_TRAINING_JOB:
             return
         session = self._session()
-        self.role = self.role or get_execution_role(session, use_default=True)
+        self.role = (
+            self.role
+            or self.config_mgr.resolve_value_from_config(
+                config_path=f"{MODEL_TRAINER_PATH}.Role", sagemaker_session=session
+            )
+            or self.config_mgr.resolve_value_from_config(
+                config_path=TRAINING_JOB_ROLE_ARN_PATH, sagemaker_session=session
+            )
+            or get_execution_role(session, use_default=True)
+        )
         default_path = f"s3://{session.default_bucket()}/{self.base_job_name}"
         if self.output_data_config is None:
             self.output_data_config = OutputDataConfig(s3_output_path=default_path)
@@ -299,6 +361,7 @@ class ModelTrainer(BaseModel):
         if input_data_config is not None:
             self.input_data_config = input_data_config
         session = self._session()
+        self._populate_intelligent_defaults(session)
         request = _request.training_job_request(self, session)
         if dry_run:
             client_for(session).validate_training_job(request)
@@ -308,6 +371,51 @@ class ModelTrainer(BaseModel):
         self._latest_training_job = job
         if wait:
             job.wait(logs=logs)
+
+    def _populate_intelligent_defaults(self, session: Session) -> None:
+        """Unset attributes from the session's ``config.yaml``: first the ModelTrainer section,
+        then the TrainingJob section (environment, network isolation, VPC, tags). The role is
+        resolved when the trainer is built, the configured one before the session's."""
+        config = self.config_mgr
+        for name in self.CONFIGURABLE_ATTRIBUTES:
+            if getattr(self, name) not in (None, {}):
+                continue
+            path = f"{MODEL_TRAINER_PATH}.{pascal_case(name)}"
+            value = config.resolve_value_from_config(config_path=path, sagemaker_session=session)
+            if value is None:
+                continue
+            shape = self.SERIALIZABLE_CONFIG_ATTRIBUTES.get(name)
+            setattr(self, name, shape.model_validate(value) if shape else value)
+        if not self.environment:
+            self.environment = config.resolve_value_from_config(
+                config_path=TRAINING_JOB_ENVIRONMENT_PATH,
+                default_value={},
+                sagemaker_session=session,
+            )
+        isolation = config.resolve_value_from_config(
+            config_path=TRAINING_JOB_ENABLE_NETWORK_ISOLATION_PATH, sagemaker_session=session
+        )
+        subnets, groups = (
+            config.resolve_value_from_config(config_path=path, sagemaker_session=session)
+            for path in (TRAINING_JOB_SUBNETS_PATH, TRAINING_JOB_SECURITY_GROUP_IDS_PATH)
+        )
+        networking = self.networking or Networking()
+        updates = {
+            key: value
+            for key, value in (
+                ("enable_network_isolation", isolation),
+                ("subnets", subnets),
+                ("security_group_ids", groups),
+            )
+            if value is not None and getattr(networking, key) is None
+        }
+        if updates:
+            self.networking = networking.model_copy(update=updates)
+        if not self.tags:
+            tags = config.resolve_value_from_config(
+                config_path=TRAINING_JOB_TAGS_PATH, sagemaker_session=session
+            )
+            self.tags = [Tag.model_validate(tag) for tag in tags] if tags else self.tags
 
     # -- fine-tuning starting points --------------------------------------------------------
 
@@ -327,10 +435,12 @@ class ModelTrainer(BaseModel):
         checkpoint_config: CheckpointConfig | None = None,
         training_input_mode: str | None = "File",
         environment: dict[str, str] | None = None,
+        hyperparameters: dict[str, Any] | str | None = None,
         tags: list[Tag] | None = None,
         sagemaker_session: Session | None = None,
         role: str | None = None,
         base_job_name: str | None = None,
+        model_package_config: ModelPackageConfig | None = None,
     ) -> ModelTrainer:
         """A trainer that runs the fine-tuning a recipe YAML describes.
 
@@ -338,6 +448,7 @@ class ModelTrainer(BaseModel):
         ``fine-tuning/smollm2/smollm2_135m_sft_lora``); see :mod:`sageyard.train._recipes`
         for its sections. Data comes from the recipe's ``data`` section, ``input_data_config``
         or ``train(input_data_config=...)``; it is checked line by line before a job starts.
+        ``hyperparameters`` (a dict, or a JSON/YAML file) override the recipe's, name by name.
 
         Raises:
             ValueError: A bad recipe, override, hyperparameter, model or dataset.
@@ -355,7 +466,13 @@ class ModelTrainer(BaseModel):
         trainer = trainer_from_recipe(
             training_recipe, recipe_overrides, compute, sagemaker_session, role, base_job_name
         )
+        if hyperparameters:
+            trainer.hyperparameters = {
+                **_request.load_hyperparameters(trainer.hyperparameters),
+                **_request.load_hyperparameters(hyperparameters),
+            }
         return trainer._with_job_settings(
+            model_package_config=model_package_config,
             networking=networking,
             stopping_condition=stopping_condition,
             output_data_config=output_data_config,
