@@ -94,3 +94,19 @@ def test_postgres_urls_use_psycopg(postgres_url: str) -> None:
             assert opened.list() == []
         finally:
             opened.close()
+
+
+def test_a_database_error_reaches_the_caller_as_a_store_error(tmp_path: Path) -> None:
+    """A store that cannot be read (here: its file replaced by a folder) says so plainly,
+    naming the store, never as a raw SQLAlchemy error."""
+    from sageyard.core.exceptions import StoreError
+
+    path = tmp_path / "store.db"
+    store = open_store(f"sqlite:///{path}")
+    store.create(JobRecord.registered("job", "TrainingJob", None, {}, "InProgress"))
+    store.close()
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+    path.mkdir()  # sqlite cannot open a folder
+    with pytest.raises(StoreError, match=r"The job store sqlite:///.*store\.db could not read"):
+        store.get("job")

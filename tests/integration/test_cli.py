@@ -301,3 +301,87 @@ def test_stop_a_job_whose_creator_has_exited(code_dir: Path) -> None:
     result = cli("jobs", "stop", name)
     assert result.exit_code == 0, result.output
     assert wait_until_ended(name, timeout=8) == "Stopped"
+
+
+SECRET = "hunter22-Zq9vXw-pw"
+LEAKY = """\
+import os
+password = os.environ["DB_PASSWORD"]
+print(f"connecting as admin with {password}", flush=True)
+raise RuntimeError(f"could not log in to postgres://admin:{password}@db/prod")
+"""
+
+
+def _leaks(text: str) -> list[str]:
+    """Pieces (6+ characters) of SECRET in ``text``: none may be shown anywhere."""
+    flat = text.replace("\n", "")
+    return [SECRET[i : i + 6] for i in range(len(SECRET) - 5) if SECRET[i : i + 6] in flat]
+
+
+def test_a_secret_in_a_traceback_is_masked_everywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A job's script fails with its password in the traceback: describe, the exception,
+    the followed logs, `sageyard jobs describe`/`logs` (in this process and a real one)
+    never show it."""
+    (tmp_path / "train.py").write_text(LEAKY)
+    trainer = ModelTrainer(
+        training_image="python:3.11",
+        base_job_name="cli-masked",
+        source_code=SourceCode(source_dir=str(tmp_path), entry_script="train.py"),
+        environment={"DB_PASSWORD": SECRET, "DB_URL": f"postgres://admin:{SECRET}@db/prod"},
+    )
+    with pytest.raises(RuntimeError) as caught:
+        trainer.train(logs=True)
+    followed = capsys.readouterr().out
+    assert "connecting as admin with ********" in followed
+    assert _leaks(followed) == [] and _leaks(str(caught.value)) == []
+    assert "postgres://admin:********@db/prod" in str(caught.value)
+    job = trainer._latest_training_job
+    assert job is not None
+    name = str(job.training_job_name)
+    assert job.failure_reason is not None and _leaks(job.failure_reason) == []
+    description = TrainingJobService(Settings.from_env()).describe(name)
+    assert description["Environment"] == {
+        "DB_PASSWORD": "********",
+        "DB_URL": "postgres://admin:********@db/prod",
+    }
+    assert _leaks(json.dumps(description, default=str)) == []
+    assert _leaks("\n".join(job.logs())) == []
+
+    shown = cli("jobs", "describe", name)
+    assert shown.exit_code == 0 and "Failure reason    AlgorithmError" in shown.stdout
+    assert "********" in shown.stdout and _leaks(shown.stdout) == []
+    as_json = cli("jobs", "describe", name, "--json").stdout
+    assert "postgres://admin:********@db/prod" in json.loads(as_json)["FailureReason"]
+    assert _leaks(as_json) == []
+    logs = cli("jobs", "logs", name).stdout
+    assert "connecting as admin with ********" in logs and _leaks(logs) == []
+    listed = cli("jobs", "list").stdout
+    assert name in listed and _leaks(listed) == []
+    real = subprocess.run(
+        [str(SAGEYARD), "jobs", "describe", name, "--json"],
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert real.returncode == 0, real.stderr
+    assert _leaks(real.stdout + real.stderr) == []
+
+
+def test_a_database_error_is_one_store_error_line(tmp_path: Path) -> None:
+    """A full disk under the store reads as a StoreError naming the disk, not a traceback."""
+    import sqlite3
+
+    import sqlalchemy.exc
+
+    from sageyard.cli import error_line
+
+    full = sqlalchemy.exc.OperationalError(
+        "UPDATE jobs", {}, sqlite3.OperationalError("database or disk is full")
+    )
+    line = error_line(full)
+    assert line is not None and line.startswith("StoreError: The job store sqlite:///")
+    assert "could not be read or written: No space left on device on " in line
+    assert "store.db" in line and "\n" not in line

@@ -34,11 +34,13 @@ def error_line(error: BaseException) -> str | None:
     """The one-line message for an error sageyard raised on purpose; ``None`` otherwise.
 
     Service errors (botocore ``ClientError`` shaped) read ``<Code>: <message>``; other
-    sageyard errors (``ConfigurationError``, ``StorageError``, ...) give their message.
+    sageyard errors (``ConfigurationError``, ``StorageError``, ...) give their message. A
+    database error that reached the command unwrapped reads as the ``StoreError`` it is,
+    never as a SQLAlchemy traceback.
     """
     from botocore.exceptions import ClientError
 
-    from sageyard.core.exceptions import SageyardError
+    from sageyard.core.exceptions import SageyardError, StoreError
 
     if isinstance(error, ClientError):
         details = error.response.get("Error", {})
@@ -46,9 +48,20 @@ def error_line(error: BaseException) -> str | None:
         message = f"{code}: {details.get('Message') or error}"
     elif isinstance(error, SageyardError):
         message = f"{type(error).__name__}: {error}"
+    elif type(error).__module__.partition(".")[0] == "sqlalchemy":
+        message = f"StoreError: {StoreError.of(error, _store_url(), 'be read or written')}"
     else:
         return None
     return " ".join(message.split())
+
+
+def _store_url() -> str:
+    from sageyard.core.settings import Settings
+
+    try:
+        return Settings.from_env().store_url
+    except Exception:  # the settings are what is wrong: name the store by its role
+        return "(SAGEYARD_STORE_URL)"
 
 
 class _Root(click.Group):

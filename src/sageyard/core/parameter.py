@@ -26,6 +26,11 @@ __all__ = [
 ]
 
 SCALING_TYPES = ("Auto", "Linear", "Logarithmic", "ReverseLogarithmic")
+#: SageMaker's limits on a categorical range (API_CategoricalParameterRange, and
+#: ``ParameterValues``/``ParameterValue`` in botocore's service model): 1 to 30 values, each
+#: at most 256 characters as the API sends it.
+MAX_CATEGORICAL_VALUES = 30
+MAX_CATEGORICAL_VALUE_LENGTH = 256
 
 
 class ScalingType:
@@ -182,6 +187,25 @@ class CategoricalParameter(ParameterRange):
                 )
         if len({json.dumps(v) for v in items}) != len(items):
             raise ConfigurationError(f"CategoricalParameter values repeat: {items}.")
+        if len(items) > MAX_CATEGORICAL_VALUES:
+            raise ConfigurationError(
+                f"CategoricalParameter has {len(items)} values, but SageMaker allows at most "
+                f"{MAX_CATEGORICAL_VALUES} in one categorical range; keep the most promising "
+                "ones, or tune a numeric value with IntegerParameter/ContinuousParameter."
+            )
+        for value in items:
+            text = value if isinstance(value, str) else json.dumps(value)
+            if len(text) > MAX_CATEGORICAL_VALUE_LENGTH:
+                raise ConfigurationError(
+                    f"CategoricalParameter value {text[:40]!r}... is {len(text)} characters long, "
+                    f"but SageMaker allows at most {MAX_CATEGORICAL_VALUE_LENGTH}; use a short "
+                    "name for it and let the script map the name to the long value."
+                )
+            if "\x00" in text:
+                raise ConfigurationError(
+                    f"CategoricalParameter value {text.replace(chr(0), '')!r} contains a NUL byte "
+                    "(\\x00), which no hyperparameter can hold; remove it."
+                )
         self.values = items
 
     @classmethod

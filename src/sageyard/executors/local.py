@@ -31,6 +31,7 @@ from sageyard.executors.local_slots import (
     gpus_for_instance_type,
     machine_gpus,
 )
+from sageyard.runtime.environment import secret_values
 from sageyard.runtime.host import (
     Feeders,
     HostExit,
@@ -86,7 +87,8 @@ class LocalHost:
                 return None
             self._end_stragglers()
             self._feeders.stop()
-            self._exit = exit_of(code, self._root, self._log, self._log_start)
+            secrets = secret_values(self._plan.environment)
+            self._exit = exit_of(code, self._root, self._log, self._log_start, secrets)
         return self._exit
 
     def _end_stragglers(self) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import tempfile
 from pathlib import Path
 
 from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.runtime.artifacts import merged_files, write_tar_gz
-from sageyard.runtime.host import HostOutputs
+from sageyard.runtime.host import HostOutputs, disk_full
 from sageyard.storage import ObjectStore, join_uri
 
 
@@ -27,6 +28,15 @@ def upload_outputs(objects: ObjectStore, spec: TrainingJobSpec, hosts: list[Host
 
     Checkpoints and TensorBoard files each host uploads itself (``runtime/host.py``).
     """
+    try:
+        _upload_outputs(objects, spec, hosts)
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        raise disk_full(error, tempfile.gettempdir()) from error
+
+
+def _upload_outputs(objects: ObjectStore, spec: TrainingJobSpec, hosts: list[HostOutputs]) -> None:
     prefix = output_prefix(spec)
     models = merged_files(host.model_dir for host in hosts)
     with tempfile.TemporaryDirectory(prefix="sageyard-upload-") as scratch:

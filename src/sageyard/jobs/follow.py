@@ -13,7 +13,7 @@ from sageyard.jobs.metrics import LogTail
 from sageyard.jobs.service import TrainingJobService
 from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.jobs.states import ACTIVE
-from sageyard.runtime.environment import is_secret, mask_text
+from sageyard.runtime.environment import mask_text, secret_values
 
 _AFTER = frozenset(
     {
@@ -29,10 +29,13 @@ _AFTER = frozenset(
 )
 
 
-def _write_events(out: TextIO, events: list[tuple[float, dict[str, Any]]]) -> None:
+def _write_events(
+    out: TextIO, events: list[tuple[float, dict[str, Any]]], secrets: list[str]
+) -> None:
     for at, payload in events:
         stamp = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S")
-        out.write(f"{stamp} {payload.get('Status')} - {payload.get('StatusMessage', '')}\n")
+        message = mask_text(str(payload.get("StatusMessage", "")), secrets, edges=True)
+        out.write(f"{stamp} {payload.get('Status')} - {message}\n")
 
 
 class JobLogReader:
@@ -40,7 +43,7 @@ class JobLogReader:
 
     def __init__(self, service: TrainingJobService, name: str) -> None:
         spec = TrainingJobSpec.model_validate(service.get(name).document["spec"])
-        self._secrets = [v for k, v in spec.environment.items() if is_secret(k)]
+        self.secrets = secret_values(spec.environment)
         self._prefix = spec.host_count > 1
         self._paths = service.paths(name)
         self._tails: dict[Path, LogTail] = {}
@@ -50,7 +53,7 @@ class JobLogReader:
         for log in self._paths.host_logs():
             tail = self._tails.setdefault(log, LogTail(log))
             for line in tail.read_lines(final=final):
-                text = mask_text(line, self._secrets)
+                text = mask_text(line, self.secrets)
                 lines.append(f"[{log.stem}] {text}" if self._prefix else text)
         return lines
 
@@ -95,10 +98,10 @@ def follow_job(
             split = next(
                 (i for i, (_, p) in enumerate(events) if p.get("Status") in _AFTER), len(events)
             )
-            _write_events(out, events[:split])
+            _write_events(out, events[:split], reader.secrets)
             for line in reader.read(final=ended):
                 out.write(line + "\n")
-            _write_events(out, events[split:])
+            _write_events(out, events[split:], reader.secrets)
             out.flush()
         if ended:
             return

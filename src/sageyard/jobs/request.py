@@ -40,6 +40,7 @@ the reference's ClientError codes, before the service stores anything.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,9 +68,10 @@ from sageyard.core.shapes import (
     only_known,
     optional_shape,
     request_mapping,
-    string_map,
     to_request,
 )
+from sageyard.core.shapes._fields import environment_map, hyperparameter_map, refuse_nul
+from sageyard.core.shapes._training import check_channel_name
 from sageyard.executors import check_executor_name, executor_class
 from sageyard.jobs.plans import host_plans
 from sageyard.jobs.spec import (
@@ -78,6 +80,7 @@ from sageyard.jobs.spec import (
     ModelPackageRegistration,
     TrainingJobSpec,
 )
+from sageyard.models.registry import check_group_name
 from sageyard.programs import ProgramSpec, program, program_for_image
 from sageyard.storage import ObjectStore, is_s3_uri, parse_s3_uri
 
@@ -88,6 +91,12 @@ EXTENSION = "Sageyard"
 DEFAULT_INSTANCE_TYPE = "ml.m5.xlarge"
 DEFAULT_VOLUME_SIZE_IN_GB = 30
 DEFAULT_MAX_RUNTIME = 86400
+#: SageMaker's TrainingJobName: 1-63 letters, digits and hyphens, no leading or trailing
+#: hyphen (API_CreateTrainingJob; ``TrainingJobName`` in botocore's service model).
+MAX_NAME = 63
+_JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+#: ``DirectoryPath`` (CheckpointConfig/TensorBoardOutputConfig.LocalPath): at most 4,096.
+MAX_LOCAL_PATH = 4096
 
 _KEYS = {
     "TrainingJobName",
@@ -110,6 +119,7 @@ _KEYS = {
     "RemoteDebugConfig",
     "SessionChainingConfig",
     "TrainingImageConfig",
+    "ModelPackageConfig",
     "Tags",
     EXTENSION,
 }
@@ -174,6 +184,7 @@ def validate_training_job(
         1
     """
     request = request_mapping(request, OPERATION)
+    refuse_nul(request, OPERATION)
     only_known(request, _KEYS, OPERATION)
     extension = request_mapping(request.get(EXTENSION) or {}, EXTENSION)
     only_known(extension, EXTENSION_KEYS, EXTENSION)
@@ -225,7 +236,12 @@ def validate_training_job(
             "entry_script='train.py') (or command=...)."
         )
     source_dir, code_uri = _source(source)
-    hyperparameters = string_map(request.get("HyperParameters"), "HyperParameters")
+    if code_uri is not None and code_uri.endswith(".tar.gz") and not objects.exists(code_uri):
+        raise ConfigurationError(
+            f"SourceCode.source_dir {code_uri!r} does not exist in the object store: upload the "
+            "archive first (Session().upload_data(...)) or point source_dir at a local folder."
+        )
+    hyperparameters = hyperparameter_map(request.get("HyperParameters"), "HyperParameters")
     if built_in is not None:  # the fine-tuning programs fail here rather than in the job
         built_in.check_hyperparameters(hyperparameters)
     spot = bool(request.get("EnableManagedSpotTraining"))
@@ -248,6 +264,7 @@ def validate_training_job(
         raise ConfigurationError(
             "OutputDataConfig.S3OutputPath is required: the s3:// URI the model goes to."
         )
+    _s3_uri(output_path, "OutputDataConfig.S3OutputPath")
     compression = "None" if str(output.get("CompressionType", "")).lower() == "none" else "Gzip"
     checkpoint = optional_shape(CheckpointConfig, request, "CheckpointConfig")
     if checkpoint is not None and checkpoint.s3_uri is None:
@@ -255,19 +272,27 @@ def validate_training_job(
             "CheckpointConfig.S3Uri is required: the s3:// URI checkpoints are restored from "
             "and uploaded to."
         )
+    if checkpoint is not None:
+        _s3_uri(checkpoint.s3_uri, "CheckpointConfig.S3Uri")
+        _local_path(checkpoint.local_path, "CheckpointConfig.LocalPath")
     tensorboard = optional_shape(TensorBoardOutputConfig, request, "TensorBoardOutputConfig")
     if tensorboard is not None and tensorboard.s3_output_path is None:
         raise ConfigurationError(
             "TensorBoardOutputConfig.S3OutputPath is required: the s3:// URI TensorBoard "
             "files are uploaded to."
         )
+    if tensorboard is not None:
+        _s3_uri(tensorboard.s3_output_path, "TensorBoardOutputConfig.S3OutputPath")
+        _local_path(tensorboard.local_path, "TensorBoardOutputConfig.LocalPath")
     retry = optional_shape(RetryStrategy, request, "RetryStrategy")
     infra = optional_shape(InfraCheckConfig, request, "InfraCheckConfig")
     for key, shape in _RECORDED.items():  # recorded as given: checked, not acted on
         optional_shape(shape, request, key)
     _tags(request.get("Tags"))
-    environment = string_map(request.get("Environment"), "Environment")
-    registration = extension.get("ModelPackageRegistration")
+    environment = environment_map(request.get("Environment"), "Environment")
+    registration = extension.get("ModelPackageRegistration") or _registration_of(
+        request.get("ModelPackageConfig"), image or algorithm_name
+    )
     described = {
         **{k: v for k, v in request.items() if k not in (EXTENSION, "HyperParameters")},
         "AlgorithmSpecification": {
@@ -371,7 +396,34 @@ def _names(
         raise ConfigurationError(
             f"TrainingJobName must contain letters or digits, but got {name!r}."
         )
+    if name is not None and not _JOB_NAME.fullmatch(name):
+        raise ConfigurationError(
+            f"TrainingJobName must be 1-{MAX_NAME} letters, digits or hyphens, starting and "
+            f"ending with a letter or digit (SageMaker's rule), but got {name[:80]!r}"
+            f"{f' ({len(name)} characters)' if len(name) > MAX_NAME else ''}; e.g. 'my-job-1'."
+        )
     return name, base
+
+
+def _s3_uri(uri: str | None, where: str) -> None:
+    """An ``s3://`` URI of the request that a job can use: no ``..`` in its key."""
+    if uri is None:
+        return
+    try:
+        parse_s3_uri(uri)
+    except ConfigurationError as error:
+        raise ConfigurationError(f"{where}: {error}") from None
+
+
+def _local_path(path: str | None, where: str) -> None:
+    """A folder the job writes in (checkpoints, TensorBoard files). Any path is taken: one
+    outside the job root is mapped into it when the job runs, never onto this machine's
+    folder (``runtime/host.py``)."""
+    if path is not None and len(path) > MAX_LOCAL_PATH:
+        raise ConfigurationError(
+            f"{where} is {len(path):,} characters long, but SageMaker allows at most "
+            f"{MAX_LOCAL_PATH:,}; use a shorter path, e.g. /opt/ml/checkpoints."
+        )
 
 
 def _program(image: str | None, algorithm_name: str | None) -> ProgramSpec | None:
@@ -401,7 +453,8 @@ def _source(source: Mapping[str, Any]) -> tuple[Path | None, str | None]:
         return None, None
     if not isinstance(folder, str):
         raise ConfigurationError(f"SourceCode.source_dir must be a string, but got {folder!r}.")
-    if is_s3_uri(folder):
+    if is_s3_uri(folder):  # a snapshot folder, or a sourcedir.tar.gz unpacked on each host
+        _s3_uri(folder, "SourceCode.source_dir")
         return None, folder.rstrip("/")
     path = Path(folder)
     if path.is_absolute() and path.is_file() and path.name.endswith(".tar.gz"):
@@ -441,6 +494,30 @@ def _source_archive(path: Path, source: Mapping[str, Any]) -> Path:
     return path
 
 
+def _registration_of(value: Any, trained_from: str | None) -> dict[str, Any] | None:
+    """``ModelPackageConfig`` (the output model package group, and the package the job starts
+    from) as the registration the supervisor makes when the job completes."""
+    if value is None:
+        return None
+    config = request_mapping(value, "ModelPackageConfig")
+    only_known(config, {"ModelPackageGroupArn", "SourceModelPackageArn"}, "ModelPackageConfig")
+    group = config.get("ModelPackageGroupArn")
+    if not isinstance(group, str) or not group:
+        raise ConfigurationError(
+            "ModelPackageConfig.ModelPackageGroupArn is required: the ARN (or name) of the "
+            f"model package group the job's model is registered in, but got {group!r}."
+        )
+    name = group.rsplit("model-package-group/", 1)[-1]
+    check_group_name(name)
+    source = _optional_str(config, "SourceModelPackageArn", "ModelPackageConfig")
+    return {
+        "Group": name,
+        "BaseModel": source or trained_from or "",
+        "CustomizationTechnique": "",
+        "TrainingType": "",
+    }
+
+
 def _stopping(value: Any, spot: bool) -> StoppingCondition:
     stopping = from_request(StoppingCondition, value or {}, "StoppingCondition")
     if stopping.max_runtime_in_seconds is None:
@@ -471,7 +548,14 @@ def _host_groups(value: Any, settings: Settings) -> tuple[list[HostGroupSpec], d
     volume size, keep-alive, instance types, unique group names).
     """
     resources = request_mapping(value or {}, "ResourceConfig")
+    for key in ("SelectedInstanceType", "SelectedInstanceCount"):
+        if key in resources:
+            raise ConfigurationError(
+                f"ResourceConfig.{key} is the service's answer, not a request field: give "
+                "InstanceType/InstanceCount or InstancePreferences instead."
+            )
     compute = from_request(Compute, resources, "ResourceConfig")
+    instance_type, instance_count = compute.preferred_instances()
     if compute.instance_groups:
         groups = [
             HostGroupSpec(
@@ -483,8 +567,8 @@ def _host_groups(value: Any, settings: Settings) -> tuple[list[HostGroupSpec], d
         groups = [
             HostGroupSpec(
                 name="homogeneousCluster",
-                instance_type=compute.instance_type or DEFAULT_INSTANCE_TYPE,
-                count=compute.instance_count or 1,
+                instance_type=instance_type or DEFAULT_INSTANCE_TYPE,
+                count=instance_count or 1,
             )
         ]
     hosts = sum(group.count for group in groups)
@@ -499,7 +583,10 @@ def _host_groups(value: Any, settings: Settings) -> tuple[list[HostGroupSpec], d
         "InstanceCount": hosts,
         "VolumeSizeInGB": compute.volume_size_in_gb or DEFAULT_VOLUME_SIZE_IN_GB,
     }
-    if not compute.instance_groups:
+    if compute.instance_preferences:  # the candidate chosen, as the service reports it
+        described["SelectedInstanceType"] = groups[0].instance_type
+        described["SelectedInstanceCount"] = groups[0].count
+    elif not compute.instance_groups:
         described["InstanceType"] = groups[0].instance_type
     return groups, described
 
@@ -558,6 +645,10 @@ def _channel(value: Any, index: int, input_mode: str) -> ChannelSpec:
     name = item.get("ChannelName")
     if not isinstance(name, str) or not name:
         raise ConfigurationError(f"{where}.ChannelName must be a non-empty string, got {name!r}.")
+    try:  # channel names become folders under input/data: none may climb out of it
+        check_channel_name(name)
+    except ValueError as error:
+        raise ConfigurationError(f"{where}.ChannelName: {error}") from None
     source = request_mapping(item.get("DataSource") or {}, f"{where}.DataSource")
     kinds = sorted(set(source) & {"S3DataSource", "FileSystemDataSource", "LocalPath"})
     if len(kinds) != 1 or len(source) != 1:
@@ -573,6 +664,7 @@ def _channel(value: Any, index: int, input_mode: str) -> ChannelSpec:
                 f"s3_data_type={s3.s3_data_type!r} is not supported yet; use 'S3Prefix'."
             )
         uri = s3.s3_uri
+        _s3_uri(uri, f"Channel {name!r}: S3DataSource.S3Uri")
         extra["distribution"] = s3.s3_data_distribution_type or "FullyReplicated"
         if s3.instance_group_names is not None:
             extra["instance_group_names"] = s3.instance_group_names

@@ -22,7 +22,7 @@ from sageyard.jobs.records import JobRecords
 from sageyard.jobs.request import validate_training_job
 from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.jobs.states import ACTIVE, KIND
-from sageyard.runtime.environment import mask_secrets
+from sageyard.runtime.environment import mask_secrets, mask_text, secret_values
 from sageyard.runtime.layout import JobPaths
 from sageyard.runtime.sandbox import kill_process_group
 from sageyard.storage import ObjectStore, object_store_for, upload_path
@@ -214,18 +214,29 @@ class TrainingJobService(JobRecords):
         return self.describe_record(self.get(name))
 
     def describe_record(self, record: JobRecord) -> dict[str, Any]:
+        """The record as DescribeTrainingJob returns it. The values of the job's secret
+        environment variables (names with SECRET, PASSWORD, KEY, TOKEN, ...) are masked
+        wherever they appear: the Environment, the HyperParameters, FailureReason, the
+        status messages and the warnings."""
         doc = record.document
         spec = TrainingJobSpec.model_validate(doc["spec"])
+        secrets = secret_values(spec.environment)
+
+        def masked(text: str, *, edges: bool = False) -> str:
+            return mask_text(text, secrets, edges=edges)
+
         request = dict(spec.request)
         if "Environment" in request:
-            request["Environment"] = mask_secrets(request["Environment"])
+            request["Environment"] = {
+                key: masked(value) for key, value in mask_secrets(request["Environment"]).items()
+            }
         events = self.store.events(record.name)
         transitions = []
         for index, (at, payload) in enumerate(events):
             item = {
                 "Status": payload.get("Status"),
                 "StartTime": _when(at),
-                "StatusMessage": payload.get("StatusMessage", ""),
+                "StatusMessage": masked(str(payload.get("StatusMessage", "")), edges=True),
             }
             if index + 1 < len(events):
                 item["EndTime"] = _when(events[index + 1][0])
@@ -241,7 +252,7 @@ class TrainingJobService(JobRecords):
             "TrainingJobArn": job_arn(self.settings, record.name),
             "TrainingJobStatus": record.status,
             "SecondaryStatus": record.secondary_status,
-            "HyperParameters": dict(spec.hyperparameters),
+            "HyperParameters": {k: masked(v) for k, v in spec.hyperparameters.items()},
             "CreationTime": _when(record.created_at),
             "LastModifiedTime": _when(record.updated_at),
             "SecondaryStatusTransitions": transitions,
@@ -257,11 +268,11 @@ class TrainingJobService(JobRecords):
         if record.status == "Completed" or (record.status == "Stopped" and end is not None):
             description["ModelArtifacts"] = {"S3ModelArtifacts": model_artifacts_uri(spec)}
         if doc.get("failure_reason"):
-            description["FailureReason"] = doc["failure_reason"]
+            description["FailureReason"] = masked(str(doc["failure_reason"]), edges=True)
         if doc.get("output_model_package_arn"):
             description["OutputModelPackageArn"] = doc["output_model_package_arn"]
         if doc.get("notes"):
-            description["Warnings"] = list(doc["notes"])
+            description["Warnings"] = [masked(str(note)) for note in doc["notes"]]
         if finished is not None and end is None:
             description["TrainingEndTime"] = _when(finished)
         return description

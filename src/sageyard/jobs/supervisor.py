@@ -13,6 +13,7 @@ Run one by hand with ``python -m sageyard.jobs.supervisor JOB_NAME``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -164,7 +165,13 @@ class Supervisor:
             _end(handles)
             raise
         status.transition("Uploading", "Uploading generated training model")
-        upload_outputs(objects, spec, [handle.finish() for handle in handles])
+        try:
+            upload_outputs(objects, spec, [handle.finish() for handle in handles])
+        except Exception as error:  # a failed attempt keeps its own reason first
+            if outcome.status == "Completed":
+                raise
+            reason = f"{outcome.failure_reason}; its outputs could not be uploaded: {error}"
+            outcome = dataclasses.replace(outcome, failure_reason=reason)
         status.training_ended(time.time())
         return outcome, started
 

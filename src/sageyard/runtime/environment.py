@@ -74,11 +74,65 @@ def mask_secrets(environment: Mapping[str, str]) -> dict[str, str]:
     return {key: (MASK if is_secret(key) else value) for key, value in environment.items()}
 
 
-def mask_text(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if len(secret) >= 4:
-            text = text.replace(secret, MASK)
+#: Values shorter than this are not masked: they would mask ordinary words everywhere.
+MIN_SECRET_LENGTH = 4
+
+
+def secret_values(environment: Mapping[str, str]) -> list[str]:
+    """The values of ``environment``'s secret-looking variables, as :func:`mask_text` takes
+    them: long enough to mask, each once, longest first (so a secret that contains another
+    is masked whole).
+
+    Example:
+        >>> secret_values({"DB_PASSWORD": "hunter22", "MODE": "fast", "API_KEY": "k"})
+        ['hunter22']
+    """
+    found = {v for k, v in environment.items() if is_secret(k) and len(v) >= MIN_SECRET_LENGTH}
+    return sorted(found, key=lambda value: (-len(value), value))
+
+
+def _spellings(secret: str) -> list[str]:
+    """``secret`` as it may appear in text: as it is, JSON-escaped, and as ``repr`` shows it
+    inside quotes (a traceback's ``'...'`` or a JSON document's ``"..."``)."""
+    forms = [secret, json.dumps(secret)[1:-1], repr(secret)[1:-1]]
+    return list(dict.fromkeys(form for form in forms if form))
+
+
+def mask_text(text: str, secrets: list[str], *, edges: bool = False) -> str:
+    """``text`` with every secret value replaced by ``********``.
+
+    ``edges``: ``text`` is an excerpt (a FailureReason cut to fit): a secret cut in two at
+    either end, or after a leading ``...``, is masked as well, when at least
+    ``MIN_SECRET_LENGTH`` characters of it are left.
+
+    Example:
+        >>> mask_text("login failed for hunter22", ["hunter22"])
+        'login failed for ********'
+        >>> mask_text("...er22 was refused", ["hunter22"], edges=True)
+        '...******** was refused'
+    """
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) < MIN_SECRET_LENGTH:
+            continue
+        for form in _spellings(secret):
+            text = text.replace(form, MASK)
+        if edges:
+            text = _mask_edges(text, secret)
     return text
+
+
+def _mask_edges(text: str, secret: str) -> str:
+    lead = "..." if text.startswith("...") else ""
+    body = text[len(lead) :]
+    for size in range(len(secret) - 1, MIN_SECRET_LENGTH - 1, -1):
+        if body.startswith(secret[-size:]):
+            body = MASK + body[size:]
+            break
+    for size in range(len(secret) - 1, MIN_SECRET_LENGTH - 1, -1):
+        if body.endswith(secret[:size]):
+            body = body[: len(body) - size] + MASK
+            break
+    return lead + body
 
 
 @dataclass(frozen=True)

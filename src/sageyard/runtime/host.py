@@ -13,17 +13,29 @@ and names the folders the supervisor merges into ``model.tar.gz`` and ``output.t
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import posixpath
+import re
+import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sageyard.core.exceptions import StorageError
+from sageyard.core.exceptions import DiskFullError, StorageError
 from sageyard.runtime.drivers import command_argv, script_argv
-from sageyard.runtime.environment import ChannelInfo, HostContext, build_environment, config_files
+from sageyard.runtime.environment import (
+    ChannelInfo,
+    HostContext,
+    build_environment,
+    config_files,
+    mask_text,
+    secret_values,
+)
 from sageyard.runtime.layout import CONTAINER_ROOT, JobRoot
 from sageyard.runtime.plan import HostPlan
 from sageyard.runtime.process import HostLaunch, Mount
@@ -34,9 +46,15 @@ from sageyard.runtime.staging import (
     stage_code,
     stage_pipe_channel,
 )
-from sageyard.storage import ObjectStore, upload_path
+from sageyard.storage import ObjectStore, parse_s3_uri, upload_path
 
 _TRACEBACK = "Traceback (most recent call last):"
+_NO_SPACE = re.compile(r"\[Errno 28\] No space left on device(?:: '([^']+)')?")
+_NO_SPACE_PATH = re.compile(r"'([^']+)': No space left on device")
+#: Where a folder the request names goes when its path is outside the job root (or inside
+#: its read-only ``input``): SageMaker's defaults, inside the job root.
+CHECKPOINT_DEFAULT = f"{CONTAINER_ROOT}/checkpoints"
+TENSORBOARD_DEFAULT = f"{CONTAINER_ROOT}/output/tensorboard"
 
 
 @dataclass(frozen=True)
@@ -110,28 +128,143 @@ def append_log(log: Path, text: str) -> None:
         out.write(text)
 
 
+@dataclass(frozen=True)
+class JobFolder:
+    """A folder of the job that the request names (``CheckpointConfig.LocalPath``,
+    ``TensorBoardOutputConfig.LocalPath``), always inside the host's job root.
+
+    ``relative`` is its place in the job root; ``mapped`` says the request's path was outside
+    the job root (``/tmp/ckpt``, ``/home/me``, a relative path) or in its read-only
+    ``input``, so the folder is SageMaker's default instead: sageyard never writes to, reads
+    from or uploads a folder of this machine outside the job root.
+
+    Example:
+        >>> job_folder("/tmp/ckpt", CHECKPOINT_DEFAULT)
+        JobFolder(asked='/tmp/ckpt', relative='checkpoints', mapped=True)
+        >>> job_folder("/opt/ml/checkpoints/run-1/", CHECKPOINT_DEFAULT).relative
+        'checkpoints/run-1'
+    """
+
+    asked: str
+    relative: str
+    mapped: bool
+
+    def host_path(self, root: JobRoot) -> Path:
+        """The folder on this machine."""
+        return root.path / self.relative
+
+    def script_path(self, script_root: str) -> str:
+        """The folder as the script sees it, under its job root (``/opt/ml`` or a folder)."""
+        return f"{script_root.rstrip('/')}/{self.relative}"
+
+
+def job_folder(asked: str | None, default: str) -> JobFolder:
+    """Where a folder the request names is in the job root (see :class:`JobFolder`).
+
+    ``default`` is SageMaker's default for it, under ``/opt/ml``. The path is normalised
+    first, so ``/opt/ml/../../etc`` is outside the job root, and mapped.
+    """
+    path = posixpath.normpath(asked) if asked else default
+    inside = path.startswith(CONTAINER_ROOT + "/") and not path.startswith("//")
+    relative = path[len(CONTAINER_ROOT) + 1 :] if inside else ""
+    if relative and relative != "input" and not relative.startswith("input/"):
+        return JobFolder(asked or default, relative, False)
+    return JobFolder(asked or default, default[len(CONTAINER_ROOT) + 1 :], True)
+
+
+def checkpoint_folder(plan: HostPlan) -> JobFolder:
+    return job_folder(plan.checkpoint_path, CHECKPOINT_DEFAULT)
+
+
+def tensorboard_folder(plan: HostPlan) -> JobFolder:
+    return job_folder(plan.tensorboard_path, TENSORBOARD_DEFAULT)
+
+
+class _Writing:
+    """What a host's set-up is writing now: the path a full disk is reported against."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+
 def prepare_host(plan: HostPlan, placement: HostPlacement, objects: ObjectStore) -> PreparedHost:
     """Stage the host's inputs, write its config, build its environment: ready to start.
 
     Raises :class:`HostSetupError`: a ``ClientError`` for a mistake in the job (a missing
-    local path or requirements file, requirements pip cannot install), an
-    ``InternalServerError`` (retryable) when storage or the disk failed.
+    local path or requirements file, requirements pip cannot install) and for a full disk
+    (the reason names the disk and the path; trying again would fill it again), an
+    ``InternalServerError`` (retryable) when storage or the disk failed otherwise. The
+    reason never shows the values of the job's secret environment variables.
     """
+    writing = _Writing(placement.root)
     try:
-        root, mounts, pipes = _stage(plan, placement, objects)
+        root, mounts, pipes = _stage(plan, placement, objects, writing)
+        writing.path = placement.envs_dir
         python = job_python(plan, placement, root)
+        writing.path = root.config_dir
         launch = host_launch(plan, placement, root, python, mounts)
-    except HostSetupError:
-        raise
-    except (FileNotFoundError, RequirementsError, ValueError) as error:
-        raise HostSetupError(f"ClientError: {error}", retryable=False) from error
-    except (StorageError, OSError) as error:
-        raise HostSetupError(f"InternalServerError: {error}", retryable=True) from error
+    except Exception as error:
+        setup = _masked(_setup_error(error, writing.path), plan)
+        if setup is error:
+            raise
+        raise setup from error
     return PreparedHost(launch, root, tuple(pipes))
 
 
+def _setup_error(error: Exception, writing: Path) -> HostSetupError | Exception:
+    """The HostSetupError a failed set-up step ends the host with (or ``error`` itself: the
+    platform failed, and the supervisor fails the job)."""
+    if isinstance(error, HostSetupError):
+        return error
+    if DiskFullError.caused(error):
+        return HostSetupError(f"ClientError: {disk_full(error, writing)}", retryable=False)
+    if isinstance(error, FileNotFoundError | RequirementsError | ValueError):
+        return HostSetupError(f"ClientError: {error}", retryable=False)
+    if isinstance(error, StorageError | OSError | subprocess.CalledProcessError):
+        return HostSetupError(f"InternalServerError: {error}", retryable=True)
+    return error
+
+
+def _masked(error: HostSetupError | Exception, plan: HostPlan) -> HostSetupError | Exception:
+    if not isinstance(error, HostSetupError):
+        return error
+    reason = mask_text(error.reason, secret_values(plan.environment))
+    if reason == error.reason:
+        return error
+    return HostSetupError(reason, retryable=error.retryable)
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def disk_full(error: BaseException, writing: Path | str) -> DiskFullError:
+    """The :class:`DiskFullError` for a write that failed with ENOSPC, naming the file it
+    wrote where ``error`` (or what it was raised from) says, else ``writing``."""
+    for current in _causes(error):
+        if isinstance(current, DiskFullError):
+            return current
+        if isinstance(current, shutil.Error) and current.args and isinstance(current.args[0], list):
+            for item in current.args[0]:  # (source, target, why) of each file copytree failed
+                if isinstance(item, tuple) and len(item) == 3 and "No space" in str(item[2]):
+                    return DiskFullError(str(item[1]))
+        if isinstance(current, OSError) and current.errno == errno.ENOSPC:
+            written = current.filename2 or current.filename  # a copy's target is filename2
+            if written:
+                return DiskFullError(os.fsdecode(written))
+        found = _NO_SPACE_PATH.search(str(current))
+        if found and os.path.isabs(found.group(1)):
+            return DiskFullError(found.group(1))
+    return DiskFullError(writing)
+
+
 def _stage(
-    plan: HostPlan, placement: HostPlacement, objects: ObjectStore
+    plan: HostPlan, placement: HostPlacement, objects: ObjectStore, writing: _Writing
 ) -> tuple[JobRoot, list[Mount], list[Path]]:
     """Create the job root and bring code, channels and checkpoints into it."""
     root = JobRoot(placement.root)
@@ -140,8 +273,10 @@ def _stage(
     pipes: list[Path] = []
     host_count = len(plan.hosts)
     if plan.code_uri:
+        writing.path = root.code_dir
         stage_code(objects, plan.code_uri, root)
     for channel in plan.host_channels():
+        writing.path = root.channel_dir(channel.name)
         if channel.input_mode == "Pipe":
             pipes.append(
                 stage_pipe_channel(
@@ -157,21 +292,49 @@ def _stage(
             host_count=host_count,
             isolate=placement.isolate,
         )
+    script_root = _script_root(placement)
     if plan.checkpoint_uri is not None:
-        local = root.host_path(plan.checkpoint_path)
-        restored = restore_checkpoints(objects, plan.checkpoint_uri, local)
+        folder = checkpoint_folder(plan)
+        writing.path = folder.host_path(root)
+        _say_mapped(placement.log, "CheckpointConfig", folder, script_root, "SM_CHECKPOINT_DIR")
+        restored = restore_checkpoints(objects, plan.checkpoint_uri, folder.host_path(root))
         if restored:
             append_log(
                 placement.log,
                 f"Restored {restored} checkpoint file(s) from {plan.checkpoint_uri}\n",
             )
     if plan.tensorboard_uri is not None:
-        root.host_path(plan.tensorboard_path).mkdir(parents=True, exist_ok=True)
+        folder = tensorboard_folder(plan)
+        writing.path = folder.host_path(root)
+        _say_mapped(
+            placement.log, "TensorBoardOutputConfig", folder, script_root, "SM_TENSORBOARD_DIR"
+        )
+        folder.host_path(root).mkdir(parents=True, exist_ok=True)
+    writing.path = root.path
     if placement.etc_hosts is not None:
         mounts.append(Mount(placement.etc_hosts, Path("/etc/hosts")))
     if plan.infra_check:
         infra_check(plan, root, placement.log)
     return root, mounts, pipes
+
+
+def _script_root(placement: HostPlacement) -> str:
+    return CONTAINER_ROOT if placement.alias else str(placement.root)
+
+
+def _say_mapped(log: Path, config: str, folder: JobFolder, script_root: str, env: str) -> None:
+    """Tell the job's log where a folder whose path was outside the job root went."""
+    if not folder.mapped:
+        return
+    checkpoint = config == "CheckpointConfig"
+    also = ", and LocalPath in input/config/checkpointconfig.json" if checkpoint else ""
+    append_log(
+        log,
+        f"{config}.LocalPath {folder.asked!r} is outside the job root, so this job's folder "
+        f"for it is {folder.script_path(script_root)} (in ${env}{also}): write there. "
+        f"sageyard writes nothing to {folder.asked!r} on this machine and uploads only that "
+        "folder.\n",
+    )
 
 
 def job_python(plan: HostPlan, placement: HostPlacement, root: JobRoot) -> str:
@@ -261,14 +424,21 @@ def host_launch(
     """Write the host's config files and build the process its executor starts."""
     ctx = host_context(plan, placement)
     documents = config_files(ctx)
+    folders: dict[str, str] = {}  # where the job's own folders are, as the script sees them
     if plan.checkpoint_uri is not None:  # as SageMaker writes it, for programs that look
+        checkpoints = checkpoint_folder(plan)
+        folders["SM_CHECKPOINT_DIR"] = checkpoints.script_path(ctx.root)
         documents["checkpointconfig.json"] = {
-            "LocalPath": plan.checkpoint_path,
+            "LocalPath": plan.checkpoint_path
+            if not checkpoints.mapped
+            else folders["SM_CHECKPOINT_DIR"],
             "S3Uri": plan.checkpoint_uri,
         }
+    if plan.tensorboard_uri is not None:
+        folders["SM_TENSORBOARD_DIR"] = tensorboard_folder(plan).script_path(ctx.root)
     for filename, content in documents.items():
         (root.config_dir / filename).write_text(json.dumps(content, indent=2))
-    env = {**build_environment(ctx), "PYTHONUNBUFFERED": "1"}
+    env = {**build_environment(ctx), **folders, "PYTHONUNBUFFERED": "1"}
     if not placement.container:
         env = {**os.environ, **env}
         # python, pip, torchrun and console scripts are the job's own (CONTRACT.md).
@@ -310,7 +480,7 @@ def infra_check(plan: HostPlan, root: JobRoot, log: Path) -> None:
 
 def needs_container_root(plan: HostPlan) -> bool:
     """Whether the job relies on /opt/ml paths that only exist inside a namespace."""
-    return plan.checkpoint_uri is not None and plan.checkpoint_path.startswith(CONTAINER_ROOT)
+    return plan.checkpoint_uri is not None and not checkpoint_folder(plan).mapped
 
 
 class Feeders:
@@ -339,17 +509,28 @@ class Feeders:
         self._processes = []
 
 
-def failure_reason(root: JobRoot, log: Path, exit_code: int, log_start: int = 0) -> str:
-    """FailureReason: the start of ``output/failure``, else the end of the traceback.
+def failure_reason(
+    root: JobRoot, log: Path, exit_code: int, log_start: int = 0, secrets: Sequence[str] = ()
+) -> str:
+    """FailureReason: the start of ``output/failure``, else the end of the traceback, with
+    the values of the job's secret environment variables (``secrets``) masked.
 
-    Only the log written after ``log_start`` (this attempt's) is searched.
+    Only the log written after ``log_start`` (this attempt's) is searched. A script that
+    failed because its disk is full gets a reason that names the disk and the path.
     """
+    hidden = list(secrets)
     try:
         written = root.failure_file.read_text(errors="replace").strip()
     except OSError:
         written = ""
-    if written:
-        return written[:1024]
+    if written:  # masked whole, then cut: no piece of a secret is left at the cut either
+        return mask_text(mask_text(written, hidden)[:1024], hidden, edges=True)
+    return _traceback_reason(root, log, exit_code, log_start, hidden)
+
+
+def _traceback_reason(
+    root: JobRoot, log: Path, exit_code: int, log_start: int, secrets: list[str]
+) -> str:
     try:
         with open(log, "rb") as file:
             file.seek(log_start)
@@ -358,34 +539,79 @@ def failure_reason(root: JobRoot, log: Path, exit_code: int, log_start: int = 0)
         lines = []
     starts = [i for i, line in enumerate(lines) if line.startswith(_TRACEBACK)]
     excerpt = lines[starts[-1] :] if starts else lines[-5:]
-    detail = "\n".join(excerpt).strip()
+    detail = mask_text("\n".join(excerpt).strip(), secrets)
     if len(detail) > 900:
-        detail = "..." + detail[-900:]
-    return f"AlgorithmError: the script exited with code {exit_code}" + (
-        f":\n{detail}" if detail else "."
+        detail = mask_text("..." + detail[-900:], secrets, edges=True)
+    head = f"AlgorithmError: the script exited with code {exit_code}"
+    disk = _script_disk_full(root, detail, log)
+    if disk is not None:
+        head += f": {disk}"
+    return head + (f":\n{detail}" if detail else "" if head.endswith(".") else ".")
+
+
+def _script_disk_full(root: JobRoot, detail: str, log: Path) -> str | None:
+    """The disk and path a script's ``[Errno 28]`` names (the path as the script wrote it,
+    the disk it is on here); with no traceback at all, the log's disk if it is full."""
+    found = _NO_SPACE.search(detail)
+    if found is None:
+        return None if detail or not _disk_is_full(log) else str(DiskFullError(log))
+    path = found.group(1) or str(root.path)
+    mount, device = DiskFullError.disk_of(
+        root.host_path(path) if os.path.isabs(path) else root.path
     )
+    return str(DiskFullError(path, mount=mount, device=device))
 
 
-def exit_of(code: int, root: JobRoot, log: Path, log_start: int = 0) -> HostExit:
-    """How the host ended, its FailureReason read from its job root and log."""
+def _disk_is_full(path: Path) -> bool:
+    try:
+        stat = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return stat.f_bavail == 0
+
+
+def exit_of(
+    code: int, root: JobRoot, log: Path, log_start: int = 0, secrets: Sequence[str] = ()
+) -> HostExit:
+    """How the host ended, its FailureReason read from its job root and log (the values of
+    the job's secret environment variables, ``secrets``, masked)."""
     if code == 0:
         return HostExit(0)
     if code < 0 and not root.failure_file.exists():
         return HostExit(code)  # killed by a signal, and the script did not say why
-    return HostExit(code, failure_reason(root, log, code, log_start))
+    return HostExit(code, failure_reason(root, log, code, log_start, secrets))
 
 
 def upload_host(plan: HostPlan, root: JobRoot, objects: ObjectStore) -> HostOutputs:
-    """Upload this host's checkpoints and TensorBoard files; name the folders to merge."""
+    """Upload this host's checkpoints and TensorBoard files; name the folders to merge.
+
+    Only folders inside the job root are uploaded (a ``LocalPath`` outside it was mapped
+    into it). A full disk raises :class:`DiskFullError`, naming the disk and the path.
+    """
+    folders = []
     if plan.checkpoint_uri is not None:
-        local = root.host_path(plan.checkpoint_path)
-        if local.is_dir() and any(local.iterdir()):
-            upload_path(objects, local, plan.checkpoint_uri.rstrip("/"))
+        folders.append((checkpoint_folder(plan), plan.checkpoint_uri.rstrip("/")))
     if plan.tensorboard_uri is not None:
-        local = root.host_path(plan.tensorboard_path)
+        folders.append((tensorboard_folder(plan), plan.tensorboard_uri))
+    for folder, uri in folders:
+        local = folder.host_path(root)
         if local.is_dir() and any(local.iterdir()):
-            upload_path(objects, local, plan.tensorboard_uri)
+            try:
+                upload_path(objects, local, uri)
+            except Exception as error:
+                if DiskFullError.caused(error):
+                    raise disk_full(error, _store_target(objects, uri)) from error
+                raise
     return HostOutputs(root.model_dir, root.output_data_dir)
+
+
+def _store_target(objects: ObjectStore, uri: str) -> str:
+    """Where an object store on this disk keeps ``uri`` (the embedded store), else the URI."""
+    base = getattr(objects, "root", None)
+    if isinstance(base, Path):
+        bucket, key = parse_s3_uri(uri)
+        return str(base / bucket / key)
+    return uri
 
 
 def signal_name(signum: int) -> str:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
+from sageyard.core.exceptions import DiskFullError
 from sageyard.runtime.layout import JobRoot
 from sageyard.runtime.pipe import make_fifo
 from sageyard.runtime.plan import ChannelPlan
@@ -22,28 +24,38 @@ from sageyard.storage import ObjectStore, download_prefix, is_s3_uri, resolve_lo
 
 logger = logging.getLogger(__name__)
 
+#: ``cp: error writing '/x': No space left on device`` (and "cannot create regular file").
+_NO_SPACE_PATH = re.compile(r"'([^']+)': No space left on device")
+
 
 def copy_tree(source: Path, target: Path) -> None:
-    """Copy a file or folder, as a reflink where the file system supports it."""
+    """Copy a file or folder, as a reflink where the file system supports it.
+
+    Raises:
+        DiskFullError: The disk of ``target`` is full (the message names it and the file).
+        OSError: ``cp`` failed otherwise; the message says what it printed.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     if source.is_dir():
         target.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                "cp",
-                "-R",
-                "--reflink=auto",
-                "--no-preserve=mode,ownership",
-                f"{source}/.",
-                str(target),
-            ],
-            check=True,
-            capture_output=True,
-        )
+        argv = [
+            "cp",
+            "-R",
+            "--reflink=auto",
+            "--no-preserve=mode,ownership",
+            f"{source}/.",
+            str(target),
+        ]
     else:
-        subprocess.run(
-            ["cp", "--reflink=auto", str(source), str(target)], check=True, capture_output=True
-        )
+        argv = ["cp", "--reflink=auto", str(source), str(target)]
+    done = subprocess.run(argv, capture_output=True, check=False)
+    if done.returncode == 0:
+        return
+    said = done.stderr.decode(errors="replace").strip()
+    if "No space left on device" in said:
+        found = _NO_SPACE_PATH.search(said)
+        raise DiskFullError(found.group(1) if found else target)
+    raise OSError(f"copying {source} into the job at {target} failed: {said or done.returncode}")
 
 
 def _local_source(store: ObjectStore, source: str) -> Path | None:
@@ -103,7 +115,21 @@ def _place_shard(source: Path, target: Path, host_index: int, host_count: int) -
 
 
 def stage_code(store: ObjectStore, code_uri: str, root: JobRoot) -> None:
-    """Each host gets its own copy of the code snapshot (scripts may write next to it)."""
+    """Each host gets its own copy of the code snapshot (scripts may write next to it).
+
+    ``code_uri`` is a folder, or a ``.tar.gz`` (the real SDK's ``sourcedir.tar.gz``) that is
+    unpacked into the code folder (no links out of it, no absolute paths)."""
+    if code_uri.endswith(".tar.gz"):
+        import tarfile
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="sageyard-code-") as scratch:
+            archive = Path(scratch) / "sourcedir.tar.gz"
+            store.get_file(code_uri, archive)
+            root.code_dir.mkdir(parents=True, exist_ok=True)
+            with tarfile.open(archive, "r:gz") as tar:
+                tar.extractall(root.code_dir, filter="data")
+        return
     local = _local_source(store, code_uri)
     if local is not None:
         shutil.copytree(local, root.code_dir, dirs_exist_ok=True)

@@ -41,7 +41,8 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
         ``(bucket, key)``.
 
     Raises:
-        ConfigurationError: ``uri`` is not an ``s3://`` URI or names an invalid bucket.
+        ConfigurationError: ``uri`` is not an ``s3://`` URI, names an invalid bucket, or
+            its key has a ``..`` component or a NUL byte.
 
     Example:
         >>> parse_s3_uri("s3://my-bucket/data/train.csv")
@@ -57,7 +58,29 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
             f"Invalid bucket name {bucket!r} in {uri!r}: a bucket name has 3 to 63 "
             f"lowercase letters, digits, dots or hyphens. {_EXPECTED}"
         )
+    check_key(uri, key)
     return bucket, key
+
+
+def check_key(uri: str, key: str) -> None:
+    """Refuse a key with a ``..`` component or a NUL byte.
+
+    Keys are folder-like paths here: a store on a disk (the embedded one, a job's staged
+    input) would climb out of its bucket or folder through ``..``, so no job could use such
+    a URI safely.
+
+    Example:
+        >>> check_key("s3://my-bucket/a/b", "a/b")
+    """
+    if "\x00" in uri:
+        raise ConfigurationError(
+            f"The S3 URI {uri.replace(chr(0), '')!r} contains a NUL byte (\\x00); remove it."
+        )
+    if ".." in key.split("/"):
+        raise ConfigurationError(
+            f"sageyard refuses {uri!r}: its key has a '..' component, which would climb out "
+            "of its bucket or folder; give the key without it, e.g. s3://my-bucket/data/train."
+        )
 
 
 def join_uri(base: str, *parts: str) -> str:

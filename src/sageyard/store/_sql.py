@@ -12,9 +12,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import update as sql_update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from sageyard.core.exceptions import ConfigurationError, ResourceInUse, ResourceNotFound
+from sageyard.core.exceptions import (
+    ConfigurationError,
+    ResourceInUse,
+    ResourceNotFound,
+    StoreError,
+)
 from sageyard.store import _schema as s
 from sageyard.store._engine import WRITE_OPTION, make_engine
 from sageyard.store._records import JobRecord, MetricPoint
@@ -51,15 +56,23 @@ class SqlJobStore:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._engine.connect() as conn:
-            conn.execution_options(**{WRITE_OPTION: True})
-            with conn.begin():
-                yield conn
+        try:
+            with self._engine.connect() as conn:
+                conn.execution_options(**{WRITE_OPTION: True})
+                with conn.begin():
+                    yield conn
+        except IntegrityError:
+            raise  # a name taken: the callers say which
+        except SQLAlchemyError as error:  # a full disk, a lost server, ...: said plainly
+            raise StoreError.of(error, str(self._engine.url), "write") from error
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self._engine.connect() as conn:
-            yield conn
+        try:
+            with self._engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as error:
+            raise StoreError.of(error, str(self._engine.url), "read") from error
 
     def create_tables(self) -> None:
         """Create the tables that do not exist yet (safe to run from many processes)."""

@@ -69,8 +69,12 @@ from sageyard.core.shapes import (
     only_known,
     optional_shape,
     request_mapping,
-    string_map,
     to_request,
+)
+from sageyard.core.shapes._fields import (
+    MAX_HYPERPARAMETERS,
+    hyperparameter_map,
+    refuse_nul,
 )
 from sageyard.jobs.request import EXTENSION_KEYS, validate_training_job
 from sageyard.jobs.spec import TrainingJobSpec
@@ -99,6 +103,20 @@ TRAINING_ONLY_FIELDS = (
 KEEP_STATIC = "HyperParametersToKeepStatic"
 
 _JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$")
+# SageMaker's limits on a tuning job, from its API reference and botocore's service model
+# (sagemaker/2017-07-24):
+#: ``HyperParameterTrainingJobDefinitionName``: 1-64 letters, digits and hyphens.
+_DEFINITION_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,63}")
+#: ``HyperParameterTrainingJobDefinitions``: at most 10 training definitions.
+MAX_DEFINITIONS = 10
+#: ``ParameterRanges``: at most 30 ranges of each kind, and "the sum of the number of
+#: hyperparameters for all the ranges can't exceed the maximum number specified" (30).
+MAX_RANGES = 30
+#: ``ParameterKey`` (a range's Name): at most 256 characters.
+MAX_RANGE_NAME = 256
+#: ``HyperParameterTrainingJobEnvironmentMap``: at most 48 variables, summed over every
+#: training definition of the tuning job.
+MAX_TUNING_ENVIRONMENT = 48
 _KEYS = {
     "HyperParameterTuningJobName",
     "HyperParameterTuningJobConfig",
@@ -202,6 +220,7 @@ def validate_tuning_job(
     """
     search.require_optuna()
     request = request_mapping(request, OPERATION)
+    refuse_nul(request, OPERATION)
     only_known(request, _KEYS, OPERATION)
     extension = request_mapping(request.get(EXTENSION) or {}, EXTENSION)
     only_known(extension, {"BaseJobName"}, EXTENSION)
@@ -225,6 +244,7 @@ def validate_tuning_job(
     completion = optional_shape(TuningJobCompletionCriteria, config, "TuningJobCompletionCriteria")
     autotune = _autotune_mode(request.get("Autotune"))
     drafts = _drafts(request, config)
+    _environment_limit(drafts)
     objective_type = _objective_type(drafts)
     check_settings(
         strategy=strategy,
@@ -344,6 +364,12 @@ def _drafts(request: Mapping[str, Any], config: Mapping[str, Any]) -> list[_Draf
         raise ConfigurationError(
             f"TrainingJobDefinitions must be a non-empty list of definitions, but got {several!r}."
         )
+    if len(several) > MAX_DEFINITIONS:
+        raise ConfigurationError(
+            f"TrainingJobDefinitions has {len(several)} training definitions (model_trainer_dict "
+            f"entries), but SageMaker allows at most {MAX_DEFINITIONS}; split them over several "
+            "tuning jobs."
+        )
     if config.get("ParameterRanges") is not None:
         raise ConfigurationError(
             "With TrainingJobDefinitions, each definition has its own HyperParameterRanges; "
@@ -371,6 +397,12 @@ def _draft(value: Any, where: str, config: Mapping[str, Any], *, named: bool) ->
         raise ConfigurationError(
             f"{where}.DefinitionName must be a non-empty string, got {name!r}."
         )
+    if name is not None and not _DEFINITION_NAME.fullmatch(name):
+        raise ConfigurationError(
+            f"{where}.DefinitionName (a model_trainer_dict key) must be 1-64 letters, digits "
+            "or hyphens, starting and ending with a letter or digit (SageMaker's rule), but "
+            f"got {name[:80]!r}; e.g. 'small-model'."
+        )
     if named and name is None:
         raise ConfigurationError(
             f"{where} needs a DefinitionName: each of several training definitions is named, "
@@ -389,8 +421,16 @@ def _draft(value: Any, where: str, config: Mapping[str, Any], *, named: bool) ->
         _one_of(item, "HyperParameterRanges", config, "ParameterRanges", where),
         f"{where}.HyperParameterRanges",
     )
-    static = string_map(item.get("StaticHyperParameters"), f"{where}.StaticHyperParameters")
+    static = hyperparameter_map(item.get("StaticHyperParameters"), f"{where}.StaticHyperParameters")
     static.pop(OBJECTIVE_HYPERPARAMETER, None)  # each trial gets it anew
+    tuned = [n for n in ranges if n not in static]  # a clash is refused, and named, later
+    if len(static) + len(tuned) + 1 > MAX_HYPERPARAMETERS:
+        raise ConfigurationError(
+            f"{where}: each trial would get {len(static) + len(tuned) + 1} hyperparameters "
+            f"({len(static)} static, {len(tuned)} tuned and {OBJECTIVE_HYPERPARAMETER}), but "
+            f"SageMaker allows at most {MAX_HYPERPARAMETERS} a training job; pass fewer static "
+            "hyperparameters."
+        )
     extension = request_mapping(item.get(EXTENSION) or {}, f"{where}.{EXTENSION}")
     only_known(extension, _DEFINITION_EXTENSION_KEYS, f"{where}.{EXTENSION}")
     keep = extension.get(KEEP_STATIC)
@@ -420,6 +460,20 @@ def _draft(value: Any, where: str, config: Mapping[str, Any], *, named: bool) ->
             f"{where}.HyperParameterTuningResourceConfig",
         ),
     )
+
+
+def _environment_limit(drafts: list[_Draft]) -> None:
+    """SageMaker counts the Environment variables of every training definition together."""
+    counts = [
+        len(d.item["Environment"]) if isinstance(d.item.get("Environment"), Mapping) else 0
+        for d in drafts
+    ]
+    if sum(counts) > MAX_TUNING_ENVIRONMENT:
+        each = f" ({' + '.join(map(str, counts))})" if len(counts) > 1 else ""
+        raise ConfigurationError(
+            f"The training definitions set {sum(counts)} environment variables{each}, but "
+            f"SageMaker allows a tuning job at most {MAX_TUNING_ENVIRONMENT} in all; pass fewer."
+        )
 
 
 def _one_of(
@@ -458,12 +512,23 @@ def _ranges(value: Any, where: str) -> dict[str, ParameterRange]:
             raise ConfigurationError(
                 f"{where}.{kind}ParameterRanges must be a list, but got {items!r}."
             )
+        if len(ranges) + len(items) > MAX_RANGES:
+            raise ConfigurationError(
+                f"{where} has at least {len(ranges) + len(items)} ranges, but SageMaker allows "
+                f"at most {MAX_RANGES} tuned hyperparameters in all (of every kind together); "
+                "tune fewer, keeping the others static."
+            )
         for index, entry in enumerate(items):
             at = f"{where}.{kind}ParameterRanges[{index}]"
             item = request_mapping(entry, at)
             name = item.get("Name")
             if not isinstance(name, str) or not name:
                 raise ConfigurationError(f"{at}.Name must be a non-empty string, got {name!r}.")
+            if len(name) > MAX_RANGE_NAME:
+                raise ConfigurationError(
+                    f"{at}.Name is {len(name)} characters long ({name[:40]!r}...), but "
+                    f"SageMaker allows at most {MAX_RANGE_NAME}; use a shorter name."
+                )
             if name in ranges:
                 raise ConfigurationError(f"{where} names {name!r} twice; give each range once.")
             ranges[name] = _range(kind, item, at)
