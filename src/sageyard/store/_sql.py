@@ -142,17 +142,8 @@ class SqlJobStore:
             ResourceNotFound: No job is called ``name``.
         """
         with self._write() as conn:
-            query = select(s.jobs).where(s.jobs.c.name == name).with_for_update()
-            row = conn.execute(query).mappings().first()
+            row = _locked_row(conn, name, expect_status, "UpdateJob")
             if row is None:
-                raise ResourceNotFound(f"No job named {name!r} exists.", "UpdateJob")
-            if expect_status is not None and row["status"] not in expect_status:
-                logger.debug(
-                    "Not updating %s: status %s is not one of %s",
-                    name,
-                    row["status"],
-                    sorted(expect_status),
-                )
                 return None
             values: dict[str, Any] = {"updated_at": time.time()}
             if status is not None:
@@ -196,17 +187,8 @@ class SqlJobStore:
             ResourceNotFound: No job is called ``name``.
         """
         with self._write() as conn:
-            query = select(s.jobs).where(s.jobs.c.name == name).with_for_update()
-            row = conn.execute(query).mappings().first()
+            row = _locked_row(conn, name, expect_status, "DeleteJob")
             if row is None:
-                raise ResourceNotFound(f"No job named {name!r} exists.", "DeleteJob")
-            if expect_status is not None and row["status"] not in expect_status:
-                logger.debug(
-                    "Not deleting %s: status %s is not one of %s",
-                    name,
-                    row["status"],
-                    sorted(expect_status),
-                )
                 return None
             conn.execute(sql_delete(s.events).where(s.events.c.job_name == name))
             conn.execute(sql_delete(s.metrics).where(s.metrics.c.job_name == name))
@@ -330,6 +312,27 @@ class SqlJobStore:
     def close(self) -> None:
         """Close all pooled connections. The store reconnects if used again."""
         self._engine.dispose()
+
+
+def _locked_row(
+    conn: Connection, name: str, expect_status: Collection[str] | None, operation: str
+) -> Any:
+    """The job's row, locked for this transaction; ``None`` when its status is not one of
+    ``expect_status`` (compare-and-set). ResourceNotFound when there is no such job."""
+    query = select(s.jobs).where(s.jobs.c.name == name).with_for_update()
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        raise ResourceNotFound(f"No job named {name!r} exists.", operation)
+    if expect_status is not None and row["status"] not in expect_status:
+        logger.debug(
+            "%s of %s skipped: status %s is not one of %s",
+            operation,
+            name,
+            row["status"],
+            sorted(expect_status),
+        )
+        return None
+    return row
 
 
 def open_store(url: str) -> SqlJobStore:
