@@ -48,10 +48,12 @@ from sageyard.runtime.layout import JobPaths
 from sageyard.runtime.plan import HostPlan
 from sageyard.runtime.process import HostLaunch
 from sageyard.runtime.sandbox import (
+    become_reaper,
     container_root_available,
     enter_namespace,
     isolation_available,
     libc,
+    pid_namespace_available,
 )
 from sageyard.storage import ObjectStore, object_store_for
 
@@ -149,6 +151,7 @@ class LocalExecutor:
         self._port = 0
         self._isolate = self._alias = False
         self._objects: ObjectStore | None = None
+        self._progress: Progress | None = None
 
     @classmethod
     def check_job(cls, settings: Settings, plans: Sequence[HostPlan]) -> None:
@@ -166,6 +169,7 @@ class LocalExecutor:
     def reserve(
         self, plans: Sequence[HostPlan], max_pending_seconds: float | None, progress: Progress
     ) -> bool:
+        self._progress = progress  # start() polls it during the requirements install
         slots = self.settings.slots
         pool = SlotPool(self.settings.home / "slots", slots, machine_gpus())
         stopped = False
@@ -247,13 +251,15 @@ class LocalExecutor:
             master_addr=None if self.container or (namespaced and several) else "127.0.0.1",
             cuda_visible=not self.container and bool(gpus or machine_gpus()),
             etc_hosts=self.paths.etc_hosts(len(plan.hosts)) if namespaced and several else None,
-            keep_fds=tuple(self._reservation.fds),
         )
 
     def start(self, plan: HostPlan) -> LocalHost:
         placement = self.placement(plan)
         objects = self._object_store()
-        prepared = prepare_host(plan, placement, objects)
+        progress = self._progress
+        prepared = prepare_host(
+            plan, placement, objects, progress.stop_requested if progress else lambda: False
+        )
         log_start = _size(placement.log)
         feeders = Feeders(prepared.pipes, placement.log)
         try:
@@ -277,13 +283,17 @@ class LocalExecutor:
         return self._objects
 
     def _spawn(self, launch: HostLaunch, plan: HostPlan) -> subprocess.Popen[bytes]:
+        """Start the host's reaper, which starts its command (``runtime/sandbox.py``): no
+        process of the host outlives it, and none gets the reservation's slot locks."""
         launch.log_path.parent.mkdir(parents=True, exist_ok=True)
-        preexec = None
-        if self._isolate:
-            libc()  # load before fork: the child only calls into it
+        libc()  # load before fork: the child only calls into it
+        isolate = self._isolate
+        pid_namespace = isolate and pid_namespace_available()
 
-            def preexec() -> None:
+        def preexec() -> None:
+            if isolate:
                 enter_namespace(launch)
+            become_reaper(pid_namespace)
 
         with open(launch.log_path, "ab", buffering=0) as log:
             return subprocess.Popen(
@@ -294,7 +304,6 @@ class LocalExecutor:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                pass_fds=launch.keep_fds,
                 preexec_fn=preexec,
             )
 

@@ -1,8 +1,11 @@
 """Local capacity: hosts run in slots (CPU slots, and GPU slots on machines with GPUs).
 
 A slot is an exclusive ``flock`` on ``$SAGEYARD_HOME/slots/<kind>-<i>.lock``. Locks belong
-to open files, so a slot is freed the moment every process holding it ends (the supervisor
-and the host processes it passed the descriptor to): a crash never leaks capacity.
+to open files, so a slot is freed the moment every process holding it ends: a crash never
+leaks capacity. Only the supervisor holds them: a host's processes never get the
+descriptors (its reaper closes them, ``runtime/sandbox.py``), so a daemon a job leaves
+behind can never hold a slot; the supervisor releases the slots once every host's reaper
+has ended every process of its host.
 
 Waiting jobs queue on ``queue.lock``: only the job at the head tries to take slots, so a
 job that needs every slot (more hosts than slots) is not overtaken forever by small ones.
@@ -97,7 +100,7 @@ def machine_gpus() -> list[str]:
 
 @dataclass
 class Reservation:
-    """Slots held by one job; ``fds`` are passed to host processes so they hold them too."""
+    """Slots held by one job: ``fds`` are the supervisor's locks, never passed to hosts."""
 
     cpu_slots: list[int] = field(default_factory=list)
     gpus: list[str] = field(default_factory=list)

@@ -132,7 +132,9 @@ class TrainingJobService(JobRecords):
         try:
             if source_dir is not None:
                 code_uri = record.document["spec"]["code_uri"]
-                snapshot_code(self.objects, source_dir, code_uri, ignore_patterns)
+                snapshot_code(
+                    self.objects, source_dir, code_uri, ignore_patterns, self.settings.home / "tmp"
+                )
             self.launcher(self.settings, name, self.paths(name).root / "supervisor.log")
         except Exception as error:
             self.store.update(
@@ -294,16 +296,25 @@ class TrainingJobService(JobRecords):
 
 
 def snapshot_code(
-    objects: ObjectStore, source_dir: Path, code_uri: str, ignore_patterns: list[str] | None
+    objects: ObjectStore,
+    source_dir: Path,
+    code_uri: str,
+    ignore_patterns: list[str] | None,
+    scratch_root: Path | None = None,
 ) -> None:
-    """Upload a job's code: a folder as it is, a ``.tar.gz`` unpacked (safely) first."""
+    """Upload a job's code: a folder as it is, a ``.tar.gz`` unpacked (safely) first, in a
+    scratch folder under ``scratch_root`` that a later supervisor collects if this process
+    is killed meanwhile (``jobs/artifacts.py``)."""
     if not source_dir.is_file():
         upload_path(objects, source_dir, code_uri, ignore_patterns)
         return
     import tarfile
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="sageyard-code-") as scratch:
+    from sageyard.jobs.artifacts import scratch_dir
+
+    root = scratch_root or Path(tempfile.gettempdir())
+    with scratch_dir(root, "code") as scratch:
         with tarfile.open(source_dir, "r:gz") as archive:
             archive.extractall(scratch, filter="data")  # no links out, no absolute paths
-        upload_path(objects, Path(scratch), code_uri, ignore_patterns)
+        upload_path(objects, scratch, code_uri, ignore_patterns)

@@ -24,7 +24,7 @@ import time
 from sageyard.core.exceptions import CapacityError
 from sageyard.core.settings import Settings
 from sageyard.executors import Executor, HostHandle, HostPlan, HostSetupError, executor_for
-from sageyard.jobs.artifacts import model_artifacts_uri, upload_outputs
+from sageyard.jobs.artifacts import collect_scratch, model_artifacts_uri, upload_outputs
 from sageyard.jobs.lifecycle import supervise
 from sageyard.jobs.liveness import owner_token
 from sageyard.jobs.plans import host_plans
@@ -51,6 +51,7 @@ class Supervisor:
         self._executor = executor
 
     def run(self) -> None:
+        collect_scratch(self.settings.home / "tmp")  # what killed supervisors left
         store = open_store(self.settings.store_url)
         status = StatusWriter(store, self.name, self.paths)
         spec: TrainingJobSpec | None = None
@@ -109,7 +110,10 @@ class Supervisor:
             if not executor.reserve(plans, pending, _Progress(status)):
                 return Outcome("Stopped", "Stopped")
         except CapacityError as error:
-            return Outcome("Failed", "Failed", f"CapacityError: {error}")
+            # SageMaker: MaxPendingTimeInSeconds is "the maximum length of time ... that a
+            # training job can be pending before it is stopped" (API_StoppingCondition).
+            status.transition("Stopping", f"Stopping the job: {error}")
+            return Outcome("Stopped", "Stopped")
         objects = object_store_for(self.settings)
         attempts = 1 + spec.maximum_retry_attempts
         started: float | None = None
@@ -140,6 +144,8 @@ class Supervisor:
                 handles.append(executor.start(plan))
         except HostSetupError as error:
             _end(handles)
+            if status.stop_requested():  # e.g. a stop during the requirements install
+                return Outcome("Stopped", "Stopped"), started
             return Outcome("Failed", "Failed", error.reason, error.retryable), started
         except BaseException:  # the platform failed: end what started, then fail the job
             _end(handles)
@@ -166,7 +172,8 @@ class Supervisor:
             raise
         status.transition("Uploading", "Uploading generated training model")
         try:
-            upload_outputs(objects, spec, [handle.finish() for handle in handles])
+            hosts = [handle.finish() for handle in handles]
+            upload_outputs(objects, spec, hosts, self.settings.home / "tmp")
         except Exception as error:  # a failed attempt keeps its own reason first
             if outcome.status == "Completed":
                 raise

@@ -22,7 +22,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,7 +80,6 @@ class HostPlacement:
     master_addr: str | None = None
     cuda_visible: bool = False
     etc_hosts: Path | None = None  # an /etc/hosts to mount, where algo-N resolve
-    keep_fds: tuple[int, ...] = ()  # capacity locks the host's processes hold
 
 
 @dataclass(frozen=True)
@@ -187,8 +186,21 @@ class _Writing:
         self.path = path
 
 
-def prepare_host(plan: HostPlan, placement: HostPlacement, objects: ObjectStore) -> PreparedHost:
+def _never() -> bool:
+    return False
+
+
+def prepare_host(
+    plan: HostPlan,
+    placement: HostPlacement,
+    objects: ObjectStore,
+    should_stop: Callable[[], bool] = _never,
+) -> PreparedHost:
     """Stage the host's inputs, write its config, build its environment: ready to start.
+
+    ``should_stop`` is polled during the requirements install: when it says so, pip is
+    killed at once and a ``ClientError`` HostSetupError is raised (the supervisor, which
+    knows it asked to stop, ends the job Stopped).
 
     Raises :class:`HostSetupError`: a ``ClientError`` for a mistake in the job (a missing
     local path or requirements file, requirements pip cannot install) and for a full disk
@@ -200,7 +212,7 @@ def prepare_host(plan: HostPlan, placement: HostPlacement, objects: ObjectStore)
     try:
         root, mounts, pipes = _stage(plan, placement, objects, writing)
         writing.path = placement.envs_dir
-        python = job_python(plan, placement, root)
+        python = job_python(plan, placement, root, should_stop)
         writing.path = root.config_dir
         launch = host_launch(plan, placement, root, python, mounts)
     except Exception as error:
@@ -337,7 +349,12 @@ def _say_mapped(log: Path, config: str, folder: JobFolder, script_root: str, env
     )
 
 
-def job_python(plan: HostPlan, placement: HostPlacement, root: JobRoot) -> str:
+def job_python(
+    plan: HostPlan,
+    placement: HostPlacement,
+    root: JobRoot,
+    should_stop: Callable[[], bool] = _never,
+) -> str:
     """The interpreter that runs the script: this one, or a cached requirements environment.
 
     In a container, the image's ``python``; requirements are installed in the container.
@@ -349,7 +366,7 @@ def job_python(plan: HostPlan, placement: HostPlacement, root: JobRoot) -> str:
     requirements = root.code_dir / plan.requirements
     if not requirements.is_file():
         raise FileNotFoundError(f"requirements file {plan.requirements} is not in source_dir")
-    python, built = ensure_environment(placement.envs_dir, requirements, placement.log)
+    python, built = ensure_environment(placement.envs_dir, requirements, placement.log, should_stop)
     if not built:
         append_log(
             placement.log,
@@ -460,7 +477,6 @@ def host_launch(
         mounts=mounts,
         alias_container_root=placement.alias,
         isolate_network=plan.network_isolation and placement.isolate and len(plan.hosts) == 1,
-        keep_fds=placement.keep_fds,
         gpus=placement.gpus,
     )
 

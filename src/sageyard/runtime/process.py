@@ -31,5 +31,4 @@ class HostLaunch:
     mounts: list[Mount] = field(default_factory=list)
     alias_container_root: bool = False  # also mount the job root at /opt/ml
     isolate_network: bool = False
-    keep_fds: tuple[int, ...] = ()  # slot locks the host holds while it lives
     gpus: tuple[str, ...] = ()  # GPU ids reserved for the host

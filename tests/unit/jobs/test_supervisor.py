@@ -209,17 +209,17 @@ def test_a_second_host_that_cannot_be_set_up_ends_the_first(
     assert executor.hosts[0].signals == [signal.SIGKILL]
 
 
-def test_no_capacity_within_max_pending_time_fails_the_job(
+def test_no_capacity_within_max_pending_time_stops_the_job(
     service: TrainingJobService, code_dir: Path, tmp_path: Path
 ) -> None:
     executor = ScriptedExecutor(Script(), tmp_path, capacity_after=None)
     request = _request(code_dir, StoppingCondition={"MaxPendingTimeInSeconds": 1})
     job = _run(service, request, executor)
-    assert job.status == "Failed"
-    assert job.document["failure_reason"].startswith(
-        "CapacityError: no capacity within MaxPendingTimeInSeconds (1 s)"
-    )
-    assert "Pending" in _statuses(service, "job")
+    assert (job.status, job.secondary_status) == ("Stopped", "Stopped")
+    assert "failure_reason" not in job.document
+    assert _statuses(service, "job")[-3:] == ["Pending", "Stopping", "Stopped"]
+    messages = [payload["StatusMessage"] for _, payload in service.store.events("job")]
+    assert any("no capacity within MaxPendingTimeInSeconds (1 s)" in m for m in messages)
     assert executor.hosts == [] and executor.closed
 
 
