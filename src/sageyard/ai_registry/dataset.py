@@ -131,7 +131,7 @@ class DataSet:
             ValueError: A bad name, or a dataset that fails the technique's checks (the
                 message names the file, line and field). Nothing is written then.
         """
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise ConfigurationError(
                 f"DataSet name {name!r} is not valid: use 1-63 letters, digits and hyphens."
             )

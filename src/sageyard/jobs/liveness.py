@@ -51,6 +51,13 @@ def stale_after(heartbeat_seconds: float) -> float:
     return 3 * heartbeat_seconds + 10
 
 
+#: More seconds a job whose supervisor has not claimed it yet is given: a supervisor started
+#: as a fresh interpreter (by a caller with threads, e.g. a notebook) imports for a few
+#: hundred milliseconds, and a hundred of them started at once on two cores take tens of
+#: seconds, longer than :func:`stale_after`, before the first claims its job.
+LAUNCH_GRACE_SECONDS = 120.0
+
+
 def dead_reason(
     owner: str | None, heartbeat_at: float | None, created_at: float, heartbeat_seconds: float
 ) -> tuple[str | None, bool]:
@@ -60,6 +67,7 @@ def dead_reason(
     if alive is False:
         return f"its supervisor process ({owner}) is gone", True
     silence = time.time() - (heartbeat_at or created_at)
-    if silence > stale_after(heartbeat_seconds):
+    allowed = stale_after(heartbeat_seconds) + (LAUNCH_GRACE_SECONDS if owner is None else 0)
+    if silence > allowed:
         return f"its supervisor sent no heartbeat for {silence:.0f} s", False
     return None, False

@@ -75,8 +75,16 @@ class DatasetFormat:
 
     def _read_file(self, file: Path) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
-        with file.open(encoding="utf-8") as lines:
+        # Undecodable bytes are kept (as lone surrogates) so the error can name their line.
+        with file.open(encoding="utf-8", errors="surrogateescape") as lines:
             for number, line in enumerate(lines, start=1):
+                try:
+                    line.encode("utf-8")
+                except UnicodeEncodeError as error:
+                    raise DatasetError(
+                        f"{file}, line {number}: not UTF-8 text (a byte UTF-8 cannot decode at "
+                        f"column {error.start + 1}); save the file as UTF-8."
+                    ) from None
                 if not line.strip():
                     continue
                 try:
@@ -85,6 +93,11 @@ class DatasetFormat:
                     raise DatasetError(
                         f"{file}, line {number}: not valid JSON ({error.msg} at column "
                         f"{error.colno}). Each line must be one JSON object: {self.example}."
+                    ) from None
+                except (ValueError, RecursionError) as error:  # a 5,000-digit number, [[[[...
+                    raise DatasetError(
+                        f"{file}, line {number}: JSON that cannot be read ({error}). Each line "
+                        f"must be one JSON object: {self.example}."
                     ) from None
                 if not isinstance(row, dict):
                     raise DatasetError(

@@ -1130,7 +1130,7 @@ def register_job_output(
 
 
 def check_group_name(name: str) -> None:
-    if not isinstance(name, str) or not _GROUP_NAME.match(name):
+    if not isinstance(name, str) or not _GROUP_NAME.fullmatch(name):
         raise ConfigurationError(
             f"model_package_group {name!r} is not a valid name: use 1-63 letters, digits and "
             "hyphens, starting with a letter or digit (e.g. 'my-llm-models')."

@@ -167,6 +167,10 @@ def read_csv(files: list[Path], *, label: bool = True, weights: bool = False) ->
     return Dataset(data[:, first:], target, weight)
 
 
+#: The largest libsvm feature index: the column indices of a sparse matrix are int32.
+_MAX_INDEX = 2**31 - 2
+
+
 def read_libsvm(files: list[Path]) -> Dataset:
     """``label index:value …`` lines; indices are non-negative integers."""
     import numpy as np
@@ -188,10 +192,17 @@ def read_libsvm(files: list[Path]) -> Dataset:
                 weights.append(_number(weight_text, f"{where}, weight") if weight_text else 1.0)
                 for token in content[1:]:
                     index_text, sep, value_text = token.partition(":")
-                    if not sep or not index_text.isdigit():
+                    # isdigit() alone takes superscripts and other scripts' digits; an index must
+                    # also fit an int32
+                    if (
+                        not sep
+                        or not (index_text.isascii() and index_text.isdigit())
+                        or len(index_text.lstrip("0")) > len(str(_MAX_INDEX))
+                        or int(index_text) > _MAX_INDEX
+                    ):
                         raise AlgorithmError(
                             f"ClientError: {where}: {token!r} is not 'index:value' with a "
-                            "non-negative integer index (libsvm data)."
+                            f"non-negative integer index of at most {_MAX_INDEX} (libsvm data)."
                         )
                     indices.append(int(index_text))
                     values.append(_number(value_text, f"{where}, feature {index_text}"))

@@ -330,7 +330,7 @@ def _names(
 ) -> tuple[str | None, str | None]:
     name, base = name_or_base(request, extension, "HyperParameterTuningJobName", OPERATION)
     if name is not None and (
-        not isinstance(name, str) or len(name) > MAX_NAME or not _JOB_NAME.match(name)
+        not isinstance(name, str) or len(name) > MAX_NAME or not _JOB_NAME.fullmatch(name)
     ):
         raise ConfigurationError(
             f"job_name (HyperParameterTuningJobName) must be 1-{MAX_NAME} letters, digits or "

@@ -32,8 +32,9 @@ class RangeSpec(_Spec):
 
     name: str
     kind: Literal["Continuous", "Integer", "Categorical"]
-    min_value: float | None = None
-    max_value: float | None = None
+    # int first: an integer bound stays exact (a float holds integers only up to 2**53)
+    min_value: int | float | None = None
+    max_value: int | float | None = None
     scaling_type: str = "Auto"
     values: list[str | int | float] | None = None
 

@@ -32,7 +32,7 @@ _INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9-]+$")
 _S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
 _TRAINING_PLAN_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:[0-9]{12}:training-plan/.+$")
 _DATASET_ARN = re.compile(
-    r"^arn:[a-z0-9.-]+:sagemaker:[^:]*:[^:]*:hub-content/[^/]+/DataSet/[^/]+(/[^/]+)?$"
+    r"^arn:[a-z0-9.-]+:sagemaker:[^:\s]*:[^:\s]*:hub-content/[^/\s]+/DataSet/[^/\s]+(/[^/\s]+)?$"
 )
 
 
@@ -49,7 +49,7 @@ class Mode(BothSpellings):
 
 
 def _check_s3_uri(value: str, field: str) -> str:
-    if not _S3_URI.match(value):
+    if not _S3_URI.fullmatch(value):
         raise ValueError(
             f"{field} must be an S3 URI like 's3://my-bucket/prefix', but got {value!r}."
         )
@@ -61,7 +61,7 @@ LOCAL_INSTANCE_TYPES = ("local", "local_cpu", "local_gpu")
 
 
 def check_instance_type(value: str) -> str:
-    if not _INSTANCE_TYPE.match(value) and value not in LOCAL_INSTANCE_TYPES:
+    if not _INSTANCE_TYPE.fullmatch(value) and value not in LOCAL_INSTANCE_TYPES:
         raise ValueError(
             f"instance_type must look like 'ml.<family>.<size>' (e.g. 'ml.m5.xlarge'), or be "
             f"one of local mode's {', '.join(LOCAL_INSTANCE_TYPES)}, but got {value!r}."
@@ -71,7 +71,7 @@ def check_instance_type(value: str) -> str:
 
 def check_channel_name(name: str) -> str:
     """Channel names become folders under ``input/data``: keep them safe folder names."""
-    if not _CHANNEL_NAME.match(name):
+    if not _CHANNEL_NAME.fullmatch(name):
         raise ValueError(
             f"channel_name {name!r} is not a safe folder name: use 1-64 letters, digits, "
             "'.', '-' or '_', starting with a letter or digit (e.g. 'train')."
@@ -182,7 +182,7 @@ class InstancePreference(Shape):
     @classmethod
     def _plans(cls, value: list[str] | None) -> list[str] | None:
         for arn in value or []:
-            if not _TRAINING_PLAN_ARN.match(arn):
+            if not _TRAINING_PLAN_ARN.fullmatch(arn):
                 raise ValueError(_training_plan_message(arn))
         return value
 
@@ -232,7 +232,7 @@ class Compute(Shape):
     @field_validator("training_plan_arn")
     @classmethod
     def _plan(cls, value: str | None) -> str | None:
-        if value is not None and not _TRAINING_PLAN_ARN.match(value):
+        if value is not None and not _TRAINING_PLAN_ARN.fullmatch(value):
             raise ValueError(_training_plan_message(value))
         return value
 
@@ -381,7 +381,9 @@ class StoppingCondition(Shape):
     @model_validator(mode="after")
     def _wait_covers_runtime(self) -> StoppingCondition:
         wait, runtime = self.max_wait_time_in_seconds, self.max_runtime_in_seconds
-        if wait is not None and runtime is not None and wait < runtime:
+        # (isinstance: a shape built with model_construct is checked here too, when a
+        # trainer takes it, and must fail as a ValueError later rather than a TypeError here)
+        if isinstance(wait, int) and isinstance(runtime, int) and wait < runtime:
             raise ValueError(
                 "max_wait_time_in_seconds must be >= max_runtime_in_seconds, but got "
                 f"max_wait_time_in_seconds={wait} < max_runtime_in_seconds={runtime}."
@@ -478,7 +480,7 @@ class DatasetSource(Shape):
     @field_validator("dataset_arn")
     @classmethod
     def _arn(cls, value: str) -> str:
-        if not _DATASET_ARN.match(value):
+        if not _DATASET_ARN.fullmatch(value):
             raise ValueError(
                 "dataset_arn must be a DataSet ARN like 'arn:aws:sagemaker:us-west-2:"
                 f"111122223333:hub-content/sageyard/DataSet/my-data/1', but got {value!r}."

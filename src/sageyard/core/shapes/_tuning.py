@@ -27,7 +27,7 @@ class HyperbandStrategyConfig(Shape):
     @model_validator(mode="after")
     def _bounds(self) -> HyperbandStrategyConfig:
         low, high = self.min_resource, self.max_resource
-        if low is not None and high is not None and low > high:
+        if isinstance(low, int) and isinstance(high, int) and low > high:
             raise ValueError(
                 "`min_resource <= max_resource` must hold, but got "
                 f"(min_resource={low}, max_resource={high})."
@@ -73,7 +73,8 @@ class TuningJobCompletionCriteria(Shape):
         TuningJobCompletionCriteria(target_objective_metric_value=0.95, ...)
     """
 
-    target_objective_metric_value: float | None = None
+    # a NaN or infinite target could never be reached (nor sent: JSON has no such numbers)
+    target_objective_metric_value: float | None = Field(default=None, allow_inf_nan=False)
     best_objective_not_improving: BestObjectiveNotImproving | None = None
     convergence_detected: ConvergenceDetected | None = None
 
