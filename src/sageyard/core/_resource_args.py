@@ -180,6 +180,43 @@ def ordered(
     return sorted(items, key=keys[by], reverse=order == "Descending")
 
 
+#: How ListTrainingJobs and ListHyperParameterTuningJobs sort (ties by name).
+JOB_SORT_KEYS: dict[str, Callable[[Any], Any]] = {
+    "CreationTime": lambda r: (r.created_at, r.name),
+    "Name": lambda r: r.name,
+    "Status": lambda r: (r.status, r.created_at, r.name),
+}
+
+
+def listed_jobs(
+    records: Iterable[Any],
+    statuses: Sequence[str],
+    *,
+    creation_time_after: Any = None,
+    creation_time_before: Any = None,
+    last_modified_time_after: Any = None,
+    last_modified_time_before: Any = None,
+    status_equals: str | None = None,
+    sort_by: str | None = None,
+    sort_order: str | None = None,
+) -> list[Any]:
+    """The job records (``created_at``, ``updated_at``, ``status``, ``name``) that pass a
+    List*Jobs call's filters, in its order: by creation time, newest first, unless
+    ``sort_by``/``sort_order`` say otherwise (by name or status: ascending)."""
+    created = TimeWindow(creation_time_after, creation_time_before, "creation_time")
+    modified = TimeWindow(last_modified_time_after, last_modified_time_before, "last_modified_time")
+    one_of(status_equals, statuses, "status_equals")
+    kept = [
+        r
+        for r in records
+        if r.created_at in created
+        and r.updated_at in modified
+        and status_equals in (None, r.status)
+    ]
+    default_order = "Descending" if sort_by in (None, "CreationTime") else "Ascending"
+    return ordered(kept, sort_by, sort_order, JOB_SORT_KEYS, "CreationTime", default_order)
+
+
 # -- waiting ---------------------------------------------------------------------------------
 
 

@@ -23,12 +23,11 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from sageyard.core._resource_args import (
-    TimeWindow,
     api_arguments,
     api_mapping,
     check_fields,
+    listed_jobs,
     one_of,
-    ordered,
     wait_for_delete,
 )
 from sageyard.core.exceptions import (
@@ -155,11 +154,6 @@ _TYPED = frozenset(
 #: ListTrainingJobs' filter values (StatusEquals, WarmPoolStatusEquals) and sort keys.
 JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
 WARM_POOL_STATUSES = ("Available", "Terminated", "Reused", "InUse")
-_SORT_KEYS = {
-    "CreationTime": lambda r: (r.created_at, r.name),
-    "Name": lambda r: r.name,
-    "Status": lambda r: (r.status, r.created_at, r.name),
-}
 #: UpdateTrainingJob's RemoteDebugConfig may change while the job is in these phases.
 _REMOTE_DEBUG_PHASES = frozenset({"Downloading", "Training"})
 
@@ -312,23 +306,19 @@ class TrainingJob:
         Raises:
             ValueError: A filter has a value the real API refuses (ConfigurationError).
         """
-        created = TimeWindow(creation_time_after, creation_time_before, "creation_time")
-        modified = TimeWindow(
-            last_modified_time_after, last_modified_time_before, "last_modified_time"
-        )
-        one_of(status_equals, JOB_STATUSES, "status_equals")
         one_of(warm_pool_status_equals, WARM_POOL_STATUSES, "warm_pool_status_equals")
         service = TrainingJobService(settings_of(session))
-        records = [
-            r
-            for r in service.list_jobs(name_contains=name_contains)
-            if r.created_at in created
-            and r.updated_at in modified
-            and status_equals in (None, r.status)
-        ]
-        newest_first = sort_by in (None, "CreationTime")
-        default_order = "Descending" if newest_first else "Ascending"
-        records = ordered(records, sort_by, sort_order, _SORT_KEYS, "CreationTime", default_order)
+        records = listed_jobs(
+            service.list_jobs(name_contains=name_contains),
+            JOB_STATUSES,
+            creation_time_after=creation_time_after,
+            creation_time_before=creation_time_before,
+            last_modified_time_after=last_modified_time_after,
+            last_modified_time_before=last_modified_time_before,
+            status_equals=status_equals,
+            sort_by=sort_by,
+            sort_order=sort_order,
+        )
 
         def jobs() -> Iterator[TrainingJob]:
             for record in records:

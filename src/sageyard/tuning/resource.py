@@ -17,11 +17,9 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from sageyard.core._resource_args import (
-    TimeWindow,
     api_arguments,
     check_fields,
-    one_of,
-    ordered,
+    listed_jobs,
     wait_for_delete,
 )
 from sageyard.core.exceptions import (
@@ -72,11 +70,6 @@ TUNING_JOB_STATUSES = (
     "Deleting",
     "DeleteFailed",
 )
-_SORT_KEYS = {
-    "CreationTime": lambda r: (r.created_at, r.name),
-    "Name": lambda r: r.name,
-    "Status": lambda r: (r.status, r.created_at, r.name),
-}
 
 
 class HyperParameterTuningJob:
@@ -176,22 +169,18 @@ class HyperParameterTuningJob:
         Raises:
             ValueError: A filter has a value the real API refuses (ConfigurationError).
         """
-        created = TimeWindow(creation_time_after, creation_time_before, "creation_time")
-        modified = TimeWindow(
-            last_modified_time_after, last_modified_time_before, "last_modified_time"
-        )
-        one_of(status_equals, TUNING_JOB_STATUSES, "status_equals")
         service = TuningJobService(settings_of(session))
-        records = [
-            r
-            for r in service.list_jobs(name_contains=name_contains)
-            if r.created_at in created
-            and r.updated_at in modified
-            and status_equals in (None, r.status)
-        ]
-        newest_first = sort_by in (None, "CreationTime")
-        default_order = "Descending" if newest_first else "Ascending"
-        records = ordered(records, sort_by, sort_order, _SORT_KEYS, "CreationTime", default_order)
+        records = listed_jobs(
+            service.list_jobs(name_contains=name_contains),
+            TUNING_JOB_STATUSES,
+            creation_time_after=creation_time_after,
+            creation_time_before=creation_time_before,
+            last_modified_time_after=last_modified_time_after,
+            last_modified_time_before=last_modified_time_before,
+            status_equals=status_equals,
+            sort_by=sort_by,
+            sort_order=sort_order,
+        )
         found = []
         for record in records:
             with contextlib.suppress(ResourceNotFound):  # deleted since it was listed
