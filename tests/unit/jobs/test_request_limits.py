@@ -11,7 +11,6 @@ and no folder behind: it never reaches a supervisor, so it is never retried.
 
 from __future__ import annotations
 
-import copy
 import re
 from pathlib import Path
 from typing import Any
@@ -23,44 +22,8 @@ from sageyard.core.settings import Settings
 from sageyard.jobs.service import TrainingJobService
 from sageyard.train import ModelTrainer
 from sageyard.train.configs import SourceCode
+from tests.unit.jobs.test_request import with_
 from tests.unit.train.test_request_validation import assert_nothing_written
-
-ROLE = "arn:aws:iam::000000000000:role/SageMakerRole"
-OUTPUT = "s3://sagemaker-us-west-2-000000000000/out"
-
-
-@pytest.fixture
-def code_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "code"
-    folder.mkdir()
-    (folder / "train.py").write_text("print('hello')\n")
-    return folder
-
-
-@pytest.fixture
-def request_(code_dir: Path) -> dict[str, Any]:
-    return {
-        "TrainingJobName": "my-job",
-        "AlgorithmSpecification": {"TrainingImage": "pytorch-training:2.0-cpu-py310"},
-        "RoleArn": ROLE,
-        "HyperParameters": {"epochs": "3"},
-        "OutputDataConfig": {"S3OutputPath": OUTPUT},
-        "Sageyard": {"SourceCode": {"SourceDir": str(code_dir), "EntryScript": "train.py"}},
-    }
-
-
-def with_(request: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A copy of ``request`` with ``value`` at the dotted ``path`` (None removes it)."""
-    changed = copy.deepcopy(request)
-    *parents, last = path.split(".")
-    node = changed
-    for key in parents:
-        node = node.setdefault(key, {})
-    if value is None:
-        node.pop(last, None)
-    else:
-        node[last] = value
-    return changed
 
 
 def refused(request: dict[str, Any], home: Path, *matches: str) -> ConfigurationError:

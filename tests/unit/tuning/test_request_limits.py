@@ -28,47 +28,14 @@ from sageyard.train import ModelTrainer
 from sageyard.train.configs import SourceCode
 from sageyard.train.tuner import HyperparameterTuner
 from sageyard.tuning.service import TuningJobService
-
-ROLE = "arn:aws:iam::000000000000:role/SageMakerRole"
-SCORE = {"Name": "score", "Regex": "score=([0-9.]+)"}
-LR = {"Name": "lr", "MinValue": "0.001", "MaxValue": "0.1", "ScalingType": "Logarithmic"}
+from tests.unit.tuning.conftest import LR, SCORE
 
 
 @pytest.fixture
-def code_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "code"
-    folder.mkdir()
-    (folder / "train.py").write_text("print('score=1.0')\n")
-    return folder
-
-
-@pytest.fixture
-def definition(code_dir: Path) -> dict[str, Any]:
-    return {
-        "AlgorithmSpecification": {"TrainingImage": "python:3.11", "MetricDefinitions": [SCORE]},
-        "StaticHyperParameters": {"epochs": "3"},
-        "RoleArn": ROLE,
-        "OutputDataConfig": {"S3OutputPath": "s3://bucket/out"},
-        "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
-        "Sageyard": {
-            "BaseJobName": "script",
-            "SourceCode": {"SourceDir": str(code_dir), "EntryScript": "train.py"},
-        },
-    }
-
-
-@pytest.fixture
-def request_(definition: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "HyperParameterTuningJobConfig": {
-            "Strategy": "Random",
-            "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "score"},
-            "ResourceLimits": {"MaxNumberOfTrainingJobs": 4, "MaxParallelTrainingJobs": 2},
-            "ParameterRanges": {"ContinuousParameterRanges": [dict(LR)]},
-        },
-        "TrainingJobDefinition": definition,
-        "Sageyard": {"BaseJobName": "my-tuning"},
-    }
+def request_(request_: dict[str, Any]) -> dict[str, Any]:
+    """The shared request with the Random strategy (no Gaussian-process sampler to load)."""
+    request_["HyperParameterTuningJobConfig"]["Strategy"] = "Random"
+    return request_
 
 
 def assert_nothing_written(home: Path) -> None:
