@@ -13,6 +13,7 @@ import pytest
 
 from sageyard.core.exceptions import TrainingJobFailedError
 from sageyard.core.resources import TrainingJob
+from sageyard.core.settings import Settings
 from sageyard.jobs.service import TrainingJobService
 from sageyard.runtime.sandbox import isolation_available
 from sageyard.train.configs import (
@@ -45,6 +46,11 @@ CONTRACT_SCRIPT = """
     with open(os.path.join(os.environ["SM_OUTPUT_DATA_DIR"], "report.txt"), "w") as f:
         f.write("report")
 """
+
+
+def _job_root(name: str, host: str = "algo-1") -> Path:
+    """A host's job root on this machine (the sandbox lets a script write only there)."""
+    return Settings.from_env().jobs_dir / name / "hosts" / host
 
 
 def _lines(job: TrainingJob, prefix: str) -> list[str]:
@@ -213,23 +219,39 @@ def test_stop_on_request(make_trainer: MakeTrainer) -> None:
 def test_kill_9_of_the_supervisor_marks_the_job_failed_and_ends_its_processes(
     make_trainer: MakeTrainer, service: TrainingJobService, tmp_path: Path
 ) -> None:
-    marker = tmp_path / "script.pid"
-    trainer = make_trainer(f"""
-        import os, time
-        open({str(marker)!r}, "w").write(os.readlink("/proc/self"))  # pid outside a PID ns
+    token = f"kill9-{os.getpid()}-{time.monotonic_ns()}"  # in the script's argv: found in /proc
+    trainer = make_trainer(
+        """
+        import time
         time.sleep(120)
-    """)
+    """,
+        hyperparameters={"token": token},
+    )
     trainer.train(wait=False)
     name = trainer._latest_training_job.training_job_name  # type: ignore[union-attr]
-    _wait_for(lambda: marker.exists() and marker.read_text() != "")
+    _wait_for(lambda: bool(_pids_with(token)))
+    script_pids = _pids_with(token)
     owner = service.store.get(name).owner  # type: ignore[union-attr]
     assert owner is not None
     os.kill(int(owner.split(":")[1]), signal.SIGKILL)
     _wait_for(lambda: TrainingJob.get(name).training_job_status == "Failed")
     job = TrainingJob.get(name)
     assert "supervisor" in (job.failure_reason or "")
-    script_pid = int(marker.read_text())
-    _wait_for(lambda: not _alive(script_pid))
+    _wait_for(lambda: not any(_alive(pid) for pid in script_pids))
+
+
+def _pids_with(token: str) -> list[int]:
+    """The pids (as this machine sees them) of the processes whose command line has ``token``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and entry != str(os.getpid()):
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if token.encode() in cmdline and b"bwrap" not in cmdline:
+                found.append(int(entry))
+    return found
 
 
 def test_twenty_jobs_at_once_all_complete(make_trainer: MakeTrainer) -> None:
@@ -432,10 +454,9 @@ def test_requirements_are_installed_once_per_requirements_file(
 def test_retry_strategy_retries_after_an_infrastructure_failure(
     make_trainer: MakeTrainer, tmp_path: Path
 ) -> None:
-    marker = tmp_path / "attempts"
-    trainer = make_trainer(f"""
+    trainer = make_trainer("""
         import os, signal
-        path = {str(marker)!r}
+        path = os.path.join(os.path.dirname(os.environ["SM_MODEL_DIR"]), "attempts")
         count = int(open(path).read()) if os.path.exists(path) else 0
         open(path, "w").write(str(count + 1))
         if count == 0:
@@ -447,16 +468,20 @@ def test_retry_strategy_retries_after_an_infrastructure_failure(
     job = trainer._latest_training_job
     assert job is not None and job.training_job_status == "Completed"
     assert "Restarting" in [t.status for t in job.secondary_status_transitions]
-    assert marker.read_text() == "2"
+    assert (_job_root(job.training_job_name) / "attempts").read_text() == "2"
 
 
 def test_script_errors_are_not_retried(make_trainer: MakeTrainer, tmp_path: Path) -> None:
-    marker = tmp_path / "attempts"
-    trainer = make_trainer(f"open({str(marker)!r}, 'a').write('x'); raise SystemExit(1)")
+    trainer = make_trainer(
+        "import os; root = os.path.dirname(os.environ['SM_MODEL_DIR'])\n"
+        "open(os.path.join(root, 'attempts'), 'a').write('x'); raise SystemExit(1)"
+    )
     trainer.with_retry_strategy(RetryStrategy(maximum_retry_attempts=3))
     with pytest.raises(TrainingJobFailedError):
         trainer.train(logs=False)
-    assert marker.read_text() == "x"
+    job = trainer._latest_training_job
+    assert job is not None
+    assert (_job_root(job.training_job_name) / "attempts").read_text() == "x"
 
 
 def test_tensorboard_output_is_uploaded(make_trainer: MakeTrainer) -> None:
@@ -555,11 +580,11 @@ def test_gpu_instance_types_get_distinct_gpus(
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1,2,3")  # what this machine offers
     machine_gpus.cache_clear()
     try:
-        body = f"""
+        body = """
             import os, time
             line = os.environ["SM_CURRENT_HOST"] + " " + os.environ["CUDA_VISIBLE_DEVICES"]
-            open({str(tmp_path)!r} + "/" + os.environ["TRAINING_JOB_NAME"] + "-"
-                 + os.environ["SM_CURRENT_HOST"], "w").write(os.environ["SM_NUM_GPUS"])
+            root = os.path.dirname(os.environ["SM_MODEL_DIR"])
+            open(os.path.join(root, "num-gpus"), "w").write(os.environ["SM_NUM_GPUS"])
             print("GPU", line, flush=True)
             time.sleep(1.5)
         """
@@ -582,7 +607,7 @@ def test_gpu_instance_types_get_distinct_gpus(
     # The 4-GPU job cannot share: it ran once the first job had released its two GPUs.
     assert [line.split()[-1] for line in second.logs() if line.startswith("GPU")] == ["0,1,2,3"]
     assert second.warnings == []
-    assert (tmp_path / f"{second.training_job_name}-algo-1").read_text() == "4"
+    assert (_job_root(second.training_job_name) / "num-gpus").read_text() == "4"
 
 
 def test_pipe_mode_streams_each_epoch_through_a_fifo(

@@ -4,9 +4,13 @@ Capacity is this machine's slots (``local_slots.py``): ``reserve`` waits for one
 (and the GPUs the instance types ask for), then ``start`` stages each host in a job root
 under ``$SAGEYARD_HOME/jobs/<job>/hosts/`` (``runtime/host.py``) and starts its process.
 
-Where the kernel lets us, each host runs in a mount namespace of its own
-(``runtime/sandbox.py``): inputs are bind-mounted read-only, and the job root is
-``/opt/ml``.
+Each host runs in a sandbox (``runtime/sandbox.py``): under bubblewrap where it runs (the
+job sees only its job root, also at ``/opt/ml``, read-only system and Python paths, its
+read-only channels and a private ``/tmp``, with no capabilities), else in a mount namespace
+of our own as root. ``enable_network_isolation=True`` gives a single-host job a network
+namespace with only loopback; it is refused where no sandbox can be built. Multi-host jobs
+keep this machine's network for now (their hosts talk over it), and describe says
+``EnableNetworkIsolation: False`` for them.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sageyard.core.exceptions import CapacityError, ResourceLimitExceeded
+from sageyard.core.exceptions import CapacityError, ConfigurationError, ResourceLimitExceeded
 from sageyard.core.settings import Settings
 from sageyard.executors._base import Executor, HostHandle, Progress
 from sageyard.executors.local_slots import (
@@ -44,16 +48,20 @@ from sageyard.runtime.host import (
     prepare_host,
     upload_host,
 )
-from sageyard.runtime.layout import JobPaths
+from sageyard.runtime.layout import CONTAINER_ROOT, JobPaths
 from sageyard.runtime.plan import HostPlan
 from sageyard.runtime.process import HostLaunch
 from sageyard.runtime.sandbox import (
+    SandboxKind,
     become_reaper,
+    bwrap_argv,
+    bwrap_executable,
     container_root_available,
     enter_namespace,
-    isolation_available,
     libc,
     pid_namespace_available,
+    sandbox_env,
+    sandbox_kind,
 )
 from sageyard.storage import ObjectStore, object_store_for
 
@@ -150,12 +158,35 @@ class LocalExecutor:
         self._gpus: list[list[str]] = []
         self._port = 0
         self._isolate = self._alias = False
+        self._sandbox: SandboxKind | None = None
         self._objects: ObjectStore | None = None
         self._progress: Progress | None = None
 
     @classmethod
     def check_job(cls, settings: Settings, plans: Sequence[HostPlan]) -> None:
-        """With SAGEYARD_STRICT_GPU, refuse a job that wants more GPUs than this machine has."""
+        """Refuse network isolation where no sandbox can be built, and, with
+        SAGEYARD_STRICT_GPU, a job that wants more GPUs than this machine has."""
+        if not cls.container and plans and plans[0].network_isolation:
+            if settings.isolation == "off":
+                raise ConfigurationError(
+                    "enable_network_isolation=True needs the host sandbox, but "
+                    "SAGEYARD_ISOLATION=off turns it off: unset SAGEYARD_ISOLATION, or set "
+                    "enable_network_isolation=False to run the job with this machine's network."
+                )
+            if sandbox_kind() is None:
+                raise ConfigurationError(
+                    "enable_network_isolation=True needs a sandbox, and none can be built "
+                    "here (bubblewrap cannot run, and this user cannot make namespaces): "
+                    "install bubblewrap and allow unprivileged user namespaces, run as root, "
+                    "or set enable_network_isolation=False."
+                )
+            if len(plans) > 1:
+                logger.warning(
+                    "Network isolation of multi-host jobs is not built yet: the %d hosts of "
+                    "this job share this machine's network, and describe says "
+                    "EnableNetworkIsolation: False.",
+                    len(plans),
+                )
         if not settings.strict_gpu:
             return
         wanted = sum(gpus_for_instance_type(plan.instance_type) for plan in plans)
@@ -206,8 +237,10 @@ class LocalExecutor:
         """Whether hosts get a private view of the file system, and /opt/ml in it."""
         if self.container:
             return True, True
-        isolate = self.settings.isolation == "auto" and isolation_available()
-        alias = isolate and container_root_available()
+        self._sandbox = sandbox_kind() if self.settings.isolation == "auto" else None
+        isolate = self._sandbox is not None
+        # bwrap makes /opt/ml in the sandbox's own root; our namespaces need it on the disk
+        alias = self._sandbox == "bwrap" or (isolate and container_root_available())
         if not alias and needs_container_root(plans[0]):
             progress.note(
                 "No private mount namespace here (not root, or SAGEYARD_ISOLATION=off): "
@@ -287,19 +320,24 @@ class LocalExecutor:
         process of the host outlives it, and none gets the reservation's slot locks."""
         launch.log_path.parent.mkdir(parents=True, exist_ok=True)
         libc()  # load before fork: the child only calls into it
-        isolate = self._isolate
-        pid_namespace = isolate and pid_namespace_available()
+        bwrap = bwrap_executable() if self._sandbox == "bwrap" else None
+        namespaces = self._sandbox == "namespaces"
+        pid_namespace = namespaces and pid_namespace_available()
+        argv, env = launch.argv, launch.env
+        if bwrap is not None:
+            argv = bwrap_argv(launch, bwrap, hidden=[self.settings.home])
+            env = sandbox_env(env, [launch.job_root, Path(CONTAINER_ROOT)])
 
         def preexec() -> None:
-            if isolate:
+            if namespaces:
                 enter_namespace(launch)
-            become_reaper(pid_namespace)
+            become_reaper(pid_namespace, bwrap=bwrap is not None)
 
         with open(launch.log_path, "ab", buffering=0) as log:
             return subprocess.Popen(
-                launch.argv,
+                argv,
                 cwd=None if self._isolate else launch.cwd,
-                env=launch.env,
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -283,3 +283,57 @@ def config_files(ctx: HostContext) -> dict[str, Any]:
         "resourceconfig.json": resource_config(ctx),
         "inputdataconfig.json": input_data_config(ctx.channels),
     }
+
+
+#: Variables of the caller's environment a job's process inherits (everything else is left
+#: out: a job never sees SAGEYARD_HOME, the caller's credentials or its test secrets). The
+#: job's own ``Environment`` and the SM_* contract are added on top.
+INHERITED = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "SHELL",
+        "LANG",
+        "LANGUAGE",
+        "TZ",
+        "TERM",
+        "TMPDIR",
+        "LD_LIBRARY_PATH",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "REQUESTS_CA_BUNDLE",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "HF_HUB_OFFLINE",
+        "HF_DATASETS_OFFLINE",
+        "TRANSFORMERS_OFFLINE",
+        "HF_HUB_DISABLE_TELEMETRY",
+    }
+)
+#: Prefixes of inherited variables: locale, GPU and collective-communication settings.
+INHERITED_PREFIXES = ("LC_", "CUDA_", "NVIDIA_", "NCCL_", "ROCR_", "HIP_", "GPU_")
+
+
+def inherited_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The part of the caller's environment a job inherits: an allow-list (:data:`INHERITED`
+    and :data:`INHERITED_PREFIXES`), never ``SAGEYARD_*``.
+
+    Example:
+        >>> inherited_environment({"PATH": "/bin", "SAGEYARD_HOME": "/h", "AWS_SECRET": "x"})
+        {'PATH': '/bin'}
+    """
+    return {
+        name: value
+        for name, value in environ.items()
+        if (name in INHERITED or name.startswith(INHERITED_PREFIXES))
+        and not name.startswith("SAGEYARD_")
+    }

@@ -33,6 +33,7 @@ from sageyard.runtime.environment import (
     HostContext,
     build_environment,
     config_files,
+    inherited_environment,
     mask_text,
     secret_values,
 )
@@ -457,7 +458,7 @@ def host_launch(
         (root.config_dir / filename).write_text(json.dumps(content, indent=2))
     env = {**build_environment(ctx), **folders, "PYTHONUNBUFFERED": "1"}
     if not placement.container:
-        env = {**os.environ, **env}
+        env = {**inherited_environment(os.environ), **env}
         # python, pip, torchrun and console scripts are the job's own (CONTRACT.md).
         bin_dir = str(Path(python).parent)
         path = [p for p in env.get("PATH", "").split(os.pathsep) if p and p != bin_dir]
@@ -478,6 +479,10 @@ def host_launch(
         alias_container_root=placement.alias,
         isolate_network=plan.network_isolation and placement.isolate and len(plan.hosts) == 1,
         gpus=placement.gpus,
+        # a requirements environment: the sandbox shows it (and no other of SAGEYARD_HOME)
+        read_only=(Path(python).parent.parent,)
+        if os.path.isabs(python) and python != sys.executable
+        else (),
     )
 
 

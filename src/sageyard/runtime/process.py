@@ -32,3 +32,4 @@ class HostLaunch:
     alias_container_root: bool = False  # also mount the job root at /opt/ml
     isolate_network: bool = False
     gpus: tuple[str, ...] = ()  # GPU ids reserved for the host
+    read_only: tuple[Path, ...] = ()  # more folders the sandbox shows, read-only (the env)

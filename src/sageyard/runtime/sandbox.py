@@ -1,12 +1,38 @@
-"""A host's private view of this machine: a mount namespace of its own (and, with network
-isolation, a network namespace with only loopback).
+"""A host's sandbox: a private view of this machine that its processes cannot leave.
 
-Where the kernel lets us (root on Linux), a host's process enters the namespace between
-fork and exec (:func:`enter_namespace`): input channels are bind-mounted read-only into
-its job root (no copy, and the job cannot change them), and the job root is also mounted
-at ``/opt/ml`` so scripts with hard-coded SageMaker paths work. :func:`isolation_available`
-says whether that is possible here. Node-side, so every executor that runs hosts as
-processes on a node gives them the same view.
+What a job's processes see (the bubblewrap sandbox, :func:`bwrap_argv`): a root of their
+own on a tmpfs with, read-only, the system (``/usr``, ``/bin``, ``/lib*``, ``/etc``,
+``/sys``) and the Python the job runs with (the interpreter's prefix, the venv, the paths
+of its ``sys.path``, the job's requirements environment); read-write, their own job root,
+at its path and at ``/opt/ml``; their channels read-only at their places in it; a private
+``/tmp`` and ``/dev/shm``; their own ``/proc`` and a minimal ``/dev``. Not
+``SAGEYARD_HOME`` (the job store, other jobs' folders, the object store), not the user's
+home. Their own PID, IPC, UTS (and cgroup) namespaces; with network isolation, a network
+namespace with only loopback: no route to this machine's 127.0.0.1 services nor outside.
+They run with no capabilities and ``no_new_privs``: as root, bwrap drops every capability
+(``--cap-drop ALL``); as a normal user, the sandbox is a user namespace in which the job
+keeps its own uid and cannot make further user namespaces. Read-only mounts made by a
+more privileged namespace are locked by the kernel, so ``mount -o remount,bind,rw`` on a
+channel fails. The environment is the allow-list built in ``runtime/host.py``, passed
+through the process environment, never on bwrap's command line (where ``ps`` would show
+secrets).
+
+Why bubblewrap rather than our own namespaces: bwrap is the small, audited tool Flatpak
+builds exactly this with (pivot_root onto a fresh root, locked mounts, capability drop,
+``no_new_privs``, PR_SET_PDEATHSIG), it works unprivileged through user namespaces, and it
+costs one exec. Our own namespaces (:func:`enter_namespace`) stay as the fallback where
+bwrap is missing or cannot run (as root only): a private mount namespace with read-only
+channels, the job root at ``/opt/ml`` and, with network isolation, a loopback-only network
+namespace, but the rest of the machine still visible and the job still root. Where neither
+works (a normal user without user namespaces), :func:`sandbox_kind` says so once in the
+log, and the local executor refuses ``enable_network_isolation=True``.
+
+bwrap is run with the forwarded stop signals blocked (so a stop's SIGTERM reaches the
+command, not bwrap, which would SIGKILL it through ``--die-with-parent``), and the command
+is started through a two-line shim (:data:`_SHIM`) that unblocks them: a stop that came
+while the sandbox was being built is delivered then, never lost.
+bwrap reports a command killed by signal N as exit code 128+N; the reaper turns that back
+into "killed by N" (:func:`_from_bwrap`).
 
 Every process of a host ends with it (:func:`become_reaper`). The process the executor
 starts is not the job's command but a small *reaper*, forked from the supervisor and never
@@ -37,12 +63,18 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import logging
 import os
+import shutil
 import signal
 import socket
 import struct
+import subprocess
+import sys
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from sageyard.runtime.layout import CONTAINER_ROOT
 from sageyard.runtime.process import HostLaunch, Mount
@@ -62,6 +94,13 @@ _MS_PRIVATE = 1 << 18
 _SIOCGIFFLAGS = 0x8913
 _SIOCSIFFLAGS = 0x8914
 _IFF_UP = 0x1
+
+logger = logging.getLogger(__name__)
+
+SandboxKind = Literal["bwrap", "namespaces"]
+#: The system paths every sandbox sees read-only (symlinks, as on merged-/usr systems, are
+#: recreated as symlinks).
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 
 
 @cache
@@ -106,9 +145,166 @@ def enter_namespace(launch: HostLaunch) -> None:
     os.chdir(launch.cwd)
 
 
-@cache
 def isolation_available() -> bool:
-    """Whether hosts can get a private mount namespace here (checked once, in a child)."""
+    """Whether hosts get a private view of the file system here (bwrap or our own
+    namespaces; checked once per process)."""
+    return sandbox_kind() is not None
+
+
+@cache
+def sandbox_kind() -> SandboxKind | None:
+    """The sandbox hosts get here: ``"bwrap"`` where bubblewrap runs, else ``"namespaces"``
+    (our own, as root), else ``None``, said once in the log (checked once per process)."""
+    bwrap = bwrap_executable()
+    problem = "bubblewrap (bwrap) is not installed"
+    if bwrap is not None:
+        problem = _bwrap_problem(bwrap)
+        if not problem:
+            return "bwrap"
+    if namespaces_available():
+        logger.warning(
+            "%s, so jobs run in a weaker sandbox (a mount namespace as root: the rest of this "
+            "machine stays visible to them). Install bubblewrap (apt-get install bubblewrap) "
+            "for the full sandbox.",
+            problem,
+        )
+        return "namespaces"
+    logger.warning(
+        "%s and this process cannot make namespaces (not root, no user namespaces): jobs run "
+        "without a sandbox, see this machine's files, and enable_network_isolation=True is "
+        "refused. Install bubblewrap and allow unprivileged user namespaces "
+        "(sysctl kernel.unprivileged_userns_clone=1) to sandbox them.",
+        problem,
+    )
+    return None
+
+
+def bwrap_executable() -> str | None:
+    return shutil.which("bwrap") or next(
+        (p for p in ("/usr/bin/bwrap", "/bin/bwrap") if os.access(p, os.X_OK)), None
+    )
+
+
+def _bwrap_problem(bwrap: str) -> str:
+    """Why bwrap cannot build a host's sandbox here ("" when it can): one trial run."""
+    argv = _bwrap_options(bwrap, isolate_network=True)
+    for path in python_paths():
+        argv += ["--ro-bind", str(path), str(path)]
+    argv += ["--", *_command(["/bin/true"])]
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bubblewrap ({bwrap}) cannot run: {error}"
+    if done.returncode != 0:
+        said = done.stderr.decode(errors="replace").strip() or f"exit code {done.returncode}"
+        return f"bubblewrap ({bwrap}) cannot build a sandbox here ({said})"
+    return ""
+
+
+#: Runs first in the sandbox: unblocks the stop signals (a stop that came during bwrap's set-up
+#: is delivered now), gives SIGPIPE/SIGXFSZ their default back, and execs the command.
+_SHIM = (
+    "import os, signal, sys\n"
+    "signal.signal(signal.SIGPIPE, signal.SIG_DFL)\n"
+    "signal.signal(signal.SIGXFSZ, signal.SIG_DFL)\n"
+    f"for number in {[int(s) for s in _FORWARDED]}:\n"
+    "    signal.signal(number, signal.SIG_DFL)\n"
+    f"signal.pthread_sigmask(signal.SIG_UNBLOCK, {[int(s) for s in _FORWARDED]})\n"
+    "os.execvp(sys.argv[1], sys.argv[1:])\n"
+)
+
+
+def _command(argv: list[str]) -> list[str]:
+    """The command as bwrap starts it: through :data:`_SHIM`, with the stop signals back."""
+    return [sys.executable, "-S", "-I", "-c", _SHIM, *argv]
+
+
+def _bwrap_options(bwrap: str, *, isolate_network: bool) -> list[str]:
+    # No --new-session: the command stays in the host's process group, so a stop's signal
+    # reaches it; the group has no controlling terminal to abuse (stdin is /dev/null).
+    argv = [bwrap, "--die-with-parent"]
+    argv += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    if os.geteuid() == 0:
+        argv += ["--cap-drop", "ALL"]
+    else:
+        argv += ["--unshare-user", "--disable-userns"]
+    if isolate_network:
+        argv.append("--unshare-net")
+    for path in SYSTEM_PATHS:
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            argv += ["--ro-bind", path, path]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
+    return argv
+
+
+def python_paths(hidden: Iterable[Path] = ()) -> list[Path]:
+    """The folders this interpreter runs from (prefixes, venv, ``sys.path``), outermost
+    first, leaving out any that is, or contains, a ``hidden`` folder (``SAGEYARD_HOME``)."""
+    hidden = [Path(os.path.realpath(h)) for h in hidden]
+    found: set[Path] = set()
+    executable = os.path.dirname(os.path.realpath(sys.executable))
+    items: list[str] = [sys.prefix, sys.base_prefix, sys.exec_prefix, executable, *sys.path]
+    for item in items:
+        if not item or not os.path.isabs(item) or not os.path.exists(item):
+            continue
+        path = Path(os.path.realpath(item))
+        if any(h == path or h.is_relative_to(path) for h in hidden):
+            continue
+        found.add(path)
+    outermost = sorted(found, key=lambda p: len(p.parts))
+    kept: list[Path] = []
+    for path in outermost:
+        if not any(path.is_relative_to(k) for k in kept) and not _is_system(path):
+            kept.append(path)
+    return kept
+
+
+def _is_system(path: Path) -> bool:
+    return any(path.is_relative_to(p) for p in SYSTEM_PATHS if os.path.isdir(p))
+
+
+def bwrap_argv(launch: HostLaunch, bwrap: str, hidden: Iterable[Path] = ()) -> list[str]:
+    """The command line that runs ``launch`` in its bubblewrap sandbox (module docstring).
+
+    ``hidden``: folders the job must not see even where this interpreter lives under them
+    (``SAGEYARD_HOME``).
+    """
+    argv = _bwrap_options(bwrap, isolate_network=launch.isolate_network)
+    for path in [*python_paths(hidden), *launch.read_only]:
+        argv += ["--ro-bind", str(path), str(path)]
+    root = str(launch.job_root)
+    argv += ["--bind", root, root]
+    if launch.alias_container_root:
+        argv += ["--bind", root, CONTAINER_ROOT]
+    for mount in launch.mounts:
+        argv += ["--ro-bind", str(mount.source), str(mount.target)]
+        if launch.alias_container_root and mount.target.is_relative_to(launch.job_root):
+            inside = Path(CONTAINER_ROOT) / mount.target.relative_to(launch.job_root)
+            argv += ["--ro-bind", str(mount.source), str(inside)]
+    for device in sorted(Path("/dev").glob("nvidia*")) if launch.gpus else []:
+        argv += ["--dev-bind", str(device), str(device)]
+    argv += ["--chdir", str(launch.cwd), "--"]
+    return argv + _command(launch.argv)
+
+
+def sandbox_env(env: dict[str, str], visible: Iterable[Path]) -> dict[str, str]:
+    """``env`` as the sandbox gets it: ``HOME`` and ``TMPDIR`` point into the private
+    ``/tmp`` where the caller's are not visible inside."""
+    shown = [Path(p) for p in visible]
+    env = dict(env)
+    env["TMPDIR"] = "/tmp"
+    home = env.get("HOME")
+    if not home or not any(Path(home).is_relative_to(p) for p in shown):
+        env["HOME"] = "/tmp"
+    return env
+
+
+@cache
+def namespaces_available() -> bool:
+    """Whether hosts can get a private mount namespace of our own here (checked once, in a
+    child)."""
     if not hasattr(os, "fork") or not Path("/proc/self/ns/mnt").exists():
         return False
     libc()
@@ -145,11 +341,13 @@ def pid_namespace_available() -> bool:
     return os.waitstatus_to_exitcode(status) == 0
 
 
-def become_reaper(pid_namespace: bool) -> None:
+def become_reaper(pid_namespace: bool, bwrap: bool = False) -> None:
     """Runs in a host's first process between fork and exec (see the module docstring).
 
     Returns only in the process that goes on to exec the job's command; the reaper (and the
-    namespace's init) stay in here and ``_exit`` with the command's status.
+    namespace's init) stay in here and ``_exit`` with the command's status. ``bwrap``: the
+    command is bwrap (its own PID namespace), started with the stop signals ignored and
+    dying with the reaper.
     """
     parent = os.getppid()
     _check(libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PDEATHSIG)")
@@ -162,6 +360,11 @@ def become_reaper(pid_namespace: bool) -> None:
         report = os.pipe()
     child = os.fork()
     if child == 0:
+        if bwrap:
+            libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            # blocked in bwrap (a SIGTERM would make it SIGKILL the command); _SHIM
+            # unblocks them in the command, which gets any that came meanwhile
+            signal.pthread_sigmask(signal.SIG_BLOCK, _FORWARDED)
         if report is None:
             return  # the command
         os.close(report[0])
@@ -174,12 +377,22 @@ def become_reaper(pid_namespace: bool) -> None:
             os.close(report[1])
         _close_descriptors(keep)
         status = _reap(child)
+        if bwrap:
+            status = _from_bwrap(status)
         if report is not None:  # the init's child was the command: it reported its status
             data = os.read(report[0], 16)
             status = int(data) if data.strip() else status
     except BaseException:  # pragma: no cover - never back into the supervisor's code
         os._exit(1)
     _exit_as(status)
+
+
+def _from_bwrap(status: int) -> int:
+    """bwrap's wait status, with exit code 128+N (its way of saying the command was killed
+    by signal N) as the wait status of a process killed by N."""
+    if os.WIFEXITED(status) and 128 < os.WEXITSTATUS(status) < 128 + signal.NSIG:
+        return os.WEXITSTATUS(status) - 128
+    return status
 
 
 def _init(report_fd: int) -> None:
