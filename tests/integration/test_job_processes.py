@@ -17,21 +17,35 @@ from tests.integration.conftest import MakeTrainer
 
 DAEMON_SCRIPT = """
     import os, sys, time
-    pid_file = sys.argv[sys.argv.index("--pid-file") + 1]
+    marker = sys.argv[sys.argv.index("--marker") + 1]
+    started = f"/tmp/{marker}"  # a sandbox's /tmp is its own: the test finds the daemon by name
     if os.fork() == 0:
         os.setsid()
         if os.fork() == 0:
-            with open(pid_file + ".tmp", "w") as f:
-                f.write(os.readlink("/proc/self"))  # the pid outside a PID namespace
-            os.rename(pid_file + ".tmp", pid_file)
-            time.sleep(60)
-            os._exit(0)
+            open(started, "w").close()
+            os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)", marker])
         os._exit(0)
     os.wait()
-    while not os.path.exists(pid_file):
+    while not os.path.exists(started):
         time.sleep(0.01)
+    time.sleep(0.2)  # the exec has happened
     print("daemon started")
+    time.sleep(1)  # the test sees the daemon meanwhile
 """
+
+
+def _processes_named(marker: str) -> list[int]:
+    """This machine's processes with ``marker`` on their command line."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if marker.encode() in cmdline.split(b"\0"):
+                found.append(int(entry))
+    return found
 
 
 def _alive(pid: int) -> bool:
@@ -54,25 +68,29 @@ def _wait_for(check: Callable[[], bool], seconds: float = 10.0) -> None:
         time.sleep(0.05)
 
 
-def _run_daemon_job(make_trainer: MakeTrainer, pid_file: Path) -> int:
-    trainer = make_trainer(DAEMON_SCRIPT, hyperparameters={"pid-file": str(pid_file)})
-    trainer.train(logs=False)
-    assert trainer._latest_training_job.training_job_status == "Completed"  # type: ignore[union-attr]
-    return int(pid_file.read_text())
+def _run_daemon_job(make_trainer: MakeTrainer) -> str:
+    """Run a job whose script leaves a setsid daemon; the daemon's marker."""
+    marker = f"daemon-{os.getpid()}-{time.time_ns()}"
+    trainer = make_trainer(DAEMON_SCRIPT, hyperparameters={"marker": marker})
+    trainer.train(wait=False)
+    job = trainer._latest_training_job
+    assert job is not None
+    _wait_for(lambda: bool(_processes_named(marker)), seconds=30)  # the daemon runs
+    job.wait(logs=False)
+    assert job.refresh().training_job_status == "Completed"
+    return marker
 
 
-def test_a_setsid_daemon_does_not_outlive_its_job(
-    make_trainer: MakeTrainer, tmp_path: Path
-) -> None:
-    pid = _run_daemon_job(make_trainer, tmp_path / "daemon.pid")
-    _wait_for(lambda: not _alive(pid), seconds=2)
+def test_a_setsid_daemon_does_not_outlive_its_job(make_trainer: MakeTrainer) -> None:
+    marker = _run_daemon_job(make_trainer)
+    _wait_for(lambda: not [pid for pid in _processes_named(marker) if _alive(pid)], seconds=2)
 
 
 def test_a_daemon_left_behind_holds_no_slot(
-    make_trainer: MakeTrainer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_trainer: MakeTrainer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SAGEYARD_SLOTS", "1")
-    _run_daemon_job(make_trainer, tmp_path / "daemon.pid")
+    _run_daemon_job(make_trainer)
     after = make_trainer(
         "print('ran')", stopping_condition=StoppingCondition(max_pending_time_in_seconds=5)
     )

@@ -16,7 +16,7 @@ from sageyard.core.exceptions import ConfigurationError
 from sageyard.core.resources import TrainingJob
 from sageyard.jobs.service import TrainingJobService
 from sageyard.runtime.sandbox import sandbox_kind
-from sageyard.train.configs import InputData, Networking
+from sageyard.train.configs import Compute, InputData, Networking
 from tests.integration.conftest import MakeTrainer
 
 pytestmark = pytest.mark.skipif(
@@ -192,6 +192,54 @@ def test_network_isolation_cuts_off_this_machines_services(
     )
     assert job.training_job_status == "Completed"
     assert seen["reached"] is (not isolated)
+    assert service.describe(job.training_job_name)["EnableNetworkIsolation"] is isolated
+
+
+TWO_HOSTS = """
+    import json, os, socket, time
+    port = int(os.environ["SM_MASTER_PORT"])
+    if os.environ["SM_CURRENT_HOST"] == "algo-1":
+        server = socket.create_server(("0.0.0.0", port))
+        server.settimeout(20)
+        server.accept()[0].close()
+        peer = True
+    else:
+        peer = False
+        for _ in range(200):
+            try:
+                socket.create_connection(("algo-1", port), timeout=1).close()
+                peer = True
+                break
+            except OSError:
+                time.sleep(0.05)
+    try:
+        socket.create_connection(("127.0.0.1", {port}), timeout=2).close()
+        reached = True
+    except OSError:
+        reached = False
+    print("RESULT", json.dumps({{"host": os.environ["SM_CURRENT_HOST"], "peer": peer,
+                                 "reached": reached}}))
+"""
+
+
+@pytest.mark.parametrize("isolated", [True, False])
+def test_the_hosts_of_an_isolated_job_reach_each_other_and_nothing_else(
+    make_trainer: MakeTrainer, service: TrainingJobService, local_server: int, isolated: bool
+) -> None:
+    trainer = make_trainer(
+        TWO_HOSTS.format(port=local_server),
+        compute=Compute(instance_count=2),
+        networking=Networking(enable_network_isolation=isolated),
+    )
+    trainer.train(logs=False)
+    job = trainer._latest_training_job
+    assert job is not None
+    assert job.training_job_status == "Completed", job.describe().get("FailureReason")
+    results = [line.split("RESULT ", 1)[1] for line in job.logs() if "] RESULT " in line]
+    seen = [json.loads(result) for result in results]  # lines are "[algo-N] RESULT {...}"
+    assert sorted(s["host"] for s in seen) == ["algo-1", "algo-2"]
+    assert all(s["peer"] for s in seen)
+    assert [s["reached"] for s in seen] == [not isolated, not isolated]
     assert service.describe(job.training_job_name)["EnableNetworkIsolation"] is isolated
 
 

@@ -162,7 +162,7 @@ class ContainerExecutor(LocalExecutor):
 
     def __init__(self, settings: Settings, job_name: str) -> None:
         super().__init__(settings, job_name)
-        self._network: str | None = None
+        self._job_network_name: str | None = None
 
     @classmethod
     def check_job(cls, settings: Settings, plans: Sequence[HostPlan]) -> None:
@@ -185,15 +185,15 @@ class ContainerExecutor(LocalExecutor):
 
     def _spawn(self, launch: HostLaunch, plan: HostPlan) -> subprocess.Popen[bytes]:
         assert plan.training_image is not None  # checked by start()
-        if len(plan.hosts) > 1 and self._network is None:
+        if len(plan.hosts) > 1 and self._job_network_name is None:
             network = f"sageyard-{self.job_name}"
             subprocess.run(
                 ["docker", "network", "create", network], check=True, capture_output=True
             )
-            self._network = network
+            self._job_network_name = network
         env_file = write_env_file(launch.env, launch.log_path.parent / f".{launch.host}.env")
         argv = docker_run_argv(
-            launch, plan.training_image, self._container_name(plan), self._network, env_file
+            launch, plan.training_image, self._container_name(plan), self._job_network_name, env_file
         )
         launch.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(launch.log_path, "ab", buffering=0) as log:
@@ -206,9 +206,9 @@ class ContainerExecutor(LocalExecutor):
             )
 
     def close(self) -> None:
-        if self._network is not None:
+        if self._job_network_name is not None:
             subprocess.run(
-                ["docker", "network", "rm", self._network], capture_output=True, check=False
+                ["docker", "network", "rm", self._job_network_name], capture_output=True, check=False
             )
-            self._network = None
+            self._job_network_name = None
         super().close()

@@ -8,9 +8,9 @@ Each host runs in a sandbox (``runtime/sandbox.py``): under bubblewrap where it 
 job sees only its job root, also at ``/opt/ml``, read-only system and Python paths, its
 read-only channels and a private ``/tmp``, with no capabilities), else in a mount namespace
 of our own as root. ``enable_network_isolation=True`` gives a single-host job a network
-namespace with only loopback; it is refused where no sandbox can be built. Multi-host jobs
-keep this machine's network for now (their hosts talk over it), and describe says
-``EnableNetworkIsolation: False`` for them.
+namespace with only loopback, and the hosts of a multi-host job one they share
+(``runtime/network.py``): they reach each other and nothing else. It is refused where no
+sandbox can be built.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from sageyard.runtime.host import (
     upload_host,
 )
 from sageyard.runtime.layout import CONTAINER_ROOT, JobPaths
+from sageyard.runtime.network import JobNetwork
 from sageyard.runtime.plan import HostPlan
 from sageyard.runtime.process import HostLaunch
 from sageyard.runtime.sandbox import (
@@ -62,6 +63,7 @@ from sageyard.runtime.sandbox import (
     pid_namespace_available,
     sandbox_env,
     sandbox_kind,
+    wait_ready,
 )
 from sageyard.storage import ObjectStore, object_store_for
 
@@ -159,6 +161,7 @@ class LocalExecutor:
         self._port = 0
         self._isolate = self._alias = False
         self._sandbox: SandboxKind | None = None
+        self._network: JobNetwork | None = None
         self._objects: ObjectStore | None = None
         self._progress: Progress | None = None
 
@@ -179,13 +182,6 @@ class LocalExecutor:
                     "here (bubblewrap cannot run, and this user cannot make namespaces): "
                     "install bubblewrap and allow unprivileged user namespaces, run as root, "
                     "or set enable_network_isolation=False."
-                )
-            if len(plans) > 1:
-                logger.warning(
-                    "Network isolation of multi-host jobs is not built yet: the %d hosts of "
-                    "this job share this machine's network, and describe says "
-                    "EnableNetworkIsolation: False.",
-                    len(plans),
                 )
         if not settings.strict_gpu:
             return
@@ -323,29 +319,60 @@ class LocalExecutor:
         bwrap = bwrap_executable() if self._sandbox == "bwrap" else None
         namespaces = self._sandbox == "namespaces"
         pid_namespace = namespaces and pid_namespace_available()
-        argv, env = launch.argv, launch.env
+        argv, env, ready = launch.argv, launch.env, None
         if bwrap is not None:
-            argv = bwrap_argv(launch, bwrap, hidden=[self.settings.home])
+            ready = os.pipe()
+            argv = bwrap_argv(launch, bwrap, hidden=[self.settings.home], ready_fd=ready[1])
             env = sandbox_env(env, [launch.job_root, Path(CONTAINER_ROOT)])
 
+        network = self._job_network(plan)
+
         def preexec() -> None:
+            if network is not None:
+                network.enter()
             if namespaces:
                 enter_namespace(launch)
             become_reaper(pid_namespace, bwrap=bwrap is not None)
 
-        with open(launch.log_path, "ab", buffering=0) as log:
-            return subprocess.Popen(
-                argv,
-                cwd=None if self._isolate else launch.cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=preexec,
-            )
+        try:
+            with open(launch.log_path, "ab", buffering=0) as log:
+                process = subprocess.Popen(
+                    argv,
+                    cwd=None if self._isolate else launch.cwd,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    preexec_fn=preexec,
+                    pass_fds=ready[1:] if ready else (),
+                )
+        finally:
+            if ready is not None:
+                os.close(ready[1])
+        if ready is not None:
+            wait_ready(ready[0])  # a stop from now on reaches the command (sandbox.py)
+        return process
+
+    def _job_network(self, plan: HostPlan) -> JobNetwork | None:
+        """The network a multi-host job's hosts share under network isolation (made once)."""
+        if not (plan.network_isolation and len(plan.hosts) > 1 and self._sandbox):
+            return None
+        if self._network is None:
+            try:
+                self._network = JobNetwork.open()
+            except OSError as error:
+                raise HostSetupError(
+                    f"InternalServerError: could not make the private network of "
+                    f"{self.job_name}'s hosts: {error}",
+                    retryable=True,
+                ) from error
+        return self._network
 
     def close(self) -> None:
+        if self._network is not None:
+            self._network.close()
+            self._network = None
         if self._reservation is not None:
             self._reservation.release()
             self._reservation = None

@@ -18,7 +18,6 @@ from sageyard.core.settings import Settings
 from sageyard.jobs.artifacts import model_artifacts_uri
 from sageyard.jobs.launch import launch_supervisor
 from sageyard.jobs.liveness import owner_alive
-from sageyard.jobs.plans import host_plans
 from sageyard.jobs.records import JobRecords
 from sageyard.jobs.request import validate_training_job
 from sageyard.jobs.spec import TrainingJobSpec
@@ -229,9 +228,6 @@ class TrainingJobService(JobRecords):
             return mask_text(text, secrets, edges=edges)
 
         request = dict(spec.request)
-        if request.get("EnableNetworkIsolation") and len(host_plans(spec)) > 1:
-            # multi-host jobs keep this machine's network for now (their hosts talk over it)
-            request["EnableNetworkIsolation"] = False
         if "Environment" in request:
             request["Environment"] = {
                 key: masked(value) for key, value in mask_secrets(request["Environment"]).items()

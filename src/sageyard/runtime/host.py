@@ -13,6 +13,7 @@ and names the folders the supervisor merges into ``model.tar.gz`` and ``output.t
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -22,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -483,7 +485,33 @@ def host_launch(
         read_only=(Path(python).parent.parent,)
         if os.path.isabs(python) and python != sys.executable
         else (),
+        writable=local_tracking_stores(plan),
     )
+
+
+def local_tracking_stores(plan: HostPlan) -> tuple[Path, ...]:
+    """Folders of the local MLflow stores a job logs to (the ``mlflow_tracking_uri``
+    hyperparameter of sageyard's programs, a script's ``MLFLOW_TRACKING_URI``): shared services
+    the sandbox shows read-write, as SageMaker's jobs reach their tracking server.
+
+    Only folders that exist count, e.g. ``sqlite:////srv/mlflow/mlflow.db`` gives
+    ``/srv/mlflow``.
+    """
+    found: list[Path] = []
+    for value in (
+        plan.hyperparameters.get("mlflow_tracking_uri"),
+        plan.environment.get("MLFLOW_TRACKING_URI"),
+    ):
+        with contextlib.suppress(ValueError):
+            value = json.loads(value) if value and value.startswith('"') else value
+        folder = None
+        if isinstance(value, str) and value.startswith("sqlite:///"):
+            folder = Path(value.removeprefix("sqlite:///")).parent
+        elif isinstance(value, str) and value.startswith("file:"):
+            folder = Path(urllib.parse.urlparse(value).path)
+        if folder is not None and folder.is_absolute() and folder.is_dir():
+            found.append(folder.resolve())
+    return tuple(dict.fromkeys(found))
 
 
 def infra_check(plan: HostPlan, root: JobRoot, log: Path) -> None:

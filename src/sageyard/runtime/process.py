@@ -33,3 +33,4 @@ class HostLaunch:
     isolate_network: bool = False
     gpus: tuple[str, ...] = ()  # GPU ids reserved for the host
     read_only: tuple[Path, ...] = ()  # more folders the sandbox shows, read-only (the env)
+    writable: tuple[Path, ...] = ()  # shared services' folders it shows read-write (MLflow)

@@ -29,8 +29,10 @@ log, and the local executor refuses ``enable_network_isolation=True``.
 
 bwrap is run with the forwarded stop signals blocked (so a stop's SIGTERM reaches the
 command, not bwrap, which would SIGKILL it through ``--die-with-parent``), and the command
-is started through a two-line shim (:data:`_SHIM`) that unblocks them: a stop that came
-while the sandbox was being built is delivered then, never lost.
+is started through a short shim (:data:`_SHIM`) that unblocks them and then says, on a
+pipe, that the command runs. The executor's ``start`` returns only then
+(:func:`wait_ready`): a signal sent to the host's process group before the command's process
+existed would stay pending in bwrap and be lost; sent after, it reaches the command.
 bwrap reports a command killed by signal N as exit code 128+N; the reaper turns that back
 into "killed by N" (:func:`_from_bwrap`).
 
@@ -65,6 +67,7 @@ import ctypes
 import fcntl
 import logging
 import os
+import select
 import shutil
 import signal
 import socket
@@ -201,8 +204,10 @@ def _bwrap_problem(bwrap: str) -> str:
     return ""
 
 
-#: Runs first in the sandbox: unblocks the stop signals (a stop that came during bwrap's set-up
-#: is delivered now), gives SIGPIPE/SIGXFSZ their default back, and execs the command.
+#: Runs first in the sandbox: gives the stop signals (blocked until now) and SIGPIPE/SIGXFSZ
+#: their defaults back, unblocks the stop signals (one that came since the command's process
+#: was forked is delivered now), tells the supervisor the command runs (a byte on the ready
+#: descriptor, ``sys.argv[1]``, -1 for none) and execs the command.
 _SHIM = (
     "import os, signal, sys\n"
     "signal.signal(signal.SIGPIPE, signal.SIG_DFL)\n"
@@ -210,13 +215,17 @@ _SHIM = (
     f"for number in {[int(s) for s in _FORWARDED]}:\n"
     "    signal.signal(number, signal.SIG_DFL)\n"
     f"signal.pthread_sigmask(signal.SIG_UNBLOCK, {[int(s) for s in _FORWARDED]})\n"
-    "os.execvp(sys.argv[1], sys.argv[1:])\n"
+    "ready = int(sys.argv[1])\n"
+    "if ready >= 0:\n"
+    "    os.write(ready, b'1')\n"
+    "    os.close(ready)\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
 )
 
 
-def _command(argv: list[str]) -> list[str]:
+def _command(argv: list[str], ready_fd: int = -1) -> list[str]:
     """The command as bwrap starts it: through :data:`_SHIM`, with the stop signals back."""
-    return [sys.executable, "-S", "-I", "-c", _SHIM, *argv]
+    return [sys.executable, "-S", "-I", "-c", _SHIM, str(ready_fd), *argv]
 
 
 def _bwrap_options(bwrap: str, *, isolate_network: bool) -> list[str]:
@@ -265,15 +274,20 @@ def _is_system(path: Path) -> bool:
     return any(path.is_relative_to(p) for p in SYSTEM_PATHS if os.path.isdir(p))
 
 
-def bwrap_argv(launch: HostLaunch, bwrap: str, hidden: Iterable[Path] = ()) -> list[str]:
+def bwrap_argv(
+    launch: HostLaunch, bwrap: str, hidden: Iterable[Path] = (), ready_fd: int = -1
+) -> list[str]:
     """The command line that runs ``launch`` in its bubblewrap sandbox (module docstring).
 
     ``hidden``: folders the job must not see even where this interpreter lives under them
-    (``SAGEYARD_HOME``).
+    (``SAGEYARD_HOME``). ``ready_fd``: a descriptor (inherited through bwrap) the command's
+    process writes a byte to once it runs with the stop signals unblocked (:func:`wait_ready`).
     """
     argv = _bwrap_options(bwrap, isolate_network=launch.isolate_network)
     for path in [*python_paths(hidden), *launch.read_only]:
         argv += ["--ro-bind", str(path), str(path)]
+    for path in launch.writable:
+        argv += ["--bind", str(path), str(path)]
     root = str(launch.job_root)
     argv += ["--bind", root, root]
     if launch.alias_container_root:
@@ -286,7 +300,23 @@ def bwrap_argv(launch: HostLaunch, bwrap: str, hidden: Iterable[Path] = ()) -> l
     for device in sorted(Path("/dev").glob("nvidia*")) if launch.gpus else []:
         argv += ["--dev-bind", str(device), str(device)]
     argv += ["--chdir", str(launch.cwd), "--"]
-    return argv + _command(launch.argv)
+    return argv + _command(launch.argv, ready_fd)
+
+
+def wait_ready(ready: int, timeout: float = 30.0) -> None:
+    """Wait (at most ``timeout`` seconds) until the command in a bwrap sandbox runs, or its
+    start failed (every write end closed), then close ``ready``.
+
+    Until then a stop signal sent to the host's process group would reach only the reaper and
+    bwrap (which blocks them) and be lost with bwrap's pending set: the command's process does
+    not exist yet. Once it has said it runs, a signal reaches it.
+    """
+    try:
+        readable, _, _ = select.select([ready], [], [], timeout)
+        if readable:
+            os.read(ready, 1)
+    finally:
+        os.close(ready)
 
 
 def sandbox_env(env: dict[str, str], visible: Iterable[Path]) -> dict[str, str]:
