@@ -9,16 +9,18 @@ import dataclasses
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sageyard.core.settings import Settings
-from sageyard.executors import Executor, HostPlan
+from sageyard.executors import Executor, HostPlan, HostSetupError
 from sageyard.executors.container import ContainerExecutor
 from sageyard.executors.local import LocalExecutor, LocalHost
 from sageyard.executors.scripted import NoProgress, Script, ScriptedExecutor
-from sageyard.runtime.sandbox import isolation_available
-from sageyard.testing import BEHAVIOURS, ExecutorSuite
+from sageyard.runtime.sandbox import isolation_available, sandbox_kind
+from sageyard.testing import BEHAVIOURS, ExecutorSuite, plan_of
+from sageyard.testing._executor import wait_for_exit
 from tests.fake_docker import stand_in_docker
 
 
@@ -39,6 +41,43 @@ class TestLocalExecutor(ExecutorSuite):
         executor.reserve([plan], None, NoProgress())
         placement = executor.placement(plan)
         assert placement.isolate is isolation_available()
+        executor.close()
+
+    @pytest.mark.skipif(sandbox_kind() != "bwrap", reason="needs bubblewrap")
+    def test_a_sandbox_that_cannot_be_built_is_a_retryable_setup_error(
+        self, executor_factory: Callable[[], Executor], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from sageyard.executors import local
+
+        def broken(*args: Any, **kwargs: Any) -> list[str]:
+            argv = real(*args, **kwargs)
+            return [argv[0], "--ro-bind", "/no/such/folder", "/x", *argv[1:]]
+
+        real = local.bwrap_argv
+        monkeypatch.setattr(local, "bwrap_argv", broken)
+        executor = executor_factory()
+        plan = _plan()
+        executor.reserve([plan], None, NoProgress())
+        with pytest.raises(HostSetupError, match="sandbox of algo-1 could not start: bwrap") as e:
+            executor.start(plan)
+        assert e.value.retryable
+        executor.close()
+
+    def test_a_sigkill_while_the_oom_killer_worked_is_out_of_memory(
+        self, executor_factory: Callable[[], Executor], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from sageyard.executors import local
+        from sageyard.runtime import host as runtime_host
+
+        executor = executor_factory()
+        plan = plan_of("waits")
+        executor.reserve([plan], None, NoProgress())
+        handle = executor.start(plan)
+        kills = local.oom_kills()
+        monkeypatch.setattr(runtime_host, "oom_kills", lambda: kills + 1)
+        handle.signal(signal.SIGKILL)  # as the out-of-memory killer would
+        ended = wait_for_exit(handle)
+        assert (ended.code, ended.out_of_memory) == (-signal.SIGKILL, True)
         executor.close()
 
 

@@ -193,7 +193,11 @@ class ContainerExecutor(LocalExecutor):
             self._job_network_name = network
         env_file = write_env_file(launch.env, launch.log_path.parent / f".{launch.host}.env")
         argv = docker_run_argv(
-            launch, plan.training_image, self._container_name(plan), self._job_network_name, env_file
+            launch,
+            plan.training_image,
+            self._container_name(plan),
+            self._job_network_name,
+            env_file,
         )
         launch.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(launch.log_path, "ab", buffering=0) as log:
@@ -208,7 +212,9 @@ class ContainerExecutor(LocalExecutor):
     def close(self) -> None:
         if self._job_network_name is not None:
             subprocess.run(
-                ["docker", "network", "rm", self._job_network_name], capture_output=True, check=False
+                ["docker", "network", "rm", self._job_network_name],
+                capture_output=True,
+                check=False,
             )
             self._job_network_name = None
         super().close()

@@ -15,6 +15,7 @@ sandbox can be built.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -45,6 +46,7 @@ from sageyard.runtime.host import (
     PreparedHost,
     exit_of,
     needs_container_root,
+    oom_kills,
     prepare_host,
     upload_host,
 )
@@ -87,6 +89,7 @@ class LocalHost:
         self._process, self._feeders, self._log_start = process, feeders, log_start
         self._objects = objects
         self._exit: HostExit | None = None
+        self._oom_kills = oom_kills()  # to tell the out-of-memory killer's SIGKILL
 
     @property
     def pid(self) -> int:
@@ -100,7 +103,9 @@ class LocalHost:
             self._end_stragglers()
             self._feeders.stop()
             secrets = secret_values(self._plan.environment)
-            self._exit = exit_of(code, self._root, self._log, self._log_start, secrets)
+            self._exit = exit_of(
+                code, self._root, self._log, self._log_start, secrets, self._oom_kills
+            )
         return self._exit
 
     def _end_stragglers(self) -> None:
@@ -350,9 +355,28 @@ class LocalExecutor:
         finally:
             if ready is not None:
                 os.close(ready[1])
-        if ready is not None:
-            wait_ready(ready[0])  # a stop from now on reaches the command (sandbox.py)
+        if ready is not None and not wait_ready(ready[0]):  # sandbox.py: stops reach it now
+            self._sandbox_failed(launch, process)
         return process
+
+    @staticmethod
+    def _sandbox_failed(launch: HostLaunch, process: subprocess.Popen[bytes]) -> None:
+        """The command never ran: its sandbox could not be built. An infrastructure failure
+        (RetryStrategy tries again), with what bwrap said."""
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        with open(launch.log_path, "rb") as log:
+            log.seek(max(0, log.seek(0, os.SEEK_END) - 2048))
+            said = log.read().decode(errors="replace").strip().splitlines()
+        raise HostSetupError(
+            f"InternalServerError: the sandbox of {launch.host} could not start"
+            + (f": {said[-1]}" if said else f" (exit code {process.returncode})"),
+            retryable=True,
+        )
 
     def _job_network(self, plan: HostPlan) -> JobNetwork | None:
         """The network a multi-host job's hosts share under network isolation (made once)."""

@@ -47,7 +47,8 @@ class Script:
     It prints ``lines`` spread over ``seconds``, then exits with ``code``; a failing exit
     reports ``failure_text`` (by default the AlgorithmError a script's exit code gives).
     On SIGTERM it exits with ``on_sigterm`` (``None``: it ignores SIGTERM, and only
-    SIGKILL ends it). ``setup_error`` makes :meth:`ScriptedExecutor.start` fail instead.
+    SIGKILL ends it). ``out_of_memory``: its end (a SIGKILL ``code``) came from the kernel's
+    out-of-memory killer. ``setup_error`` makes :meth:`ScriptedExecutor.start` fail instead.
     ``model_files`` are written to its model folder (name → text) before it exits.
     """
 
@@ -56,6 +57,7 @@ class Script:
     code: int = 0
     failure_text: str | None = None
     on_sigterm: int | None = -signal.SIGTERM
+    out_of_memory: bool = False
     setup_error: HostSetupError | None = None
     model_files: Mapping[str, str] = field(default_factory=dict)
 
@@ -94,7 +96,7 @@ class ScriptedHost:
         if self._exit is None:
             for name, text in self.script.model_files.items():
                 (self._model_dir / name).write_text(text)
-            self._exit = HostExit(code, failure_text)
+            self._exit = HostExit(code, failure_text, out_of_memory=self.script.out_of_memory)
 
     def poll(self) -> HostExit | None:
         if self._exit is None and time.time() >= self._started + self.script.seconds:

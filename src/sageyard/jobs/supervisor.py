@@ -119,8 +119,12 @@ class Supervisor:
         started: float | None = None
         outcome = Outcome("Failed", "Failed", "InternalServerError: the job did not run.")
         for attempt in range(attempts):
-            if attempt:
-                status.transition("Restarting", f"Retrying after: {outcome.failure_reason}")
+            if attempt:  # SageMaker shows each retry as a Restarting transition
+                status.transition(
+                    "Restarting",
+                    f"Attempt {attempt + 1} of {attempts} (RetryStrategy), after an "
+                    f"infrastructure failure: {outcome.failure_reason}",
+                )
             outcome, started = self._attempt(store, objects, status, spec, executor, plans, started)
             if not outcome.retryable or attempt == attempts - 1:
                 break

@@ -108,6 +108,15 @@ def outcome(state: Stopping, hosts: Sequence[str], exits: Sequence[HostExit]) ->
     host, first = failed[0]
     if state.culprit is not None:
         host, first = hosts[state.culprit], exits[state.culprit]
+    if first.out_of_memory:
+        return Outcome(
+            "Failed",
+            "Failed",
+            f"InternalServerError: host {host} ran out of memory: the kernel's out-of-memory "
+            "killer ended it (SIGKILL). Use an instance type with more memory, or a smaller "
+            "batch size.",
+            retryable=True,
+        )
     if first.failure_text is None and first.code < 0:
         return Outcome(
             "Failed",

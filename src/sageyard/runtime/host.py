@@ -92,10 +92,26 @@ class HostExit:
     ``failure_text`` is the host's FailureReason when it failed: what the script wrote to
     ``output/failure``, else the end of its traceback. It is ``None`` on success, and for a
     host killed by a signal that left no failure file (the supervisor words that itself).
+    ``out_of_memory``: it was SIGKILLed while the kernel's out-of-memory killer was at work
+    on this machine (:func:`oom_kills`).
     """
 
     code: int
     failure_text: str | None = None
+    out_of_memory: bool = False
+
+
+def oom_kills() -> int:
+    """How many processes the kernel's out-of-memory killer has ended on this machine since
+    boot (``oom_kill`` in ``/proc/vmstat``; 0 where the kernel does not say)."""
+    try:
+        with open("/proc/vmstat") as vmstat:
+            for line in vmstat:
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 @dataclass(frozen=True)
@@ -620,14 +636,25 @@ def _disk_is_full(path: Path) -> bool:
 
 
 def exit_of(
-    code: int, root: JobRoot, log: Path, log_start: int = 0, secrets: Sequence[str] = ()
+    code: int,
+    root: JobRoot,
+    log: Path,
+    log_start: int = 0,
+    secrets: Sequence[str] = (),
+    oom_kills_at_start: int | None = None,
 ) -> HostExit:
     """How the host ended, its FailureReason read from its job root and log (the values of
-    the job's secret environment variables, ``secrets``, masked)."""
+    the job's secret environment variables, ``secrets``, masked). ``oom_kills_at_start``:
+    :func:`oom_kills` when the host started, to tell a SIGKILL from the out-of-memory killer."""
     if code == 0:
         return HostExit(0)
-    if code < 0 and not root.failure_file.exists():
-        return HostExit(code)  # killed by a signal, and the script did not say why
+    if code < 0 and not root.failure_file.exists():  # killed, and the script did not say why
+        oom = (
+            code == -signal.SIGKILL
+            and oom_kills_at_start is not None
+            and oom_kills() > oom_kills_at_start
+        )
+        return HostExit(code, out_of_memory=oom)
     return HostExit(code, failure_reason(root, log, code, log_start, secrets))
 
 

@@ -303,9 +303,10 @@ def bwrap_argv(
     return argv + _command(launch.argv, ready_fd)
 
 
-def wait_ready(ready: int, timeout: float = 30.0) -> None:
-    """Wait (at most ``timeout`` seconds) until the command in a bwrap sandbox runs, or its
-    start failed (every write end closed), then close ``ready``.
+def wait_ready(ready: int, timeout: float = 30.0) -> bool:
+    """Wait (at most ``timeout`` seconds) until the command in a bwrap sandbox runs, then
+    close ``ready``; whether it said so (``False``: its sandbox could not be built, and every
+    write end closed, or it said nothing in time).
 
     Until then a stop signal sent to the host's process group would reach only the reaper and
     bwrap (which blocks them) and be lost with bwrap's pending set: the command's process does
@@ -313,8 +314,7 @@ def wait_ready(ready: int, timeout: float = 30.0) -> None:
     """
     try:
         readable, _, _ = select.select([ready], [], [], timeout)
-        if readable:
-            os.read(ready, 1)
+        return bool(readable) and os.read(ready, 1) == b"1"
     finally:
         os.close(ready)
 

@@ -173,6 +173,39 @@ def test_retry_strategy_runs_the_job_again_after_an_infrastructure_failure(
     assert "Restarting" in _statuses(service, "job")
 
 
+def test_each_retry_is_a_restarting_transition_that_names_the_attempt_and_why(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    error = HostSetupError(
+        "InternalServerError: the sandbox of algo-1 could not start: x", retryable=True
+    )
+    executor = ScriptedExecutor(
+        {"algo-1": [Script(setup_error=error), Script(code=-signal.SIGKILL), Script()]}, tmp_path
+    )
+    job = _run(service, _request(code_dir, RetryStrategy={"MaximumRetryAttempts": 2}), executor)
+    assert job.status == "Completed"
+    restarts = [e for _, e in service.store.events("job") if e["Status"] == "Restarting"]
+    assert [e["StatusMessage"].split(" (")[0] for e in restarts] == [
+        "Attempt 2 of 3",
+        "Attempt 3 of 3",
+    ]
+    assert "the sandbox of algo-1 could not start" in restarts[0]["StatusMessage"]
+    assert "killed by signal 9" in restarts[1]["StatusMessage"]
+
+
+def test_a_host_the_out_of_memory_killer_ended_is_retried_and_named(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    oom = Script(code=-signal.SIGKILL, out_of_memory=True)
+    executor = ScriptedExecutor({"algo-1": [oom, oom]}, tmp_path)
+    job = _run(service, _request(code_dir, RetryStrategy={"MaximumRetryAttempts": 1}), executor)
+    assert job.status == "Failed"
+    assert len(executor.hosts) == 2
+    assert job.document["failure_reason"].startswith(
+        "InternalServerError: host algo-1 ran out of memory"
+    )
+
+
 def test_a_script_error_is_not_retried(
     service: TrainingJobService, code_dir: Path, tmp_path: Path
 ) -> None:
