@@ -119,7 +119,9 @@ def describe_view(description: Mapping[str, Any]) -> Group:
                 ("Training end", optional_time(description.get("TrainingEndTime"))),
                 ("Training time", format_seconds(description.get("TrainingTimeInSeconds"))),
                 ("Billable time", format_seconds(description.get("BillableTimeInSeconds"))),
+                ("Managed spot savings", _spot_savings(description)),
                 ("Max runtime", format_seconds(stopping.get("MaxRuntimeInSeconds"))),
+                ("Max wait time", format_seconds(stopping.get("MaxWaitTimeInSeconds"))),
                 (
                     "Model artifacts",
                     (description.get("ModelArtifacts") or {}).get("S3ModelArtifacts"),
@@ -182,3 +184,12 @@ def describe_view(description: Mapping[str, Any]) -> Group:
             )
         parts.append(section("Secondary status transitions", table))
     return Group(*parts)
+
+
+def _spot_savings(description: Mapping[str, Any]) -> str | None:
+    """SageMaker's console figure: 1 - billable / training time, for managed spot jobs."""
+    training = description.get("TrainingTimeInSeconds")
+    billable = description.get("BillableTimeInSeconds")
+    if not description.get("EnableManagedSpotTraining") or not training or billable is None:
+        return None
+    return f"{(1 - billable / training) * 100:.0f}%"

@@ -22,11 +22,21 @@ variable                                  meaning
                                           enough GPUs is refused instead of run on the CPU
 ``SAGEYARD_ISOLATION``                    ``auto`` (mount namespaces when possible) or ``off``
 ``SAGEYARD_HEARTBEAT_SECONDS``            how often a supervisor proves it is alive (5)
+``SAGEYARD_SPOT_INTERRUPTIONS``           the simulated spot market (``jobs/spot.py``):
+                                          seconds of training at which managed spot jobs
+                                          are interrupted, e.g. ``30,90``
+``SAGEYARD_SPOT_INTERRUPTION_RATE``       random interruptions per hour of training (0)
+``SAGEYARD_SPOT_CAPACITY_WAIT_SECONDS``   wait for spot capacity before each start (0)
+``SAGEYARD_SPOT_NOTICE_SECONDS``          SIGTERM → SIGKILL at an interruption (default:
+                                          the stop grace)
+``SAGEYARD_SPOT_SAVINGS``                 share of the price spot saves, 0-1 (0.7)
+``SAGEYARD_SPOT_SEED``                    seed of the random interruptions (0)
 ========================================  ==================================================
 """
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,6 +56,39 @@ def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
     if value < minimum:
         raise ConfigurationError(f"{name} must be >= {minimum}, but got {value}.")
     return value
+
+
+def _float(
+    env: dict[str, str], name: str, default: float, minimum: float = 0.0, maximum: float = math.inf
+) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, but got {raw!r}.") from None
+    if not minimum <= value <= maximum:  # NaN fails too
+        bounds = f"between {minimum:g} and {maximum:g}" if maximum < math.inf else f">= {minimum:g}"
+        raise ConfigurationError(f"{name} must be {bounds}, but got {raw!r}.")
+    return value
+
+
+def _seconds_list(env: dict[str, str], name: str) -> tuple[float, ...]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return ()
+    try:
+        values = tuple(float(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigurationError(
+            f"{name} must be seconds separated by commas, e.g. '30,90', but got {raw!r}."
+        ) from None
+    if any(not 0 < v < math.inf for v in values) or list(values) != sorted(set(values)):
+        raise ConfigurationError(
+            f"{name} must be increasing positive seconds, e.g. '30,90', but got {raw!r}."
+        )
+    return values
 
 
 def _flag(env: dict[str, str], name: str) -> bool:
@@ -70,6 +113,12 @@ class Settings:
     strict_container: bool = False  # Mode.LOCAL_CONTAINER without Docker: refuse, not fall back
     isolation: str = "auto"
     heartbeat_seconds: float = 5.0
+    spot_interruptions: tuple[float, ...] = ()  # the simulated spot market (jobs/spot.py)
+    spot_interruption_rate: float = 0.0
+    spot_capacity_wait_seconds: float = 0.0
+    spot_notice_seconds: float | None = None
+    spot_savings: float = 0.7
+    spot_seed: int = 0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -100,6 +149,16 @@ class Settings:
             strict_container=_flag(env, "SAGEYARD_STRICT_CONTAINER"),
             isolation=isolation,
             heartbeat_seconds=float(_int(env, "SAGEYARD_HEARTBEAT_SECONDS", 5, minimum=1)),
+            spot_interruptions=_seconds_list(env, "SAGEYARD_SPOT_INTERRUPTIONS"),
+            spot_interruption_rate=_float(env, "SAGEYARD_SPOT_INTERRUPTION_RATE", 0.0),
+            spot_capacity_wait_seconds=_float(env, "SAGEYARD_SPOT_CAPACITY_WAIT_SECONDS", 0.0),
+            spot_notice_seconds=(
+                _float(env, "SAGEYARD_SPOT_NOTICE_SECONDS", 0.0)
+                if env.get("SAGEYARD_SPOT_NOTICE_SECONDS")
+                else None
+            ),
+            spot_savings=_float(env, "SAGEYARD_SPOT_SAVINGS", 0.7, maximum=1.0),
+            spot_seed=_int(env, "SAGEYARD_SPOT_SEED", 0),
         )
 
     def with_overrides(self, **overrides: Any) -> Settings:
@@ -133,6 +192,17 @@ class Settings:
             "SAGEYARD_ISOLATION": self.isolation,
             "SAGEYARD_HEARTBEAT_SECONDS": str(int(self.heartbeat_seconds)),
         }
+        env.update(
+            {
+                "SAGEYARD_SPOT_INTERRUPTIONS": ",".join(repr(v) for v in self.spot_interruptions),
+                "SAGEYARD_SPOT_INTERRUPTION_RATE": repr(self.spot_interruption_rate),
+                "SAGEYARD_SPOT_CAPACITY_WAIT_SECONDS": repr(self.spot_capacity_wait_seconds),
+                "SAGEYARD_SPOT_SAVINGS": repr(self.spot_savings),
+                "SAGEYARD_SPOT_SEED": str(self.spot_seed),
+            }
+        )
+        if self.spot_notice_seconds is not None:
+            env["SAGEYARD_SPOT_NOTICE_SECONDS"] = repr(self.spot_notice_seconds)
         if self.s3_endpoint_url:
             env["SAGEYARD_S3_ENDPOINT_URL"] = self.s3_endpoint_url
         if self.ray_address:

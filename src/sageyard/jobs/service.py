@@ -265,8 +265,8 @@ class TrainingJobService(JobRecords):
         if end is not None:
             description["TrainingEndTime"] = _when(end)
             seconds = max(1, round(end - start)) if start is not None else 0
-            description["TrainingTimeInSeconds"] = seconds
-            description["BillableTimeInSeconds"] = seconds
+            description["TrainingTimeInSeconds"] = doc.get("training_seconds", seconds)
+            description["BillableTimeInSeconds"] = doc.get("billable_seconds", seconds)
         if record.status == "Completed" or (record.status == "Stopped" and end is not None):
             description["ModelArtifacts"] = {"S3ModelArtifacts": model_artifacts_uri(spec)}
         if doc.get("failure_reason"):

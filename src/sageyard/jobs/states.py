@@ -21,7 +21,8 @@ class StatusWriter:
         self._next_stop_check = 0.0
 
     def transition(self, secondary: str, message: str) -> None:
-        status = "Stopping" if secondary in ("Stopping", "MaxRuntimeExceeded") else None
+        stopping = ("Stopping", "MaxRuntimeExceeded", "MaxWaitTimeExceeded")
+        status = "Stopping" if secondary in stopping else None
         self.store.append_events(self.name, [{"Status": secondary, "StatusMessage": message}])
         self.store.update(
             self.name, status=status, secondary_status=secondary, expect_status=ACTIVE
@@ -53,8 +54,17 @@ class StatusWriter:
     def training_started(self, at: float) -> None:
         self.store.update(self.name, document_patch={"training_start_time": at})
 
-    def training_ended(self, at: float) -> None:
-        self.store.update(self.name, document_patch={"training_end_time": at})
+    def training_ended(
+        self, at: float, training_seconds: int | None = None, billable_seconds: int | None = None
+    ) -> None:
+        """The end of an attempt's training; ``training_seconds`` and ``billable_seconds``: a
+        managed spot job's so far (its training is not end - start, and spot costs less)."""
+        patch: dict[str, float] = {"training_end_time": at}
+        if training_seconds is not None:
+            patch["training_seconds"] = training_seconds
+        if billable_seconds is not None:
+            patch["billable_seconds"] = billable_seconds
+        self.store.update(self.name, document_patch=patch)
 
     def record_hosts(self, pids: dict[str, str]) -> None:
         """Host process groups, so a reader can end them if this supervisor dies."""

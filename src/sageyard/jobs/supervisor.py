@@ -29,6 +29,7 @@ from sageyard.jobs.lifecycle import supervise
 from sageyard.jobs.liveness import owner_token
 from sageyard.jobs.plans import host_plans
 from sageyard.jobs.spec import TrainingJobSpec
+from sageyard.jobs.spot import SpotMarket
 from sageyard.jobs.states import StatusWriter
 from sageyard.jobs.watch import Outcome, Stopping, Watch
 from sageyard.runtime.layout import JobPaths
@@ -115,20 +116,54 @@ class Supervisor:
             status.transition("Stopping", f"Stopping the job: {error}")
             return Outcome("Stopped", "Stopped")
         objects = object_store_for(self.settings)
+        market = SpotMarket.from_settings(self.settings, self.name) if spec.enable_spot else None
+        wait = spec.stopping_condition.max_wait_time_in_seconds
+        clock = _Clock(market, time.time() + wait if market and wait else None)
         attempts = 1 + spec.maximum_retry_attempts
-        started: float | None = None
-        outcome = Outcome("Failed", "Failed", "InternalServerError: the job did not run.")
-        for attempt in range(attempts):
-            if attempt:  # SageMaker shows each retry as a Restarting transition
+        failures = 0
+        while True:
+            if market is not None:
+                ended = self._wait_for_capacity(status, market, clock)
+                if ended is not None:
+                    return ended
+            outcome = self._attempt(store, objects, status, spec, executor, plans, clock)
+            if outcome.secondary == "Interrupted":  # not a retry: the job goes on where it was
+                clock.interruptions += 1
+                continue
+            failures += 1
+            if not outcome.retryable or failures == attempts:
+                return outcome
+            # SageMaker shows each retry as a Restarting transition
+            status.transition(
+                "Restarting",
+                f"Attempt {failures + 1} of {attempts} (RetryStrategy), after an "
+                f"infrastructure failure: {outcome.failure_reason}",
+            )
+
+    def _wait_for_capacity(
+        self, status: StatusWriter, market: SpotMarket, clock: _Clock
+    ) -> Outcome | None:
+        """A managed spot job waits for capacity before each start (the simulated market's
+        wait); the outcome if it ends meanwhile (stopped, or out of MaxWaitTimeInSeconds)."""
+        until = time.time() + market.capacity_wait_seconds
+        if market.capacity_wait_seconds > 0:
+            status.transition(
+                "Starting",
+                f"Waiting for spot capacity ({market.capacity_wait_seconds:g} s in the simulated "
+                "spot market, SAGEYARD_SPOT_CAPACITY_WAIT_SECONDS)",
+            )
+        while True:
+            now = time.time()
+            if clock.wait_deadline is not None and now >= clock.wait_deadline:
                 status.transition(
-                    "Restarting",
-                    f"Attempt {attempt + 1} of {attempts} (RetryStrategy), after an "
-                    f"infrastructure failure: {outcome.failure_reason}",
+                    "MaxWaitTimeExceeded", "Training job exceeded MaxWaitTimeInSeconds"
                 )
-            outcome, started = self._attempt(store, objects, status, spec, executor, plans, started)
-            if not outcome.retryable or attempt == attempts - 1:
-                break
-        return outcome
+                return Outcome("Stopped", "MaxWaitTimeExceeded")
+            if now >= until:
+                return None
+            if status.stop_requested():
+                return Outcome("Stopped", "Stopped")
+            time.sleep(min(0.1, until - now))
 
     def _attempt(
         self,
@@ -138,8 +173,8 @@ class Supervisor:
         spec: TrainingJobSpec,
         executor: Executor,
         plans: list[HostPlan],
-        started: float | None,
-    ) -> tuple[Outcome, float | None]:
+        clock: _Clock,
+    ) -> Outcome:
         """One attempt: start every host, watch them to their end, upload what they left."""
         status.transition("Downloading", "Downloading input data")
         handles: list[HostHandle] = []
@@ -149,31 +184,30 @@ class Supervisor:
         except HostSetupError as error:
             _end(handles)
             if status.stop_requested():  # e.g. a stop during the requirements install
-                return Outcome("Stopped", "Stopped"), started
-            return Outcome("Failed", "Failed", error.reason, error.retryable), started
+                return Outcome("Stopped", "Stopped")
+            return Outcome("Failed", "Failed", error.reason, error.retryable)
         except BaseException:  # the platform failed: end what started, then fail the job
             _end(handles)
             raise
         status.record_hosts({h.host: owner_token(h.pid) for h in handles if h.pid is not None})
         if status.stop_requested():
             _end(handles)
-            return Outcome("Stopped", "Stopped"), started
+            return Outcome("Stopped", "Stopped")
         status.transition("Training", "Training image download completed. Training in progress.")
-        started = started or time.time()
-        status.training_started(started)
-        runtime = spec.stopping_condition.max_runtime_in_seconds or 86400
-        watch = Watch(
-            self.name,
-            store,
-            status,
-            spec.metric_definitions,
-            Stopping(deadline=started + runtime, grace=self.settings.stop_grace_seconds),
-        )
+        began = time.time()
+        if clock.started is None:
+            clock.started = began
+            status.training_started(began)
+        limits = clock.stopping(spec, began, self.settings.stop_grace_seconds)
+        watch = Watch(self.name, store, status, spec.metric_definitions, limits)
         try:
             outcome = watch.run(handles)
         except BaseException:  # e.g. the store failed: no host may outlive the supervisor
             _end(handles)
             raise
+        clock.trained += time.time() - began
+        if outcome.secondary == "Interrupted":
+            return self._interrupted(status, handles, clock)
         status.transition("Uploading", "Uploading generated training model")
         try:
             hosts = [handle.finish() for handle in handles]
@@ -183,8 +217,67 @@ class Supervisor:
                 raise
             reason = f"{outcome.failure_reason}; its outputs could not be uploaded: {error}"
             outcome = dataclasses.replace(outcome, failure_reason=reason)
-        status.training_ended(time.time())
-        return outcome, started
+        clock.record(status)
+        return outcome
+
+    @staticmethod
+    def _interrupted(status: StatusWriter, handles: list[HostHandle], clock: _Clock) -> Outcome:
+        """After a spot interruption: upload each host's checkpoints, for the restart."""
+        clock.record(status)
+        try:
+            for handle in handles:
+                handle.finish()
+        except Exception as error:
+            return Outcome(
+                "Failed",
+                "Failed",
+                f"InternalServerError: the checkpoints could not be uploaded when the spot "
+                f"capacity was reclaimed, so the job cannot resume: {error}",
+                retryable=True,
+            )
+        return Outcome("InProgress", "Interrupted")
+
+
+@dataclasses.dataclass
+class _Clock:
+    """A job's time across its attempts: its training so far, and what a managed spot job's
+    market (``spot.py``) and MaxWaitTimeInSeconds allow it."""
+
+    market: SpotMarket | None
+    wait_deadline: float | None  # MaxWaitTimeInSeconds, as a time
+    started: float | None = None  # the first attempt's training start
+    trained: float = 0.0  # seconds of training in the attempts so far
+    interruptions: int = 0
+
+    def stopping(self, spec: TrainingJobSpec, began: float, grace: float) -> Stopping:
+        """The limits of an attempt whose training began at ``began`` (``grace``: SIGTERM →
+        SIGKILL when it is stopped): MaxRuntimeInSeconds
+        counts the training of every attempt (from the first start, for a job that is not
+        managed spot), and the market's next interruption."""
+        runtime = spec.stopping_condition.max_runtime_in_seconds or 86400
+        if self.market is None:
+            assert self.started is not None
+            return Stopping(deadline=self.started + runtime, grace=grace)
+        interrupt_at = None
+        at = self.market.next_interruption(self.trained, self.interruptions)
+        if at is not None:
+            interrupt_at = began + at - self.trained
+        return Stopping(
+            deadline=began + runtime - self.trained,
+            grace=grace,
+            wait_deadline=self.wait_deadline,
+            interrupt_at=interrupt_at,
+            notice=self.market.notice_seconds,
+        )
+
+    def record(self, status: StatusWriter) -> None:
+        """The end of an attempt's training, and (managed spot) the job's training and
+        billable seconds so far."""
+        if self.market is None:
+            status.training_ended(time.time())
+            return
+        seconds = max(1, round(self.trained))
+        status.training_ended(time.time(), seconds, self.market.billable_seconds(self.trained))
 
 
 def _end(handles: list[HostHandle]) -> None:

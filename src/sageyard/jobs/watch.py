@@ -41,7 +41,7 @@ BACKLOG_BYTES = 64 * 1024
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # Completed | Failed | Stopped
+    status: str  # Completed | Failed | Stopped (InProgress: Interrupted, to be restarted)
     secondary: str
     failure_reason: str | None = None
     retryable: bool = False  # an infrastructure failure: RetryStrategy may try again
@@ -50,7 +50,9 @@ class Outcome:
 @dataclass(frozen=True)
 class Stopping:
     """Where a watched job stands: whether (and why) it is being stopped, and when its
-    hosts get SIGKILL. ``reason``: ``Stopped`` (asked to), ``MaxRuntimeExceeded``, or
+    hosts get SIGKILL. ``reason``: ``Stopped`` (asked to), ``MaxRuntimeExceeded``,
+    ``MaxWaitTimeExceeded`` (a managed spot job's whole time is up), ``Interrupted`` (the
+    spot market reclaimed its capacity: the job restarts from its checkpoints), or
     ``HostFailed`` (a host failed: the others are ended; ``culprit`` is its index, as the
     hosts ended by sageyard's SIGTERM then fail too, and must not be blamed)."""
 
@@ -59,6 +61,9 @@ class Stopping:
     reason: str | None = None
     kill_at: float | None = None
     culprit: int | None = None
+    wait_deadline: float | None = None  # MaxWaitTimeInSeconds of a managed spot job, as a time
+    interrupt_at: float | None = None  # when the spot market reclaims the capacity
+    notice: float | None = None  # seconds from SIGTERM to SIGKILL at an interruption
 
 
 def decide(
@@ -76,15 +81,21 @@ def decide(
     if state.reason is None:
         failed = [i for i, exit in enumerate(exits) if exit is not None and exit.code != 0]
         culprit = None
-        if now >= state.deadline:
+        grace = state.grace
+        if state.wait_deadline is not None and now >= state.wait_deadline:
+            reason = "MaxWaitTimeExceeded"
+        elif now >= state.deadline:
             reason = "MaxRuntimeExceeded"
         elif stop_requested:
             reason = "Stopped"
         elif failed:
             reason, culprit = "HostFailed", failed[0]
+        elif state.interrupt_at is not None and now >= state.interrupt_at:
+            reason = "Interrupted"
+            grace = state.notice if state.notice is not None else state.grace
         else:
             return state, None
-        stopping = replace(state, reason=reason, kill_at=now + state.grace, culprit=culprit)
+        stopping = replace(state, reason=reason, kill_at=now + grace, culprit=culprit)
         return stopping, signal.SIGTERM
     if state.kill_at is not None and now >= state.kill_at:
         return replace(state, kill_at=None), signal.SIGKILL
@@ -98,8 +109,10 @@ def outcome(state: Stopping, hosts: Sequence[str], exits: Sequence[HostExit]) ->
     several ended together). A host killed by a signal sageyard did not send, that wrote no
     failure file, is an infrastructure failure (retryable).
     """
-    if state.reason == "MaxRuntimeExceeded":
-        return Outcome("Stopped", "MaxRuntimeExceeded")
+    if state.reason in ("MaxRuntimeExceeded", "MaxWaitTimeExceeded"):
+        return Outcome("Stopped", state.reason)
+    if state.reason == "Interrupted":  # the supervisor restarts it (whatever the hosts did)
+        return Outcome("InProgress", "Interrupted")
     if state.reason == "Stopped":
         return Outcome("Stopped", "Stopped")
     failed = [(host, exit) for host, exit in zip(hosts, exits, strict=True) if exit.code != 0]
@@ -229,6 +242,15 @@ class Watch:
             self.status.transition("Stopping", "Stopping the job")
         elif reason == "MaxRuntimeExceeded":
             self.status.transition(reason, "Training job exceeded MaxRuntimeInSeconds")
+        elif reason == "MaxWaitTimeExceeded":
+            self.status.transition(reason, "Training job exceeded MaxWaitTimeInSeconds")
+        elif reason == "Interrupted":
+            self.status.transition(
+                reason,
+                "The spot capacity was reclaimed (the simulated spot market, SAGEYARD_SPOT_*): "
+                "the script got SIGTERM; its checkpoints are uploaded and the job restarts "
+                "from them",
+            )
 
     def _read(self, logs: list[_HostLog], final: bool = False) -> int:
         """Read one chunk of each host's output; the most bytes one host had."""

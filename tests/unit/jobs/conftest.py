@@ -1,4 +1,5 @@
-"""The CreateTrainingJob request every request test starts from."""
+"""The CreateTrainingJob request every request test starts from, and the job service the
+supervisor tests run scripted jobs with."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from sageyard.core.settings import Settings
+from sageyard.jobs.service import TrainingJobService
 
 ROLE = "arn:aws:iam::000000000000:role/SageMakerRole"
 OUTPUT = "s3://sagemaker-us-west-2-000000000000/out"
@@ -29,3 +33,9 @@ def request_(code_dir: Path) -> dict[str, Any]:
         "OutputDataConfig": {"S3OutputPath": OUTPUT},
         "Sageyard": {"SourceCode": {"SourceDir": str(code_dir), "EntryScript": "train.py"}},
     }
+
+
+@pytest.fixture
+def service(settings: Settings) -> TrainingJobService:
+    """A job service that launches no supervisor: the test runs it (with a scripted executor)."""
+    return TrainingJobService(settings, launcher=lambda settings, name, log: None)

@@ -45,11 +45,6 @@ def _request(code_dir: Path, **changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def service(settings: Settings) -> TrainingJobService:
-    return TrainingJobService(settings, launcher=lambda settings, name, log: None)
-
-
-@pytest.fixture
 def code_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "code"
     folder.mkdir()
