@@ -54,15 +54,17 @@ def api_text(value: Any) -> str:
 
 
 def is_canonical(value: Any) -> bool:
-    """A string that does not read as a number in JSON, or a number: the API form of such a
-    value reads back as the same text. (``"1e5"`` reads as the number 100000.0.)"""
+    """A number, or a string that is not how the API writes a number: such a value reads
+    back from its API form as itself. (``"1"`` reads back as the number 1; ``"1e5"`` and
+    ``" 1"`` read back as themselves.)"""
     if not isinstance(value, str):
         return True
     try:
         decoded = json.loads(value)
     except ValueError:
         return True
-    return not (isinstance(decoded, int | float) and not isinstance(decoded, bool))
+    number = isinstance(decoded, int | float) and not isinstance(decoded, bool)
+    return not (number and json.dumps(decoded) == value)
 
 
 CATEGORICAL_VALUE = st.one_of(
@@ -73,7 +75,7 @@ CATEGORICAL_VALUE = st.one_of(
 
 
 def categorical() -> st.SearchStrategy[list[Any]]:
-    """1-30 values, different as the API sends them, none a string that reads as a number."""
+    """1-30 values, different as the API sends them, none a string the API writes a number as."""
     return st.lists(CATEGORICAL_VALUE, min_size=1, max_size=30, unique_by=api_text)
 
 

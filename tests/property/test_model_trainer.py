@@ -542,15 +542,9 @@ def test_hyper_pod_compute_is_refused(sageyard_home: Path, folders: dict[str, Pa
     assert_nothing_written(sageyard_home)
 
 
-# -- found by the properties above, in files other changes own --------------------------------
+# -- found by the properties above: VpcConfig's ids, the list of tags -------------------------
 
 
-@pytest.mark.xfail(
-    reason="jobs/request.py: VpcConfig is recorded as given, never checked, so a request with "
-    "Subnets that are not subnet ids (or not even a list) is accepted (fix: read it with "
-    "from_request into the VpcConfig shape and check the ids as Networking does)",
-    strict=True,
-)
 @FEWER
 @example(subnets="subnet-1\n")
 @given(g.text(max_size=10).filter(lambda v: not c._is_id("subnet-")(v)))
@@ -565,12 +559,6 @@ def test_a_vpc_config_with_bad_subnet_ids_is_refused(
         model_trainer.train(dry_run=True)
 
 
-@pytest.mark.xfail(
-    reason="jobs/request.py (and tuning/request.py): _tags checks each tag but not the list, "
-    "so more than SageMaker's 50 tags, or one key twice, is accepted (fix: refuse "
-    "len(value) > 50 and repeated keys)",
-    strict=True,
-)
 @FEWER
 @given(st.integers(51, 60) | st.just(2))
 def test_more_than_50_tags_or_a_repeated_key_is_refused(

@@ -63,12 +63,6 @@ def test_invalid_categorical_ranges_are_refused(values: Any) -> None:
         CategoricalParameter(values)
 
 
-@pytest.mark.xfail(
-    reason="parameter.py: CategoricalParameter checks repeats on the Python values, not on "
-    "the API form, so ['1', 1] (both sent as '1') is accepted and tune() then refuses "
-    "its own request ('values repeat: [1, 1]')",
-    strict=True,
-)
 @PROPERTY
 @given(st.integers(-1000, 1000) | ranges.FINITE)
 def test_values_that_the_api_sends_alike_are_refused(number: Any) -> None:
@@ -76,12 +70,6 @@ def test_values_that_the_api_sends_alike_are_refused(number: Any) -> None:
         CategoricalParameter([json.dumps(number), number])
 
 
-@pytest.mark.xfail(
-    reason="parameter.py: range_from_request decodes every value that reads as a JSON "
-    "number, so the string '1e5' comes back as 100000.0 (sent to the trials as '100000.0') "
-    "and ' 1' as 1",
-    strict=True,
-)
 @PROPERTY
 @example("1e5")
 @given(
@@ -97,12 +85,6 @@ def test_a_numeric_looking_string_reads_back_as_the_same_string(value: str) -> N
     assert again.as_tuning_range("hp") == parameter.as_tuning_range("hp")
 
 
-@pytest.mark.xfail(
-    reason="parameter.py: a bound that is an int is checked as a number but not for being "
-    "finite as a float, so ContinuousParameter(0, 10**400) is accepted and its API form "
-    "('1000...0') reads back as infinity, which the tuning request then refuses",
-    strict=True,
-)
 @PROPERTY
 @given(st.integers(400, 1000))
 def test_a_continuous_bound_beyond_float_range_is_refused(digits: int) -> None:

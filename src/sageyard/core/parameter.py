@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from typing import Any, ClassVar
 
 from sageyard.core.exceptions import ConfigurationError
@@ -124,6 +125,8 @@ class ContinuousParameter(_NumericRange):
     def __init__(
         self, min_value: float, max_value: float, scaling_type: str = ScalingType.AUTO
     ) -> None:
+        for bound, value in (("min_value", min_value), ("max_value", max_value)):
+            _check_float_range(value, bound)
         super().__init__(min_value, max_value, scaling_type)
         if scaling_type == ScalingType.REVERSE_LOGARITHMIC and not (
             min_value >= 0 and max_value < 1
@@ -185,16 +188,22 @@ class CategoricalParameter(ParameterRange):
                     "CategoricalParameter values must be strings or numbers, but got "
                     f"{value!r} ({type(value).__name__})."
                 )
-        if len({json.dumps(v) for v in items}) != len(items):
-            raise ConfigurationError(f"CategoricalParameter values repeat: {items}.")
+        sent = [_api_text(v) for v in items]
+        repeated = sorted(text for text, count in Counter(sent).items() if count > 1)
+        if repeated:
+            alike = len({json.dumps(v) for v in items}) == len(items)  # '1' and 1
+            hint = " (the string '1' and the number 1 are both sent as '1')" if alike else ""
+            raise ConfigurationError(
+                f"CategoricalParameter values repeat as the API sends them{hint}: {items} "
+                f"sends {', '.join(map(repr, repeated))} more than once; give each value once."
+            )
         if len(items) > MAX_CATEGORICAL_VALUES:
             raise ConfigurationError(
                 f"CategoricalParameter has {len(items)} values, but SageMaker allows at most "
                 f"{MAX_CATEGORICAL_VALUES} in one categorical range; keep the most promising "
                 "ones, or tune a numeric value with IntegerParameter/ContinuousParameter."
             )
-        for value in items:
-            text = value if isinstance(value, str) else json.dumps(value)
+        for text in sent:
             if len(text) > MAX_CATEGORICAL_VALUE_LENGTH:
                 raise ConfigurationError(
                     f"CategoricalParameter value {text[:40]!r}... is {len(text)} characters long, "
@@ -223,23 +232,47 @@ class CategoricalParameter(ParameterRange):
     def as_tuning_range(self, name: str) -> dict[str, Any]:
         return {
             "Name": name,
-            "Values": [v if isinstance(v, str) else json.dumps(v) for v in self.values],
+            "Values": [_api_text(v) for v in self.values],
         }
+
+
+def _api_text(value: str | int | float) -> str:
+    """A categorical value as the API sends it: a string as it is, a number as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _check_float_range(value: Any, bound: str) -> None:
+    """An int bound of a continuous range must be a finite float too: its API form is read
+    back as a float, and ``10**400`` would read back as infinity."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            float(value)
+        except OverflowError:
+            size = f"{'-' if value < 0 else ''}10**{int(value.bit_length() * math.log10(2))}"
+            raise ConfigurationError(
+                f"ContinuousParameter.{bound} must be finite as a float, but got an integer "
+                f"of about {size}, beyond the float range (at most about 1.8e308); use a "
+                "smaller bound."
+            ) from None
 
 
 def range_from_request(kind: str, item: dict[str, Any]) -> ParameterRange:
     """Rebuild a range from its API form (``kind``: Continuous, Integer or Categorical)."""
     if kind == "Categorical":
-        values: list[Any] = []
-        for value in item["Values"]:
-            try:
-                decoded = json.loads(value)
-            except ValueError:
-                decoded = value
-            number = isinstance(decoded, int | float) and not isinstance(decoded, bool)
-            values.append(decoded if number else value)
-        return CategoricalParameter(values)
+        return CategoricalParameter([_categorical_value(v) for v in item["Values"]])
     scaling = item.get("ScalingType", ScalingType.AUTO)
     if kind == "Integer":
         return IntegerParameter(int(item["MinValue"]), int(item["MaxValue"]), scaling)
     return ContinuousParameter(float(item["MinValue"]), float(item["MaxValue"]), scaling)
+
+
+def _categorical_value(text: str) -> Any:
+    """A categorical value from its API form: the number it was, where ``text`` is exactly
+    how :func:`_api_text` writes that number (``'1'``, ``'0.5'``, ``'1e+16'``); the string
+    as given otherwise, so ``'1e5'`` and ``' 1'`` read back as themselves."""
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return text
+    number = isinstance(decoded, int | float) and not isinstance(decoded, bool)
+    return decoded if number and json.dumps(decoded) == text else text

@@ -54,6 +54,7 @@ from sageyard.core.shapes import (
     FileSystemDataSource,
     InfraCheckConfig,
     MetricDefinition,
+    Networking,
     OutputDataConfig,
     RemoteDebugConfig,
     RetryStrategy,
@@ -63,6 +64,7 @@ from sageyard.core.shapes import (
     Tag,
     TensorBoardOutputConfig,
     TrainingImageConfig,
+    VpcConfig,
     from_request,
     name_or_base,
     only_known,
@@ -97,6 +99,8 @@ MAX_NAME = 63
 _JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 #: ``DirectoryPath`` (CheckpointConfig/TensorBoardOutputConfig.LocalPath): at most 4,096.
 MAX_LOCAL_PATH = 4096
+#: SageMaker's limit on the tags of one resource (``TagList``: at most 50).
+MAX_TAGS = 50
 
 _KEYS = {
     "TrainingJobName",
@@ -288,7 +292,8 @@ def validate_training_job(
     infra = optional_shape(InfraCheckConfig, request, "InfraCheckConfig")
     for key, shape in _RECORDED.items():  # recorded as given: checked, not acted on
         optional_shape(shape, request, key)
-    _tags(request.get("Tags"))
+    _vpc_config(request.get("VpcConfig"))
+    check_tags(request.get("Tags"))
     environment = environment_map(request.get("Environment"), "Environment")
     registration = extension.get("ModelPackageRegistration") or _registration_of(
         request.get("ModelPackageConfig"), image or algorithm_name
@@ -730,10 +735,52 @@ def _metric_definitions(value: Any, spec: ProgramSpec | None) -> list[MetricDefi
     return [*built_in, *own.values()]
 
 
-def _tags(value: Any) -> None:
+def check_tags(value: Any) -> None:
+    """``Tags``: a list of at most :data:`MAX_TAGS` ``{"Key", "Value"}`` dicts, no key twice
+    (SageMaker's rules, for a training job and a tuning job alike).
+
+    Example:
+        >>> check_tags([{"Key": "team", "Value": "ml"}])
+        >>> check_tags([{"Key": "team"}, {"Key": "team"}])
+        Traceback (most recent call last):
+        ...
+        sageyard.core.exceptions.ConfigurationError: Tags[1] repeats the key 'team' of ...
+    """
     if value is None:
         return
     if not isinstance(value, list):
         raise ConfigurationError(f"Tags must be a list of {{'Key', 'Value'}}, but got {value!r}.")
-    for index, tag in enumerate(value):
-        from_request(Tag, tag, f"Tags[{index}]")
+    if len(value) > MAX_TAGS:
+        raise ConfigurationError(
+            f"Tags has {len(value)} tags, but SageMaker allows at most {MAX_TAGS} on a job; "
+            "remove some, or join related ones into one tag."
+        )
+    first: dict[str, int] = {}
+    for index, item in enumerate(value):
+        key = from_request(Tag, item, f"Tags[{index}]").key
+        if key in first:
+            raise ConfigurationError(
+                f"Tags[{index}] repeats the key {key!r} of Tags[{first[key]}], but each tag key "
+                "may be given once; keep one of them."
+            )
+        first[key] = index
+
+
+def _vpc_config(value: Any) -> None:
+    """``VpcConfig``: the VpcConfig shape (Subnets and SecurityGroupIds, lists of strings),
+    with ids that look like ids, as :class:`Networking` checks them. Recorded, not acted on:
+    a local job has no VPC."""
+    if value is None:
+        return
+    config = request_mapping(value, "VpcConfig")
+    only_known(config, {"Subnets", "SecurityGroupIds"}, "VpcConfig")
+    for key, example in (("Subnets", "subnet-0abc123"), ("SecurityGroupIds", "sg-0abc123")):
+        ids = config.get(key)
+        if not isinstance(ids, list) or not all(isinstance(item, str) for item in ids):
+            raise ConfigurationError(
+                f"VpcConfig.{key} must be a list of id strings such as [{example!r}], but "
+                f"got {ids!r}."
+            )
+    vpc = from_request(VpcConfig, config, "VpcConfig")
+    ids = {"Subnets": vpc.subnets, "SecurityGroupIds": vpc.security_group_ids}
+    from_request(Networking, ids, "VpcConfig")

@@ -62,7 +62,6 @@ from sageyard.core.shapes import (
     HyperParameterTuningInstanceConfig,
     HyperParameterTuningJobStrategyConfig,
     HyperParameterTuningJobWarmStartConfig,
-    Tag,
     TuningJobCompletionCriteria,
     from_request,
     name_or_base,
@@ -76,7 +75,7 @@ from sageyard.core.shapes._fields import (
     hyperparameter_map,
     refuse_nul,
 )
-from sageyard.jobs.request import EXTENSION_KEYS, validate_training_job
+from sageyard.jobs.request import EXTENSION_KEYS, check_tags, validate_training_job
 from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.programs import find_program
 from sageyard.runtime.environment import decode_hyperparameter
@@ -716,13 +715,8 @@ def _same_data_and_algorithm(mine: TrainingJobSpec, other: TrainingJobSpec) -> b
 
 
 def _tags(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ConfigurationError(f"Tags must be a list of {{'Key', 'Value'}}, but got {value!r}.")
-    for index, tag in enumerate(value):
-        from_request(Tag, tag, f"Tags[{index}]")
-    return [dict(tag) for tag in value]
+    check_tags(value)  # at most 50, no key twice, as for a training job
+    return [dict(tag) for tag in value or []]
 
 
 # -- what describe() returns -------------------------------------------------------------------

@@ -225,7 +225,9 @@ def test_categorical_values_must_be_strings_or_numbers(value: Any) -> None:
 
 def test_repeated_categorical_values_are_refused() -> None:
     refused(
-        "CategoricalParameter values repeat: ['a', 'b', 'a']", CategoricalParameter, ["a", "b", "a"]
+        "CategoricalParameter values repeat as the API sends them: ['a', 'b', 'a']",
+        CategoricalParameter,
+        ["a", "b", "a"],
     )
 
 
