@@ -14,7 +14,7 @@ import importlib
 
 from sageyard.core.exceptions import ConfigurationError
 from sageyard.core.settings import Settings
-from sageyard.executors._base import Executor, HostHandle, Progress
+from sageyard.executors._base import Executor, HostHandle, Progress, WarmExecutor
 from sageyard.runtime.host import HostExit, HostOutputs, HostSetupError
 from sageyard.runtime.plan import HostPlan
 
@@ -27,6 +27,7 @@ __all__ = [
     "HostPlan",
     "HostSetupError",
     "Progress",
+    "WarmExecutor",
     "check_executor_name",
     "executor_class",
     "executor_for",

@@ -10,7 +10,7 @@ capacity back. A :class:`HostHandle` is all the supervisor knows of a running ho
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sageyard.core.settings import Settings
 from sageyard.runtime.host import HostExit, HostOutputs
@@ -91,4 +91,15 @@ class Executor(Protocol):
 
     def close(self) -> None:
         """Give back what :meth:`reserve` took (no-op when nothing is held)."""
+        ...
+
+
+@runtime_checkable
+class WarmExecutor(Executor, Protocol):
+    """An executor that can keep its capacity (and hosts) warm for the next job of a warm pool
+    (``jobs/warm_pools.py``): after a job, instead of :meth:`close`, :meth:`reuse` it for the
+    next, whose :meth:`reserve` then takes the capacity already held."""
+
+    def reuse(self, job_name: str) -> None:
+        """Run ``job_name`` next, on the capacity this executor holds (its hosts ended)."""
         ...

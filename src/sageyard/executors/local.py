@@ -202,6 +202,11 @@ class LocalExecutor:
         self, plans: Sequence[HostPlan], max_pending_seconds: float | None, progress: Progress
     ) -> bool:
         self._progress = progress  # start() polls it during the requirements install
+        if self._reservation is not None:  # a warm pool's: the capacity is held already
+            if len(self._gpus) != len(plans):
+                raise RuntimeError(f"{self.job_name} does not match its warm pool's hosts")
+            self._port = _free_port()
+            return True
         slots = self.settings.slots
         pool = SlotPool(self.settings.home / "slots", slots, machine_gpus())
         stopped = False
@@ -377,6 +382,13 @@ class LocalExecutor:
             + (f": {said[-1]}" if said else f" (exit code {process.returncode})"),
             retryable=True,
         )
+
+    def reuse(self, job_name: str) -> None:
+        """Run ``job_name`` next on the slots (and job network) this executor holds: a warm
+        pool's next job (``jobs/warm_pools.py``)."""
+        self.job_name = job_name
+        self.paths = JobPaths(self.settings.jobs_dir / job_name)
+        self._progress = None
 
     def _job_network(self, plan: HostPlan) -> JobNetwork | None:
         """The network a multi-host job's hosts share under network isolation (made once)."""

@@ -153,6 +153,7 @@ class ScriptedExecutor:
         self.reserved = False
         self.closed = False
         self.hosts: list[ScriptedHost] = []  # every host started, over every attempt
+        self.jobs: list[str] = []  # the jobs it ran after the first (a warm pool's)
         self._starts: dict[str, int] = {}
 
     @classmethod
@@ -162,6 +163,8 @@ class ScriptedExecutor:
     def reserve(
         self, plans: Sequence[HostPlan], max_pending_seconds: float | None, progress: Progress
     ) -> bool:
+        if self.reserved and not self.closed:  # a warm pool's capacity
+            return True
         began = time.time()
         waited = False
         while self.capacity_after is None or time.time() < began + self.capacity_after:
@@ -178,6 +181,10 @@ class ScriptedExecutor:
             time.sleep(0.005)
         self.reserved = True
         return True
+
+    def reuse(self, job_name: str) -> None:
+        """Run ``job_name`` next on the capacity held (a warm pool's next job)."""
+        self.jobs.append(job_name)
 
     def script_for(self, plan: HostPlan, attempt: int) -> Script:
         scripts = self.scripts

@@ -343,6 +343,7 @@ def validate_training_job(
         channels=channels,
         host_groups=groups,
         volume_size_in_gb=resources["VolumeSizeInGB"],
+        keep_alive_seconds=int(resources.get("KeepAlivePeriodInSeconds") or 0),
         output_path=output_path,
         compression_type=compression,
         checkpoint=checkpoint,

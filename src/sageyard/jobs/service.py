@@ -22,6 +22,8 @@ from sageyard.jobs.records import JobRecords
 from sageyard.jobs.request import validate_training_job
 from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.jobs.states import ACTIVE, KIND
+from sageyard.jobs.warm_pools import claim as claim_warm_pool
+from sageyard.jobs.warm_pools import warm_status
 from sageyard.runtime.environment import mask_secrets, mask_text, secret_values
 from sageyard.runtime.layout import JobPaths
 from sageyard.runtime.sandbox import kill_process_group
@@ -127,7 +129,10 @@ class TrainingJobService(JobRecords):
         otherwise ``spec.training_job_name`` is used and must be new (ResourceInUse).
         ``parent`` names the tuning job that made it; ``extra`` adds document fields.
         """
-        record = self._insert(spec, base_name, source_dir is not None, parent, extra or {})
+        extra = dict(extra or {})
+        if spec.keep_alive_seconds:
+            extra["warm_pool"] = {"Status": "InUse"}
+        record = self._insert(spec, base_name, source_dir is not None, parent, extra)
         name = record.name
         try:
             if source_dir is not None:
@@ -135,7 +140,9 @@ class TrainingJobService(JobRecords):
                 snapshot_code(
                     self.objects, source_dir, code_uri, ignore_patterns, self.settings.home / "tmp"
                 )
-            self.launcher(self.settings, name, self.paths(name).root / "supervisor.log")
+            # a matching warm pool runs it (warm_pools.py); else a supervisor of its own
+            if not (spec.keep_alive_seconds and claim_warm_pool(self.store, spec, name)):
+                self.launcher(self.settings, name, self.paths(name).root / "supervisor.log")
         except Exception as error:
             self.store.update(
                 name,
@@ -275,6 +282,8 @@ class TrainingJobService(JobRecords):
             description["OutputModelPackageArn"] = doc["output_model_package_arn"]
         if doc.get("notes"):
             description["Warnings"] = [masked(str(note)) for note in doc["notes"]]
+        if (pool := warm_status(record)) is not None:
+            description["WarmPoolStatus"] = pool
         if finished is not None and end is None:
             description["TrainingEndTime"] = _when(finished)
         return description

@@ -59,6 +59,7 @@ class TrainingJobSpec(_Spec):
     channels: list[ChannelSpec] = Field(default_factory=list)
     host_groups: list[HostGroupSpec]
     volume_size_in_gb: int = 30
+    keep_alive_seconds: int = 0  # ResourceConfig.KeepAlivePeriodInSeconds: a warm pool
     output_path: str
     compression_type: Literal["None", "Gzip"] = "Gzip"
     checkpoint: CheckpointConfig | None = None

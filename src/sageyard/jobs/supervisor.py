@@ -23,7 +23,14 @@ import time
 
 from sageyard.core.exceptions import CapacityError
 from sageyard.core.settings import Settings
-from sageyard.executors import Executor, HostHandle, HostPlan, HostSetupError, executor_for
+from sageyard.executors import (
+    Executor,
+    HostHandle,
+    HostPlan,
+    HostSetupError,
+    WarmExecutor,
+    executor_for,
+)
 from sageyard.jobs.artifacts import collect_scratch, model_artifacts_uri, upload_outputs
 from sageyard.jobs.lifecycle import supervise
 from sageyard.jobs.liveness import owner_token
@@ -31,6 +38,7 @@ from sageyard.jobs.plans import host_plans
 from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.jobs.spot import SpotMarket
 from sageyard.jobs.states import StatusWriter
+from sageyard.jobs.warm_pools import WarmPool, job_pool_terminated, pool_key
 from sageyard.jobs.watch import Outcome, Stopping, Watch
 from sageyard.runtime.layout import JobPaths
 from sageyard.storage import ObjectStore, object_store_for
@@ -52,21 +60,35 @@ class Supervisor:
         self._executor = executor
 
     def run(self) -> None:
+        """Run the job to its end; then, if it asked for a warm pool, keep its capacity and
+        hosts warm and run each matching job that claims them (``warm_pools.py``)."""
         collect_scratch(self.settings.home / "tmp")  # what killed supervisors left
         store = open_store(self.settings.store_url)
+        kept = self._supervise(store)
+        if kept is not None:
+            self._keep_warm(store, *kept)
+
+    def _supervise(self, store: JobStore) -> tuple[WarmExecutor, TrainingJobSpec] | None:
+        """Supervise this job; its executor and spec when its warm pool is kept."""
         status = StatusWriter(store, self.name, self.paths)
         spec: TrainingJobSpec | None = None
+        kept: tuple[WarmExecutor, TrainingJobSpec] | None = None
 
         def work(record: JobRecord) -> Outcome:
-            nonlocal spec
+            nonlocal spec, kept
             spec = TrainingJobSpec.model_validate(record.document["spec"])
             for warning in spec.warnings:  # found when the job was created
                 status.note(warning)
             executor = self._executor or executor_for(spec.executor, self.settings, self.name)
+            outcome: Outcome | None = None
             try:
-                return self._run(store, status, spec, executor)
+                outcome = self._run(store, status, spec, executor)
+                return outcome
             finally:
-                executor.close()  # the hosts have ended: their capacity is free before the end
+                if _keeps_warm(spec, executor, outcome):
+                    kept = (executor, spec)  # type: ignore[assignment]
+                else:  # the hosts have ended: their capacity is free before the end
+                    executor.close()
 
         def finish(outcome: Outcome) -> None:
             if outcome.status == "Completed" and spec and spec.model_package_registration:
@@ -77,6 +99,28 @@ class Supervisor:
             return Outcome("Failed", "Failed", reason)
 
         supervise(store, self.name, self.settings.heartbeat_seconds, work, failed, finish)
+        if kept is None and spec is not None and spec.keep_alive_seconds:
+            job_pool_terminated(store, self.name)
+        return kept
+
+    def _keep_warm(self, store: JobStore, executor: WarmExecutor, spec: TrainingJobSpec) -> None:
+        """Be the keeper of this job's warm pool: offer it for the keep-alive period, run
+        each job that claims it on the executor held, and give the capacity back at the end."""
+        pool = WarmPool(store, self.settings, pool_key(spec), self.name)
+        try:
+            pool.offer(self.name, spec.keep_alive_seconds)
+            while (job := pool.wait()) is not None:
+                pool.reused(pool.job, job)
+                executor.reuse(job)
+                kept = Supervisor(self.settings, job, executor=executor)._supervise(store)
+                if kept is None:  # it asked for no keep-alive, or its hosts failed
+                    pool.end()
+                    return
+                executor, spec = kept
+                pool.offer(job, spec.keep_alive_seconds)
+        finally:
+            pool.close()
+            executor.close()
 
     def _register_model(self, store: JobStore, spec: TrainingJobSpec) -> None:
         """Register the model as a new model package version (fine-tuning jobs ask for it).
@@ -278,6 +322,18 @@ class _Clock:
             return
         seconds = max(1, round(self.trained))
         status.training_ended(time.time(), seconds, self.market.billable_seconds(self.trained))
+
+
+def _keeps_warm(spec: TrainingJobSpec, executor: Executor, outcome: Outcome | None) -> bool:
+    """Whether the job's capacity stays warm for the next one: it asked for a keep-alive
+    period, its executor can keep it, and it did not end with an infrastructure failure
+    (SageMaker terminates the warm pool of such a job)."""
+    return (
+        spec.keep_alive_seconds > 0
+        and isinstance(executor, WarmExecutor)
+        and outcome is not None
+        and not outcome.retryable
+    )
 
 
 def _end(handles: list[HostHandle]) -> None:

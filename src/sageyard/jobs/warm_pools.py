@@ -1,0 +1,215 @@
+"""Warm pools (``ResourceConfig.KeepAlivePeriodInSeconds``): a finished job's hosts kept
+ready for the next job that matches it.
+
+SageMaker keeps the instances of a job that asks for a keep-alive period after it ends; a
+job created within the period with a matching configuration runs on them and starts
+faster. Here the supervisor of such a job stays alive once the job has ended, as the pool's
+*keeper* (``supervisor.py``): it holds the job's capacity (its slots, as the retained
+instances count against SageMaker's quota) and its executor, warm (``executors/local.py``
+keeps a warmed interpreter per host ready, in a fresh sandbox). The pool is a row of the job
+store (kind ``WarmPool``): ``Available`` while it waits, ``InUse`` while a job runs on it,
+``Terminated`` at the end of the period.
+
+A job created with a keep-alive period first tries to claim an ``Available`` pool with its
+key (:func:`pool_key`: role, instance groups, volume, image, VPC, network isolation and
+executor, SageMaker's matching rules): an atomic compare-and-set of the pool's status
+(``InUse``, naming the job), then the job's name written to the keeper's FIFO, which wakes
+it. If no keeper reads the FIFO (it died), the pool is ``Terminated`` and the next one is
+tried; with none, the job gets a supervisor of its own, as any job.
+
+Each job says where its pool stands in describe's ``WarmPoolStatus``: ``InUse`` while it
+runs, ``Available`` once it ended and its pool waits, ``Reused`` (with ``ReusedByJob``) when
+a later job took the pool, ``Terminated`` when the period ran out; the last two with
+``ResourceRetainedBillableTimeInSeconds``, the seconds the pool waited after the job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import select
+import time
+from pathlib import Path
+from typing import Any
+
+from sageyard.core.settings import Settings
+from sageyard.jobs.liveness import owner_alive, owner_token
+from sageyard.jobs.spec import TrainingJobSpec
+from sageyard.store import JobRecord, JobStore
+
+KIND = "WarmPool"
+
+
+def pool_key(spec: TrainingJobSpec) -> str:
+    """What a job must share with a warm pool's job to reuse it, as a short hash.
+
+    Example:
+        >>> from sageyard.jobs.spec import HostGroupSpec
+        >>> spec = TrainingJobSpec(training_job_name="a", role_arn="r", output_path="s3://b/o",
+        ...     host_groups=[HostGroupSpec(name="g", instance_type="ml.m5.large", count=1)],
+        ...     stopping_condition={"MaxRuntimeInSeconds": 60})
+        >>> pool_key(spec) == pool_key(spec.model_copy(update={"training_job_name": "b"}))
+        True
+    """
+    resources = spec.request.get("ResourceConfig") or {}
+    matching = {
+        "role": spec.role_arn,
+        "groups": [(g.instance_type, g.count) for g in spec.host_groups],
+        "volume": spec.volume_size_in_gb,
+        "kms": resources.get("VolumeKmsKeyId"),
+        "image": spec.training_image or spec.algorithm_name,
+        "vpc": spec.request.get("VpcConfig"),
+        "isolation": spec.network_isolation,
+        "executor": spec.executor,
+    }
+    text = json.dumps(matching, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def warm_status(record: JobRecord) -> dict[str, Any] | None:
+    """A job's WarmPoolStatus as describe shows it (``None``: it asked for no warm pool)."""
+    status = record.document.get("warm_pool")
+    if not status:
+        return None
+    return {k: v for k, v in status.items() if k[0].isupper()}
+
+
+def _set_job_status(store: JobStore, job: str, **fields: Any) -> None:
+    record = store.get(job)
+    if record is not None:
+        store.update(
+            job, document_patch={"warm_pool": {**record.document.get("warm_pool", {}), **fields}}
+        )
+
+
+def job_pool_terminated(store: JobStore, job: str) -> None:
+    """``job`` asked for a warm pool, but none is kept after it (its hosts failed)."""
+    _set_job_status(store, job, Status="Terminated", ResourceRetainedBillableTimeInSeconds=0)
+
+
+class WarmPool:
+    """The keeper's side of one pool: offer it, wait for a job, end it."""
+
+    def __init__(self, store: JobStore, settings: Settings, key: str, first_job: str) -> None:
+        self.store, self.key = store, key
+        self.name = f"warm-pool-{key}-{first_job}"[:120]
+        self.fifo = settings.home / "pools" / f"{self.name}.fifo"
+        self.job = first_job  # the job that ran on it last
+        self._reader: int | None = None
+        self._writer: int | None = None
+
+    def offer(self, job: str, keep_alive_seconds: int) -> None:
+        """``job`` ended: its pool waits ``keep_alive_seconds`` for the next matching job."""
+        now = time.time()
+        self.job, self.until = job, now + keep_alive_seconds
+        if self._reader is None:
+            self.fifo.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                self.fifo.unlink()
+            os.mkfifo(self.fifo, 0o600)
+            self._reader = os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK)
+            # a writer of its own: a claimer closing its end is never an end of file
+            self._writer = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+        document = {"key": self.key, "job": job, "fifo": str(self.fifo), "until": self.until}
+        if self.store.get(self.name) is None:
+            record = JobRecord.registered(self.name, KIND, None, document, "Available")
+            self.store.create(record)
+        self.store.update(
+            self.name, status="Available", owner=owner_token(), document_patch=document
+        )
+        _set_job_status(self.store, job, Status="Available", since=now)
+
+    def wait(self) -> str | None:
+        """The next job claimed for this pool, or ``None`` once the period ran out and the
+        pool is ``Terminated``."""
+        assert self._reader is not None
+        received = b""
+        while True:
+            timeout = max(0.0, self.until - time.time())
+            readable, _, _ = select.select([self._reader], [], [], min(timeout, 1.0))
+            if readable:
+                received += os.read(self._reader, 4096)
+                if received.endswith(b"\n"):
+                    return received.decode().strip().splitlines()[-1]
+                continue
+            if time.time() < self.until:
+                continue
+            # the period is up: end the pool, unless a job claimed it in the meantime
+            if self.store.update(self.name, status="Terminated", expect_status={"Available"}):
+                self._retained(self.job, "Terminated")
+                self.close()
+                return None
+
+    def _retained(self, job: str, status: str, reused_by: str | None = None) -> None:
+        record = self.store.get(job)
+        since = (record.document.get("warm_pool") or {}).get("since") if record else None
+        retained = max(0, round(time.time() - since)) if since else 0
+        fields: dict[str, Any] = {
+            "Status": status,
+            "ResourceRetainedBillableTimeInSeconds": retained,
+        }
+        if reused_by:
+            fields["ReusedByJob"] = reused_by
+        _set_job_status(self.store, job, **fields)
+
+    def reused(self, previous: str, job: str) -> None:
+        """``job`` runs on the pool that ``previous`` left."""
+        self._retained(previous, "Reused", reused_by=job)
+        self.job = job
+
+    def end(self) -> None:
+        """No job comes after the last one (it asked for no keep-alive, or failed)."""
+        self.store.update(self.name, status="Terminated")
+        _set_job_status(
+            self.store, self.job, Status="Terminated", ResourceRetainedBillableTimeInSeconds=0
+        )
+        self.close()
+
+    def close(self) -> None:
+        for fd in (self._reader, self._writer):
+            if fd is not None:
+                os.close(fd)
+        self._reader = self._writer = None
+        with contextlib.suppress(FileNotFoundError):
+            self.fifo.unlink()
+
+
+def claim(store: JobStore, spec: TrainingJobSpec, job: str) -> bool:
+    """Hand ``job`` to an ``Available`` pool that matches it; whether one took it."""
+    key = pool_key(spec)
+    for pool in store.list(KIND, status="Available", name_contains=key):
+        if pool.document.get("key") != key:
+            continue
+        if pool.owner is not None and not owner_alive(pool.owner):
+            store.update(pool.name, status="Terminated", expect_status={"Available"})
+            continue
+        taken = store.update(
+            pool.name,
+            status="InUse",
+            document_patch={"job": job, "previous": pool.document.get("job")},
+            expect_status={"Available"},
+        )
+        if taken is None:  # another job, or the period's end, got there first
+            continue
+        if _wake(Path(pool.document["fifo"]), job):
+            return True
+        store.update(pool.name, status="Terminated")  # its keeper is gone
+    return False
+
+
+def _wake(fifo: Path, job: str) -> bool:
+    """Write ``job`` to a keeper's FIFO; ``False`` when no keeper reads it."""
+    try:
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno in (errno.ENXIO, errno.ENOENT):
+            return False
+        raise
+    try:
+        os.write(fd, f"{job}\n".encode())
+    finally:
+        os.close(fd)
+    return True

@@ -1,0 +1,111 @@
+"""Warm pools (``jobs/warm_pools.py``): a finished job's capacity kept for the next job
+that matches it, with each job's WarmPoolStatus as SageMaker reports it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from sageyard.executors.scripted import Script, ScriptedExecutor
+from sageyard.jobs.service import TrainingJobService
+from sageyard.jobs.supervisor import Supervisor
+from sageyard.jobs.warm_pools import KIND, WarmPool, claim, pool_key
+from tests.unit.jobs.test_supervisor import _request
+
+
+def _warm(code_dir: Path, name: str, keep_alive: int = 1, **resources: Any) -> dict[str, Any]:
+    config = {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 30}
+    config.update(resources)
+    if keep_alive:
+        config["KeepAlivePeriodInSeconds"] = keep_alive
+    return _request(code_dir, TrainingJobName=name, ResourceConfig=config)
+
+
+def _wait_for(check: Any, seconds: float = 10.0) -> None:
+    deadline = time.time() + seconds
+    while not check():
+        assert time.time() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+def _keeper(service: TrainingJobService, name: str, executor: ScriptedExecutor) -> threading.Thread:
+    """Run job ``name``'s supervisor (and then its pool's keeper) in a thread."""
+    thread = threading.Thread(
+        target=Supervisor(service.settings, name, executor=executor).run, daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def test_a_matching_job_runs_on_the_pool_and_each_job_says_where_its_pool_stands(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    executor = ScriptedExecutor(Script(), tmp_path)
+    service.create_training_job(_warm(code_dir, "first"))
+    assert service.describe("first")["WarmPoolStatus"] == {"Status": "InUse"}
+    keeper = _keeper(service, "first", executor)
+    _wait_for(lambda: service.describe("first")["WarmPoolStatus"]["Status"] == "Available")
+    assert service.get("first").status == "Completed"
+    time.sleep(0.2)
+    service.create_training_job(_warm(code_dir, "second"))  # claims the pool: no supervisor
+    _wait_for(lambda: service.get("second").status == "Completed")
+    assert executor.jobs == ["second"]  # the same executor, its capacity held
+    first = service.describe("first")["WarmPoolStatus"]
+    assert first["Status"] == "Reused" and first["ReusedByJob"] == "second"
+    assert first["ResourceRetainedBillableTimeInSeconds"] >= 0
+    _wait_for(lambda: service.describe("second")["WarmPoolStatus"]["Status"] == "Available")
+    keeper.join(timeout=10)  # the period runs out: the keeper ends, the capacity is given back
+    assert not keeper.is_alive()
+    assert executor.closed
+    second = service.describe("second")["WarmPoolStatus"]
+    assert second["Status"] == "Terminated"
+    assert second["ResourceRetainedBillableTimeInSeconds"] == 1
+    pools = service.store.list(KIND)
+    assert [p.status for p in pools] == ["Terminated"]
+
+
+def test_a_job_that_does_not_match_gets_a_supervisor_of_its_own(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    launched: list[str] = []
+    service.launcher = lambda settings, name, log: launched.append(name)
+    executor = ScriptedExecutor(Script(), tmp_path)
+    service.create_training_job(_warm(code_dir, "first", keep_alive=2))
+    keeper = _keeper(service, "first", executor)
+    _wait_for(lambda: service.describe("first")["WarmPoolStatus"]["Status"] == "Available")
+    service.create_training_job(_warm(code_dir, "bigger", InstanceType="ml.m5.xlarge"))
+    service.create_training_job(_warm(code_dir, "no-keep-alive", keep_alive=0))
+    assert launched == ["first", "bigger", "no-keep-alive"]
+    assert "WarmPoolStatus" not in service.describe("no-keep-alive")
+    assert executor.jobs == []
+    keeper.join(timeout=10)
+    assert service.describe("first")["WarmPoolStatus"]["Status"] == "Terminated"
+
+
+def test_a_pool_whose_keeper_died_is_terminated_and_not_used(
+    service: TrainingJobService, code_dir: Path
+) -> None:
+    spec = service.validate_training_job(_warm(code_dir, "first"))
+    service.create_training_job(_warm(code_dir, "first"))
+    pool = WarmPool(service.store, service.settings, pool_key(spec), "first")
+    pool.offer("first", 60)
+    pool.close()  # as if its keeper died: nobody reads the FIFO
+    assert not claim(service.store, spec, "second")
+    assert [p.status for p in service.store.list(KIND)] == ["Terminated"]
+
+
+def test_a_job_that_failed_with_an_infrastructure_error_keeps_no_pool(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    import signal
+
+    executor = ScriptedExecutor(Script(code=-signal.SIGKILL), tmp_path)
+    service.create_training_job(_warm(code_dir, "first", keep_alive=60))
+    Supervisor(service.settings, "first", executor=executor).run()  # returns: no keeper
+    assert executor.closed
+    assert service.describe("first")["WarmPoolStatus"] == {
+        "Status": "Terminated",
+        "ResourceRetainedBillableTimeInSeconds": 0,
+    }
