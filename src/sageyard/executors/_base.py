@@ -100,6 +100,15 @@ class WarmExecutor(Executor, Protocol):
     (``jobs/warm_pools.py``): after a job, instead of :meth:`close`, :meth:`reuse` it for the
     next, whose :meth:`reserve` then takes the capacity already held."""
 
+    def park(self) -> None:
+        """The job's hosts ended and its capacity stays warm: leave the job's files in its
+        own folders (before its end is written)."""
+        ...
+
+    def warm_up(self) -> None:
+        """Get the held hosts ready for the next job (after the job's end is written)."""
+        ...
+
     def reuse(self, job_name: str) -> None:
         """Run ``job_name`` next, on the capacity this executor holds (its hosts ended)."""
         ...

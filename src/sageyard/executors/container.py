@@ -183,8 +183,11 @@ class ContainerExecutor(LocalExecutor):
             )
         return super().start(plan)
 
-    def _spawn(self, launch: HostLaunch, plan: HostPlan) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self, launch: HostLaunch, plan: HostPlan, keep_fd: int | None = None
+    ) -> subprocess.Popen[bytes]:
         assert plan.training_image is not None  # checked by start()
+        assert keep_fd is None  # containers keep no warmed interpreter
         if len(plan.hosts) > 1 and self._job_network_name is None:
             network = f"sageyard-{self.job_name}"
             subprocess.run(

@@ -19,9 +19,11 @@ import contextlib
 import errno
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,7 +38,7 @@ from sageyard.executors.local_slots import (
     gpus_for_instance_type,
     machine_gpus,
 )
-from sageyard.runtime.environment import secret_values
+from sageyard.runtime.environment import inherited_environment, secret_values
 from sageyard.runtime.host import (
     Feeders,
     HostExit,
@@ -45,6 +47,7 @@ from sageyard.runtime.host import (
     HostSetupError,
     PreparedHost,
     exit_of,
+    local_tracking_stores,
     needs_container_root,
     oom_kills,
     prepare_host,
@@ -53,7 +56,7 @@ from sageyard.runtime.host import (
 from sageyard.runtime.layout import CONTAINER_ROOT, JobPaths
 from sageyard.runtime.network import JobNetwork
 from sageyard.runtime.plan import HostPlan
-from sageyard.runtime.process import HostLaunch
+from sageyard.runtime.process import HostLaunch, Mount
 from sageyard.runtime.sandbox import (
     SandboxKind,
     become_reaper,
@@ -67,6 +70,7 @@ from sageyard.runtime.sandbox import (
     sandbox_kind,
     wait_ready,
 )
+from sageyard.runtime.zygote import Zygote, move_contents
 from sageyard.storage import ObjectStore, object_store_for
 
 logger = logging.getLogger(__name__)
@@ -139,6 +143,29 @@ class LocalHost:
         return upload_host(self._plan, self._root, self._objects)
 
 
+class WarmHost(LocalHost):
+    """A host whose command runs in a warm pool's warmed interpreter (``runtime/zygote.py``).
+
+    Its process group is the zygote's: a signal reaches the job's process (the zygote
+    ignores the stop signals), and the zygote itself ends what the job left behind."""
+
+    def __init__(self, plan: HostPlan, prepared: PreparedHost, zygote: Zygote, *args: Any):
+        super().__init__(plan, prepared, zygote.process, *args)
+        self._zygote = zygote
+
+    def poll(self) -> HostExit | None:
+        if self._exit is None:
+            code = self._zygote.poll()
+            if code is None:
+                return None
+            self._feeders.stop()
+            secrets = secret_values(self._plan.environment)
+            self._exit = exit_of(
+                code, self._root, self._log, self._log_start, secrets, self._oom_kills
+            )
+        return self._exit
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -160,6 +187,7 @@ class LocalExecutor:
 
     def __init__(self, settings: Settings, job_name: str) -> None:
         self.settings, self.job_name = settings, job_name
+        self._pool_id = job_name  # names a warm pool's folders: the job that began it
         self.paths = JobPaths(settings.jobs_dir / job_name)
         self._reservation: Reservation | None = None
         self._gpus: list[list[str]] = []
@@ -167,6 +195,8 @@ class LocalExecutor:
         self._isolate = self._alias = False
         self._sandbox: SandboxKind | None = None
         self._network: JobNetwork | None = None
+        self._zygotes: dict[str, Zygote] = {}  # a warm pool's warmed interpreters, by host
+        self._plans: dict[str, HostPlan] = {}  # the last plan each host ran
         self._objects: ObjectStore | None = None
         self._progress: Progress | None = None
 
@@ -277,8 +307,11 @@ class LocalExecutor:
         gpus = tuple(self._gpus[plan.rank])
         several = len(plan.hosts) > 1
         namespaced = self._isolate and not self.container
+        zygote = self._zygotes.get(plan.host)
+        warm = zygote is not None and zygote.alive
         return HostPlacement(
-            root=self.paths.hosts / plan.host,
+            root=zygote.root if zygote is not None and warm else self.paths.hosts / plan.host,
+            warm=warm,
             log=self.paths.log(plan.host),
             envs_dir=self.settings.home / "envs",
             master_port=self._port,
@@ -301,6 +334,14 @@ class LocalExecutor:
         )
         log_start = _size(placement.log)
         feeders = Feeders(prepared.pipes, placement.log)
+        self._plans[plan.host] = plan
+        zygote = self._zygotes.get(plan.host)
+        if placement.warm and zygote is not None and _runs_in(zygote, prepared.launch):
+            launch = prepared.launch
+            env = sandbox_env(launch.env, [launch.job_root, Path(CONTAINER_ROOT)])
+            launch.log_path.parent.mkdir(parents=True, exist_ok=True)
+            zygote.run(launch.argv, env, launch.cwd, launch.log_path)
+            return WarmHost(plan, prepared, zygote, feeders, log_start, objects)
         try:
             process = self._spawn(prepared.launch, plan)
         except OSError as error:
@@ -321,9 +362,12 @@ class LocalExecutor:
             self._objects = object_store_for(self.settings)
         return self._objects
 
-    def _spawn(self, launch: HostLaunch, plan: HostPlan) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self, launch: HostLaunch, plan: HostPlan, keep_fd: int | None = None
+    ) -> subprocess.Popen[bytes]:
         """Start the host's reaper, which starts its command (``runtime/sandbox.py``): no
-        process of the host outlives it, and none gets the reservation's slot locks."""
+        process of the host outlives it, and none gets the reservation's slot locks
+        (``keep_fd``: a descriptor the command inherits, a zygote's control socket)."""
         launch.log_path.parent.mkdir(parents=True, exist_ok=True)
         libc()  # load before fork: the child only calls into it
         bwrap = bwrap_executable() if self._sandbox == "bwrap" else None
@@ -355,7 +399,7 @@ class LocalExecutor:
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
                     preexec_fn=preexec,
-                    pass_fds=ready[1:] if ready else (),
+                    pass_fds=(*(ready[1:] if ready else ()), *([keep_fd] if keep_fd else [])),
                 )
         finally:
             if ready is not None:
@@ -383,6 +427,64 @@ class LocalExecutor:
             retryable=True,
         )
 
+    def park(self) -> None:
+        """The job's hosts ended and the capacity stays warm: the files its warm hosts left
+        in the pool's folders go to the job's own (``runtime/zygote.py``)."""
+        for host, zygote in self._zygotes.items():
+            if any(zygote.root.iterdir()):
+                move_contents(zygote.root, self.paths.hosts / host)
+
+    def warm_up(self) -> None:
+        """A warmed interpreter for each host the last job ran (where the sandbox is
+        bubblewrap's and the host ran this interpreter), in an empty folder of the pool."""
+        if self._sandbox != "bwrap" or self.container:
+            return
+        for host, plan in self._plans.items():
+            zygote = self._zygotes.get(host)
+            if zygote is not None and zygote.alive:
+                continue
+            if zygote is not None:
+                zygote.close()
+            root = self.settings.home / "warm" / self._pool_id / host
+            if root.exists():
+                shutil.rmtree(root)
+            root.mkdir(parents=True)
+            try:
+                spawn = self._zygote_spawner(plan, root)
+                writable = local_tracking_stores(plan)
+                self._zygotes[host] = Zygote(root, sys.executable, spawn, writable)
+            except (OSError, HostSetupError):
+                logger.warning(
+                    "no warmed interpreter for %s of %s", host, self.job_name, exc_info=True
+                )
+
+    def _zygote_spawner(self, plan: HostPlan, root: Path) -> Any:
+        """How a zygote of ``plan``'s host starts: as that host would, in its sandbox."""
+        placement = self.placement(plan)
+        mounts = []
+        if len(plan.hosts) > 1:
+            hosts_file = root.parent / "hosts"
+            hosts_file.write_text(self.paths.etc_hosts(len(plan.hosts)).read_text())
+            mounts.append(Mount(hosts_file, Path("/etc/hosts")))
+
+        def spawn(argv: list[str], keep_fd: int) -> subprocess.Popen[bytes]:
+            launch = HostLaunch(
+                host=plan.host,
+                argv=argv,
+                env={**inherited_environment(os.environ), "PYTHONUNBUFFERED": "1"},
+                cwd=root,
+                log_path=root.parent / f"{plan.host}.zygote.log",
+                job_root=root,
+                mounts=mounts,
+                alias_container_root=True,
+                isolate_network=plan.network_isolation and len(plan.hosts) == 1,
+                gpus=placement.gpus,
+                writable=local_tracking_stores(plan),
+            )
+            return self._spawn(launch, plan, keep_fd=keep_fd)
+
+        return spawn
+
     def reuse(self, job_name: str) -> None:
         """Run ``job_name`` next on the slots (and job network) this executor holds: a warm
         pool's next job (``jobs/warm_pools.py``)."""
@@ -406,12 +508,27 @@ class LocalExecutor:
         return self._network
 
     def close(self) -> None:
+        for zygote in self._zygotes.values():
+            zygote.close()
+        self._zygotes.clear()
         if self._network is not None:
             self._network.close()
             self._network = None
         if self._reservation is not None:
             self._reservation.release()
             self._reservation = None
+
+
+def _runs_in(zygote: Zygote, launch: HostLaunch) -> bool:
+    """Whether ``launch`` can run in the warmed interpreter ``zygote`` (whose sandbox was
+    built before the job): no mount of its own (data was copied; ``/etc/hosts`` is the
+    pool's), this interpreter, and no shared folder the zygote's sandbox does not show."""
+    return (
+        zygote.alive
+        and all(m.target == Path("/etc/hosts") for m in launch.mounts)
+        and not launch.read_only
+        and set(launch.writable) <= set(zygote.writable)
+    )
 
 
 def _split(items: list[str], parts: int) -> list[list[str]]:

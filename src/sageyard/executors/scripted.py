@@ -182,6 +182,12 @@ class ScriptedExecutor:
         self.reserved = True
         return True
 
+    def park(self) -> None:
+        """Scripted hosts leave no files to move."""
+
+    def warm_up(self) -> None:
+        """Scripted hosts are always ready."""
+
     def reuse(self, job_name: str) -> None:
         """Run ``job_name`` next on the capacity held (a warm pool's next job)."""
         self.jobs.append(job_name)

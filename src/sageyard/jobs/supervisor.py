@@ -86,7 +86,9 @@ class Supervisor:
                 return outcome
             finally:
                 if _keeps_warm(spec, executor, outcome):
-                    kept = (executor, spec)  # type: ignore[assignment]
+                    assert isinstance(executor, WarmExecutor)
+                    executor.park()
+                    kept = (executor, spec)
                 else:  # the hosts have ended: their capacity is free before the end
                     executor.close()
 
@@ -109,6 +111,7 @@ class Supervisor:
         pool = WarmPool(store, self.settings, pool_key(spec), self.name)
         try:
             pool.offer(self.name, spec.keep_alive_seconds)
+            executor.warm_up()
             while (job := pool.wait()) is not None:
                 pool.reused(pool.job, job)
                 executor.reuse(job)
@@ -118,6 +121,7 @@ class Supervisor:
                     return
                 executor, spec = kept
                 pool.offer(job, spec.keep_alive_seconds)
+                executor.warm_up()
         finally:
             pool.close()
             executor.close()

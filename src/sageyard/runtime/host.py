@@ -83,6 +83,7 @@ class HostPlacement:
     master_addr: str | None = None
     cuda_visible: bool = False
     etc_hosts: Path | None = None  # an /etc/hosts to mount, where algo-N resolve
+    warm: bool = False  # in a warm pool's sandbox, made before the job: data is copied
 
 
 @dataclass(frozen=True)
@@ -321,7 +322,7 @@ def _stage(
             root,
             host_index=plan.rank,
             host_count=host_count,
-            isolate=placement.isolate,
+            isolate=placement.isolate and not placement.warm,
         )
     script_root = _script_root(placement)
     if plan.checkpoint_uri is not None:

@@ -1,0 +1,131 @@
+"""Warm pools for real: the next matching job runs in the pool's warmed interpreter, sees
+nothing of the job before it, can be stopped, and the pool ends with its period."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from sageyard.jobs.service import TrainingJobService
+from sageyard.runtime.sandbox import sandbox_kind
+from sageyard.train.configs import Compute, StoppingCondition
+from tests.integration.conftest import MakeTrainer, tar_members
+
+#: What a job can see of the job before it, then what it leaves for the next one.
+SNOOP = """
+    import json, os, sys
+    seen = {
+        "tmp": sorted(os.listdir("/tmp")),
+        "shm": sorted(os.listdir("/dev/shm")),
+        "model": sorted(os.listdir(os.environ["SM_MODEL_DIR"])),
+        "argv": sys.argv[1:],
+        "module": "left_behind" in sys.modules,
+    }
+    print("SEEN " + json.dumps(seen), flush=True)
+    sys.modules["left_behind"] = sys
+    open("/tmp/secret", "w").write("from the job before")
+    open("/dev/shm/secret", "w").write("from the job before")
+    os.makedirs("/tmp/folder/inside", exist_ok=True)
+    name = os.environ["TRAINING_JOB_NAME"]
+    open(os.path.join(os.environ["SM_MODEL_DIR"], name + ".txt"), "w").write(name)
+"""
+
+pytestmark = pytest.mark.skipif(sandbox_kind() != "bwrap", reason="needs bubblewrap")
+
+
+def _seen(job: object) -> dict:
+    import json
+
+    lines = [line for line in job.logs() if line.startswith("SEEN ")]  # type: ignore[attr-defined]
+    assert lines, job.logs()  # type: ignore[attr-defined]
+    return json.loads(lines[-1][5:])
+
+
+def _wait_for(check: object, seconds: float = 15.0) -> None:
+    deadline = time.time() + seconds
+    while not check():  # type: ignore[operator]
+        assert time.time() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_the_next_job_runs_warm_and_sees_nothing_of_the_one_before(
+    make_trainer: MakeTrainer, service: TrainingJobService, tmp_path: Path
+) -> None:
+    trainer = make_trainer(
+        SNOOP, hyperparameters={"lr": 0.1}, compute=Compute(keep_alive_period_in_seconds=3)
+    )
+    trainer.train(logs=False)
+    first = trainer._latest_training_job
+    assert first is not None
+    _wait_for(
+        lambda: service.describe(first.training_job_name)["WarmPoolStatus"]["Status"] == "Available"
+    )
+    time.sleep(0.5)  # the warmed interpreter gets ready
+    trainer.train(logs=False)
+    second = trainer._latest_training_job
+    assert second is not None and second.training_job_status == "Completed"
+    described = service.describe(first.training_job_name)["WarmPoolStatus"]
+    assert described["Status"] == "Reused"
+    assert described["ReusedByJob"] == second.training_job_name
+    seen, before = _seen(second), _seen(first)  # /tmp holds the mount points bwrap made
+    assert seen == before == {**before, "shm": [], "model": [], "argv": ["--lr", "0.1"]}
+    assert "secret" not in seen["tmp"] and "folder" not in seen["tmp"] and not seen["module"]
+    model = second.describe()["ModelArtifacts"]["S3ModelArtifacts"]
+    assert set(tar_members(model, tmp_path)) == {f"{second.training_job_name}.txt"}
+    root = Path(os.environ["SAGEYARD_HOME"]) / "jobs" / second.training_job_name / "hosts"
+    assert (root / "algo-1" / "model" / f"{second.training_job_name}.txt").exists()
+
+
+def test_a_warm_job_can_be_stopped_and_the_pool_serves_the_next(
+    make_trainer: MakeTrainer, service: TrainingJobService
+) -> None:
+    keep = Compute(keep_alive_period_in_seconds=5)
+    make_trainer("print('cold')", compute=keep).train(logs=False)
+    time.sleep(0.5)
+    slow = make_trainer(
+        """
+        import signal, sys, time
+        def stop(*_):
+            print("got SIGTERM", flush=True)
+            sys.exit(3)
+        signal.signal(signal.SIGTERM, stop)
+        print("up", flush=True)
+        time.sleep(60)
+        """,
+        compute=keep,
+    )
+    slow.train(wait=False)
+    job = slow._latest_training_job
+    assert job is not None
+    _wait_for(lambda: "up" in job.logs())
+    job.stop()
+    job.wait(logs=False)
+    assert job.refresh().training_job_status == "Stopped"
+    assert "got SIGTERM" in job.logs()
+    after = make_trainer("print('after')", compute=keep)
+    after.train(logs=False)
+    assert after._latest_training_job.training_job_status == "Completed"  # type: ignore[union-attr]
+    pool = service.describe(job.training_job_name)["WarmPoolStatus"]
+    assert pool["Status"] == "Reused"
+
+
+def test_the_pool_gives_its_capacity_back_when_its_period_ends(
+    make_trainer: MakeTrainer, service: TrainingJobService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAGEYARD_SLOTS", "1")
+    warm = make_trainer("print('warm')", compute=Compute(keep_alive_period_in_seconds=1))
+    warm.train(logs=False)
+    name = warm._latest_training_job.training_job_name  # type: ignore[union-attr]
+    other = make_trainer(  # does not match (another instance type): waits for the slot
+        "print('other')",
+        compute=Compute(instance_type="ml.m5.xlarge"),
+        stopping_condition=StoppingCondition(max_pending_time_in_seconds=20),
+    )
+    other.train(logs=False)
+    assert other._latest_training_job.training_job_status == "Completed"  # type: ignore[union-attr]
+    pool = service.describe(name)["WarmPoolStatus"]
+    assert pool["Status"] == "Terminated"
+    assert pool["ResourceRetainedBillableTimeInSeconds"] >= 1
