@@ -112,20 +112,33 @@ def test_a_warm_job_can_be_stopped_and_the_pool_serves_the_next(
     assert pool["Status"] == "Reused"
 
 
-def test_the_pool_gives_its_capacity_back_when_its_period_ends(
+def test_an_idle_pool_gives_its_capacity_to_a_job_that_waits(
     make_trainer: MakeTrainer, service: TrainingJobService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SAGEYARD_SLOTS", "1")
-    warm = make_trainer("print('warm')", compute=Compute(keep_alive_period_in_seconds=1))
+    warm = make_trainer("print('warm')", compute=Compute(keep_alive_period_in_seconds=600))
     warm.train(logs=False)
     name = warm._latest_training_job.training_job_name  # type: ignore[union-attr]
-    other = make_trainer(  # does not match (another instance type): waits for the slot
+    _wait_for(lambda: service.describe(name)["WarmPoolStatus"]["Status"] == "Available")
+    other = make_trainer(  # does not match (another instance type): needs the slot
         "print('other')",
         compute=Compute(instance_type="ml.m5.xlarge"),
         stopping_condition=StoppingCondition(max_pending_time_in_seconds=20),
     )
+    started = time.monotonic()
     other.train(logs=False)
     assert other._latest_training_job.training_job_status == "Completed"  # type: ignore[union-attr]
+    assert time.monotonic() - started < 10  # not the pool's 600 s
+    _wait_for(lambda: service.describe(name)["WarmPoolStatus"]["Status"] == "Terminated")
+
+
+def test_the_pool_ends_with_its_period(
+    make_trainer: MakeTrainer, service: TrainingJobService
+) -> None:
+    warm = make_trainer("print('warm')", compute=Compute(keep_alive_period_in_seconds=1))
+    warm.train(logs=False)
+    name = warm._latest_training_job.training_job_name  # type: ignore[union-attr]
+    _wait_for(lambda: service.describe(name)["WarmPoolStatus"]["Status"] == "Terminated")
     pool = service.describe(name)["WarmPoolStatus"]
-    assert pool["Status"] == "Terminated"
     assert pool["ResourceRetainedBillableTimeInSeconds"] >= 1
+    assert [p.status for p in service.store.list("WarmPool")] == ["Terminated"]

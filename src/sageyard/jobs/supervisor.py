@@ -38,7 +38,13 @@ from sageyard.jobs.plans import host_plans
 from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.jobs.spot import SpotMarket
 from sageyard.jobs.states import StatusWriter
-from sageyard.jobs.warm_pools import WarmPool, job_pool_terminated, pool_key
+from sageyard.jobs.warm_pools import (
+    WarmPool,
+    evict_idle,
+    job_pool_terminated,
+    jobs_waiting,
+    pool_key,
+)
 from sageyard.jobs.watch import Outcome, Stopping, Watch
 from sageyard.runtime.layout import JobPaths
 from sageyard.storage import ObjectStore, object_store_for
@@ -110,6 +116,9 @@ class Supervisor:
         each job that claims it on the executor held, and give the capacity back at the end."""
         pool = WarmPool(store, self.settings, pool_key(spec), self.name)
         try:
+            if jobs_waiting(store):  # the capacity goes to them
+                pool.end()
+                return
             pool.offer(self.name, spec.keep_alive_seconds)
             executor.warm_up()
             while (job := pool.wait()) is not None:
@@ -120,6 +129,9 @@ class Supervisor:
                     pool.end()
                     return
                 executor, spec = kept
+                if jobs_waiting(store):
+                    pool.end()
+                    return
                 pool.offer(job, spec.keep_alive_seconds)
                 executor.warm_up()
         finally:
@@ -360,6 +372,7 @@ class _Progress:
 
     def waiting(self, message: str) -> None:
         self._status.transition("Pending", message)
+        evict_idle(self._status.store)  # idle warm pools give their capacity back
 
     def stop_requested(self) -> bool:
         return self._status.stop_requested_throttled()

@@ -8,7 +8,8 @@ faster. Here the supervisor of such a job stays alive once the job has ended, as
 instances count against SageMaker's quota) and its executor, warm (``executors/local.py``
 keeps a warmed interpreter per host ready, in a fresh sandbox). The pool is a row of the job
 store (kind ``WarmPool``): ``Available`` while it waits, ``InUse`` while a job runs on it,
-``Terminated`` at the end of the period.
+``Terminated`` at the end of the period, or as soon as another job has to wait for
+capacity (:func:`evict_idle`: an idle pool never keeps a job waiting on this machine).
 
 A job created with a keep-alive period first tries to claim an ``Available`` pool with its
 key (:func:`pool_key`: role, instance groups, volume, image, VPC, network isolation and
@@ -132,9 +133,15 @@ class WarmPool:
             readable, _, _ = select.select([self._reader], [], [], min(timeout, 1.0))
             if readable:
                 received += os.read(self._reader, 4096)
-                if received.endswith(b"\n"):
-                    return received.decode().strip().splitlines()[-1]
-                continue
+                if not received.endswith(b"\n"):
+                    continue
+                job = received.decode().splitlines()[-1].strip()
+                if job:
+                    return job
+                # an empty line: a waiting job evicted the pool (evict_idle)
+                self._retained(self.job, "Terminated")
+                self.close()
+                return None
             if time.time() < self.until:
                 continue
             # the period is up: end the pool, unless a job claimed it in the meantime
@@ -198,6 +205,25 @@ def claim(store: JobStore, spec: TrainingJobSpec, job: str) -> bool:
             return True
         store.update(pool.name, status="Terminated")  # its keeper is gone
     return False
+
+
+def evict_idle(store: JobStore) -> int:
+    """End every ``Available`` pool, so that their capacity goes to a job that waits for it
+    (an idle pool never keeps another job waiting); how many were ended."""
+    evicted = 0
+    for pool in store.list(KIND, status="Available"):
+        if store.update(pool.name, status="Terminated", expect_status={"Available"}):
+            _wake(Path(pool.document["fifo"]), "")
+            evicted += 1
+    return evicted
+
+
+def jobs_waiting(store: JobStore) -> bool:
+    """Whether a training job waits for capacity (``Pending``): a pool is not kept then."""
+    return any(
+        record.secondary_status == "Pending"
+        for record in store.list("TrainingJob", status="InProgress")
+    )
 
 
 def _wake(fifo: Path, job: str) -> bool:
