@@ -24,7 +24,10 @@ with a seeded random search over the same two ranges (x, y in [-5, 5]):
 - sageyard: ``HyperparameterTuner(strategy="Random", random_seed=seed,
   max_parallel_jobs=2).tune()`` (each trial a training job: job row, code snapshot,
   supervisor, staging, the script, model/output packaging and upload, metrics from the
-  log); timed from ``tune()`` to its return.
+  log); timed from ``tune()`` to its return. Measured twice: as is, and with warm pools
+  (``Compute(keep_alive_period_in_seconds=60)`` on the trainer: the first two trials
+  start cold, every later one runs on the pool a finished trial left, in its warmed
+  interpreter; ``jobs/warm_pools.py``).
 
 All are measured in this one run, interleaved ``--repeats`` times (medians are shown), in
 a fresh SAGEYARD_HOME, after one small warm-up each (the store and buckets are created
@@ -57,6 +60,8 @@ SCRIPT = FUNCTIONS / "quadratic.py"
 OBJECTIVE = re.compile(r"objective: ([-+0-9.eE]+)")
 PARALLEL = 2
 OPTUNA, SAGEYARD = "Optuna + subprocess", "sageyard tuning job"
+SAGEYARD_WARM = "sageyard, warm pools"
+KEEP_ALIVE = 60  # seconds a finished trial's pool waits for the next trial
 
 
 def run_script(params: dict[str, float]) -> tuple[float, float, float]:
@@ -223,8 +228,11 @@ def run_ray(
     return elapsed, float(results.get_best_result().metrics["objective"]), phases
 
 
-def run_sageyard(trials: int, seed: int) -> tuple[float, float, dict[str, float]]:
-    """A Random tuning job, two trials at a time.
+def run_sageyard(
+    trials: int, seed: int, keep_alive: int | None = None
+) -> tuple[float, float, dict[str, float]]:
+    """A Random tuning job, two trials at a time (``keep_alive``: with warm pools, each
+    trial after the first two running on the pool a finished one left).
 
     Returns: wall seconds, the best value, and where the time went (seconds): from
     ``tune()`` to the first trial's creation, the medians of a trial's creation to its
@@ -233,13 +241,14 @@ def run_sageyard(trials: int, seed: int) -> tuple[float, float, dict[str, float]
     """
     from sageyard.core.parameter import ContinuousParameter
     from sageyard.train import ModelTrainer
-    from sageyard.train.configs import SourceCode
+    from sageyard.train.configs import Compute, SourceCode
     from sageyard.train.tuner import HyperparameterTuner
 
     trainer = ModelTrainer(
         training_image="python:3.11",
         base_job_name="overhead",
         source_code=SourceCode(source_dir=str(FUNCTIONS), entry_script=SCRIPT.name),
+        compute=Compute(keep_alive_period_in_seconds=keep_alive),
     )
     tuner = HyperparameterTuner(
         model_trainer=trainer,
@@ -290,11 +299,12 @@ def main() -> None:
     if ray_started:
         run_ray(PARALLEL, args.seed, True, work)  # warm-up: imports Tune in this process
     run_sageyard(PARALLEL, args.seed)  # warm-up: creates the store, buckets and slot files
+    run_sageyard(PARALLEL, args.seed, KEEP_ALIVE)
     walls: dict[str, list[float]] = {}
     bests: dict[str, float] = {}
     durations: list[float] = []
     ray_phases: dict[bool, list[dict[str, float]]] = {reuse: [] for reuse in reuse_modes}
-    sageyard_phases: list[dict[str, float]] = []
+    sageyard_phases: dict[str, list[dict[str, float]]] = {SAGEYARD: [], SAGEYARD_WARM: []}
     for _ in range(args.repeats):  # interleaved, so every peer sees the same machine
         seconds, bests[OPTUNA], run_durations = run_optuna(args.trials, args.seed)
         walls.setdefault(OPTUNA, []).append(seconds)
@@ -304,9 +314,10 @@ def main() -> None:
             seconds, bests[name], phases = run_ray(args.trials, args.seed, reuse, work)
             walls.setdefault(name, []).append(seconds)
             ray_phases[reuse].append(phases)
-        seconds, bests[SAGEYARD], phases = run_sageyard(args.trials, args.seed)
-        walls.setdefault(SAGEYARD, []).append(seconds)
-        sageyard_phases.append(phases)
+        for name, keep_alive in ((SAGEYARD, None), (SAGEYARD_WARM, KEEP_ALIVE)):
+            seconds, bests[name], phases = run_sageyard(args.trials, args.seed, keep_alive)
+            walls.setdefault(name, []).append(seconds)
+            sageyard_phases[name].append(phases)
 
     def medians(runs: list[dict[str, float]]) -> dict[str, float]:
         return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
@@ -335,12 +346,13 @@ def main() -> None:
         )
     print("(overhead/trial and ratio are against Optuna + subprocess; sageyard aims within 1.5x)")
     print()
-    phases = medians(sageyard_phases)
-    print("where sageyard's time went (medians):")
-    print(f"  tune() to the first trial created:     {phases['start'] * 1000:6.1f} ms")
-    print(f"  trial created to its script started:  {phases['staging'] * 1000:6.1f} ms (median)")
-    print(f"  script started to training ended:     {phases['training'] * 1000:6.1f} ms (median)")
-    print(f"  last training ended to tune() return: {phases['tail'] * 1000:6.1f} ms")
+    for name, runs in sageyard_phases.items():
+        phases = medians(runs)
+        print(f"where the time of {name} went (medians):")
+        print(f"  tune() to the first trial created:     {phases['start'] * 1000:6.1f} ms")
+        print(f"  trial created to its script started:  {phases['staging'] * 1000:6.1f} ms")
+        print(f"  script started to training ended:     {phases['training'] * 1000:6.1f} ms")
+        print(f"  last training ended to tune() return: {phases['tail'] * 1000:6.1f} ms")
     for reuse in reuse_modes:
         phases = medians(ray_phases[reuse])
         print(f"where Ray Tune's time went, reuse_actors={reuse} (medians):")

@@ -142,3 +142,23 @@ def test_the_pool_ends_with_its_period(
     pool = service.describe(name)["WarmPoolStatus"]
     assert pool["ResourceRetainedBillableTimeInSeconds"] >= 1
     assert [p.status for p in service.store.list("WarmPool")] == ["Terminated"]
+
+
+def test_update_training_job_changes_or_ends_the_keep_alive_period(
+    make_trainer: MakeTrainer, service: TrainingJobService
+) -> None:
+    from sageyard.core.resources import TrainingJob
+
+    warm = make_trainer("print('warm')", compute=Compute(keep_alive_period_in_seconds=600))
+    warm.train(logs=False)
+    name = warm._latest_training_job.training_job_name  # type: ignore[union-attr]
+    _wait_for(lambda: service.describe(name)["WarmPoolStatus"]["Status"] == "Available")
+    job = TrainingJob.get(name)
+    job.update(resource_config={"keep_alive_period_in_seconds": 1})  # from the job's end
+    _wait_for(lambda: service.describe(name)["WarmPoolStatus"]["Status"] == "Terminated")
+    again = make_trainer("print('again')", compute=Compute(keep_alive_period_in_seconds=600))
+    again.train(logs=False)
+    second = again._latest_training_job.training_job_name  # type: ignore[union-attr]
+    _wait_for(lambda: service.describe(second)["WarmPoolStatus"]["Status"] == "Available")
+    TrainingJob.get(second).update(resource_config={"keep_alive_period_in_seconds": 0})
+    _wait_for(lambda: service.describe(second)["WarmPoolStatus"]["Status"] == "Terminated")

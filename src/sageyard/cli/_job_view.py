@@ -120,6 +120,7 @@ def describe_view(description: Mapping[str, Any]) -> Group:
                 ("Training time", format_seconds(description.get("TrainingTimeInSeconds"))),
                 ("Billable time", format_seconds(description.get("BillableTimeInSeconds"))),
                 ("Managed spot savings", _spot_savings(description)),
+                ("Warm pool", _warm_pool(description)),
                 ("Max runtime", format_seconds(stopping.get("MaxRuntimeInSeconds"))),
                 ("Max wait time", format_seconds(stopping.get("MaxWaitTimeInSeconds"))),
                 (
@@ -193,3 +194,15 @@ def _spot_savings(description: Mapping[str, Any]) -> str | None:
     if not description.get("EnableManagedSpotTraining") or not training or billable is None:
         return None
     return f"{(1 - billable / training) * 100:.0f}%"
+
+
+def _warm_pool(description: Mapping[str, Any]) -> str | None:
+    """WarmPoolStatus in a line: ``Reused by job-2 (kept 12s)``, ``Available``, ..."""
+    pool = description.get("WarmPoolStatus") or {}
+    status = pool.get("Status")
+    if not status:
+        return None
+    text = f"{status} by {pool['ReusedByJob']}" if pool.get("ReusedByJob") else str(status)
+    if pool.get("ResourceRetainedBillableTimeInSeconds") is not None:
+        text += f" (kept {format_seconds(pool['ResourceRetainedBillableTimeInSeconds'])})"
+    return text

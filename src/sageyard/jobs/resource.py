@@ -42,6 +42,7 @@ from sageyard.core.shapes import pascal_case
 from sageyard.core.shapes._described import described
 from sageyard.jobs.service import TrainingJobService, default_bucket
 from sageyard.jobs.states import ACTIVE, TERMINAL
+from sageyard.jobs.warm_pools import update_keep_alive
 from sageyard.store import JobRecord
 
 logger = logging.getLogger(__name__)
@@ -398,9 +399,11 @@ class TrainingJob:
         ``remote_debug_config`` (``{"enable_remote_debug": bool}``) is recorded while the
         job is Downloading or Training, as on SageMaker (sageyard's hosts are processes of
         this machine: there is no SSM session to open, so it is shown, not acted on).
-        sageyard runs no SageMaker Debugger profiling and keeps no warm pools, so
-        ``profiler_config``, ``profiler_rule_configurations`` and ``resource_config``
-        (``keep_alive_period_in_seconds``) have nothing to change and are refused.
+        ``resource_config`` (``{"keep_alive_period_in_seconds": n}``) changes how long the
+        warm pool the job left waits, counted from the job's end (0 ends it now), while its
+        WarmPoolStatus is Available. sageyard runs no SageMaker Debugger profiling, so
+        ``profiler_config`` and ``profiler_rule_configurations`` have nothing to change and
+        are refused.
 
         Raises:
             ValueError: An argument sageyard cannot apply (ConfigurationError; nothing is
@@ -408,7 +411,6 @@ class TrainingJob:
             botocore.exceptions.ClientError: ValidationException when the job is not in a
                 phase that allows the change; ResourceNotFound.
         """
-        name = self.training_job_name
         if profiler_config is not None or profiler_rule_configurations is not None:
             raise ConfigurationError(
                 "profiler_config and profiler_rule_configurations configure SageMaker "
@@ -416,11 +418,8 @@ class TrainingJob:
                 "update; leave them out (read the job's metrics with job.metrics())."
             )
         if resource_config is not None:
-            keep = api_mapping(resource_config, "resource_config", {"KeepAlivePeriodInSeconds"})
-            raise ConfigurationError(
-                f"resource_config={keep} changes how long the job's warm pool is kept, but "
-                "sageyard keeps no warm pools yet (every job gets fresh hosts), so training "
-                f"job {name!r} has none to update; leave resource_config out."
+            self._update_keep_alive(
+                api_mapping(resource_config, "resource_config", {"KeepAlivePeriodInSeconds"})
             )
         if remote_debug_config is not None:
             debug = api_mapping(remote_debug_config, "remote_debug_config", {"EnableRemoteDebug"})
@@ -431,6 +430,23 @@ class TrainingJob:
                 )
             self._record_remote_debug(debug)
         return self.refresh()
+
+    def _update_keep_alive(self, config: dict[str, Any]) -> None:
+        name = self.training_job_name
+        seconds = config.get("KeepAlivePeriodInSeconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 <= seconds <= 3600:
+            raise ConfigurationError(
+                "resource_config.keep_alive_period_in_seconds must be a whole number of "
+                f"seconds from 0 to 3600, but got {seconds!r}."
+            )
+        if not update_keep_alive(self._service.store, name, seconds):
+            pool = (self._service.describe(name).get("WarmPoolStatus") or {}).get("Status")
+            raise ValidationException(
+                f"Training job {name!r} has no Available warm pool (its WarmPoolStatus is "
+                f"{pool or 'none'}), so its keep-alive period cannot change; set "
+                "keep_alive_period_in_seconds in the Compute of the jobs that should keep one.",
+                "UpdateTrainingJob",
+            )
 
     def _record_remote_debug(self, debug: dict[str, Any]) -> None:
         name = self.training_job_name

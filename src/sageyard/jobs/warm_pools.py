@@ -42,6 +42,7 @@ from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.store import JobRecord, JobStore
 
 KIND = "WarmPool"
+KEEP_ALIVE_LINE = "!keep-alive "  # what update_keep_alive writes to a keeper's FIFO
 
 
 def pool_key(spec: TrainingJobSpec) -> str:
@@ -105,7 +106,7 @@ class WarmPool:
     def offer(self, job: str, keep_alive_seconds: int) -> None:
         """``job`` ended: its pool waits ``keep_alive_seconds`` for the next matching job."""
         now = time.time()
-        self.job, self.until = job, now + keep_alive_seconds
+        self.job, self.since, self.until = job, now, now + keep_alive_seconds
         if self._reader is None:
             self.fifo.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(FileNotFoundError):
@@ -135,7 +136,12 @@ class WarmPool:
                 received += os.read(self._reader, 4096)
                 if not received.endswith(b"\n"):
                     continue
-                job = received.decode().splitlines()[-1].strip()
+                lines, received = received.decode().splitlines(), b""
+                job = lines[-1].strip()
+                if job.startswith(KEEP_ALIVE_LINE):  # update_keep_alive: a new period
+                    self.until = self.since + int(job.removeprefix(KEEP_ALIVE_LINE))
+                    self.store.update(self.name, document_patch={"until": self.until})
+                    continue
                 if job:
                     return job
                 # an empty line: a waiting job evicted the pool (evict_idle)
@@ -216,6 +222,21 @@ def evict_idle(store: JobStore) -> int:
             _wake(Path(pool.document["fifo"]), "")
             evicted += 1
     return evicted
+
+
+def update_keep_alive(store: JobStore, job: str, seconds: int) -> bool:
+    """UpdateTrainingJob's ``KeepAlivePeriodInSeconds``: the pool ``job`` left waits
+    ``seconds`` from the job's end (0 ends it now); whether ``job`` has an Available pool."""
+    for pool in store.list(KIND, status="Available"):
+        if pool.document.get("job") != job:
+            continue
+        fifo = Path(pool.document["fifo"])
+        if seconds == 0:
+            if store.update(pool.name, status="Terminated", expect_status={"Available"}):
+                return _wake(fifo, "")
+            return False
+        return _wake(fifo, f"{KEEP_ALIVE_LINE}{seconds}")
+    return False
 
 
 def jobs_waiting(store: JobStore) -> bool:

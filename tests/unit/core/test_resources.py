@@ -212,8 +212,11 @@ def test_update_records_remote_debug_while_training_and_refuses_the_rest(
 
     with pytest.raises(ConfigurationError, match="SageMaker Debugger profiling"):
         job.update(profiler_config={"profiling_interval_in_milliseconds": 500})
-    with pytest.raises(ConfigurationError, match="keeps no warm pools"):
+    with pytest.raises(ClientError, match="no Available warm pool") as no_pool:
         job.update(resource_config={"keep_alive_period_in_seconds": 60})
+    assert no_pool.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(ConfigurationError, match="from 0 to 3600"):
+        job.update(resource_config={"keep_alive_period_in_seconds": 4000})
     with pytest.raises(ConfigurationError, match="unknown field"):
         job.update(resource_config={"instance_count": 2})
     with pytest.raises(ConfigurationError, match="True or False"):
