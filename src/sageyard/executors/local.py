@@ -94,10 +94,26 @@ class LocalHost:
         self._objects = objects
         self._exit: HostExit | None = None
         self._oom_kills = oom_kills()  # to tell the out-of-memory killer's SIGKILL
+        self._pidfd: int | None = None
 
     @property
     def pid(self) -> int:
         return self._process.pid
+
+    def exit_fd(self) -> int | None:
+        """A descriptor that becomes readable when the host's process ends (a pidfd), so a
+        watch can wait on it instead of sleeping; ``None`` where the kernel has none."""
+        if self._pidfd is None and self._exit is None:
+            try:
+                self._pidfd = os.pidfd_open(self._process.pid)
+            except (OSError, AttributeError):
+                self._pidfd = -1
+        return self._pidfd if self._pidfd is not None and self._pidfd >= 0 else None
+
+    def _close_exit_fd(self) -> None:
+        if self._pidfd is not None and self._pidfd >= 0:
+            os.close(self._pidfd)
+        self._pidfd = -1
 
     def poll(self) -> HostExit | None:
         if self._exit is None:
@@ -106,6 +122,7 @@ class LocalHost:
                 return None
             self._end_stragglers()
             self._feeders.stop()
+            self._close_exit_fd()
             secrets = secret_values(self._plan.environment)
             self._exit = exit_of(
                 code, self._root, self._log, self._log_start, secrets, self._oom_kills
@@ -152,6 +169,10 @@ class WarmHost(LocalHost):
     def __init__(self, plan: HostPlan, prepared: PreparedHost, zygote: Zygote, *args: Any):
         super().__init__(plan, prepared, zygote.process, *args)
         self._zygote = zygote
+
+    def exit_fd(self) -> int | None:
+        """The zygote's control socket: readable when it reports the job's end."""
+        return self._zygote.fileno() if self._exit is None else None
 
     def poll(self) -> HostExit | None:
         if self._exit is None:

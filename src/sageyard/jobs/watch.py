@@ -15,6 +15,7 @@ its stop and max-runtime decisions, comes within a bounded time, whatever the jo
 from __future__ import annotations
 
 import logging
+import select
 import signal
 import time
 from collections.abc import Sequence
@@ -143,6 +144,21 @@ def outcome(state: Stopping, hosts: Sequence[str], exits: Sequence[HostExit]) ->
     return Outcome("Failed", "Failed", reason_text)
 
 
+def _nap(handles: Sequence[HostHandle], exits: Sequence[HostExit | None], seconds: float) -> None:
+    """Wait ``seconds``, or less: until a running host ends, where its handle gives a
+    descriptor for that (``exit_fd()``: a pidfd, a warm host's control socket)."""
+    fds = []
+    for handle, ended in zip(handles, exits, strict=True):
+        exit_fd = getattr(handle, "exit_fd", None)
+        fd = exit_fd() if ended is None and exit_fd is not None else None
+        if fd is not None:
+            fds.append(fd)
+    if fds:
+        select.select(fds, [], [], seconds)
+    else:
+        time.sleep(seconds)
+
+
 class _HostLog:
     """The whole new lines of one host's output since the last read, a chunk at a time."""
 
@@ -204,7 +220,7 @@ class Watch:
             if pending:  # output is waiting: read on at once
                 tick = 0.002
                 continue
-            time.sleep(tick)
+            _nap(handles, exits, tick)
             tick = min(tick * 1.2, 0.1)  # short jobs end fast, long ones cost little
         self._drain(logs)
         ended = [exit for exit in exits if exit is not None]

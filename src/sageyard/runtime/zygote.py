@@ -176,6 +176,10 @@ class Zygote:
         with open(log, "ab", buffering=0) as out:
             socket.send_fds(self._control, [request], [out.fileno()])
 
+    def fileno(self) -> int:
+        """The control socket (readable when the zygote reports)."""
+        return self._control.fileno()
+
     def poll(self) -> int | None:
         """The job's exit code (negative: killed by that signal) once it ended, else None."""
         line = self._read_line(timeout=0.0)
