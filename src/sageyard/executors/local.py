@@ -58,6 +58,7 @@ from sageyard.runtime.network import JobNetwork
 from sageyard.runtime.plan import HostPlan
 from sageyard.runtime.process import HostLaunch, Mount
 from sageyard.runtime.sandbox import (
+    BwrapExec,
     SandboxKind,
     become_reaper,
     bwrap_argv,
@@ -395,10 +396,13 @@ class LocalExecutor:
         namespaces = self._sandbox == "namespaces"
         pid_namespace = namespaces and pid_namespace_available()
         argv, env, ready = launch.argv, launch.env, None
+        sandboxed: BwrapExec | None = None
+        keep = (keep_fd,) if keep_fd is not None else ()
         if bwrap is not None:
             ready = os.pipe()
-            argv = bwrap_argv(launch, bwrap, hidden=[self.settings.home], ready_fd=ready[1])
+            argv = bwrap_argv(launch, bwrap, hidden=[self.settings.home])
             env = sandbox_env(env, [launch.job_root, Path(CONTAINER_ROOT)])
+            sandboxed = BwrapExec(argv, env, ready[1], keep)
 
         network = self._job_network(plan)
 
@@ -407,7 +411,7 @@ class LocalExecutor:
                 network.enter()
             if namespaces:
                 enter_namespace(launch)
-            become_reaper(pid_namespace, bwrap=bwrap is not None)
+            become_reaper(pid_namespace, sandboxed)  # with bwrap, it execs bwrap itself
 
         try:
             with open(launch.log_path, "ab", buffering=0) as log:
@@ -420,7 +424,7 @@ class LocalExecutor:
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
                     preexec_fn=preexec,
-                    pass_fds=(*(ready[1:] if ready else ()), *([keep_fd] if keep_fd else [])),
+                    pass_fds=(*(ready[1:] if ready else ()), *keep),
                 )
         finally:
             if ready is not None:

@@ -75,6 +75,7 @@ import struct
 import subprocess
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -204,10 +205,20 @@ def _bwrap_problem(bwrap: str) -> str:
     return ""
 
 
-#: Runs first in the sandbox: gives the stop signals (blocked until now) and SIGPIPE/SIGXFSZ
-#: their defaults back, unblocks the stop signals (one that came since the command's process
-#: was forked is delivered now), tells the supervisor the command runs (a byte on the ready
-#: descriptor, ``sys.argv[1]``, -1 for none) and execs the command.
+#: The descriptor the command's first process says "I run" on (a byte; ``wait_ready``).
+READY_FD = 3
+
+#: Runs first in the sandbox: says the command runs (a byte on :data:`READY_FD`, then closes
+#: it), and execs the command with the stop signals (blocked until now: one that came since
+#: the command's process was forked is delivered then), SIGPIPE and SIGXFSZ at their
+#: defaults (``env --default-signal`` also unblocks them; coreutils 8.31 or later).
+_SH_SHIM = (
+    "{ printf 1 >&3 && exec 3>&-; } 2>/dev/null; "
+    'exec env --default-signal=TERM,INT,HUP,QUIT,USR1,PIPE,XFSZ -- "$@"'
+)
+
+#: The same in Python, where ``env`` has no ``--default-signal`` (an older coreutils): an
+#: interpreter's start-up more per host.
 _SHIM = (
     "import os, signal, sys\n"
     "signal.signal(signal.SIGPIPE, signal.SIG_DFL)\n"
@@ -215,17 +226,32 @@ _SHIM = (
     f"for number in {[int(s) for s in _FORWARDED]}:\n"
     "    signal.signal(number, signal.SIG_DFL)\n"
     f"signal.pthread_sigmask(signal.SIG_UNBLOCK, {[int(s) for s in _FORWARDED]})\n"
-    "ready = int(sys.argv[1])\n"
-    "if ready >= 0:\n"
-    "    os.write(ready, b'1')\n"
-    "    os.close(ready)\n"
-    "os.execvp(sys.argv[2], sys.argv[2:])\n"
+    "try:\n"
+    f"    os.write({READY_FD}, b'1')\n"
+    f"    os.close({READY_FD})\n"
+    "except OSError:\n"
+    "    pass\n"
+    "os.execvp(sys.argv[1], sys.argv[1:])\n"
 )
 
 
-def _command(argv: list[str], ready_fd: int = -1) -> list[str]:
-    """The command as bwrap starts it: through :data:`_SHIM`, with the stop signals back."""
-    return [sys.executable, "-S", "-I", "-c", _SHIM, str(ready_fd), *argv]
+@cache
+def _env_resets_signals() -> bool:
+    """Whether ``env --default-signal`` works here (checked once)."""
+    try:
+        done = subprocess.run(
+            ["env", "--default-signal=TERM", "--", "true"], capture_output=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def _command(argv: list[str]) -> list[str]:
+    """The command as bwrap starts it: through the shim, with the stop signals back."""
+    if _env_resets_signals():
+        return ["/bin/sh", "-c", _SH_SHIM, "sh", *argv]
+    return [sys.executable, "-S", "-I", "-c", _SHIM, *argv]
 
 
 def _bwrap_options(bwrap: str, *, isolate_network: bool) -> list[str]:
@@ -274,14 +300,12 @@ def _is_system(path: Path) -> bool:
     return any(path.is_relative_to(p) for p in SYSTEM_PATHS if os.path.isdir(p))
 
 
-def bwrap_argv(
-    launch: HostLaunch, bwrap: str, hidden: Iterable[Path] = (), ready_fd: int = -1
-) -> list[str]:
-    """The command line that runs ``launch`` in its bubblewrap sandbox (module docstring).
+def bwrap_argv(launch: HostLaunch, bwrap: str, hidden: Iterable[Path] = ()) -> list[str]:
+    """The command line that runs ``launch`` in its bubblewrap sandbox (module docstring);
+    its command writes a byte to :data:`READY_FD` once it runs (:func:`wait_ready`).
 
     ``hidden``: folders the job must not see even where this interpreter lives under them
-    (``SAGEYARD_HOME``). ``ready_fd``: a descriptor (inherited through bwrap) the command's
-    process writes a byte to once it runs with the stop signals unblocked (:func:`wait_ready`).
+    (``SAGEYARD_HOME``).
     """
     argv = _bwrap_options(bwrap, isolate_network=launch.isolate_network)
     for path in [*python_paths(hidden), *launch.read_only]:
@@ -300,7 +324,7 @@ def bwrap_argv(
     for device in sorted(Path("/dev").glob("nvidia*")) if launch.gpus else []:
         argv += ["--dev-bind", str(device), str(device)]
     argv += ["--chdir", str(launch.cwd), "--"]
-    return argv + _command(launch.argv, ready_fd)
+    return argv + _command(launch.argv)
 
 
 def wait_ready(ready: int, timeout: float = 30.0) -> bool:
@@ -371,12 +395,24 @@ def pid_namespace_available() -> bool:
     return os.waitstatus_to_exitcode(status) == 0
 
 
-def become_reaper(pid_namespace: bool, bwrap: bool = False) -> None:
+@dataclass(frozen=True)
+class BwrapExec:
+    """bwrap as a host's command, exec'd by :func:`become_reaper` itself: ``ready`` becomes
+    :data:`READY_FD`; ``keep`` stay open (a warmed interpreter's control socket); every
+    other descriptor but stdio is closed."""
+
+    argv: list[str]
+    env: dict[str, str]
+    ready: int
+    keep: tuple[int, ...] = ()
+
+
+def become_reaper(pid_namespace: bool, bwrap: BwrapExec | None = None) -> None:
     """Runs in a host's first process between fork and exec (see the module docstring).
 
     Returns only in the process that goes on to exec the job's command; the reaper (and the
     namespace's init) stay in here and ``_exit`` with the command's status. ``bwrap``: the
-    command is bwrap (its own PID namespace), started with the stop signals ignored and
+    command is bwrap (its own PID namespace), exec'd here with the stop signals blocked and
     dying with the reaper.
     """
     parent = os.getppid()
@@ -390,11 +426,8 @@ def become_reaper(pid_namespace: bool, bwrap: bool = False) -> None:
         report = os.pipe()
     child = os.fork()
     if child == 0:
-        if bwrap:
-            libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            # blocked in bwrap (a SIGTERM would make it SIGKILL the command); _SHIM
-            # unblocks them in the command, which gets any that came meanwhile
-            signal.pthread_sigmask(signal.SIG_BLOCK, _FORWARDED)
+        if bwrap is not None:
+            _exec_bwrap(bwrap)
         if report is None:
             return  # the command
         os.close(report[0])
@@ -415,6 +448,30 @@ def become_reaper(pid_namespace: bool, bwrap: bool = False) -> None:
     except BaseException:  # pragma: no cover - never back into the supervisor's code
         os._exit(1)
     _exit_as(status)
+
+
+def _exec_bwrap(bwrap: BwrapExec) -> None:
+    """The reaper's child: become bwrap, with the ready pipe at :data:`READY_FD`, the kept
+    descriptors and stdio only. Never returns."""
+    try:
+        libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        # blocked in bwrap (a SIGTERM would make it SIGKILL the command); the shim unblocks
+        # them in the command, which gets any that came meanwhile
+        signal.pthread_sigmask(signal.SIG_BLOCK, _FORWARDED)
+        if bwrap.ready != READY_FD:
+            if READY_FD in bwrap.keep:  # pragma: no cover - the executor never asks it
+                raise OSError("a kept descriptor is the ready descriptor's number")
+            os.dup2(bwrap.ready, READY_FD)
+        keep = sorted({READY_FD, *bwrap.keep})
+        start = READY_FD + 1
+        for fd in [*keep[1:], _MAX_FD]:
+            os.closerange(start, fd)
+            start = fd + 1
+        for fd in keep:
+            os.set_inheritable(fd, True)
+        os.execve(bwrap.argv[0], bwrap.argv, bwrap.env)
+    except BaseException:  # pragma: no cover - never back into the supervisor's code
+        os._exit(127)
 
 
 def _from_bwrap(status: int) -> int:

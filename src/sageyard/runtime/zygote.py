@@ -21,6 +21,7 @@ and the executor starts a cold host next time.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import select
@@ -162,10 +163,12 @@ class Zygote:
     ) -> None:
         self.root, self.python, self.writable = root, python, writable
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        child_end = fcntl.fcntl(theirs.fileno(), fcntl.F_DUPFD_CLOEXEC, 10)  # above stdio, 3
+        theirs.close()
         try:
-            self.process = spawn([python, "-c", ZYGOTE, str(theirs.fileno())], theirs.fileno())
+            self.process = spawn([python, "-c", ZYGOTE, str(child_end)], child_end)
         finally:
-            theirs.close()
+            os.close(child_end)
         self._control = ours
         self._buffer = b""
         self.alive = self._read_line(timeout=30.0) == b"ready"
