@@ -34,8 +34,8 @@ DAEMON_SCRIPT = """
 """
 
 
-def _processes_named(marker: str) -> list[int]:
-    """This machine's processes with ``marker`` on their command line."""
+def _processes(matches: Callable[[list[bytes]], bool]) -> list[int]:
+    """This machine's processes whose command line (its arguments) ``matches``."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -43,9 +43,14 @@ def _processes_named(marker: str) -> list[int]:
                 cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
             except OSError:
                 continue
-            if marker.encode() in cmdline.split(b"\0"):
+            if matches(cmdline.split(b"\0")):
                 found.append(int(entry))
     return found
+
+
+def _processes_named(marker: str) -> list[int]:
+    """This machine's processes with ``marker`` as one of their arguments."""
+    return _processes(lambda argv: marker.encode() in argv)
 
 
 def _alive(pid: int) -> bool:
@@ -126,16 +131,8 @@ def silent_index() -> Iterator[str]:
 
 
 def _pip_processes(marker: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"pip" in cmdline and marker.encode() in cmdline:
-                found.append(int(entry))
-    return found
+    """pip processes with ``marker`` in their command line."""
+    return _processes(lambda argv: b"pip" in b" ".join(argv) and marker.encode() in b" ".join(argv))
 
 
 def test_a_stop_during_the_requirements_install_ends_the_job_stopped(
