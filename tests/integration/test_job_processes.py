@@ -158,6 +158,29 @@ def test_a_stop_during_the_requirements_install_ends_the_job_stopped(
     assert _pip_processes(name) == []
 
 
+def test_max_runtime_ends_a_requirements_install_that_hangs(
+    make_trainer: MakeTrainer, code_dir: Callable[..., Path], silent_index: str
+) -> None:
+    folder = code_dir("print('never runs')")
+    name = f"reqs-{os.getpid()}-{time.time_ns()}.txt"
+    (folder / name).write_text(f"--index-url {silent_index}\nsome-package\n")  # pip waits
+    trainer = make_trainer(
+        None,
+        source_code=SourceCode(source_dir=str(folder), entry_script="train.py", requirements=name),
+        stopping_condition=StoppingCondition(max_runtime_in_seconds=3),
+    )
+    began = time.time()
+    trainer.train(wait=False)
+    job = trainer._latest_training_job
+    assert job is not None
+    _wait_for(lambda: job.refresh().training_job_status != "InProgress", seconds=30)
+    assert (job.training_job_status, job.secondary_status) == ("Stopped", "MaxRuntimeExceeded"), (
+        job.describe().get("FailureReason")
+    )
+    assert time.time() - began < 20
+    assert _pip_processes(name) == []
+
+
 def test_max_pending_time_expiry_ends_the_job_stopped(
     make_trainer: MakeTrainer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -167,8 +167,9 @@ class Supervisor:
         """Wait for capacity, then run attempts until one succeeds or may not be retried."""
         plans = host_plans(spec)
         pending = spec.stopping_condition.max_pending_time_in_seconds
+        progress = _Progress(status)
         try:
-            if not executor.reserve(plans, pending, _Progress(status)):
+            if not executor.reserve(plans, pending, progress):
                 return Outcome("Stopped", "Stopped")
         except CapacityError as error:
             # SageMaker: MaxPendingTimeInSeconds is "the maximum length of time ... that a
@@ -186,6 +187,8 @@ class Supervisor:
                 ended = self._wait_for_capacity(status, market, clock)
                 if ended is not None:
                     return ended
+            # a requirements install ends with MaxRuntimeInSeconds too
+            clock.setup_deadline = progress.deadline = clock.runtime_deadline(spec)
             outcome = self._attempt(store, objects, status, spec, executor, plans, clock)
             if outcome.secondary == "Interrupted":  # not a retry: the job goes on where it was
                 clock.interruptions += 1
@@ -245,6 +248,9 @@ class Supervisor:
             _end(handles)
             if status.stop_requested():  # e.g. a stop during the requirements install
                 return Outcome("Stopped", "Stopped")
+            if clock.setup_deadline is not None and time.time() >= clock.setup_deadline:
+                status.transition("MaxRuntimeExceeded", "Training job exceeded MaxRuntimeInSeconds")
+                return Outcome("Stopped", "MaxRuntimeExceeded")
             return Outcome("Failed", "Failed", error.reason, error.retryable)
         except BaseException:  # the platform failed: end what started, then fail the job
             _end(handles)
@@ -308,6 +314,20 @@ class _Clock:
     started: float | None = None  # the first attempt's training start
     trained: float = 0.0  # seconds of training in the attempts so far
     interruptions: int = 0
+    first_try: float | None = None  # when the first attempt began staging its hosts
+    setup_deadline: float | None = None  # MaxRuntimeInSeconds for this attempt's set-up
+
+    def runtime_deadline(self, spec: TrainingJobSpec) -> float:
+        """When MaxRuntimeInSeconds runs out for the attempt about to start, its hosts'
+        set-up (a requirements install) included: what a managed spot job's training so far
+        left of it; else from the first attempt's start."""
+        runtime = spec.stopping_condition.max_runtime_in_seconds or 86400
+        now = time.time()
+        if self.market is not None:
+            return now + runtime - self.trained
+        if self.first_try is None:
+            self.first_try = now
+        return (self.started or self.first_try) + runtime
 
     def stopping(self, spec: TrainingJobSpec, began: float, grace: float) -> Stopping:
         """The limits of an attempt whose training began at ``began`` (``grace``: SIGTERM →
@@ -366,6 +386,7 @@ class _Progress:
 
     def __init__(self, status: StatusWriter) -> None:
         self._status = status
+        self.deadline: float | None = None  # MaxRuntimeInSeconds: an install ends with it
 
     def note(self, message: str) -> None:
         self._status.note(message)
@@ -375,6 +396,8 @@ class _Progress:
         evict_idle(self._status.store)  # idle warm pools give their capacity back
 
     def stop_requested(self) -> bool:
+        if self.deadline is not None and time.time() >= self.deadline:
+            return True
         return self._status.stop_requested_throttled()
 
 
