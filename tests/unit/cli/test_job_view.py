@@ -166,3 +166,28 @@ def test_channel_source() -> None:
     )
     assert _job_view.channel_source(None) == "-"
     assert _job_view.channel_source({"Other": 1}) == '{"Other": 1}'
+
+
+def test_describe_view_of_a_managed_spot_job_on_a_warm_pool() -> None:
+    text = text_of(
+        _job_view.describe_view(
+            description(
+                EnableManagedSpotTraining=True,
+                TrainingTimeInSeconds=100,
+                BillableTimeInSeconds=30,
+                StoppingCondition={"MaxRuntimeInSeconds": 600, "MaxWaitTimeInSeconds": 1200},
+                WarmPoolStatus={
+                    "Status": "Reused",
+                    "ReusedByJob": "next-job",
+                    "ResourceRetainedBillableTimeInSeconds": 12,
+                },
+            )
+        )
+    )
+    for expected in (
+        "Managed spot savings",
+        "70%",
+        "Max wait time",
+        "Reused by next-job (kept 12 s)",
+    ):
+        assert expected in text, expected
