@@ -141,7 +141,9 @@ class TrainingJobService(JobRecords):
                     self.objects, source_dir, code_uri, ignore_patterns, self.settings.home / "tmp"
                 )
             # a matching warm pool runs it (warm_pools.py); else a supervisor of its own
-            if not (spec.keep_alive_seconds and claim_warm_pool(self.store, spec, name)):
+            if not (
+                spec.keep_alive_seconds and claim_warm_pool(self.store, self.settings, spec, name)
+            ):
                 self.launcher(self.settings, name, self.paths(name).root / "supervisor.log")
         except Exception as error:
             self.store.update(

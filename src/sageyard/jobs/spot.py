@@ -78,4 +78,4 @@ class SpotMarket:
 
     def billable_seconds(self, training_seconds: float) -> int:
         """The training seconds billed at the on-demand price that cost the same (≥ 1)."""
-        return max(1, math.ceil(training_seconds * (1.0 - self.savings)))
+        return max(1, math.ceil(round(training_seconds * (1.0 - self.savings), 6)))

@@ -114,7 +114,7 @@ class Supervisor:
     def _keep_warm(self, store: JobStore, executor: WarmExecutor, spec: TrainingJobSpec) -> None:
         """Be the keeper of this job's warm pool: offer it for the keep-alive period, run
         each job that claims it on the executor held, and give the capacity back at the end."""
-        pool = WarmPool(store, self.settings, pool_key(spec), self.name)
+        pool = WarmPool(store, self.settings, pool_key(spec, self.settings), self.name)
         try:
             if jobs_waiting(store):  # the capacity goes to them
                 pool.end()

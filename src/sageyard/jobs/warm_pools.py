@@ -45,15 +45,19 @@ KIND = "WarmPool"
 KEEP_ALIVE_LINE = "!keep-alive "  # what update_keep_alive writes to a keeper's FIFO
 
 
-def pool_key(spec: TrainingJobSpec) -> str:
-    """What a job must share with a warm pool's job to reuse it, as a short hash.
+def pool_key(spec: TrainingJobSpec, settings: Settings) -> str:
+    """What a job must share with a warm pool's job to reuse it, as a short hash: SageMaker's
+    matching rules, and the same ``SAGEYARD_*`` settings (the pool's keeper runs with its
+    first job's).
 
     Example:
         >>> from sageyard.jobs.spec import HostGroupSpec
         >>> spec = TrainingJobSpec(training_job_name="a", role_arn="r", output_path="s3://b/o",
         ...     host_groups=[HostGroupSpec(name="g", instance_type="ml.m5.large", count=1)],
         ...     stopping_condition={"MaxRuntimeInSeconds": 60})
-        >>> pool_key(spec) == pool_key(spec.model_copy(update={"training_job_name": "b"}))
+        >>> settings = Settings(home=Path("/h"), store_url="sqlite://")
+        >>> other = spec.model_copy(update={"training_job_name": "b"})
+        >>> pool_key(spec, settings) == pool_key(other, settings)
         True
     """
     resources = spec.request.get("ResourceConfig") or {}
@@ -66,6 +70,7 @@ def pool_key(spec: TrainingJobSpec) -> str:
         "vpc": spec.request.get("VpcConfig"),
         "isolation": spec.network_isolation,
         "executor": spec.executor,
+        "settings": sorted(settings.to_env().items()),
     }
     text = json.dumps(matching, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -190,9 +195,9 @@ class WarmPool:
             self.fifo.unlink()
 
 
-def claim(store: JobStore, spec: TrainingJobSpec, job: str) -> bool:
+def claim(store: JobStore, settings: Settings, spec: TrainingJobSpec, job: str) -> bool:
     """Hand ``job`` to an ``Available`` pool that matches it; whether one took it."""
-    key = pool_key(spec)
+    key = pool_key(spec, settings)
     for pool in store.list(KIND, status="Available", name_contains=key):
         if pool.document.get("key") != key:
             continue

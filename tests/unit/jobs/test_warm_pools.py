@@ -89,10 +89,10 @@ def test_a_pool_whose_keeper_died_is_terminated_and_not_used(
 ) -> None:
     spec = service.validate_training_job(_warm(code_dir, "first"))
     service.create_training_job(_warm(code_dir, "first"))
-    pool = WarmPool(service.store, service.settings, pool_key(spec), "first")
+    pool = WarmPool(service.store, service.settings, pool_key(spec, service.settings), "first")
     pool.offer("first", 60)
     pool.close()  # as if its keeper died: nobody reads the FIFO
-    assert not claim(service.store, spec, "second")
+    assert not claim(service.store, service.settings, spec, "second")
     assert [p.status for p in service.store.list(KIND)] == ["Terminated"]
 
 
