@@ -20,12 +20,19 @@ class StatusWriter:
         self.store, self.name, self.paths = store, name, paths
         self._next_stop_check = 0.0
 
-    def transition(self, secondary: str, message: str) -> None:
+    def transition(
+        self, secondary: str, message: str, document_patch: dict[str, Any] | None = None
+    ) -> None:
+        """A new secondary status (an event), with ``document_patch`` in the same write."""
         stopping = ("Stopping", "MaxRuntimeExceeded", "MaxWaitTimeExceeded")
         status = "Stopping" if secondary in stopping else None
         self.store.append_events(self.name, [{"Status": secondary, "StatusMessage": message}])
         self.store.update(
-            self.name, status=status, secondary_status=secondary, expect_status=ACTIVE
+            self.name,
+            status=status,
+            secondary_status=secondary,
+            document_patch=document_patch,
+            expect_status=ACTIVE,
         )
 
     def note(self, message: str) -> None:
@@ -51,9 +58,6 @@ class StatusWriter:
         self._next_stop_check = now + 0.5
         return self.stop_requested()
 
-    def training_started(self, at: float) -> None:
-        self.store.update(self.name, document_patch={"training_start_time": at})
-
     def training_ended(
         self, at: float, training_seconds: int | None = None, billable_seconds: int | None = None
     ) -> None:
@@ -65,10 +69,6 @@ class StatusWriter:
         if billable_seconds is not None:
             patch["billable_seconds"] = billable_seconds
         self.store.update(self.name, document_patch=patch)
-
-    def record_hosts(self, pids: dict[str, str]) -> None:
-        """Host process groups, so a reader can end them if this supervisor dies."""
-        self.store.update(self.name, document_patch={"host_pids": pids})
 
     def finish(self, status: str, secondary: str, reason: str | None) -> None:
         patch: dict[str, Any] = {

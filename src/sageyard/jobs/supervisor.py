@@ -20,6 +20,7 @@ import re
 import signal
 import sys
 import time
+from typing import Any
 
 from sageyard.core.exceptions import CapacityError
 from sageyard.core.settings import Settings
@@ -255,15 +256,18 @@ class Supervisor:
         except BaseException:  # the platform failed: end what started, then fail the job
             _end(handles)
             raise
-        status.record_hosts({h.host: owner_token(h.pid) for h in handles if h.pid is not None})
         if status.stop_requested():
             _end(handles)
             return Outcome("Stopped", "Stopped")
-        status.transition("Training", "Training image download completed. Training in progress.")
         began = time.time()
+        # the hosts' process groups, so a reader can end them if this supervisor dies
+        patch: dict[str, Any] = {
+            "host_pids": {h.host: owner_token(h.pid) for h in handles if h.pid is not None}
+        }
         if clock.started is None:
-            clock.started = began
-            status.training_started(began)
+            clock.started = patch["training_start_time"] = began
+        message = "Training image download completed. Training in progress."
+        status.transition("Training", message, patch)
         limits = clock.stopping(spec, began, self.settings.stop_grace_seconds)
         watch = Watch(self.name, store, status, spec.metric_definitions, limits)
         try:
