@@ -153,6 +153,7 @@ EXPECTED = {
         "HostPlan",
         "HostSetupError",
         "Progress",
+        "WarmExecutor",
         "check_executor_name",
         "executor_class",
         "executor_for",
