@@ -11,6 +11,13 @@ of our own as root. ``enable_network_isolation=True`` gives a single-host job a 
 namespace with only loopback, and the hosts of a multi-host job one they share
 (``runtime/network.py``): they reach each other and nothing else. It is refused where no
 sandbox can be built.
+
+A warm pool's executor (``jobs/warm_pools.py``) outlives its job: :meth:`LocalExecutor.park`
+moves the files its warm hosts left into the job's folder, :meth:`~LocalExecutor.warm_up`
+starts a warmed interpreter per host in a fresh sandbox over an empty pool folder
+(``runtime/zygote.py``), and :meth:`~LocalExecutor.reuse` runs the next job on the slots it
+holds; a host whose launch fits the warmed interpreter (its own interpreter, data copied,
+no mount of its own) runs there as a :class:`WarmHost`, any other starts cold.
 """
 
 from __future__ import annotations
