@@ -162,3 +162,33 @@ def test_update_training_job_changes_or_ends_the_keep_alive_period(
     _wait_for(lambda: service.describe(second)["WarmPoolStatus"]["Status"] == "Available")
     TrainingJob.get(second).update(resource_config={"keep_alive_period_in_seconds": 0})
     _wait_for(lambda: service.describe(second)["WarmPoolStatus"]["Status"] == "Terminated")
+
+
+def _stop_at_once(make_trainer: MakeTrainer, service: TrainingJobService, keep: Compute) -> None:
+    slow = make_trainer("import time; time.sleep(60)", compute=keep)
+    slow.train(wait=False)
+    job = slow._latest_training_job
+    assert job is not None
+    _wait_for(lambda: job.refresh().secondary_status == "Training")
+    began = time.monotonic()
+    job.stop()
+    job.wait(logs=False)
+    assert job.refresh().training_job_status == "Stopped"
+    assert time.monotonic() - began < 10  # the SIGTERM, not the SIGKILL 30 s later
+    name = job.training_job_name
+    _wait_for(lambda: service.describe(name)["WarmPoolStatus"]["Status"] == "Available")
+    time.sleep(0.3)
+
+
+def test_a_stop_right_after_a_warm_start_reaches_the_script(
+    make_trainer: MakeTrainer, service: TrainingJobService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAGEYARD_STOP_GRACE_SECONDS", "30")  # a lost SIGTERM would show
+    keep = Compute(keep_alive_period_in_seconds=60)
+    first = make_trainer("print('cold')", compute=keep)
+    first.train(logs=False)
+    name = first._latest_training_job.training_job_name  # type: ignore[union-attr]
+    _wait_for(lambda: service.describe(name)["WarmPoolStatus"]["Status"] == "Available")
+    time.sleep(0.5)
+    for _ in range(3):
+        _stop_at_once(make_trainer, service, keep)

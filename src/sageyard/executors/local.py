@@ -369,7 +369,13 @@ class LocalExecutor:
             launch = prepared.launch
             env = sandbox_env(launch.env, [launch.job_root, Path(CONTAINER_ROOT)])
             launch.log_path.parent.mkdir(parents=True, exist_ok=True)
-            zygote.run(launch.argv, env, launch.cwd, launch.log_path)
+            try:
+                zygote.run(launch.argv, env, launch.cwd, launch.log_path)
+            except OSError as error:
+                feeders.stop()
+                raise HostSetupError(
+                    f"InternalServerError: could not start {plan.host}: {error}", retryable=True
+                ) from error
             return WarmHost(plan, prepared, zygote, feeders, log_start, objects)
         try:
             process = self._spawn(prepared.launch, plan)

@@ -71,6 +71,7 @@ def empty(folder, device=None):
 def run(job, log):
     for number in STOPS:
         signal.signal(number, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)  # one sent since the fork comes now
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
@@ -116,12 +117,15 @@ while True:
     if not message:
         os._exit(0)
     job = json.loads(message)
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)  # kept pending for the child, not lost
     pid = os.fork()
     if pid == 0:
         try:
             run(job, fds[0])
         finally:
             os._exit(1)
+    control.sendall(b"forked\n")  # from now on a stop sent to the group reaches the job
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)  # the zygote's own copy: ignored
     os.close(fds[0])
     status = None
     while status is None:
@@ -174,10 +178,16 @@ class Zygote:
         self.alive = self._read_line(timeout=30.0) == b"ready"
 
     def run(self, argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> None:
-        """Start a job's command in the zygote (its output appended to ``log``)."""
+        """Start a job's command in the zygote (its output appended to ``log``); return
+        once its process exists, so that a stop sent to the host's group reaches it.
+
+        Raises OSError when the zygote does not answer (it is then no longer used)."""
         request = json.dumps({"argv": argv, "env": env, "cwd": str(cwd)}).encode()
         with open(log, "ab", buffering=0) as out:
             socket.send_fds(self._control, [request], [out.fileno()])
+        if self._read_line(timeout=30.0) != b"forked":
+            self.alive = False
+            raise OSError("the warmed interpreter did not start the job")
 
     def fileno(self) -> int:
         """The control socket (readable when the zygote reports)."""
