@@ -284,7 +284,7 @@ class TrainingJobService(JobRecords):
             description["OutputModelPackageArn"] = doc["output_model_package_arn"]
         if doc.get("notes"):
             description["Warnings"] = [masked(str(note)) for note in doc["notes"]]
-        if (pool := warm_status(record)) is not None:
+        if (pool := warm_status(self.store, record)) is not None:
             description["WarmPoolStatus"] = pool
         if finished is not None and end is None:
             description["TrainingEndTime"] = _when(finished)

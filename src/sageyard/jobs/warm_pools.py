@@ -76,12 +76,31 @@ def pool_key(spec: TrainingJobSpec, settings: Settings) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def warm_status(record: JobRecord) -> dict[str, Any] | None:
-    """A job's WarmPoolStatus as describe shows it (``None``: it asked for no warm pool)."""
+def warm_status(store: JobStore, record: JobRecord) -> dict[str, Any] | None:
+    """A job's WarmPoolStatus as describe shows it (``None``: it asked for no warm pool).
+
+    An ``Available`` pool whose keeper died (killed, or the machine rebooted) is ended here,
+    so that describe never offers a pool nobody keeps."""
     status = record.document.get("warm_pool")
     if not status:
         return None
+    if status.get("Status") == "Available" and _keeper_gone(store, record.name):
+        status = {**status, "Status": "Terminated"}
+        _set_job_status(store, record.name, Status="Terminated")
     return {k: v for k, v in status.items() if k[0].isupper()}
+
+
+def _keeper_gone(store: JobStore, job: str) -> bool:
+    """Whether the ``Available`` pool ``job`` left has lost its keeper (a process of this
+    machine that is no longer alive); that pool is ended then. A pool claimed meanwhile is
+    left to its keeper, which says the job's pool was Reused."""
+    for pool in store.list(KIND, status="Available"):
+        if pool.document.get("job") == job:
+            if pool.owner is not None and owner_alive(pool.owner) is False:
+                ended = store.update(pool.name, status="Terminated", expect_status={"Available"})
+                return ended is not None
+            return False
+    return False
 
 
 def _set_job_status(store: JobStore, job: str, **fields: Any) -> None:

@@ -109,3 +109,18 @@ def test_a_job_that_failed_with_an_infrastructure_error_keeps_no_pool(
         "Status": "Terminated",
         "ResourceRetainedBillableTimeInSeconds": 0,
     }
+
+
+def test_describe_ends_an_available_pool_whose_keeper_died(
+    service: TrainingJobService, code_dir: Path
+) -> None:
+    spec = service.validate_training_job(_warm(code_dir, "first"))
+    service.create_training_job(_warm(code_dir, "first"))
+    pool = WarmPool(service.store, service.settings, pool_key(spec, service.settings), "first")
+    pool.offer("first", 60)
+    assert service.describe("first")["WarmPoolStatus"]["Status"] == "Available"
+    host = service.store.get(pool.name).owner.split(":")[0]  # type: ignore[union-attr]
+    service.store.update(pool.name, owner=f"{host}:999999999:0")  # a keeper that is gone
+    assert service.describe("first")["WarmPoolStatus"]["Status"] == "Terminated"
+    assert [p.status for p in service.store.list(KIND)] == ["Terminated"]
+    pool.close()
