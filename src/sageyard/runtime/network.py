@@ -11,44 +11,27 @@ services nor any outside address.
 As root the holder only needs a network namespace. As a normal user it makes a user
 namespace too (the network namespace belongs to it) with this user's own uid mapped to
 itself, and hosts join that first: they keep their uid, and the job's bubblewrap sandbox
-is made inside it as usual. The holder dies with the supervisor (``PR_SET_PDEATHSIG`` and
-its stdin closing), and the namespace with the last process in it.
+is made inside it as usual (``sandbox.enter_new_network``). The holder dies with the
+supervisor (``PR_SET_PDEATHSIG`` and its stdin closing), and the namespace with the last
+process in it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 
-from sageyard.runtime.sandbox import libc
+from sageyard.runtime.sandbox import enter_new_network, join_namespace, libc
 
 _CLONE_NEWNET = 0x40000000
 _CLONE_NEWUSER = 0x10000000
+_PR_SET_PDEATHSIG = 1
 
-#: The holder: make the namespaces, bring loopback up, say so, wait for stdin to close.
-_HOLDER = r"""
-import ctypes, fcntl, os, signal, socket, struct, sys
-libc = ctypes.CDLL(None, use_errno=True)
-uid, gid = os.geteuid(), os.getegid()
-flags = 0x40000000 | (0x10000000 if uid else 0)
-if libc.unshare(flags) != 0:
-    print("error: unshare: " + os.strerror(ctypes.get_errno()), flush=True)
-    sys.exit(1)
-if uid:
-    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
-                       ("gid_map", f"{gid} {gid} 1")):
-        with open(f"/proc/self/{name}", "w") as f:
-            f.write(text)
-with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-    request = struct.pack("16sH", b"lo", 0)
-    flags, = struct.unpack("16sH", fcntl.ioctl(s.fileno(), 0x8913, request))[1:2]
-    fcntl.ioctl(s.fileno(), 0x8914, struct.pack("16sH", b"lo", flags | 1))
-libc.prctl(1, signal.SIGKILL, 0, 0, 0)
-print("ready", flush=True)
-sys.stdin.read()
-"""
+#: The holder's program once it is in its namespaces: wait until the supervisor lets go.
+_HOLD = "import sys; sys.stdin.read()"
 
 
 class JobNetwork:
@@ -66,20 +49,25 @@ class JobNetwork:
 
     @classmethod
     def open(cls) -> JobNetwork:
-        """Start the holder and open its namespaces; OSError if they cannot be made here."""
-        holder = subprocess.Popen(
-            [sys.executable, "-S", "-I", "-c", _HOLDER],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        assert holder.stdout is not None
-        said = holder.stdout.readline().decode(errors="replace").strip()
-        if said != "ready":
-            said += holder.stdout.read().decode(errors="replace").strip()
-            _end(holder)
-            raise OSError(f"could not make the job's network namespace: {said or 'no answer'}")
+        """Start the holder in new namespaces and open them; OSError if they cannot be made
+        here."""
+        libc()  # load before fork: the child only calls into it
+
+        def preexec() -> None:
+            libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            enter_new_network()
+
+        try:
+            holder = subprocess.Popen(
+                [sys.executable, "-S", "-I", "-c", _HOLD],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=preexec,
+            )
+        except subprocess.SubprocessError as error:  # the namespaces could not be made
+            raise OSError(f"could not make the job's network namespace: {error}") from error
         kinds = [("net", _CLONE_NEWNET)]
         if os.geteuid() != 0:
             kinds.insert(0, ("user", _CLONE_NEWUSER))
@@ -97,11 +85,7 @@ class JobNetwork:
     def enter(self) -> None:
         """Join the namespaces (runs in a host's first process, between fork and exec)."""
         for fd, kind in self._namespaces:
-            if libc().setns(fd, kind) != 0:
-                import ctypes
-
-                code = ctypes.get_errno()
-                raise OSError(code, f"setns into the job's network: {os.strerror(code)}")
+            join_namespace(fd, kind)
 
     def close(self) -> None:
         """Let the holder go; the namespace ends with the last host left in it."""
@@ -121,5 +105,3 @@ def _end(holder: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         holder.kill()
         holder.wait()
-    if holder.stdout is not None:
-        holder.stdout.close()

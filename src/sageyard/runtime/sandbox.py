@@ -74,7 +74,7 @@ import socket
 import struct
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -86,6 +86,7 @@ from sageyard.runtime.process import HostLaunch, Mount
 _CLONE_NEWNS = 0x00020000
 _CLONE_NEWNET = 0x40000000
 _CLONE_NEWPID = 0x20000000
+_CLONE_NEWUSER = 0x10000000
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 # Signals a stop sends to a host's process group; the reaper leaves them to the command.
@@ -133,6 +134,25 @@ def _loopback_up() -> None:
         request = struct.pack("16sh", b"lo", 0)
         flags = struct.unpack("16sh", fcntl.ioctl(sock, _SIOCGIFFLAGS, request))[1]
         fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sh", b"lo", flags | _IFF_UP))
+
+
+def enter_new_network() -> None:
+    """Between fork and exec: a network namespace of its own with only loopback, up. As a
+    normal user it belongs to a new user namespace that maps this user to itself."""
+    uid, gid = os.geteuid(), os.getegid()
+    _check(libc().unshare(_CLONE_NEWNET | (_CLONE_NEWUSER if uid else 0)), "unshare")
+    if uid:
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1")):
+            with open(f"/proc/self/{name}", "w") as f:
+                f.write(text)
+        with open("/proc/self/gid_map", "w") as f:
+            f.write(f"{gid} {gid} 1")
+    _loopback_up()
+
+
+def join_namespace(fd: int, kind: int) -> None:
+    """Between fork and exec: join the namespace open at ``fd`` (a ``CLONE_NEW*`` kind)."""
+    _check(libc().setns(fd, kind), "setns")
 
 
 def enter_namespace(launch: HostLaunch) -> None:
@@ -355,44 +375,48 @@ def sandbox_env(env: dict[str, str], visible: Iterable[Path]) -> dict[str, str]:
     return env
 
 
-@cache
-def namespaces_available() -> bool:
-    """Whether hosts can get a private mount namespace of our own here (checked once, in a
-    child)."""
-    if not hasattr(os, "fork") or not Path("/proc/self/ns/mnt").exists():
+def _works_in_a_child(namespace: str, probe: Callable[[], int]) -> bool:
+    """Whether ``probe`` (run in a forked child; its return is the child's exit code) gives
+    0 here, where ``/proc/self/ns/<namespace>`` exists at all."""
+    if not hasattr(os, "fork") or not Path(f"/proc/self/ns/{namespace}").exists():
         return False
     libc()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
         try:
-            _check(libc().unshare(_CLONE_NEWNS), "unshare")
-            _mount(None, "/", _MS_REC | _MS_PRIVATE)
-            os._exit(0)
+            os._exit(probe())
         except BaseException:
             os._exit(1)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status) == 0
+
+
+@cache
+def namespaces_available() -> bool:
+    """Whether hosts can get a private mount namespace of our own here (checked once, in a
+    child)."""
+
+    def probe() -> int:  # pragma: no cover - runs in the child
+        _check(libc().unshare(_CLONE_NEWNS), "unshare")
+        _mount(None, "/", _MS_REC | _MS_PRIVATE)
+        return 0
+
+    return _works_in_a_child("mnt", probe)
 
 
 @cache
 def pid_namespace_available() -> bool:
     """Whether hosts can get a PID namespace of their own here (checked once, in a child)."""
-    if not hasattr(os, "fork") or not Path("/proc/self/ns/pid").exists():
-        return False
-    libc()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child
-        try:
-            _check(libc().unshare(_CLONE_NEWPID), "unshare")
-            inner = os.fork()
-            if inner == 0:
-                os._exit(0 if os.getpid() == 1 else 1)
-            _, status = os.waitpid(inner, 0)
-            os._exit(os.waitstatus_to_exitcode(status))
-        except BaseException:
-            os._exit(1)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0
+
+    def probe() -> int:  # pragma: no cover - runs in the child
+        _check(libc().unshare(_CLONE_NEWPID), "unshare")
+        inner = os.fork()
+        if inner == 0:
+            os._exit(0 if os.getpid() == 1 else 1)
+        _, status = os.waitpid(inner, 0)
+        return os.waitstatus_to_exitcode(status)
+
+    return _works_in_a_child("pid", probe)
 
 
 @dataclass(frozen=True)
