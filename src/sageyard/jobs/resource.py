@@ -299,10 +299,10 @@ class TrainingJob:
 
         Times are strict (``creation_time_after=t``: created after t; a naive datetime is
         UTC). ``sort_by`` is ``CreationTime`` (the default), ``Name`` or ``Status``; with no
-        ``sort_order`` the newest come first (by name or status: ascending). sageyard keeps
-        no warm pools and runs no training plans yet, so ``warm_pool_status_equals`` and
-        ``training_plan_arn_equals`` match only jobs whose description has that warm pool
-        status or training plan: none.
+        ``sort_order`` the newest come first (by name or status: ascending).
+        ``warm_pool_status_equals`` matches the jobs whose WarmPoolStatus has that status
+        (``jobs/warm_pools.py``); sageyard runs no training plans, so
+        ``training_plan_arn_equals`` matches none.
 
         Raises:
             ValueError: A filter has a value the real API refuses (ConfigurationError).

@@ -165,7 +165,7 @@ class Zygote:
         spawn: Callable[[list[str], int], subprocess.Popen[bytes]],
         writable: tuple[Path, ...] = (),
     ) -> None:
-        self.root, self.python, self.writable = root, python, writable
+        self.root, self.writable = root, writable
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         child_end = fcntl.fcntl(theirs.fileno(), fcntl.F_DUPFD_CLOEXEC, 10)  # above stdio, 3
         theirs.close()
