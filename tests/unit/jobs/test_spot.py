@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,19 @@ def test_max_wait_time_ends_a_job_that_keeps_being_interrupted(
     assert (job.status, job.secondary_status) == ("Stopped", "MaxWaitTimeExceeded")
 
 
-def test_max_runtime_counts_the_training_of_every_attempt() -> None:
+def test_max_runtime_counts_the_training_of_every_attempt(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    settings = service.settings.with_overrides(spot_interruptions=(1.0,))
+    executor = ScriptedExecutor({"algo-1": [Script(seconds=60), Script(seconds=60)]}, tmp_path)
+    started = time.monotonic()
+    job = _run(service, _spot(code_dir, runtime=2), executor, settings)
+    assert (job.status, job.secondary_status) == ("Stopped", "MaxRuntimeExceeded")
+    assert time.monotonic() - started < 4  # 1 s before the interruption + 1 s after it
+    assert len(executor.hosts) == 2
+
+
+def test_the_watch_interrupts_at_the_market_time_and_ends_at_max_wait() -> None:
     market = SpotMarket(interruptions=(5.0,))
     assert market.next_interruption(5.0) is None
     state = Stopping(deadline=10.0, grace=1.0, interrupt_at=5.0, notice=2.0)

@@ -84,13 +84,19 @@ def test_a_job_that_does_not_match_gets_a_supervisor_of_its_own(
     assert service.describe("first")["WarmPoolStatus"]["Status"] == "Terminated"
 
 
-def test_a_pool_whose_keeper_died_is_terminated_and_not_used(
-    service: TrainingJobService, code_dir: Path
-) -> None:
+def _offered(service: TrainingJobService, code_dir: Path) -> tuple[Any, WarmPool]:
+    """Job ``first``, created, and a pool offered after it (with no keeper thread)."""
     spec = service.validate_training_job(_warm(code_dir, "first"))
     service.create_training_job(_warm(code_dir, "first"))
     pool = WarmPool(service.store, service.settings, pool_key(spec, service.settings), "first")
     pool.offer("first", 60)
+    return spec, pool
+
+
+def test_a_pool_whose_keeper_died_is_terminated_and_not_used(
+    service: TrainingJobService, code_dir: Path
+) -> None:
+    spec, pool = _offered(service, code_dir)
     pool.close()  # as if its keeper died: nobody reads the FIFO
     assert not claim(service.store, service.settings, spec, "second")
     assert [p.status for p in service.store.list(KIND)] == ["Terminated"]
@@ -114,10 +120,7 @@ def test_a_job_that_failed_with_an_infrastructure_error_keeps_no_pool(
 def test_describe_ends_an_available_pool_whose_keeper_died(
     service: TrainingJobService, code_dir: Path
 ) -> None:
-    spec = service.validate_training_job(_warm(code_dir, "first"))
-    service.create_training_job(_warm(code_dir, "first"))
-    pool = WarmPool(service.store, service.settings, pool_key(spec, service.settings), "first")
-    pool.offer("first", 60)
+    _, pool = _offered(service, code_dir)
     assert service.describe("first")["WarmPoolStatus"]["Status"] == "Available"
     host = service.store.get(pool.name).owner.split(":")[0]  # type: ignore[union-attr]
     service.store.update(pool.name, owner=f"{host}:999999999:0")  # a keeper that is gone
