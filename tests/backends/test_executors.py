@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,30 @@ class TestLocalExecutor(ExecutorSuite):
         ended = wait_for_exit(handle)
         assert (ended.code, ended.out_of_memory) == (-signal.SIGKILL, True)
         executor.close()
+
+
+@pytest.mark.skipif(sandbox_kind() != "bwrap", reason="needs bubblewrap")
+class TestLocalExecutorWithThePythonShim(ExecutorSuite):
+    """Under bubblewrap where ``env --default-signal`` is missing (an older coreutils): the
+    command starts through the Python shim, and every rule still holds."""
+
+    @pytest.fixture
+    def executor_factory(
+        self, sageyard_home: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> Callable[[], Executor]:
+        from sageyard.runtime import sandbox
+
+        monkeypatch.setattr(sandbox, "_env_resets_signals", lambda: False)
+        settings = Settings.from_env()
+        return lambda: LocalExecutor(settings, "suite-job")
+
+    def test_the_command_starts_through_the_python_shim(
+        self, executor_factory: Callable[[], Executor]
+    ) -> None:
+        from sageyard.runtime import sandbox
+
+        executor_factory()
+        assert sandbox._command(["true"])[:2] == [sys.executable, "-S"]
 
 
 class TestLocalExecutorWithoutNamespace(ExecutorSuite):
