@@ -173,7 +173,8 @@ def test_max_runtime_ends_a_requirements_install_that_hangs(
     trainer.train(wait=False)
     job = trainer._latest_training_job
     assert job is not None
-    _wait_for(lambda: job.refresh().training_job_status != "InProgress", seconds=30)
+    ended = ("Stopped", "Failed", "Completed")  # not Stopping: the end is being written
+    _wait_for(lambda: job.refresh().training_job_status in ended, seconds=30)
     assert (job.training_job_status, job.secondary_status) == ("Stopped", "MaxRuntimeExceeded"), (
         job.describe().get("FailureReason")
     )
