@@ -143,6 +143,18 @@ def test_logs_are_streamed_to_the_caller(
     assert "Training - " in out and "Completed - " in out
 
 
+def test_the_caller_sees_the_end_at_once_not_at_its_next_poll(make_trainer: MakeTrainer) -> None:
+    # the supervisor rings the job's doorbell when it writes the end (jobs/doorbell.py)
+    trainer = make_trainer("import time; time.sleep(0.5)")
+    trainer.train(wait=False)
+    job = trainer._latest_training_job
+    assert job is not None
+    job.wait(poll=60)
+    assert job.training_job_status == "Completed"
+    ended = job.describe()["SecondaryStatusTransitions"][-1]["StartTime"].timestamp()
+    assert time.time() - ended < 10  # not the 60 s poll
+
+
 def test_failure_file_becomes_the_failure_reason(make_trainer: MakeTrainer) -> None:
     trainer = make_trainer("""
         import os, sys

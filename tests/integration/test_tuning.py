@@ -217,6 +217,18 @@ def test_a_search_over_a_smooth_function(
         pd.testing.assert_frame_equal(again, frame)
 
 
+def test_a_tuning_jobs_end_is_seen_at_once(make_trainer: MakeTrainer) -> None:
+    # trials and the tuning job ring their doorbells when they end (jobs/doorbell.py)
+    tuner = tuner_for(make_trainer(SMOOTH), strategy="Random", max_jobs=2, max_parallel_jobs=1)
+    started = time.monotonic()
+    tuner.tune(wait=False)
+    job = tuner.latest_tuning_job
+    assert job is not None
+    job.wait(poll=60)
+    assert job.refresh().hyper_parameter_tuning_job_status == "Completed"
+    assert time.monotonic() - started < 30  # not a 60 s poll
+
+
 def test_the_same_random_seed_gives_the_same_hyperparameters(make_trainer: MakeTrainer) -> None:
     trainer = make_trainer(SMOOTH)
     sequences = []

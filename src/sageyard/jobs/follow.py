@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sageyard.core.exceptions import TimeoutExceededError
+from sageyard.jobs.doorbell import Doorbell, doorbell_path
 from sageyard.jobs.metrics import LogTail
 from sageyard.jobs.service import TrainingJobService
 from sageyard.jobs.spec import TrainingJobSpec
@@ -82,12 +83,29 @@ def follow_job(
 ) -> None:
     """Poll until the job ends, printing each secondary status and (with ``logs``) log lines.
 
-    Polling starts fast (2 ms) and slows down to ``poll`` seconds, so short jobs are seen to
-    end at once and long ones cost little.
+    The job's end is seen at once: between polls this waits on the job's doorbell, which
+    its supervisor rings when the job ends (``doorbell.py``). Polls come every ``poll``
+    seconds; while logs are followed, or where no doorbell can be made, they start fast
+    (2 ms) and slow down to ``poll``, so short jobs are seen at once and long ones cost
+    little.
     """
-    reader = JobLogReader(service, name) if logs else None
+    with Doorbell(doorbell_path(service.settings, name)) as bell:
+        _follow(
+            service, name, bell, JobLogReader(service, name) if logs else None, out, deadline, poll
+        )
+
+
+def _follow(
+    service: TrainingJobService,
+    name: str,
+    bell: Doorbell,
+    reader: JobLogReader | None,
+    out: TextIO,
+    deadline: float | None,
+    poll: float,
+) -> None:
     seen_events = 0
-    interval = 0.002
+    interval = poll if bell.ready and reader is None else 0.002
     while True:
         record = service.get(name)
         ended = record.status not in ACTIVE
@@ -112,5 +130,5 @@ def follow_job(
                 message=f"Training job {name} is still running; call .refresh() to check its "
                 "current status, or wait() again.",
             )
-        time.sleep(interval)
+        bell.wait(interval if deadline is None else min(interval, deadline - time.monotonic()))
         interval = min(interval * 1.2, poll)

@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from sageyard.core.exceptions import ResourceNotFound
 from sageyard.jobs.liveness import owner_token
-from sageyard.jobs.states import ACTIVE, TERMINAL
+from sageyard.jobs.states import ACTIVE
 from sageyard.store import JobRecord, JobStore
 
 logger = logging.getLogger(__name__)
@@ -36,13 +37,13 @@ def supervise(
 
     ``failed(reason)`` makes the result of a ``work`` that raised.
     """
-    record = store.get(name)
-    if record is None or record.status in TERMINAL:
+    try:
+        record = store.update(
+            name, owner=owner_token(), heartbeat_at=time.time(), expect_status=ACTIVE
+        )
+    except ResourceNotFound:  # deleted meanwhile
         return
-    claimed = store.update(
-        name, owner=owner_token(), heartbeat_at=time.time(), expect_status=ACTIVE
-    )
-    if claimed is None:  # it ended meanwhile (settled by a reader): nothing to supervise
+    if record is None:  # it ended already (settled by a reader): nothing to supervise
         return
     heartbeat = Heartbeat(store, name, heartbeat_seconds)
     heartbeat.start()

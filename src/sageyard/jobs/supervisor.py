@@ -256,9 +256,6 @@ class Supervisor:
         except BaseException:  # the platform failed: end what started, then fail the job
             _end(handles)
             raise
-        if status.stop_requested():
-            _end(handles)
-            return Outcome("Stopped", "Stopped")
         began = time.time()
         # the hosts' process groups, so a reader can end them if this supervisor dies
         patch: dict[str, Any] = {
@@ -267,7 +264,10 @@ class Supervisor:
         if clock.started is None:
             clock.started = patch["training_start_time"] = began
         message = "Training image download completed. Training in progress."
-        status.transition("Training", message, patch)
+        # refused when a stop came while the hosts started (the job is Stopping, or ended)
+        if not status.transition("Training", message, patch, expect_status=_RUNNING):
+            _end(handles)
+            return Outcome("Stopped", "Stopped")
         limits = clock.stopping(spec, began, self.settings.stop_grace_seconds)
         watch = Watch(self.name, store, status, spec.metric_definitions, limits)
         try:
@@ -362,6 +362,9 @@ class _Clock:
             return
         seconds = max(1, round(self.trained))
         status.training_ended(time.time(), seconds, self.market.billable_seconds(self.trained))
+
+
+_RUNNING = frozenset({"InProgress"})
 
 
 def _keeps_warm(spec: TrainingJobSpec, executor: Executor, outcome: Outcome | None) -> bool:

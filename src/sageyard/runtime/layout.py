@@ -97,6 +97,11 @@ class JobPaths:
     def log(self, host: str) -> Path:
         return self.logs / f"{host}.log"
 
+    @property
+    def doorbell(self) -> Path:
+        """The FIFO the supervisor rings when the job ends (``jobs/doorbell.py``)."""
+        return self.root / "doorbell"
+
     def host_logs(self) -> list[Path]:
         """Log files of the job's hosts, in rank order (algo-1, algo-2, …)."""
         found = list(self.logs.glob("algo-*.log")) if self.logs.is_dir() else []

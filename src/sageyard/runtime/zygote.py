@@ -8,7 +8,9 @@ folder, arguments and log (the log's descriptor comes over the control socket), 
 the script (``python script.py`` through :func:`runpy.run_path`, ``python -m module``
 through :func:`runpy.run_module`, anything else through ``exec``). The zygote waits for it,
 ends every process the job left (it is their subreaper), empties ``/tmp`` and ``/dev/shm``,
-and reports the child's wait status.
+and reports the child's wait status. Before its first job it imports the standard
+library's modules that scripts usually import (``argparse``, ``logging``, ...), so each
+fork finds them loaded: a script that imports them starts in milliseconds, not tens.
 
 Nothing of one job reaches the next: each job is a fresh fork of an interpreter that ran no
 job code; its files live in the pool's host folder, which the executor empties into the
@@ -34,6 +36,15 @@ from pathlib import Path
 #: The zygote: ``python -c ZYGOTE <control fd>``, inside the host's sandbox.
 ZYGOTE = r"""
 import ctypes, json, os, runpy, signal, socket, sys, traceback
+# What a training script usually imports from the standard library (and runpy's own
+# pkgutil), imported once here, so that each job's fork finds them loaded. None starts a
+# thread; random reseeds itself in a forked child.
+for module in (
+    "argparse", "collections", "contextlib", "copy", "csv", "dataclasses", "datetime",
+    "functools", "glob", "io", "itertools", "logging", "math", "pathlib", "pickle",
+    "pkgutil", "random", "re", "shutil", "struct", "subprocess", "tempfile", "typing",
+):
+    __import__(module)
 STOPS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1)
 control = socket.socket(fileno=int(sys.argv[1]))
 ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: the jobs' daemons come here

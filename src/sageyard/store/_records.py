@@ -97,8 +97,10 @@ class JobStore(Protocol):
         heartbeat_at: float | None = None,
         owner: str | None = None,
         expect_status: Collection[str] | None = None,
+        events: Sequence[dict[str, Any]] = (),
     ) -> JobRecord | None:
-        """Atomically change a job; ``None`` when ``expect_status`` did not match."""
+        """Atomically change a job, appending ``events`` in the same transaction; ``None``
+        (nothing changed, no event appended) when ``expect_status`` did not match."""
         ...
 
     def get(self, name: str) -> JobRecord | None:

@@ -119,6 +119,7 @@ class SqlJobStore:
         heartbeat_at: float | None = None,
         owner: str | None = None,
         expect_status: Collection[str] | None = None,
+        events: Sequence[dict[str, Any]] = (),
     ) -> JobRecord | None:
         """Atomically change a job and return it as it is afterwards.
 
@@ -134,6 +135,8 @@ class SqlJobStore:
             owner: New owner (``"hostname:pid"`` of the supervisor).
             expect_status: Compare-and-set: change nothing and return ``None`` unless
                 the current status is one of these.
+            events: Events to append to the job's log in the same transaction (as
+                :meth:`append_events`, at now); none when ``expect_status`` did not match.
 
         Returns:
             The updated record, or ``None`` when ``expect_status`` did not match.
@@ -159,6 +162,8 @@ class SqlJobStore:
                 document.update(document_patch)
                 values["document"] = s.dump_json(document)
             conn.execute(sql_update(s.jobs).where(s.jobs.c.name == name).values(**values))
+            if events:
+                conn.execute(insert(s.events), _event_rows(name, events, values["updated_at"]))
             return s.job_from_row({**row, **values})
 
     def get(self, name: str) -> JobRecord | None:
@@ -242,8 +247,7 @@ class SqlJobStore:
         """
         if not payloads:
             return
-        when = time.time() if at is None else at
-        rows = [{"job_name": name, "at": when, "payload": s.dump_json(p)} for p in payloads]
+        rows = _event_rows(name, payloads, time.time() if at is None else at)
         with self._write() as conn:
             self._require_job(conn, name, "AppendEvents")
             conn.execute(insert(s.events), rows)
@@ -312,6 +316,12 @@ class SqlJobStore:
     def close(self) -> None:
         """Close all pooled connections. The store reconnects if used again."""
         self._engine.dispose()
+
+
+def _event_rows(
+    name: str, payloads: Sequence[dict[str, Any]], at: float
+) -> builtins.list[dict[str, Any]]:
+    return [{"job_name": name, "at": at, "payload": s.dump_json(p)} for p in payloads]
 
 
 def _locked_row(

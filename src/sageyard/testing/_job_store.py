@@ -221,6 +221,21 @@ class JobStoreSuite:
         assert won.status == "Stopping"
         assert job_store.update("job", status="Stopping", expect_status=("InProgress",)) is None
 
+    def test_update_appends_events_with_the_change(self, job_store: JobStore) -> None:
+        job_store.create(_record("job", status="InProgress"))
+        job_store.append_events("job", [{"n": 0}])
+        updated = job_store.update("job", secondary_status="Training", events=[{"n": 1}, {"n": 2}])
+        assert updated is not None
+        got = job_store.events("job")
+        assert [payload for _, payload in got] == [{"n": 0}, {"n": 1}, {"n": 2}]
+        assert got[1][0] == got[2][0] == updated.updated_at
+        # a compare-and-set that fails appends nothing
+        refused = job_store.update(
+            "job", status="Stopped", expect_status={"Completed"}, events=[{"n": 3}]
+        )
+        assert refused is None
+        assert len(job_store.events("job")) == 3
+
     def test_update_unknown_name_is_resource_not_found(self, job_store: JobStore) -> None:
         with pytest.raises(ResourceNotFound) as info:
             job_store.update("ghost", status="Completed")

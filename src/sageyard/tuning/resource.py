@@ -31,6 +31,7 @@ from sageyard.core.exceptions import (
 from sageyard.core.settings import Settings, settings_of
 from sageyard.core.shapes import pascal_case
 from sageyard.core.shapes._described import Described, described
+from sageyard.jobs.doorbell import Doorbell, doorbell_path
 from sageyard.jobs.service import default_bucket
 from sageyard.jobs.states import ACTIVE
 from sageyard.store import JobRecord
@@ -287,7 +288,8 @@ class HyperParameterTuningJob:
         progress: bool = False,
         out: TextIO | None = None,
     ) -> None:
-        """Block until the tuning job ends.
+        """Block until the tuning job ends (seen at once: its supervisor rings the job's
+        doorbell, ``jobs/doorbell.py``; polls every ``poll`` seconds besides).
 
         Raises:
             TuningJobFailedError: It ended Failed (a FailedStatusError, and a botocore
@@ -295,7 +297,21 @@ class HyperParameterTuningJob:
             TimeoutExceededError: ``timeout`` seconds passed first (also a TimeoutError).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        interval, shown = 0.02, ""
+        with Doorbell(doorbell_path(self._service.settings, self.name)) as bell:
+            self._wait(bell, poll, deadline, progress, out)
+        self.refresh()
+        if self.hyper_parameter_tuning_job_status == "Failed":
+            raise TuningJobFailedError(self.name, "Failed", self.failure_reason)
+
+    def _wait(
+        self,
+        bell: Doorbell,
+        poll: float,
+        deadline: float | None,
+        progress: bool,
+        out: TextIO | None,
+    ) -> None:
+        interval, shown = (poll if bell.ready and not progress else 0.02), ""
         while True:
             record = self._service.get(self.name)
             if progress:
@@ -304,19 +320,17 @@ class HyperParameterTuningJob:
                     (out or sys.stdout).write(line + "\n")
                     shown = line
             if record.status not in ACTIVE:
-                break
-            if deadline is not None and time.monotonic() >= deadline:
+                return
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
                 raise TimeoutExceededError(
                     "HyperParameterTuningJob",
                     record.status,
                     message=f"Tuning job {self.name} is still running; increase the timeout "
                     "and try again.",
                 )
-            time.sleep(interval)
+            bell.wait(interval if deadline is None else min(interval, deadline - now))
             interval = min(interval * 1.5, poll)
-        self.refresh()
-        if self.hyper_parameter_tuning_job_status == "Failed":
-            raise TuningJobFailedError(self.name, "Failed", self.failure_reason)
 
     def _progress_line(self) -> str:
         d = self.refresh()._description

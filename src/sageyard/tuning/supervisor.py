@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from sageyard.core.exceptions import ValidationException
 from sageyard.core.settings import Settings
+from sageyard.jobs.doorbell import Doorbell, doorbell_path, ring, wait_any
 from sageyard.jobs.launch import ForkServer
 from sageyard.jobs.lifecycle import supervise
 from sageyard.jobs.states import TERMINAL
@@ -113,6 +114,7 @@ class TuningSupervisor:
                 document_patch=patch,
                 expect_status={"InProgress", "Stopping"},
             )
+            ring(doorbell_path(self.settings, self.name))
 
         try:
             heartbeat = self.settings.heartbeat_seconds
@@ -139,10 +141,11 @@ class _Loop:
         )
         from sageyard.tuning import journal  # Optuna: only once the fork server runs
 
-        self.storage = journal.journal_storage(service.store, self.name)
+        self.storage, self.journal = journal.journal_storage(service.store, self.name)
         self.resuming = bool(self.storage.get_all_studies())  # a journal from before
         self.searches = [self._search(i, d) for i, d in enumerate(spec.definitions)]
         self.running: dict[str, _Running] = {}
+        self.bells: dict[str, Doorbell] = {}  # the running trials' doorbells
         self.launched = 0
         self.values: list[float] = []  # final objective values, in completion order
         self.failures: list[str] = []
@@ -183,6 +186,16 @@ class _Loop:
             self._reattach()
         else:
             self._warm_start()
+        try:
+            self._run()
+        finally:
+            for bell in self.bells.values():
+                bell.close()
+        return self._outcome()
+
+    def _run(self) -> None:
+        """Poll the trials and launch new ones until the last has ended; between passes,
+        wait for a trial to end (its doorbell) or the next tick."""
         next_check, tick = 0.0, 0.01
         while True:
             now = time.time()
@@ -191,11 +204,11 @@ class _Loop:
                 self._check_stop(now)
             busy = self._poll_trials()
             busy |= self._launch()
+            self.journal.flush()  # what this pass told and asked
             if not self.running and (self.stopping or self.launched >= self.spec.max_jobs):
-                break
+                return
             tick = 0.01 if busy else min(tick * 1.3, 0.1)
-            time.sleep(tick)
-        return self._outcome()
+            wait_any(self.bells.values(), tick)
 
     def _check_stop(self, now: float) -> None:
         if self.stopping in ("Stopped",):
@@ -269,6 +282,8 @@ class _Loop:
                 "request": {**template.request, "TrainingJobName": name},
             }
         )
+        self.journal.flush()  # the trial, named, before its job: a resume finds it
+        self._listen(name)
         self.jobs.create(
             spec,
             parent=self.name,
@@ -276,6 +291,10 @@ class _Loop:
                 "tuning": {"trial": self.launched, "definition": definition.name, "tuned": tuned}
             },
         )
+
+    def _listen(self, name: str) -> None:
+        """Wait on the doorbell of trial ``name`` between passes (``jobs/doorbell.py``)."""
+        self.bells[name] = Doorbell(doorbell_path(self.service.settings, name)).open()
 
     def _poll_trials(self) -> bool:
         changed = False
@@ -314,6 +333,8 @@ class _Loop:
         from optuna.trial import TrialState
 
         del self.running[name]
+        if (bell := self.bells.pop(name, None)) is not None:
+            bell.close()
         study = running.search.study
         value = objective_value(running.search.definition, record)
         if (record.status == "Completed" and value is not None) or (
@@ -365,6 +386,7 @@ class _Loop:
                 if name in jobs:
                     reported = len(frozen.intermediate_values)
                     self.running[name] = _Running(search_, trial, reported=reported)
+                    self._listen(name)
                 elif set(frozen.params) == set(search_.distributions):
                     # asked (and maybe named), its job never made: make it now
                     self.launched += 1
