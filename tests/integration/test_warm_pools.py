@@ -3,6 +3,7 @@ nothing of the job before it, can be stopped, and the pool ends with its period.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from pathlib import Path
@@ -77,6 +78,23 @@ def test_the_next_job_runs_warm_and_sees_nothing_of_the_one_before(
     assert set(tar_members(model, tmp_path)) == {f"{second.training_job_name}.txt"}
     root = Path(os.environ["SAGEYARD_HOME"]) / "jobs" / second.training_job_name / "hosts"
     assert (root / "algo-1" / "model" / f"{second.training_job_name}.txt").exists()
+
+
+def test_a_job_created_the_moment_the_last_one_ended_finds_its_pool(
+    make_trainer: MakeTrainer, service: TrainingJobService
+) -> None:
+    # the pool is offered before the job's end is written (as a tuning job's next trial)
+    trainer = make_trainer("print('hi')", compute=Compute(keep_alive_period_in_seconds=5))
+    names = []
+    for _ in range(3):
+        trainer.train(logs=False)
+        job = trainer._latest_training_job
+        assert job is not None and job.training_job_status == "Completed"
+        names.append(job.training_job_name)
+    for before, after in itertools.pairwise(names):
+        described = service.describe(before)["WarmPoolStatus"]
+        assert (described["Status"], described.get("ReusedByJob")) == ("Reused", after)
+    assert service.describe(names[-1])["WarmPoolStatus"]["Status"] == "Available"
 
 
 def test_a_warm_job_can_be_stopped_and_the_pool_serves_the_next(

@@ -85,10 +85,18 @@ class StatusWriter:
         if billable_seconds is not None:
             self._pending["billable_seconds"] = billable_seconds
 
-    def finish(self, status: str, secondary: str, reason: str | None) -> None:
-        """The job's end, with its final metrics; then its doorbell rings."""
+    def finish(
+        self,
+        status: str,
+        secondary: str,
+        reason: str | None,
+        document_patch: dict[str, Any] | None = None,
+    ) -> None:
+        """The job's end, with its final metrics (and ``document_patch``); then its
+        doorbell rings."""
         patch: dict[str, Any] = {
             **self._pending,
+            **(document_patch or {}),
             "final_metrics": final_metrics(self.store.metrics(self.name)),
             "end_time": time.time(),
         }

@@ -39,13 +39,7 @@ from sageyard.jobs.plans import host_plans
 from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.jobs.spot import SpotMarket
 from sageyard.jobs.states import StatusWriter
-from sageyard.jobs.warm_pools import (
-    WarmPool,
-    evict_idle,
-    job_pool_terminated,
-    jobs_waiting,
-    pool_key,
-)
+from sageyard.jobs.warm_pools import WarmPool, evict_idle, jobs_waiting, pool_key
 from sageyard.jobs.watch import Outcome, Stopping, Watch
 from sageyard.runtime.layout import JobPaths
 from sageyard.storage import ObjectStore, object_store_for
@@ -75,14 +69,19 @@ class Supervisor:
         if kept is not None:
             self._keep_warm(store, *kept)
 
-    def _supervise(self, store: JobStore) -> tuple[WarmExecutor, TrainingJobSpec] | None:
-        """Supervise this job; its executor and spec when its warm pool is kept."""
+    def _supervise(
+        self, store: JobStore, pool: WarmPool | None = None
+    ) -> tuple[WarmExecutor, WarmPool] | None:
+        """Supervise this job (``pool``: the warm pool it runs on); the executor and the pool
+        when a pool is kept after it. The pool is offered before the job's end is written, so
+        that a job created once this one has ended finds it Available."""
         status = StatusWriter(store, self.name, self.paths)
         spec: TrainingJobSpec | None = None
-        kept: tuple[WarmExecutor, TrainingJobSpec] | None = None
+        parked: WarmExecutor | None = None  # the hosts' executor, kept for a warm pool
+        kept: tuple[WarmExecutor, WarmPool] | None = None
 
         def work(record: JobRecord) -> Outcome:
-            nonlocal spec, kept
+            nonlocal spec, parked
             spec = TrainingJobSpec.model_validate(record.document["spec"])
             for warning in spec.warnings:  # found when the job was created
                 status.note(warning)
@@ -95,45 +94,63 @@ class Supervisor:
                 if _keeps_warm(spec, executor, outcome):
                     assert isinstance(executor, WarmExecutor)
                     executor.park()
-                    kept = (executor, spec)
+                    parked = executor
                 else:  # the hosts have ended: their capacity is free before the end
                     executor.close()
 
         def finish(outcome: Outcome) -> None:
+            nonlocal kept
             if outcome.status == "Completed" and spec and spec.model_package_registration:
                 self._register_model(store, spec)
-            status.finish(outcome.status, outcome.secondary, outcome.failure_reason)
+            patch = None
+            if spec is not None and spec.keep_alive_seconds:
+                kept = self._offer(store, spec, parked, pool)
+                warm_pool = (
+                    {"Status": "Available", "since": kept[1].since}
+                    if kept is not None
+                    else {"Status": "Terminated", "ResourceRetainedBillableTimeInSeconds": 0}
+                )
+                patch = {"warm_pool": warm_pool}
+            status.finish(outcome.status, outcome.secondary, outcome.failure_reason, patch)
 
         def failed(reason: str) -> Outcome:
             return Outcome("Failed", "Failed", reason)
 
         supervise(store, self.name, self.settings.heartbeat_seconds, work, failed, finish)
-        if kept is None and spec is not None and spec.keep_alive_seconds:
-            job_pool_terminated(store, self.name)
+        if kept is None and pool is not None:  # the job had ended already: no pool after it
+            pool.terminate()
         return kept
 
-    def _keep_warm(self, store: JobStore, executor: WarmExecutor, spec: TrainingJobSpec) -> None:
-        """Be the keeper of this job's warm pool: offer it for the keep-alive period, run
-        each job that claims it on the executor held, and give the capacity back at the end."""
-        pool = WarmPool(store, self.settings, pool_key(spec, self.settings), self.name)
+    def _offer(
+        self,
+        store: JobStore,
+        spec: TrainingJobSpec,
+        executor: WarmExecutor | None,
+        pool: WarmPool | None,
+    ) -> tuple[WarmExecutor, WarmPool] | None:
+        """The warm pool after this job, offered for its keep-alive period; ``None`` when
+        none is kept (its hosts failed, or jobs wait for the capacity: it is freed)."""
+        pool = pool or WarmPool(store, self.settings, pool_key(spec, self.settings), self.name)
+        if executor is None or jobs_waiting(store):
+            pool.terminate()
+            if executor is not None:
+                executor.close()
+            return None
+        pool.offer(self.name, spec.keep_alive_seconds)
+        return executor, pool
+
+    def _keep_warm(self, store: JobStore, executor: WarmExecutor, pool: WarmPool) -> None:
+        """Be the keeper of the warm pool offered after this job: run each job that claims
+        it on the executor held, until the period ends or a job keeps no pool after it;
+        then give the capacity back."""
         try:
-            if jobs_waiting(store):  # the capacity goes to them
-                pool.end()
-                return
-            pool.offer(self.name, spec.keep_alive_seconds)
             executor.warm_up()
             while (job := pool.wait()) is not None:
                 pool.reused(pool.job, job)
                 executor.reuse(job)
-                kept = Supervisor(self.settings, job, executor=executor)._supervise(store)
-                if kept is None:  # it asked for no keep-alive, or its hosts failed
-                    pool.end()
+                kept = Supervisor(self.settings, job, executor=executor)._supervise(store, pool)
+                if kept is None:  # its hosts failed, or jobs wait for the capacity
                     return
-                executor, spec = kept
-                if jobs_waiting(store):
-                    pool.end()
-                    return
-                pool.offer(job, spec.keep_alive_seconds)
                 executor.warm_up()
         finally:
             pool.close()

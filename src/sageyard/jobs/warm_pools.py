@@ -111,11 +111,6 @@ def _set_job_status(store: JobStore, job: str, **fields: Any) -> None:
         )
 
 
-def job_pool_terminated(store: JobStore, job: str) -> None:
-    """``job`` asked for a warm pool, but none is kept after it (its hosts failed)."""
-    _set_job_status(store, job, Status="Terminated", ResourceRetainedBillableTimeInSeconds=0)
-
-
 class WarmPool:
     """The keeper's side of one pool: offer it, wait for a job, end it."""
 
@@ -124,11 +119,14 @@ class WarmPool:
         self.name = f"warm-pool-{key}-{first_job}"[:120]
         self.fifo = settings.home / "pools" / f"{self.name}.fifo"
         self.job = first_job  # the job that ran on it last
+        self.since = self.until = 0.0  # the period it is offered for (offer)
         self._reader: int | None = None
         self._writer: int | None = None
 
     def offer(self, job: str, keep_alive_seconds: int) -> None:
-        """``job`` ended: its pool waits ``keep_alive_seconds`` for the next matching job."""
+        """``job`` is ending: its pool waits ``keep_alive_seconds`` for the next matching job,
+        from now (:attr:`since`). The keeper writes the job's own status (Available) with
+        the job's end."""
         now = time.time()
         self.job, self.since, self.until = job, now, now + keep_alive_seconds
         if self._reader is None:
@@ -146,7 +144,6 @@ class WarmPool:
         self.store.update(
             self.name, status="Available", owner=owner_token(), document_patch=document
         )
-        _set_job_status(self.store, job, Status="Available", since=now)
 
     def wait(self) -> str | None:
         """The next job claimed for this pool, or ``None`` once the period ran out and the
@@ -197,12 +194,11 @@ class WarmPool:
         self._retained(previous, "Reused", reused_by=job)
         self.job = job
 
-    def end(self) -> None:
-        """No job comes after the last one (it asked for no keep-alive, or failed)."""
-        self.store.update(self.name, status="Terminated")
-        _set_job_status(
-            self.store, self.job, Status="Terminated", ResourceRetainedBillableTimeInSeconds=0
-        )
+    def terminate(self) -> None:
+        """No job comes after the last one (its hosts failed, or jobs wait for the
+        capacity); the keeper writes that job's own status (Terminated) with its end."""
+        if self.store.get(self.name) is not None:  # offered before
+            self.store.update(self.name, status="Terminated")
         self.close()
 
     def close(self) -> None:

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from sageyard.executors.scripted import Script, ScriptedExecutor
 from sageyard.jobs.service import TrainingJobService
 from sageyard.jobs.supervisor import Supervisor
@@ -66,6 +68,24 @@ def test_a_matching_job_runs_on_the_pool_and_each_job_says_where_its_pool_stands
     assert [p.status for p in pools] == ["Terminated"]
 
 
+def test_the_pool_is_available_before_the_jobs_end_is_written(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    # so a job created the moment the last one is seen ended (a tuning job's next trial,
+    # woken by the doorbell) finds the pool instead of starting cold
+    executor = ScriptedExecutor(Script(), tmp_path)
+    service.create_training_job(_warm(code_dir, "first", keep_alive=2))
+    keeper = _keeper(service, "first", executor)
+    _wait_for(lambda: service.get("first").status == "Completed")
+    (pool,) = service.store.list(KIND)
+    assert pool.status == "Available"
+    ended = service.get("first")
+    assert pool.updated_at <= ended.document["end_time"]
+    assert ended.document["warm_pool"]["Status"] == "Available"
+    assert ended.document["warm_pool"]["since"] == pytest.approx(pool.document["until"] - 2)
+    keeper.join(timeout=10)
+
+
 def test_a_job_that_does_not_match_gets_a_supervisor_of_its_own(
     service: TrainingJobService, code_dir: Path, tmp_path: Path
 ) -> None:
@@ -89,7 +109,8 @@ def _offered(service: TrainingJobService, code_dir: Path) -> tuple[Any, WarmPool
     spec = service.validate_training_job(_warm(code_dir, "first"))
     service.create_training_job(_warm(code_dir, "first"))
     pool = WarmPool(service.store, service.settings, pool_key(spec, service.settings), "first")
-    pool.offer("first", 60)
+    pool.offer("first", 60)  # its keeper writes the job's status with the job's end:
+    service.store.update("first", document_patch={"warm_pool": {"Status": "Available"}})
     return spec, pool
 
 
