@@ -19,7 +19,6 @@ from sageyard.jobs.artifacts import model_artifacts_uri
 from sageyard.jobs.launch import launch_supervisor
 from sageyard.jobs.liveness import owner_alive
 from sageyard.jobs.records import JobRecords
-from sageyard.jobs.request import validate_training_job
 from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.jobs.states import ACTIVE, KIND
 from sageyard.jobs.warm_pools import claim as claim_warm_pool
@@ -95,6 +94,8 @@ class TrainingJobService(JobRecords):
             botocore.exceptions.ClientError: ResourceLimitExceeded, or ResourceInUse for a
                 TrainingJobName that is taken.
         """
+        from sageyard.jobs.request import validate_training_job  # not a supervisor's import
+
         job = validate_training_job(request, self.settings, self.objects)
         return self.create(
             job.spec,
@@ -109,6 +110,8 @@ class TrainingJobService(JobRecords):
         Raises the same errors; the name is not checked against existing jobs (a job that
         takes it later would be refused then).
         """
+        from sageyard.jobs.request import validate_training_job
+
         return validate_training_job(request, self.settings, self.objects).spec
 
     def create(

@@ -27,7 +27,6 @@ from sageyard.jobs.service import (
 from sageyard.jobs.states import ACTIVE
 from sageyard.storage import ObjectStore
 from sageyard.store import JobRecord, JobStore
-from sageyard.tuning.request import validate_tuning_job
 from sageyard.tuning.spec import KIND, TrainingDefinition, TuningJobSpec
 
 logger = logging.getLogger(__name__)
@@ -87,6 +86,8 @@ class TuningJobService(JobRecords):
                 warm-start parent that does not exist; ResourceInUse for a
                 HyperParameterTuningJobName that is taken.
         """
+        from sageyard.tuning.request import validate_tuning_job  # not a supervisor's import
+
         job = validate_tuning_job(request, self.settings, self.objects, parents=self.get)
         return self.create(job.spec, base_name=job.base_name, sources=job.sources)
 
