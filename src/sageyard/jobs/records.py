@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from sageyard.core.exceptions import ResourceInUse, ResourceNotFound
@@ -38,9 +38,11 @@ class JobRecords:
         namer: Callable[[str, float], str],
         build: Callable[[str, float], JobRecord],
         operation: str,
+        events: Sequence[dict[str, Any]] = (),
     ) -> JobRecord:
-        """Insert ``build(name, now)``; with ``base_name``, the name is ``namer(base, t)``,
-        bumped a millisecond at a time until free (two jobs in one second stay distinct).
+        """Insert ``build(name, now)`` (with its first ``events``); with ``base_name``, the
+        name is ``namer(base, t)``, bumped a millisecond at a time until free (two jobs in
+        one second stay distinct).
 
         Raises:
             ResourceInUse: ``name`` (no base) is taken.
@@ -50,7 +52,7 @@ class JobRecords:
             candidate = name if base_name is None else namer(base_name, now + attempt / 1000)
             record = build(candidate, now)
             try:
-                self.store.create(record)
+                self.store.create(record, events)
             except ResourceInUse:
                 if base_name is None:
                     raise ResourceInUse(

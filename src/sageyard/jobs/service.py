@@ -185,15 +185,15 @@ class TrainingJobService(JobRecords):
                 document={**extra, "spec": named.model_dump(mode="json")},
             )
 
-        record = self.insert_new(
-            spec.training_job_name, base_name, timestamped_name, build, "CreateTrainingJob"
+        starting = {"Status": "Starting", "StatusMessage": "Preparing the instances for training"}
+        return self.insert_new(
+            spec.training_job_name,
+            base_name,
+            timestamped_name,
+            build,
+            "CreateTrainingJob",
+            events=[starting],
         )
-        self.store.append_events(
-            record.name,
-            [{"Status": "Starting", "StatusMessage": "Preparing the instances for training"}],
-            at=record.created_at,
-        )
-        return record
 
     def _named(self, spec: TrainingJobSpec, name: str, snapshot: bool) -> TrainingJobSpec:
         code_uri = spec.code_uri

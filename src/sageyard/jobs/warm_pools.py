@@ -120,6 +120,7 @@ class WarmPool:
         self.fifo = settings.home / "pools" / f"{self.name}.fifo"
         self.job = first_job  # the job that ran on it last
         self.since = self.until = 0.0  # the period it is offered for (offer)
+        self._row = False  # whether its row is in the store
         self._reader: int | None = None
         self._writer: int | None = None
 
@@ -138,9 +139,10 @@ class WarmPool:
             # a writer of its own: a claimer closing its end is never an end of file
             self._writer = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
         document = {"key": self.key, "job": job, "fifo": str(self.fifo), "until": self.until}
-        if self.store.get(self.name) is None:
+        if not self._row:
             record = JobRecord.registered(self.name, KIND, None, document, "Available")
             self.store.create(record)
+            self._row = True
         self.store.update(
             self.name, status="Available", owner=owner_token(), document_patch=document
         )
@@ -197,7 +199,7 @@ class WarmPool:
     def terminate(self) -> None:
         """No job comes after the last one (its hosts failed, or jobs wait for the
         capacity); the keeper writes that job's own status (Terminated) with its end."""
-        if self.store.get(self.name) is not None:  # offered before
+        if self._row:  # offered before
             self.store.update(self.name, status="Terminated")
         self.close()
 

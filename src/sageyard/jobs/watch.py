@@ -195,7 +195,10 @@ class Watch:
     def run(self, handles: Sequence[HostHandle]) -> Outcome:
         logs = [_HostLog(handle) for handle in handles]
         exits: list[HostExit | None] = [None] * len(handles)
-        tick, next_check, next_flush = 0.002, 0.0, time.time() + FLUSH_SECONDS
+        # the Training transition has just found the job InProgress: the first stop check
+        # comes a STOP_CHECK_SECONDS later
+        started = time.time()
+        tick, next_check, next_flush = 0.002, started + STOP_CHECK_SECONDS, started + FLUSH_SECONDS
         stop_requested = False
         while True:
             now = time.time()

@@ -83,8 +83,9 @@ class JobStore(Protocol):
     :class:`~sageyard.store.SqlJobStore` is the implementation.
     """
 
-    def create(self, record: JobRecord) -> None:
-        """Insert a new job. Raises ``ResourceInUse`` if the name is taken."""
+    def create(self, record: JobRecord, events: Sequence[dict[str, Any]] = ()) -> None:
+        """Insert a new job, with its first ``events`` (at its ``created_at``) in the same
+        transaction. Raises ``ResourceInUse`` if the name is taken (nothing written)."""
         ...
 
     def update(

@@ -81,8 +81,9 @@ class SqlJobStore:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
             s.metadata.create_all(conn)
 
-    def create(self, record: JobRecord) -> None:
-        """Insert a new job.
+    def create(self, record: JobRecord, events: Sequence[dict[str, Any]] = ()) -> None:
+        """Insert a new job, with ``events`` (its first, at its ``created_at``) in the same
+        transaction.
 
         Raises:
             ResourceInUse: A job called ``record.name`` exists already.
@@ -102,6 +103,10 @@ class SqlJobStore:
         try:
             with self._write() as conn:
                 conn.execute(insert(s.jobs).values(**values))
+                if events:
+                    conn.execute(
+                        insert(s.events), _event_rows(record.name, events, record.created_at)
+                    )
         except IntegrityError:
             raise ResourceInUse(
                 f"A job named {record.name!r} already exists. Job names must be unique; "

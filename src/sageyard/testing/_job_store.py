@@ -221,6 +221,15 @@ class JobStoreSuite:
         assert won.status == "Stopping"
         assert job_store.update("job", status="Stopping", expect_status=("InProgress",)) is None
 
+    def test_create_writes_the_first_events_with_the_job(self, job_store: JobStore) -> None:
+        job_store.create(_record("job"), [{"n": 0}, {"n": 1}])
+        got = job_store.events("job")
+        assert [payload for _, payload in got] == [{"n": 0}, {"n": 1}]
+        assert {at for at, _ in got} == {1000.0}  # the record's created_at
+        with pytest.raises(ResourceInUse):
+            job_store.create(_record("job"), [{"n": 2}])
+        assert len(job_store.events("job")) == 2  # a refused create appends nothing
+
     def test_update_appends_events_with_the_change(self, job_store: JobStore) -> None:
         job_store.create(_record("job", status="InProgress"))
         job_store.append_events("job", [{"n": 0}])
