@@ -14,12 +14,14 @@ Run one by hand with ``python -m sageyard.jobs.supervisor JOB_NAME``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import re
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sageyard.core.exceptions import CapacityError
@@ -52,13 +54,22 @@ class Supervisor:
     """Runs one job to its end. Construct cheaply; :meth:`run` does the work.
 
     ``executor`` replaces the one the job's spec names (tests pass a scripted one).
+    ``once_training`` runs once the job's hosts train: the bookkeeping of a warm pool's
+    keeper that no job should wait for.
     """
 
-    def __init__(self, settings: Settings, job_name: str, executor: Executor | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        job_name: str,
+        executor: Executor | None = None,
+        once_training: Callable[[], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.name = job_name
         self.paths = JobPaths(settings.jobs_dir / job_name)
         self._executor = executor
+        self._once_training = once_training
 
     def run(self) -> None:
         """Run the job to its end; then, if it asked for a warm pool, keep its capacity and
@@ -117,6 +128,9 @@ class Supervisor:
             return Outcome("Failed", "Failed", reason)
 
         supervise(store, self.name, self.settings.heartbeat_seconds, work, failed, finish)
+        if self._once_training is not None:  # it never trained
+            self._once_training()
+            self._once_training = None
         if kept is None and pool is not None:  # the job had ended already: no pool after it
             pool.terminate()
         return kept
@@ -146,9 +160,12 @@ class Supervisor:
         try:
             executor.warm_up()
             while (job := pool.wait()) is not None:
-                pool.reused(pool.job, job)
+                # the job before says its pool was reused, once this one trains
+                reused = functools.partial(pool.reused, pool.job, job, time.time())
+                pool.job = job
                 executor.reuse(job)
-                kept = Supervisor(self.settings, job, executor=executor)._supervise(store, pool)
+                supervisor = Supervisor(self.settings, job, executor, once_training=reused)
+                kept = supervisor._supervise(store, pool)
                 if kept is None:  # its hosts failed, or jobs wait for the capacity
                     return
                 executor.warm_up()
@@ -288,6 +305,9 @@ class Supervisor:
         limits = clock.stopping(spec, began, self.settings.stop_grace_seconds)
         watch = Watch(self.name, store, status, spec.metric_definitions, limits)
         try:
+            if self._once_training is not None:
+                self._once_training()
+                self._once_training = None
             outcome = watch.run(handles)
         except BaseException:  # e.g. the store failed: no host may outlive the supervisor
             _end(handles)

@@ -179,10 +179,13 @@ class WarmPool:
                 self.close()
                 return None
 
-    def _retained(self, job: str, status: str, reused_by: str | None = None) -> None:
+    def _retained(
+        self, job: str, status: str, reused_by: str | None = None, at: float | None = None
+    ) -> None:
+        """``job``'s pool ended (``status``) at ``at`` (now), after it waited since the job."""
         record = self.store.get(job)
         since = (record.document.get("warm_pool") or {}).get("since") if record else None
-        retained = max(0, round(time.time() - since)) if since else 0
+        retained = max(0, round((at or time.time()) - since)) if since else 0
         fields: dict[str, Any] = {
             "Status": status,
             "ResourceRetainedBillableTimeInSeconds": retained,
@@ -191,10 +194,9 @@ class WarmPool:
             fields["ReusedByJob"] = reused_by
         _set_job_status(self.store, job, **fields)
 
-    def reused(self, previous: str, job: str) -> None:
-        """``job`` runs on the pool that ``previous`` left."""
-        self._retained(previous, "Reused", reused_by=job)
-        self.job = job
+    def reused(self, previous: str, job: str, at: float) -> None:
+        """``previous`` says that ``job`` reused its pool, claimed at ``at``."""
+        self._retained(previous, "Reused", reused_by=job, at=at)
 
     def terminate(self) -> None:
         """No job comes after the last one (its hosts failed, or jobs wait for the

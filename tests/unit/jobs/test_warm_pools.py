@@ -86,6 +86,25 @@ def test_the_pool_is_available_before_the_jobs_end_is_written(
     keeper.join(timeout=10)
 
 
+def test_a_job_that_fails_before_it_trains_still_marks_the_pool_reused(
+    service: TrainingJobService, code_dir: Path, tmp_path: Path
+) -> None:
+    from sageyard.executors import HostSetupError
+
+    broken = Script(setup_error=HostSetupError("ClientError: no such package", retryable=False))
+    executor = ScriptedExecutor(
+        lambda plan: broken if plan.job_name == "second" else Script(), tmp_path
+    )
+    service.create_training_job(_warm(code_dir, "first", keep_alive=2))
+    keeper = _keeper(service, "first", executor)
+    _wait_for(lambda: service.describe("first")["WarmPoolStatus"]["Status"] == "Available")
+    service.create_training_job(_warm(code_dir, "second", keep_alive=2))
+    _wait_for(lambda: service.get("second").status == "Failed")
+    _wait_for(lambda: service.describe("first")["WarmPoolStatus"]["Status"] == "Reused")
+    assert service.describe("first")["WarmPoolStatus"]["ReusedByJob"] == "second"
+    keeper.join(timeout=10)
+
+
 def test_a_job_that_does_not_match_gets_a_supervisor_of_its_own(
     service: TrainingJobService, code_dir: Path, tmp_path: Path
 ) -> None:
