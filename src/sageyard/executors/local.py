@@ -351,7 +351,8 @@ class LocalExecutor:
             # algo-N resolve only inside a namespace (an /etc/hosts of the job's own)
             master_addr=None if self.container or (namespaced and several) else "127.0.0.1",
             cuda_visible=not self.container and bool(gpus or machine_gpus()),
-            etc_hosts=self.paths.etc_hosts(len(plan.hosts)) if namespaced and several else None,
+            # the host's own name resolves too (gloo, for one, looks it up)
+            etc_hosts=self.paths.etc_hosts(len(plan.hosts)) if namespaced else None,
         )
 
     def start(self, plan: HostPlan) -> LocalHost:
@@ -500,9 +501,9 @@ class LocalExecutor:
         """How a zygote of ``plan``'s host starts: as that host would, in its sandbox."""
         placement = self.placement(plan)
         mounts = []
-        if len(plan.hosts) > 1:
+        if placement.etc_hosts is not None:  # a copy: the job's folder is not the pool's
             hosts_file = root.parent / "hosts"
-            hosts_file.write_text(self.paths.etc_hosts(len(plan.hosts)).read_text())
+            hosts_file.write_text(placement.etc_hosts.read_text())
             mounts.append(Mount(hosts_file, Path("/etc/hosts")))
 
         def spawn(argv: list[str], keep_fd: int) -> subprocess.Popen[bytes]:

@@ -26,7 +26,7 @@ the real service learns elsewhere (the real SDK ships code and drivers as input 
             "ModelChannel": {"ChannelName": "model", "DataSource": {...}},  # the model a
                                               # fine-tuning program starts from: added to
                                               # InputDataConfig unless a channel has its name
-            "Distributed": None,              # Torchrun/MPI (not run by this version yet)
+            "Distributed": {"Torchrun": {"ProcessCountPerNode": 2}},  # torchrun on every host
         },
     }
 
@@ -206,11 +206,6 @@ def validate_training_job(
                 "Set SAGEYARD_STRICT_CONTAINER=1 to refuse such jobs instead."
             )
             logger.warning("%s", warnings[-1])
-    if extension.get("Distributed") is not None:
-        raise ConfigurationError(
-            "distributed=Torchrun/MPI is not supported by this version of sageyard yet; "
-            "leave it out to run one process per host."
-        )
     algorithm = request_mapping(
         request.get("AlgorithmSpecification") or {}, "AlgorithmSpecification"
     )
@@ -231,6 +226,7 @@ def validate_training_job(
     else:
         built_in = _program(image, algorithm_name)
     source = request_mapping(extension.get("SourceCode") or {}, "Sageyard.SourceCode")
+    distributed = _distributed(extension.get("Distributed"), source)
     only_known(source, _SOURCE_KEYS, "Sageyard.SourceCode")
     runs_code = bool(source.get("EntryScript") or source.get("Command"))
     if built_in is None and executor != "container" and not runs_code:
@@ -336,6 +332,7 @@ def validate_training_job(
         code_uri=code_uri,  # a local source_dir gets its snapshot URI from the service
         entry_script=source.get("EntryScript"),
         command=source.get("Command"),
+        distributed=distributed,
         arguments=_arguments(source.get("Args")),
         requirements=source.get("Requirements"),
         hyperparameters=hyperparameters,
@@ -392,6 +389,45 @@ def _optional_str(value: Mapping[str, Any], key: str, where: str) -> str | None:
     if item is not None and (not isinstance(item, str) or not item):
         raise ConfigurationError(f"{where}.{key} must be a non-empty string, but got {item!r}.")
     return item
+
+
+def _distributed(value: Any, source: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``Sageyard.Distributed``, checked: ``{"Torchrun": {"ProcessCountPerNode": n}}``
+    (n unset: the GPUs per instance, or 1 on a machine without GPUs), as the job spec keeps
+    it; ``None`` without."""
+    if value is None:
+        return None
+    settings = request_mapping(value, "Sageyard.Distributed")
+    if set(settings) != {"Torchrun"}:
+        if "MPI" in settings:
+            raise ConfigurationError(
+                "distributed=MPI(...) is not run by this version of sageyard yet (Torchrun "
+                "is); use distributed=Torchrun(...), or leave it out for one process per host."
+            )
+        raise ConfigurationError(
+            f"Sageyard.Distributed must be {{'Torchrun': {{...}}}}, but got keys "
+            f"{sorted(settings)}."
+        )
+    torchrun = request_mapping(settings["Torchrun"] or {}, "Sageyard.Distributed.Torchrun")
+    only_known(torchrun, {"ProcessCountPerNode", "Smp"}, "Sageyard.Distributed.Torchrun")
+    if torchrun.get("Smp") is not None:
+        raise ConfigurationError(
+            "Torchrun(smp=SMP(...)) (SageMaker model parallelism) is not run by this version "
+            "of sageyard yet; leave smp out to run data-parallel with torchrun."
+        )
+    count = torchrun.get("ProcessCountPerNode")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        raise ConfigurationError(
+            f"Torchrun(process_count_per_node=...) must be a whole number of at least 1, "
+            f"but got {count!r}."
+        )
+    script = source.get("EntryScript")
+    if source.get("Command") or not (isinstance(script, str) and script.endswith(".py")):
+        raise ConfigurationError(
+            "distributed=Torchrun(...) runs SourceCode.entry_script (a .py file) under "
+            "torchrun on every host; set entry_script to a Python script (and no command)."
+        )
+    return {"Torchrun": {"ProcessCountPerNode": count}}
 
 
 def _names(

@@ -15,6 +15,7 @@ its stop and max-runtime decisions, comes within a bounded time, whatever the jo
 from __future__ import annotations
 
 import logging
+import re
 import select
 import signal
 import time
@@ -122,6 +123,9 @@ def outcome(state: Stopping, hosts: Sequence[str], exits: Sequence[HostExit]) ->
     host, first = failed[0]
     if state.culprit is not None:
         host, first = hosts[state.culprit], exits[state.culprit]
+    if _lost_a_peer(first):  # a distributed job's rank that failed because another one did
+        own = ((h, e) for h, e in failed if e.failure_text is not None and not _lost_a_peer(e))
+        host, first = next(own, (host, first))
     if first.out_of_memory:
         return Outcome(
             "Failed",
@@ -142,6 +146,17 @@ def outcome(state: Stopping, hosts: Sequence[str], exits: Sequence[HostExit]) ->
         )
     reason_text = first.failure_text or f"AlgorithmError: the script exited with code {first.code}."
     return Outcome("Failed", "Failed", reason_text)
+
+
+#: What a rank says when a collective lost a peer, i.e. another rank failed first.
+_LOST_PEER = re.compile(
+    r"Connection closed by peer|Connection reset by peer|remote worker crash|"
+    r"NCCL communicator was aborted|remote process exited"
+)
+
+
+def _lost_a_peer(exit: HostExit) -> bool:
+    return exit.failure_text is not None and bool(_LOST_PEER.search(exit.failure_text))
 
 
 def _nap(handles: Sequence[HostHandle], exits: Sequence[HostExit | None], seconds: float) -> None:

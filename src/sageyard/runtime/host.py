@@ -27,9 +27,10 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sageyard.core.exceptions import DiskFullError, StorageError
-from sageyard.runtime.drivers import command_argv, script_argv
+from sageyard.runtime.drivers import RANK_PREFIX, command_argv, script_argv, torchrun_argv
 from sageyard.runtime.environment import (
     ChannelInfo,
     HostContext,
@@ -395,6 +396,15 @@ def job_python(
     return str(python)
 
 
+def torchrun_processes(plan: HostPlan, placement: HostPlacement) -> int | None:
+    """How many torchrun processes the host runs (``None``: the job is not Torchrun):
+    ``process_count_per_node``, else one per GPU of the host, else 1 (a CPU-only host)."""
+    torchrun = (plan.distributed or {}).get("Torchrun")
+    if torchrun is None:
+        return None
+    return int(torchrun.get("ProcessCountPerNode") or len(placement.gpus) or 1)
+
+
 def host_argv(plan: HostPlan, python: str, placement: HostPlacement) -> list[str]:
     """The host's command line; empty in a container without source code: the image's own
     entry point runs (with ``train``, as SageMaker does)."""
@@ -406,6 +416,17 @@ def host_argv(plan: HostPlan, python: str, placement: HostPlacement) -> list[str
         argv = command_argv(plan.command, plan.arguments)
     elif plan.entry_script:
         argv = [*script_argv(python, plan.entry_script, plan.hyperparameters), *plan.arguments]
+        processes = torchrun_processes(plan, placement)
+        if processes is not None:  # argv[0] is python: torchrun starts the interpreters
+            argv = torchrun_argv(
+                python,
+                argv[1:],
+                nnodes=len(plan.hosts),
+                nproc_per_node=processes,
+                node_rank=plan.hosts.index(plan.host),
+                master_addr=placement.master_addr or plan.hosts[0],
+                master_port=placement.master_port,
+            )
     else:  # validated with the request; kept as a clear error for hand-made plans
         raise HostSetupError(
             "ClientError: the job has neither an entry script, a command nor a program",
@@ -451,8 +472,34 @@ def host_context(plan: HostPlan, placement: HostPlacement) -> HostContext:
         master_port=placement.master_port,
         entry_script=plan.entry_script,
         user_environment=plan.environment,
-        distributed_config=plan.distributed,
+        distributed_config=distributed_config(plan.distributed),
     )
+
+
+#: Each launcher's fields, as the real SDK's ``model_dump()`` of it has them.
+_LAUNCHER_FIELDS = {
+    "Torchrun": ("process_count_per_node", "smp"),
+    "MPI": ("process_count_per_node", "mpi_additional_options"),
+}
+
+
+def distributed_config(distributed: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``SM_DISTRIBUTED_CONFIG`` as the real SDK writes it (the launcher's ``model_dump()``,
+    snake_case) from the job's ``{"Torchrun": {"ProcessCountPerNode": 2}}``.
+
+    Example:
+        >>> distributed_config({"Torchrun": {"ProcessCountPerNode": 2}})
+        {'process_count_per_node': 2, 'smp': None}
+    """
+    if not distributed:
+        return None
+    ((kind, fields),) = distributed.items()
+    given = {_snake(key): value for key, value in (fields or {}).items()}
+    return {name: given.get(name) for name in _LAUNCHER_FIELDS.get(kind, tuple(given))}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def host_launch(
@@ -486,6 +533,17 @@ def host_launch(
             env["SM_MASTER_ADDR"] = placement.master_addr
         if placement.cuda_visible:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(placement.gpus)
+    if torchrun_processes(plan, placement) is not None:
+        env["TORCHELASTIC_LOG_LINE_PREFIX_TEMPLATE"] = RANK_PREFIX
+        torchrun = (plan.distributed or {}).get("Torchrun") or {}
+        if not torchrun.get("ProcessCountPerNode") and not placement.gpus:
+            placement.log.parent.mkdir(parents=True, exist_ok=True)
+            with open(placement.log, "a") as log:
+                log.write(
+                    "[sageyard] Torchrun: 1 process on this host (process_count_per_node is "
+                    "not set and this machine has no GPU for it: one process per GPU where "
+                    "there are GPUs)\n"
+                )
     code_dir = Path(ctx.root) / "input" / "data" / "code"
     return HostLaunch(
         host=plan.host,
@@ -603,16 +661,56 @@ def _traceback_reason(
             lines = file.read().decode(errors="replace").splitlines()[-200:]
     except OSError:
         lines = []
+    head = f"AlgorithmError: the script exited with code {exit_code}"
+    failed = failed_rank(lines)
+    if failed is not None:  # torchrun's own traceback says only which rank failed
+        rank, code, lines = failed
+        head = f"AlgorithmError: rank {rank} exited with code {code}"
     starts = [i for i, line in enumerate(lines) if line.startswith(_TRACEBACK)]
     excerpt = lines[starts[-1] :] if starts else lines[-5:]
     detail = mask_text("\n".join(excerpt).strip(), secrets)
     if len(detail) > 900:
         detail = mask_text("..." + detail[-900:], secrets, edges=True)
-    head = f"AlgorithmError: the script exited with code {exit_code}"
     disk = _script_disk_full(root, detail, log)
     if disk is not None:
         head += f": {disk}"
     return head + (f":\n{detail}" if detail else "" if head.endswith(".") else ".")
+
+
+_ROOT_CAUSE = "Root Cause (first observed failure):"
+_FIELD = re.compile(r"^\s*(rank|exitcode)\s*:\s*(-?\d+)")
+
+
+def failed_rank(lines: Sequence[str]) -> tuple[int, int, list[str]] | None:
+    """From a torchrun host's log: the rank torchrun names as the first to fail, its exit
+    code, and that rank's own lines (their ``[rankN]:`` prefixes removed); ``None`` when
+    torchrun reported no failed rank.
+
+    Example:
+        >>> failed_rank(["[rank1]: Traceback (most recent call last):",
+        ...     "[rank1]: [rank1]: ValueError: no", "[rank0]: fine", _ROOT_CAUSE,
+        ...     "  rank      : 1 (local_rank: 1)", "  exitcode  : 1 (pid: 5)"])
+        (1, 1, ['Traceback (most recent call last):', 'ValueError: no'])
+    """
+    starts = [i for i, line in enumerate(lines) if line.startswith(_ROOT_CAUSE)]
+    if not starts:
+        return None
+    fields: dict[str, int] = {}
+    for line in lines[starts[-1] :]:
+        found = _FIELD.match(line)
+        if found:
+            fields.setdefault(found.group(1), int(found.group(2)))
+    if "rank" not in fields:
+        return None
+    prefix = f"[rank{fields['rank']}]:"
+    own = []
+    for line in lines[: starts[-1]]:
+        if not line.startswith(prefix):
+            continue
+        while line.startswith(prefix):  # torch prefixes a rank's traceback once more
+            line = line[len(prefix) :].removeprefix(" ")
+        own.append(line)
+    return fields["rank"], fields.get("exitcode", 1), own
 
 
 def _script_disk_full(root: JobRoot, detail: str, log: Path) -> str | None:

@@ -328,6 +328,7 @@ def bwrap_argv(launch: HostLaunch, bwrap: str, hidden: Iterable[Path] = ()) -> l
     (``SAGEYARD_HOME``).
     """
     argv = _bwrap_options(bwrap, isolate_network=launch.isolate_network)
+    argv += ["--hostname", launch.host]  # as on SageMaker: algo-1, algo-2, ...
     for path in [*python_paths(hidden), *launch.read_only]:
         argv += ["--ro-bind", str(path), str(path)]
     for path in launch.writable:

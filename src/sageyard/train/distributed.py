@@ -1,10 +1,10 @@
 """``sagemaker.train.distributed``: the distributed-training settings of ModelTrainer.
 
 ``Torchrun`` (torchrun on each host, optionally with SageMaker Model Parallelism v2,
-``SMP``) and ``MPI`` (mpirun from the first host), with the real SDK's fields. They build
-and validate now; running a job with them comes with the distributed-training issue (until
-then the job service refuses ``distributed=...`` with a message, before anything is
-written).
+``SMP``) and ``MPI`` (mpirun from the first host), with the real SDK's fields. A job with
+``Torchrun`` runs its entry script under torchrun on every host (``runtime/host.py``);
+``MPI`` and ``Torchrun(smp=...)`` are refused by the job service with a message, before
+anything is written, until they run.
 
 Example:
     >>> from sageyard.train.distributed import SMP, Torchrun
@@ -28,7 +28,7 @@ __all__ = ["DRIVER_DIR", "MPI", "SMP", "DistributedConfig", "Torchrun"]
 #: Where a job finds the distributed drivers: the job's ``SM_DISTRIBUTED_DRIVER_DIR``
 #: (``/opt/ml/input/data/sm_drivers/distributed_drivers``, the ``sm_drivers`` channel).
 #: The real SDK's ``driver_dir`` is the folder of its installed package that it uploads
-#: there; sageyard ships no driver scripts yet (it refuses distributed jobs), so its
+#: there; sageyard's hosts launch torchrun themselves (no driver script), so its
 #: ``driver_dir`` is the folder the job sees.
 DRIVER_DIR = "/opt/ml/input/data/sm_drivers/distributed_drivers"
 
@@ -78,7 +78,8 @@ class Torchrun(DistributedConfig):
 
     @property
     def driver_script(self) -> str:
-        """``torchrun_driver.py``: the real SDK's name (sageyard has no such file yet)."""
+        """``torchrun_driver.py``: the real SDK's name (sageyard's hosts run torchrun
+        themselves, ``runtime/drivers.torchrun_argv``)."""
         return "torchrun_driver.py"
 
 

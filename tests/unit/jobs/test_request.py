@@ -97,7 +97,7 @@ def test_a_base_name_instead_of_a_name(
         ("Sageyard.SourceCode.SourceDir", "relative/code", "is not a folder"),
         ("Sageyard.Executor", "ray", "'ray' executor is not implemented"),
         ("Sageyard.Executor", "nope", "no executor named 'nope'"),
-        ("Sageyard.Distributed", {"Torchrun": {}}, "not supported by this version"),
+        ("Sageyard.Distributed", {"MPI": {}}, "is not run by this version"),
         ("CheckpointConfig", {"S3Uri": "s3://bucket-x/ck", "LocalPath": "rel"}, "absolute"),
     ],
 )
@@ -305,3 +305,55 @@ def test_local_container_without_docker_runs_as_processes_with_a_warning(
     strict = Settings.from_env({**dict(os.environ), "SAGEYARD_STRICT_CONTAINER": "1"})
     with pytest.raises(ConfigurationError, match="no Docker engine answers"):
         validate_training_job(request, strict, objects)
+
+
+def test_a_torchrun_request_is_kept_in_the_spec(
+    request_: dict[str, Any], settings: Settings, objects: ObjectStore
+) -> None:
+    torchrun = with_(request_, "Sageyard.Distributed", {"Torchrun": {"ProcessCountPerNode": 2}})
+    spec = validate_training_job(torchrun, settings, objects).spec
+    assert spec.distributed == {"Torchrun": {"ProcessCountPerNode": 2}}
+    unset = with_(request_, "Sageyard.Distributed", {"Torchrun": {}})
+    assert validate_training_job(unset, settings, objects).spec.distributed == {
+        "Torchrun": {"ProcessCountPerNode": None}
+    }
+    assert validate_training_job(request_, settings, objects).spec.distributed is None
+
+
+@pytest.mark.parametrize(
+    ("distributed", "said"),
+    [
+        ({"MPI": {}}, "MPI"),
+        ({"Torchrun": {"Smp": {"TensorParallelDegree": 2}}}, "smp"),
+        ({"Torchrun": {"ProcessCountPerNode": 0}}, "at least 1, but got 0"),
+        ({"Torchrun": {"ProcessCountPerNode": "2"}}, "but got '2'"),
+        ({"Torchrun": {"ProcessCountPerNode": True}}, "but got True"),
+        ({"Torchrun": {"Processes": 2}}, "Processes"),
+        ({"Horovod": {}}, "Horovod"),
+        ("torchrun", "Distributed"),
+    ],
+)
+def test_a_bad_distributed_request_is_refused(
+    request_: dict[str, Any],
+    settings: Settings,
+    objects: ObjectStore,
+    distributed: Any,
+    said: str,
+) -> None:
+    with pytest.raises(ConfigurationError, match=said):
+        validate_training_job(
+            with_(request_, "Sageyard.Distributed", distributed), settings, objects
+        )
+
+
+def test_torchrun_needs_a_python_entry_script(
+    request_: dict[str, Any], settings: Settings, objects: ObjectStore
+) -> None:
+    torchrun = with_(request_, "Sageyard.Distributed", {"Torchrun": {}})
+    command = with_(
+        with_(torchrun, "Sageyard.SourceCode.EntryScript", None),
+        "Sageyard.SourceCode.Command",
+        "python train.py",
+    )
+    with pytest.raises(ConfigurationError, match="entry_script"):
+        validate_training_job(command, settings, objects)

@@ -37,6 +37,18 @@ def test_a_failed_host_ends_the_others_and_is_the_one_blamed() -> None:
     assert outcome(state, ["algo-1", "algo-2"], ended) == Outcome("Failed", "Failed", "bad")
 
 
+def test_a_rank_that_lost_its_peer_is_not_blamed_for_the_peers_failure() -> None:
+    # algo-1's rank ended first, but only because algo-2's rank crashed under its collective
+    echo = HostExit(1, "AlgorithmError: rank 1 ...: Connection closed by peer [127.0.0.1]:1164")
+    cause = HostExit(1, "AlgorithmError: rank 3 exited with code 1: ValueError: no")
+    state, _ = decide(START, 10.0, [echo, RUNNING], stop_requested=False)
+    assert state.culprit == 0
+    assert outcome(state, ["algo-1", "algo-2"], [echo, cause]).failure_reason == cause.failure_text
+    # with no other failure to blame, the echo is the reason
+    lone = outcome(state, ["algo-1", "algo-2"], [echo, HostExit(-signal.SIGTERM)])
+    assert lone.failure_reason == echo.failure_text
+
+
 def test_when_every_host_has_ended_there_is_nothing_to_decide() -> None:
     ended = [HostExit(0), HostExit(0)]
     assert decide(START, 500.0, ended, stop_requested=True) == (START, None)

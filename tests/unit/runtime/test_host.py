@@ -69,6 +69,42 @@ def test_prepare_host_stages_inputs_and_writes_the_contract(
     assert prepared.launch.cwd == root.code_dir
 
 
+def test_a_torchrun_host_runs_the_script_under_torchrun_with_its_rank(
+    tmp_path: Path, objects: ObjectStore
+) -> None:
+    plan = _plan(tmp_path, distributed={"Torchrun": {"ProcessCountPerNode": 3}})
+    launch = prepare_host(plan, _placement(tmp_path, master_addr=None), objects).launch
+    assert launch.argv[1:] == [
+        "-m",
+        "torch.distributed.run",
+        "--nnodes=2",
+        "--nproc-per-node=3",
+        "--node-rank=1",  # algo-2
+        "--master-addr=algo-1",  # resolved by the job's /etc/hosts
+        "--master-port=29500",
+        "--tee=3",
+        "train.py",
+        "--epochs",
+        "3",
+    ]
+    assert launch.env["TORCHELASTIC_LOG_LINE_PREFIX_TEMPLATE"] == "[rank${rank}]: "
+    config = json.loads(launch.env["SM_DISTRIBUTED_CONFIG"])
+    assert config == {"process_count_per_node": 3, "smp": None}  # as the real SDK writes it
+    assert not (tmp_path / "logs" / "algo-2.log").exists()  # nothing to say: the count is set
+
+
+def test_torchrun_runs_a_process_per_gpu_else_one_and_says_so(
+    tmp_path: Path, objects: ObjectStore
+) -> None:
+    plan = _plan(tmp_path, distributed={"Torchrun": {"ProcessCountPerNode": None}})
+    on_gpus = prepare_host(plan, _placement(tmp_path, gpus=("0", "1")), objects).launch
+    assert "--nproc-per-node=2" in on_gpus.argv
+    on_cpu = prepare_host(plan, _placement(tmp_path, root=tmp_path / "cpu"), objects).launch
+    assert "--nproc-per-node=1" in on_cpu.argv
+    said = (tmp_path / "logs" / "algo-2.log").read_text()
+    assert "[sageyard] Torchrun: 1 process on this host" in said
+
+
 def test_a_missing_local_channel_is_the_jobs_mistake(tmp_path: Path, objects: ObjectStore) -> None:
     plan = _plan(tmp_path, channels=(ChannelPlan("train", str(tmp_path / "nowhere")),))
     with pytest.raises(HostSetupError, match="ClientError: Channel 'train'") as caught:

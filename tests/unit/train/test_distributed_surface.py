@@ -1,6 +1,6 @@
 """``sagemaker.train.distributed``: the launchers build with the real SDK's fields and name
-their drivers; a job with one is refused with a message until distributed training runs
-here. (And the request carries a channel's ShuffleConfig.)"""
+their drivers; a Torchrun job validates, MPI and SMP are refused with a message until they
+run here. (And the request carries a channel's ShuffleConfig.)"""
 
 from __future__ import annotations
 
@@ -30,19 +30,32 @@ def test_the_launchers_take_the_real_fields() -> None:
         Torchrun(process_count_per_node=0)
 
 
-def test_a_job_with_a_launcher_is_refused_before_anything_is_written(
+def test_a_torchrun_job_validates_and_the_rest_is_refused_before_anything_is_written(
     sageyard_home: Path, tmp_path: Path
 ) -> None:
     (tmp_path / "train.py").write_text("print(1)\n")
-    trainer = ModelTrainer(
-        training_image="pytorch-training:2.0-cpu-py310",
-        source_code=SourceCode(source_dir=str(tmp_path), entry_script="train.py"),
-        distributed=Torchrun(process_count_per_node=2),
-    )
-    request = training_job_request(trainer, trainer._session())
+
+    def trainer(distributed: object, **source: str) -> ModelTrainer:
+        code = SourceCode(source_dir=str(tmp_path), **(source or {"entry_script": "train.py"}))
+        return ModelTrainer(
+            training_image="pytorch-training:2.0-cpu-py310",
+            source_code=code,
+            distributed=distributed,
+        )
+
+    torchrun = trainer(Torchrun(process_count_per_node=2))
+    request = training_job_request(torchrun, torchrun._session())
     assert request["Sageyard"]["Distributed"] == {"Torchrun": {"ProcessCountPerNode": 2}}
-    with pytest.raises(ValueError, match="not supported by this version"):
-        trainer.train(dry_run=True)
+    torchrun.train(dry_run=True)  # runs
+    refused = [
+        (trainer(MPI()), "MPI"),
+        (trainer(Torchrun(smp=SMP(tensor_parallel_degree=2))), "smp"),
+        (trainer(Torchrun(), command="python train.py"), "entry_script"),
+    ]
+    for job, said in refused:
+        with pytest.raises(ValueError, match=said):
+            job.train(dry_run=True)
+    assert not (sageyard_home / "jobs").exists() or not any((sageyard_home / "jobs").iterdir())
 
 
 def test_the_launchers_name_their_drivers() -> None:
