@@ -351,6 +351,8 @@ class LocalExecutor:
             # algo-N resolve only inside a namespace (an /etc/hosts of the job's own)
             master_addr=None if self.container or (namespaced and several) else "127.0.0.1",
             cuda_visible=not self.container and bool(gpus or machine_gpus()),
+            # hosts share this machine as instances would not: each gets its share of CPUs
+            cpus=max(1, (os.cpu_count() or 1) // len(plan.hosts)),
             # the host's own name resolves too (gloo, for one, looks it up)
             etc_hosts=self.paths.etc_hosts(len(plan.hosts)) if namespaced else None,
         )

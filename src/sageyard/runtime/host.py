@@ -84,6 +84,7 @@ class HostPlacement:
     master_addr: str | None = None
     cuda_visible: bool = False
     etc_hosts: Path | None = None  # an /etc/hosts to mount, where algo-N resolve
+    cpus: int | None = None  # the host's share of the node's CPUs (None: all of them)
     warm: bool = False  # in a warm pool's sandbox, made before the job: data is copied
 
 
@@ -533,8 +534,11 @@ def host_launch(
             env["SM_MASTER_ADDR"] = placement.master_addr
         if placement.cuda_visible:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(placement.gpus)
-    if torchrun_processes(plan, placement) is not None:
+    if (processes := torchrun_processes(plan, placement)) is not None:
         env["TORCHELASTIC_LOG_LINE_PREFIX_TEMPLATE"] = RANK_PREFIX
+        if "OMP_NUM_THREADS" not in plan.environment:  # as torchrun does, for the host's share
+            cpus = placement.cpus or os.cpu_count() or 1
+            env["OMP_NUM_THREADS"] = str(max(1, cpus // processes))
         torchrun = (plan.distributed or {}).get("Torchrun") or {}
         if not torchrun.get("ProcessCountPerNode") and not placement.gpus:
             placement.log.parent.mkdir(parents=True, exist_ok=True)

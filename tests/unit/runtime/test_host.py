@@ -93,6 +93,21 @@ def test_a_torchrun_host_runs_the_script_under_torchrun_with_its_rank(
     assert not (tmp_path / "logs" / "algo-2.log").exists()  # nothing to say: the count is set
 
 
+def test_torchrun_ranks_get_their_share_of_the_hosts_cpus(
+    tmp_path: Path, objects: ObjectStore
+) -> None:
+    plan = _plan(tmp_path, distributed={"Torchrun": {"ProcessCountPerNode": 2}})
+    launch = prepare_host(plan, _placement(tmp_path, cpus=5), objects).launch
+    assert launch.env["OMP_NUM_THREADS"] == "2"  # 5 CPUs for 2 ranks
+    chosen = _plan(
+        tmp_path,
+        distributed={"Torchrun": {"ProcessCountPerNode": 2}},
+        environment={"OMP_NUM_THREADS": "7"},
+    )
+    placement = _placement(tmp_path, cpus=5, root=tmp_path / "chosen")
+    assert prepare_host(chosen, placement, objects).launch.env["OMP_NUM_THREADS"] == "7"
+
+
 def test_torchrun_runs_a_process_per_gpu_else_one_and_says_so(
     tmp_path: Path, objects: ObjectStore
 ) -> None:
