@@ -90,6 +90,12 @@ class Doorbell:
                 pass
 
     def close(self) -> None:
+        """Stop listening, and remove the FIFO (a job's folder keeps no special file that
+        a copy of ``SAGEYARD_HOME`` would trip on; another follower of the same job, if
+        any, polls from then on)."""
+        if self._reader is not None:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
         for fd in (self._reader, self._writer):
             if fd is not None:
                 os.close(fd)

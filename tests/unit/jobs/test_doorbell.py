@@ -42,9 +42,15 @@ def test_without_a_ring_a_wait_lasts_its_time_even_after_a_ringer_left(tmp_path:
 
 def test_ringing_with_nobody_waiting_does_nothing(tmp_path: Path) -> None:
     ring(tmp_path / "missing" / "doorbell")  # no such FIFO
-    Doorbell(tmp_path / "doorbell").open().close()
+    os.mkfifo(tmp_path / "doorbell")
     ring(tmp_path / "doorbell")  # a FIFO nobody has open
     assert list(tmp_path.iterdir()) == [tmp_path / "doorbell"]
+
+
+def test_a_follower_that_is_done_leaves_no_fifo(tmp_path: Path) -> None:
+    with Doorbell(tmp_path / "job" / "doorbell"):
+        pass
+    assert list((tmp_path / "job").iterdir()) == []
 
 
 def test_many_rings_nobody_read_never_block_the_ringer(tmp_path: Path) -> None:

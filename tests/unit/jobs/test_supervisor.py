@@ -94,7 +94,17 @@ def test_a_stop_request_ends_the_hosts_with_sigterm(
     service: TrainingJobService, code_dir: Path, tmp_path: Path
 ) -> None:
     executor = ScriptedExecutor(Script(seconds=60), tmp_path)
-    stopper = threading.Timer(0.2, lambda: service.stop("job"))
+
+    def stop_once_training() -> None:  # however long the job's creation takes here
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            record = service.store.get("job")
+            if record is not None and record.secondary_status == "Training":
+                service.stop("job")
+                return
+            time.sleep(0.02)
+
+    stopper = threading.Thread(target=stop_once_training)
     stopper.start()
     began = time.time()
     job = _run(service, _request(code_dir), executor)
