@@ -56,6 +56,7 @@ DDP = """
         weights = [p.detach().flatten().tolist() for p in model.parameters()]
         with open(os.path.join(os.environ["SM_MODEL_DIR"], "weights.json"), "w") as out:
             json.dump(weights, out)
+    dist.barrier()  # both ranks tear down together (gloo can abort a rank whose peer left)
     dist.destroy_process_group()
 """
 

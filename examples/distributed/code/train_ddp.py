@@ -35,4 +35,5 @@ for epoch in range(1, args.epochs + 1):
 if rank == 0:
     with open(os.path.join(os.environ["SM_MODEL_DIR"], "model.json"), "w") as out:
         json.dump({"world_size": world, "hosts": json.loads(os.environ["SM_HOSTS"])}, out)
+dist.barrier()  # every rank tears down together
 dist.destroy_process_group()
