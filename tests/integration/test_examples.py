@@ -16,15 +16,16 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "model_trainer"
 
 
-def run_example(name: str) -> str:
-    """Run one example in a fresh interpreter (SAGEYARD_HOME is the test's); its output."""
+def run_example(name: str, folder: Path = EXAMPLES, timeout: float = 120) -> str:
+    """Run one example of ``folder`` in a fresh interpreter (SAGEYARD_HOME is the test's);
+    its output, once it said its job Completed."""
     result = subprocess.run(
-        [sys.executable, str(EXAMPLES / name)],
+        [sys.executable, str(folder / name)],
         cwd=REPO,
         env=dict(os.environ),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
