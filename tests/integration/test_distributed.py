@@ -9,6 +9,7 @@ import re
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,6 +86,22 @@ def _rank_infos(lines: list[str]) -> list[dict]:
             assert (match.group(1), int(match.group(2))) == (info["host"], info["rank"])
             found.append(info)
     return sorted(found, key=lambda info: info["rank"])
+
+
+def assert_none_left(marker: str, seconds: float = 10.0) -> None:
+    """No process whose command line has ``marker`` is left (within ``seconds``)."""
+    deadline = time.time() + seconds
+    while _processes_with(marker) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not _processes_with(marker)
+
+
+def wait_for_lines(job: Any, ending: str, count: int, seconds: float = 60.0) -> None:
+    """Wait until ``count`` lines of the job's logs end with ``ending``."""
+    deadline = time.time() + seconds
+    while sum(line.endswith(ending) for line in job.logs()) < count:
+        assert time.time() < deadline, job.logs()
+        time.sleep(0.1)
 
 
 def _processes_with(marker: str) -> list[int]:
@@ -175,10 +192,7 @@ def test_a_failing_rank_fails_the_job_with_its_own_error_and_ends_every_rank(
     assert reason.startswith("AlgorithmError: rank 3 exited with code 1"), reason
     assert "ValueError: rank three cannot go on" in reason
     assert "rank three" in str(info.value)
-    deadline = time.time() + 10
-    while _processes_with(marker) and time.time() < deadline:
-        time.sleep(0.1)
-    assert not _processes_with(marker)
+    assert_none_left(marker)
 
 
 def test_a_stop_ends_every_rank_on_every_host(make_trainer: MakeTrainer) -> None:
@@ -199,17 +213,11 @@ def test_a_stop_ends_every_rank_on_every_host(make_trainer: MakeTrainer) -> None
     trainer.train(wait=False)
     job = trainer._latest_training_job
     assert job is not None
-    deadline = time.time() + 60
-    while sum(line.endswith(": up") for line in job.logs()) < 4:
-        assert time.time() < deadline, job.logs()
-        time.sleep(0.1)
+    wait_for_lines(job, ": up", 4)
     job.stop()
     job.wait(logs=False)
     assert job.refresh().training_job_status == "Stopped"
-    deadline = time.time() + 10
-    while _processes_with(marker) and time.time() < deadline:
-        time.sleep(0.1)
-    assert not _processes_with(marker)
+    assert_none_left(marker)
 
 
 @pytest.mark.skipif(sandbox_kind() is None, reason="network isolation needs a sandbox")

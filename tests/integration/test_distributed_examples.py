@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -22,3 +23,16 @@ def test_the_data_parallel_example_trains_over_32_processes_on_4_hosts(tmp_path:
     model = job_of(output).describe()["ModelArtifacts"]["S3ModelArtifacts"]
     saved = json.loads(tar_members(model, tmp_path)["model.json"])
     assert saved == {"world_size": 32, "hosts": ["algo-1", "algo-2", "algo-3", "algo-4"]}
+
+
+@pytest.mark.skipif(shutil.which("mpirun") is None, reason="needs Open MPI's mpirun")
+def test_the_mpi_example_trains_over_16_processes_on_2_hosts(tmp_path: Path) -> None:
+    pytest.importorskip("mpi4py")
+    output = run_example("mpi.py", REPO / "examples" / "distributed", timeout=300)
+    assert "running on the CPU" in output
+    losses = [float(x) for x in re.findall(r"loss ([0-9.]+) over 16 processes", output)]
+    assert len(losses) == 3 and losses[0] > losses[-1], output
+    assert "NCCL_DEBUG=INFO" in output  # mpi_additional_options reach mpirun
+    model = job_of(output).describe()["ModelArtifacts"]["S3ModelArtifacts"]
+    saved = json.loads(tar_members(model, tmp_path)["model.json"])
+    assert saved == {"world_size": 16, "hosts": ["algo-1", "algo-2"]}

@@ -26,6 +26,7 @@ import contextlib
 import errno
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -54,6 +55,7 @@ from sageyard.runtime.host import (
     HostSetupError,
     PreparedHost,
     exit_of,
+    launcher,
     local_tracking_stores,
     needs_container_root,
     oom_kills,
@@ -221,6 +223,7 @@ class LocalExecutor:
         self._reservation: Reservation | None = None
         self._gpus: list[list[str]] = []
         self._port = 0
+        self._agent = (0, "")  # an MPI job's agents' port and secret (runtime/mpi.py)
         self._isolate = self._alias = False
         self._sandbox: SandboxKind | None = None
         self._network: JobNetwork | None = None
@@ -247,6 +250,8 @@ class LocalExecutor:
                     "install bubblewrap and allow unprivileged user namespaces, run as root, "
                     "or set enable_network_isolation=False."
                 )
+        if plans and launcher(plans[0]) == "MPI":
+            cls._check_mpi(settings, plans)
         if not settings.strict_gpu:
             return
         wanted = sum(gpus_for_instance_type(plan.instance_type) for plan in plans)
@@ -257,6 +262,33 @@ class LocalExecutor:
                 f"has {have}, and SAGEYARD_STRICT_GPU is set; unset it to run on the CPU."
             )
 
+    @classmethod
+    def _check_mpi(cls, settings: Settings, plans: Sequence[HostPlan]) -> None:
+        """MPI needs mpirun here, and across hosts the sandbox: the hosts' names (their
+        ``/etc/hosts`` and hostnames) and one ``/opt/ml`` path for the code on every host."""
+        if cls.container:
+            raise ConfigurationError(
+                "distributed=MPI(...) runs with the local executor (SAGEYARD_EXECUTOR=local): "
+                "its hosts' remote ranks start through sageyard's own agent, which a "
+                "training image does not have."
+            )
+        if shutil.which("mpirun") is None:
+            raise ConfigurationError(
+                "distributed=MPI(...) needs Open MPI's mpirun on this machine, and it is not "
+                "on PATH: install it (apt-get install openmpi-bin), or use "
+                "distributed=Torchrun(...)."
+            )
+        sandbox = sandbox_kind() if settings.isolation == "auto" else None
+        if len(plans) > 1 and not (
+            sandbox == "bwrap" or (sandbox is not None and container_root_available())
+        ):
+            raise ConfigurationError(
+                f"distributed=MPI(...) on {len(plans)} hosts needs the host sandbox (each "
+                "host named algo-N, with the code at /opt/ml on every host), and it cannot be "
+                "built here: install bubblewrap (or run as root), unset "
+                "SAGEYARD_ISOLATION=off, or use instance_count=1."
+            )
+
     def reserve(
         self, plans: Sequence[HostPlan], max_pending_seconds: float | None, progress: Progress
     ) -> bool:
@@ -265,6 +297,7 @@ class LocalExecutor:
             if len(self._gpus) != len(plans):
                 raise RuntimeError(f"{self.job_name} does not match its warm pool's hosts")
             self._port = _free_port()
+            self._agent = _agent_link(plans)
             return True
         slots = self.settings.slots
         pool = SlotPool(self.settings.home / "slots", slots, machine_gpus())
@@ -295,6 +328,7 @@ class LocalExecutor:
         self._reservation = reservation
         self._gpus = _split(reservation.gpus, len(plans))
         self._port = _free_port()
+        self._agent = _agent_link(plans)
         self._isolate, self._alias = self._view(plans, progress)
         return True
 
@@ -355,6 +389,8 @@ class LocalExecutor:
             cpus=max(1, (os.cpu_count() or 1) // len(plan.hosts)),
             # the host's own name resolves too (gloo, for one, looks it up)
             etc_hosts=self.paths.etc_hosts(len(plan.hosts)) if namespaced else None,
+            agent_port=self._agent[0],
+            agent_token=self._agent[1],
         )
 
     def start(self, plan: HostPlan) -> LocalHost:
@@ -570,6 +606,14 @@ def _runs_in(zygote: Zygote, launch: HostLaunch) -> bool:
         and not launch.read_only
         and set(launch.writable) <= set(zygote.writable)
     )
+
+
+def _agent_link(plans: Sequence[HostPlan]) -> tuple[int, str]:
+    """An MPI job's agents' port (one for all its hosts: each listens on its own address)
+    and a secret of the job's own; nothing for other jobs."""
+    if not plans or launcher(plans[0]) != "MPI":
+        return 0, ""
+    return _free_port(), secrets.token_hex(16)
 
 
 def _split(items: list[str], parts: int) -> list[list[str]]:

@@ -392,42 +392,54 @@ def _optional_str(value: Mapping[str, Any], key: str, where: str) -> str | None:
 
 
 def _distributed(value: Any, source: Mapping[str, Any]) -> dict[str, Any] | None:
-    """``Sageyard.Distributed``, checked: ``{"Torchrun": {"ProcessCountPerNode": n}}``
-    (n unset: the GPUs per instance, or 1 on a machine without GPUs), as the job spec keeps
-    it; ``None`` without."""
+    """``Sageyard.Distributed``, checked: ``{"Torchrun": {"ProcessCountPerNode": n}}`` or
+    ``{"MPI": {"ProcessCountPerNode": n, "MpiAdditionalOptions": [...]}}`` (n unset: the
+    GPUs per instance, or 1 on a machine without GPUs), as the job spec keeps it; ``None``
+    without."""
     if value is None:
         return None
     settings = request_mapping(value, "Sageyard.Distributed")
-    if set(settings) != {"Torchrun"}:
-        if "MPI" in settings:
+    if len(settings) != 1 or not set(settings) <= {"Torchrun", "MPI"}:
+        raise ConfigurationError(
+            f"Sageyard.Distributed must be {{'Torchrun': {{...}}}} or {{'MPI': {{...}}}}, but "
+            f"got keys {sorted(settings)}."
+        )
+    ((kind, given),) = settings.items()
+    fields = request_mapping(given or {}, f"Sageyard.Distributed.{kind}")
+    launcher = "Torchrun" if kind == "Torchrun" else "MPI"
+    if kind == "Torchrun":
+        only_known(fields, {"ProcessCountPerNode", "Smp"}, "Sageyard.Distributed.Torchrun")
+        if fields.get("Smp") is not None:
             raise ConfigurationError(
-                "distributed=MPI(...) is not run by this version of sageyard yet (Torchrun "
-                "is); use distributed=Torchrun(...), or leave it out for one process per host."
+                "Torchrun(smp=SMP(...)) (SageMaker model parallelism) is not run by this "
+                "version of sageyard yet; leave smp out to run data-parallel with torchrun."
             )
-        raise ConfigurationError(
-            f"Sageyard.Distributed must be {{'Torchrun': {{...}}}}, but got keys "
-            f"{sorted(settings)}."
+    else:
+        only_known(
+            fields, {"ProcessCountPerNode", "MpiAdditionalOptions"}, "Sageyard.Distributed.MPI"
         )
-    torchrun = request_mapping(settings["Torchrun"] or {}, "Sageyard.Distributed.Torchrun")
-    only_known(torchrun, {"ProcessCountPerNode", "Smp"}, "Sageyard.Distributed.Torchrun")
-    if torchrun.get("Smp") is not None:
-        raise ConfigurationError(
-            "Torchrun(smp=SMP(...)) (SageMaker model parallelism) is not run by this version "
-            "of sageyard yet; leave smp out to run data-parallel with torchrun."
-        )
-    count = torchrun.get("ProcessCountPerNode")
+    count = fields.get("ProcessCountPerNode")
     if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
         raise ConfigurationError(
-            f"Torchrun(process_count_per_node=...) must be a whole number of at least 1, "
+            f"{launcher}(process_count_per_node=...) must be a whole number of at least 1, "
             f"but got {count!r}."
         )
     script = source.get("EntryScript")
     if source.get("Command") or not (isinstance(script, str) and script.endswith(".py")):
+        runner = "torchrun" if kind == "Torchrun" else "mpirun"
         raise ConfigurationError(
-            "distributed=Torchrun(...) runs SourceCode.entry_script (a .py file) under "
-            "torchrun on every host; set entry_script to a Python script (and no command)."
+            f"distributed={launcher}(...) runs SourceCode.entry_script (a .py file) under "
+            f"{runner} on every host; set entry_script to a Python script (and no command)."
         )
-    return {"Torchrun": {"ProcessCountPerNode": count}}
+    if kind == "Torchrun":
+        return {"Torchrun": {"ProcessCountPerNode": count}}
+    options = fields.get("MpiAdditionalOptions") or []
+    if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+        raise ConfigurationError(
+            f"MPI(mpi_additional_options=...) must be a list of strings (mpirun's own "
+            f"arguments, e.g. ['-x', 'NCCL_DEBUG=INFO']), but got {options!r}."
+        )
+    return {"MPI": {"ProcessCountPerNode": count, "MpiAdditionalOptions": list(options)}}
 
 
 def _names(

@@ -61,6 +61,98 @@ def torchrun_argv(
     ]
 
 
+def hostfile_text(hosts: Sequence[str], slots: int) -> str:
+    r"""Open MPI's host file: each host with ``slots`` processes.
+
+    Example:
+        >>> hostfile_text(["algo-1", "algo-2"], 2)
+        'algo-1 slots=2\nalgo-2 slots=2\n'
+    """
+    return "".join(f"{host} slots={slots}\n" for host in hosts)
+
+
+#: The interface a job's hosts reach each other on here (SageMaker's: ``eth0``).
+MPI_INTERFACE = "lo"
+
+
+def mpirun_argv(
+    python: str,
+    script: Sequence[str],
+    *,
+    hostfile: str,
+    hosts: int,
+    processes_per_host: int,
+    options: Sequence[str],
+    rsh_agent: str,
+    mpi4py: bool,
+    environment: Mapping[str, str],
+) -> list[str]:
+    """``mpirun`` on algo-1 over every host's processes, with the options SageMaker's MPI
+    driver gives it (ranks' output tagged ``[1,rank]<stdout>:``, the job ended when a
+    rank fails, ``PATH``/``LD_LIBRARY_PATH`` and AWS credentials to every rank), then the
+    user's ``options`` (``mpi_additional_options``), then the script: under
+    ``python -m mpi4py`` when the job's Python has mpi4py (an uncaught error in one rank
+    aborts them all), as SageMaker runs it.
+
+    Example:
+        >>> argv = mpirun_argv("python", ["train.py", "--lr", "0.1"], hostfile="hosts",
+        ...     hosts=2, processes_per_host=2, options=["-x", "A=1"], rsh_agent="rsh",
+        ...     mpi4py=True, environment={"PATH": "/bin"})
+        >>> argv[:5]
+        ['mpirun', '--hostfile', 'hosts', '-np', '4']
+        >>> argv[-8:]
+        ['-x', 'A=1', 'python', '-m', 'mpi4py', 'train.py', '--lr', '0.1']
+    """
+    argv = [
+        "mpirun",
+        "--hostfile",
+        hostfile,
+        "-np",
+        str(hosts * processes_per_host),
+        "--allow-run-as-root",
+        "--tag-output",
+        "-mca",
+        "plm_rsh_agent",
+        rsh_agent,
+        "-mca",
+        "plm_rsh_no_tree_spawn",
+        "1",
+        "-mca",
+        "plm_rsh_num_concurrent",
+        str(hosts),
+        "-mca",
+        "btl_tcp_if_include",
+        MPI_INTERFACE,
+        "-mca",
+        "oob_tcp_if_include",
+        MPI_INTERFACE,
+        "-mca",
+        "pml",
+        "ob1",
+        "-mca",
+        "btl",
+        "^openib",
+        "-mca",
+        "orte_abort_on_non_zero_status",
+        "1",
+        "-mca",
+        "btl_vader_single_copy_mechanism",
+        "none",
+        "-x",
+        f"NCCL_SOCKET_IFNAME={MPI_INTERFACE}",
+    ]
+    for name in (
+        "PATH",
+        "LD_LIBRARY_PATH",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ):
+        if name in environment:
+            argv += ["-x", name]
+    return [*argv, *options, python, *(["-m", "mpi4py"] if mpi4py else []), *script]
+
+
 def command_argv(command: str, arguments: Sequence[str] = ()) -> list[str]:
     """``SourceCode.command`` is a shell command by definition; hyperparameters are not added,
     ``SourceCode.args`` are, each shell-quoted (as the real SDK does).

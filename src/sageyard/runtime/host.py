@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sageyard.core.exceptions import DiskFullError, StorageError
+from sageyard.runtime import mpi
 from sageyard.runtime.drivers import RANK_PREFIX, command_argv, script_argv, torchrun_argv
 from sageyard.runtime.environment import (
     ChannelInfo,
@@ -86,6 +87,8 @@ class HostPlacement:
     etc_hosts: Path | None = None  # an /etc/hosts to mount, where algo-N resolve
     cpus: int | None = None  # the host's share of the node's CPUs (None: all of them)
     warm: bool = False  # in a warm pool's sandbox, made before the job: data is copied
+    agent_port: int = 0  # an MPI job's: where its hosts' rsh agents listen (runtime/mpi.py)
+    agent_token: str = ""  # an MPI job's secret, which its agents ask of every request
 
 
 @dataclass(frozen=True)
@@ -397,13 +400,18 @@ def job_python(
     return str(python)
 
 
-def torchrun_processes(plan: HostPlan, placement: HostPlacement) -> int | None:
-    """How many torchrun processes the host runs (``None``: the job is not Torchrun):
+def processes_per_host(plan: HostPlan, placement: HostPlacement) -> int | None:
+    """How many processes a distributed job runs on the host (``None``: not distributed):
     ``process_count_per_node``, else one per GPU of the host, else 1 (a CPU-only host)."""
-    torchrun = (plan.distributed or {}).get("Torchrun")
-    if torchrun is None:
+    if not plan.distributed:
         return None
-    return int(torchrun.get("ProcessCountPerNode") or len(placement.gpus) or 1)
+    ((_, fields),) = plan.distributed.items()
+    return int((fields or {}).get("ProcessCountPerNode") or len(placement.gpus) or 1)
+
+
+def launcher(plan: HostPlan) -> str | None:
+    """The job's distributed launcher: ``"Torchrun"``, ``"MPI"`` or ``None``."""
+    return next(iter(plan.distributed)) if plan.distributed else None
 
 
 def host_argv(plan: HostPlan, python: str, placement: HostPlacement) -> list[str]:
@@ -417,8 +425,8 @@ def host_argv(plan: HostPlan, python: str, placement: HostPlacement) -> list[str
         argv = command_argv(plan.command, plan.arguments)
     elif plan.entry_script:
         argv = [*script_argv(python, plan.entry_script, plan.hyperparameters), *plan.arguments]
-        processes = torchrun_processes(plan, placement)
-        if processes is not None:  # argv[0] is python: torchrun starts the interpreters
+        processes = processes_per_host(plan, placement)
+        if launcher(plan) == "Torchrun" and processes:  # torchrun starts the interpreters
             argv = torchrun_argv(
                 python,
                 argv[1:],
@@ -428,6 +436,8 @@ def host_argv(plan: HostPlan, python: str, placement: HostPlacement) -> list[str
                 master_addr=placement.master_addr or plan.hosts[0],
                 master_port=placement.master_port,
             )
+        elif launcher(plan) == "MPI" and processes:
+            argv = mpi_host_argv(plan, python, argv[1:], processes)
     else:  # validated with the request; kept as a clear error for hand-made plans
         raise HostSetupError(
             "ClientError: the job has neither an entry script, a command nor a program",
@@ -437,6 +447,23 @@ def host_argv(plan: HostPlan, python: str, placement: HostPlacement) -> list[str
         install = 'python -m pip install --no-input -r "$0" && exec "$@"'
         argv = ["/bin/sh", "-c", install, plan.requirements, *argv]
     return argv
+
+
+def mpi_host_argv(plan: HostPlan, python: str, script: list[str], processes: int) -> list[str]:
+    """An MPI job's host: mpirun on algo-1, an agent for its remote daemons on the others
+    (``runtime/mpi.py``; sageyard's own Python runs them, the job's runs the ranks)."""
+    agent = [sys.executable, "-m", "sageyard.runtime.mpi"]
+    if plan.host != plan.hosts[0]:
+        return [*agent, "serve"]
+    fields = (plan.distributed or {})["MPI"]
+    spec = {
+        "hosts": list(plan.hosts),
+        "processes": processes,
+        "options": list(fields.get("MpiAdditionalOptions") or []),
+        "python": python,
+        "script": script,
+    }
+    return [*agent, "launch", json.dumps(spec)]
 
 
 def host_context(plan: HostPlan, placement: HostPlacement) -> HostContext:
@@ -534,20 +561,8 @@ def host_launch(
             env["SM_MASTER_ADDR"] = placement.master_addr
         if placement.cuda_visible:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(placement.gpus)
-    if (processes := torchrun_processes(plan, placement)) is not None:
-        env["TORCHELASTIC_LOG_LINE_PREFIX_TEMPLATE"] = RANK_PREFIX
-        if "OMP_NUM_THREADS" not in plan.environment:  # as torchrun does, for the host's share
-            cpus = placement.cpus or os.cpu_count() or 1
-            env["OMP_NUM_THREADS"] = str(max(1, cpus // processes))
-        torchrun = (plan.distributed or {}).get("Torchrun") or {}
-        if not torchrun.get("ProcessCountPerNode") and not placement.gpus:
-            placement.log.parent.mkdir(parents=True, exist_ok=True)
-            with open(placement.log, "a") as log:
-                log.write(
-                    "[sageyard] Torchrun: 1 process on this host (process_count_per_node is "
-                    "not set and this machine has no GPU for it: one process per GPU where "
-                    "there are GPUs)\n"
-                )
+    if (processes := processes_per_host(plan, placement)) is not None:
+        env.update(_distributed_environment(plan, placement, processes))
     code_dir = Path(ctx.root) / "input" / "data" / "code"
     return HostLaunch(
         host=plan.host,
@@ -566,6 +581,31 @@ def host_launch(
         else (),
         writable=local_tracking_stores(plan),
     )
+
+
+def _distributed_environment(
+    plan: HostPlan, placement: HostPlacement, processes: int
+) -> dict[str, str]:
+    """A distributed host's own variables: torchrun's rank prefix, or the MPI agents' port
+    and secret; each rank's share of the host's CPUs (as torchrun gives it) unless the job
+    sets OMP_NUM_THREADS. Says so in the log when one process runs for want of GPUs."""
+    kind = launcher(plan)
+    env: dict[str, str] = {}
+    if kind == "Torchrun":
+        env["TORCHELASTIC_LOG_LINE_PREFIX_TEMPLATE"] = RANK_PREFIX
+    elif kind == "MPI":
+        env.update({mpi.PORT_ENV: str(placement.agent_port), mpi.TOKEN_ENV: placement.agent_token})
+    if "OMP_NUM_THREADS" not in plan.environment:
+        cpus = placement.cpus or os.cpu_count() or 1
+        env["OMP_NUM_THREADS"] = str(max(1, cpus // processes))
+    fields = (plan.distributed or {}).get(kind or "") or {}
+    if not fields.get("ProcessCountPerNode") and not placement.gpus:
+        append_log(
+            placement.log,
+            f"[sageyard] {kind}: 1 process on this host (process_count_per_node is not set "
+            "and this machine has no GPU for it: one process per GPU where there are GPUs)\n",
+        )
+    return env
 
 
 def local_tracking_stores(plan: HostPlan) -> tuple[Path, ...]:
@@ -669,7 +709,8 @@ def _traceback_reason(
     failed = failed_rank(lines)
     if failed is not None:  # torchrun's own traceback says only which rank failed
         rank, code, lines = failed
-        head = f"AlgorithmError: rank {rank} exited with code {code}"
+        ended = f"was killed by {signal_name(-code)}" if code < 0 else f"exited with code {code}"
+        head = f"AlgorithmError: rank {rank} {ended}"
     starts = [i for i, line in enumerate(lines) if line.startswith(_TRACEBACK)]
     excerpt = lines[starts[-1] :] if starts else lines[-5:]
     detail = mask_text("\n".join(excerpt).strip(), secrets)
@@ -686,16 +727,24 @@ _FIELD = re.compile(r"^\s*(rank|exitcode)\s*:\s*(-?\d+)")
 
 
 def failed_rank(lines: Sequence[str]) -> tuple[int, int, list[str]] | None:
-    """From a torchrun host's log: the rank torchrun names as the first to fail, its exit
-    code, and that rank's own lines (their ``[rankN]:`` prefixes removed); ``None`` when
-    torchrun reported no failed rank.
+    """From a distributed host's log: the rank torchrun or mpirun names as the first to
+    fail, its exit code, and that rank's own lines (their rank prefixes removed); ``None``
+    when no launcher reported a failed rank.
 
     Example:
         >>> failed_rank(["[rank1]: Traceback (most recent call last):",
         ...     "[rank1]: [rank1]: ValueError: no", "[rank0]: fine", _ROOT_CAUSE,
         ...     "  rank      : 1 (local_rank: 1)", "  exitcode  : 1 (pid: 5)"])
         (1, 1, ['Traceback (most recent call last):', 'ValueError: no'])
+        >>> failed_rank(["[1,2]<stderr>:ValueError: no", "[1,0]<stdout>:fine",
+        ...     "MPI_ABORT was invoked on rank 2 in communicator MPI_COMM_WORLD",
+        ...     "with errorcode 1."])
+        (2, 1, ['ValueError: no'])
     """
+    return _torchrun_failure(lines) or _mpirun_failure(lines)
+
+
+def _torchrun_failure(lines: Sequence[str]) -> tuple[int, int, list[str]] | None:
     starts = [i for i, line in enumerate(lines) if line.startswith(_ROOT_CAUSE)]
     if not starts:
         return None
@@ -715,6 +764,38 @@ def failed_rank(lines: Sequence[str]) -> tuple[int, int, list[str]] | None:
             line = line[len(prefix) :].removeprefix(" ")
         own.append(line)
     return fields["rank"], fields.get("exitcode", 1), own
+
+
+#: How mpirun names the rank that ended the job: an MPI_Abort (mpi4py's, for an uncaught
+#: error), a non-zero exit (``orte_abort_on_non_zero_status``), or a signal.
+_MPI_FAILED = (
+    re.compile(
+        r"MPI_ABORT was invoked on rank (?P<rank>\d+) .*\n?\s*with errorcode (?P<code>-?\d+)"
+    ),
+    re.compile(r"Process name: \[\[\d+,\d+\],(?P<rank>\d+)\]\s*\n\s*Exit code:\s*(?P<code>-?\d+)"),
+    re.compile(
+        r"process rank (?P<rank>\d+) with PID \d+ on node \S+ exited on signal (?P<signal>\d+)"
+    ),
+)
+_MPI_TAG = re.compile(r"^\[\d+,(\d+)\]<std(?:out|err)>:")
+
+
+def _mpirun_failure(lines: Sequence[str]) -> tuple[int, int, list[str]] | None:
+    text = "\n".join(lines)
+    for pattern in _MPI_FAILED:
+        found = pattern.search(text)
+        if found is None:
+            continue
+        rank = int(found.group("rank"))
+        fields = found.groupdict()
+        code = -int(fields["signal"]) if fields.get("signal") else int(fields["code"])
+        own = []
+        for line in lines:
+            tag = _MPI_TAG.match(line)
+            if tag is not None and int(tag.group(1)) == rank:
+                own.append(line[tag.end() :])
+        return rank, code, own
+    return None
 
 
 def _script_disk_full(root: JobRoot, detail: str, log: Path) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,9 +109,22 @@ class JobPaths:
         return sorted(found, key=lambda p: int(p.stem.split("-")[-1]))
 
     def etc_hosts(self, host_count: int) -> Path:
-        """An /etc/hosts that resolves algo-1 … algo-N to this machine."""
+        """An /etc/hosts that resolves algo-1 … algo-N to loopback addresses of their own
+        (:func:`host_address`): hosts do not collide on ports, and programs that tell hosts
+        apart by address (Open MPI) see them as different machines."""
         path = self.root / "etc-hosts"
         path.parent.mkdir(parents=True, exist_ok=True)
-        names = " ".join(f"algo-{i}" for i in range(1, host_count + 1))
-        path.write_text(f"127.0.0.1 localhost {names}\n::1 localhost\n")
+        lines = ["127.0.0.1 localhost", "::1 localhost"]
+        lines += [f"{host_address(i)} algo-{i}" for i in range(1, host_count + 1)]
+        path.write_text("\n".join(lines) + "\n")
         return path
+
+
+def host_address(rank: int) -> str:
+    """The loopback address host ``algo-<rank>`` has on this machine (``127.100.0.0/16``).
+
+    Example:
+        >>> host_address(1), host_address(300)
+        ('127.100.0.1', '127.100.1.44')
+    """
+    return str(ipaddress.IPv4Address("127.100.0.0") + rank)

@@ -87,6 +87,7 @@ _CLONE_NEWNS = 0x00020000
 _CLONE_NEWNET = 0x40000000
 _CLONE_NEWPID = 0x20000000
 _CLONE_NEWUSER = 0x10000000
+_CLONE_NEWUTS = 0x04000000
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 # Signals a stop sends to a host's process group; the reaper leaves them to the command.
@@ -157,7 +158,9 @@ def join_namespace(fd: int, kind: int) -> None:
 
 def enter_namespace(launch: HostLaunch) -> None:
     """Runs in the child between fork and exec: set up the host's private view."""
-    _check(libc().unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    _check(libc().unshare(_CLONE_NEWNS | _CLONE_NEWUTS), "unshare(CLONE_NEWNS)")
+    name = launch.host.encode()  # as on SageMaker (and bwrap's --hostname): algo-1, ...
+    _check(libc().sethostname(name, len(name)), "sethostname")
     _mount(None, "/", _MS_REC | _MS_PRIVATE)
     for mount in launch.mounts:
         _bind_read_only(mount)

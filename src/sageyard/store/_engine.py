@@ -11,6 +11,8 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import sqlite3
+import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,23 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(database).expanduser()
 
 
+def _with_retries(cursor: Any, sql: str) -> None:
+    """Run ``sql``, retrying while the database is locked: SQLite can answer BUSY without
+    calling its busy handler (a connection that opens a WAL database while another one
+    recovers it), so ``busy_timeout`` alone does not cover the first statement."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            cursor.execute(sql)
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _install_sqlite_hooks(engine: Engine) -> None:
     """Let SQLAlchemy, not pysqlite, emit BEGIN (SQLAlchemy 2.x SQLite transaction recipe)."""
 
@@ -104,7 +123,7 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _with_retries(cursor, "PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()

@@ -2,9 +2,10 @@
 
 ``Torchrun`` (torchrun on each host, optionally with SageMaker Model Parallelism v2,
 ``SMP``) and ``MPI`` (mpirun from the first host), with the real SDK's fields. A job with
-``Torchrun`` runs its entry script under torchrun on every host (``runtime/host.py``);
-``MPI`` and ``Torchrun(smp=...)`` are refused by the job service with a message, before
-anything is written, until they run.
+``Torchrun`` runs its entry script under torchrun on every host (``runtime/host.py``); one
+with ``MPI`` under mpirun on algo-1, whose remote ranks start through sageyard's agent in
+the other hosts (``runtime/mpi.py``). ``Torchrun(smp=...)`` is refused by the job service
+with a message, before anything is written, until it runs.
 
 Example:
     >>> from sageyard.train.distributed import SMP, Torchrun
@@ -94,5 +95,6 @@ class MPI(DistributedConfig):
 
     @property
     def driver_script(self) -> str:
-        """``mpi_driver.py``: the real SDK's name (sageyard has no such file yet)."""
+        """``mpi_driver.py``: the real SDK's name (sageyard's hosts run mpirun and its
+        agents themselves, ``runtime/mpi.py``)."""
         return "mpi_driver.py"

@@ -73,8 +73,8 @@ class ModelTrainer(BaseModel):
         role: Execution role ARN (default: the configured role, else a local placeholder).
         base_job_name: Job names are ``<base_job_name>-<timestamp>``.
         source_code: The code folder and the script or command to run.
-        distributed: ``Torchrun(...)``: the entry script under torchrun on every host (MPI
-            and SMP are refused for now).
+        distributed: ``Torchrun(...)``: the entry script under torchrun on every host;
+            ``MPI(...)``: under mpirun from the first host (SMP is refused for now).
         compute: Instance type and count (default ``ml.m5.xlarge``, one instance).
         networking: Network settings; ``enable_network_isolation`` runs the job offline.
         stopping_condition: Time limits (default: 1 day of runtime).

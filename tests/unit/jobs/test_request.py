@@ -97,7 +97,7 @@ def test_a_base_name_instead_of_a_name(
         ("Sageyard.SourceCode.SourceDir", "relative/code", "is not a folder"),
         ("Sageyard.Executor", "ray", "'ray' executor is not implemented"),
         ("Sageyard.Executor", "nope", "no executor named 'nope'"),
-        ("Sageyard.Distributed", {"MPI": {}}, "is not run by this version"),
+        ("Sageyard.Distributed", {"Torchrun": {"Smp": {}}}, "is not run by this version"),
         ("CheckpointConfig", {"S3Uri": "s3://bucket-x/ck", "LocalPath": "rel"}, "absolute"),
     ],
 )
@@ -320,10 +320,26 @@ def test_a_torchrun_request_is_kept_in_the_spec(
     assert validate_training_job(request_, settings, objects).spec.distributed is None
 
 
+def test_an_mpi_request_is_kept_in_the_spec(
+    request_: dict[str, Any], settings: Settings, objects: ObjectStore
+) -> None:
+    given = {"MPI": {"ProcessCountPerNode": 2, "MpiAdditionalOptions": ["-x", "A=1"]}}
+    mpi = with_(request_, "Sageyard.Distributed", given)
+    assert validate_training_job(mpi, settings, objects).spec.distributed == given
+    unset = with_(request_, "Sageyard.Distributed", {"MPI": {}})
+    assert validate_training_job(unset, settings, objects).spec.distributed == {
+        "MPI": {"ProcessCountPerNode": None, "MpiAdditionalOptions": []}
+    }
+
+
 @pytest.mark.parametrize(
     ("distributed", "said"),
     [
-        ({"MPI": {}}, "MPI"),
+        ({"MPI": {"ProcessCountPerNode": 0}}, "MPI\\(process_count_per_node=...\\) must be"),
+        ({"MPI": {"MpiAdditionalOptions": "-x A=1"}}, "list of strings"),
+        ({"MPI": {"MpiAdditionalOptions": ["-x", 1]}}, "list of strings"),
+        ({"MPI": {"Hosts": 2}}, "Hosts"),
+        ({"MPI": {}, "Torchrun": {}}, "Distributed"),
         ({"Torchrun": {"Smp": {"TensorParallelDegree": 2}}}, "smp"),
         ({"Torchrun": {"ProcessCountPerNode": 0}}, "at least 1, but got 0"),
         ({"Torchrun": {"ProcessCountPerNode": "2"}}, "but got '2'"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,34 @@ def test_torchrun_runs_a_process_per_gpu_else_one_and_says_so(
     assert "--nproc-per-node=1" in on_cpu.argv
     said = (tmp_path / "logs" / "algo-2.log").read_text()
     assert "[sageyard] Torchrun: 1 process on this host" in said
+
+
+MPI_JOB = {"MPI": {"ProcessCountPerNode": 2, "MpiAdditionalOptions": ["-x", "A=1"]}}
+
+
+def test_an_mpi_job_runs_mpirun_on_algo_1_and_an_agent_on_the_others(
+    tmp_path: Path, objects: ObjectStore
+) -> None:
+    placement = _placement(tmp_path, agent_port=4000, agent_token="secret")
+    worker = prepare_host(_plan(tmp_path, distributed=MPI_JOB), placement, objects).launch
+    assert worker.argv == [sys.executable, "-m", "sageyard.runtime.mpi", "serve"]
+    assert (worker.env["SAGEYARD_MPI_PORT"], worker.env["SAGEYARD_MPI_TOKEN"]) == (
+        "4000",
+        "secret",
+    )
+    first = _plan(tmp_path, distributed=MPI_JOB, host="algo-1")
+    placement = _placement(tmp_path, root=tmp_path / "algo-1", agent_port=4000)
+    launch = prepare_host(first, placement, objects).launch
+    assert launch.argv[:4] == [sys.executable, "-m", "sageyard.runtime.mpi", "launch"]
+    assert json.loads(launch.argv[4]) == {
+        "hosts": ["algo-1", "algo-2"],
+        "processes": 2,
+        "options": ["-x", "A=1"],
+        "python": sys.executable,
+        "script": ["train.py", "--epochs", "3"],
+    }
+    config = json.loads(launch.env["SM_DISTRIBUTED_CONFIG"])
+    assert config == {"process_count_per_node": 2, "mpi_additional_options": ["-x", "A=1"]}
 
 
 def test_a_missing_local_channel_is_the_jobs_mistake(tmp_path: Path, objects: ObjectStore) -> None:

@@ -26,6 +26,8 @@ from sageyard.runtime.host import (
     HostPlacement,
     HostSetupError,
     exit_of,
+    failed_rank,
+    failure_reason,
     job_folder,
     prepare_host,
     upload_host,
@@ -353,3 +355,60 @@ def test_a_failed_copy_names_the_file_it_wrote_not_the_one_it_read(tmp_path: Pat
     except StorageError as error:
         assert disk_full(error, "/elsewhere").path == str(tmp_path)
     assert disk_full(StorageError("no cause"), tmp_path / "f").path == str(tmp_path / "f")
+
+
+KILLED = "exited on signal 9 (Killed)."
+
+
+@pytest.mark.parametrize(
+    ("report", "rank", "code"),
+    [
+        (
+            ["MPI_ABORT was invoked on rank 2 in communicator MPI_COMM_WORLD", "with errorcode 1."],
+            2,
+            1,
+        ),
+        (
+            [
+                "the job to be terminated. The first process to do so was:",
+                "",
+                "  Process name: [[4919,1],2]",
+                "  Exit code:    3",
+            ],
+            2,
+            3,
+        ),
+        (
+            ["mpirun noticed that process rank 2 with PID 0 on node algo-2 " + KILLED],
+            2,
+            -9,
+        ),
+    ],
+)
+def test_mpiruns_report_names_the_failed_rank_and_its_own_lines(
+    report: list[str], rank: int, code: int
+) -> None:
+    log = [
+        "[1,0]<stdout>:fine",
+        "[1,2]<stderr>:Traceback (most recent call last):",
+        "[1,2]<stderr>:ValueError: no",
+        "[1,12]<stderr>:not rank 2",
+        *report,
+    ]
+    assert failed_rank(log) == (
+        rank,
+        code,
+        ["Traceback (most recent call last):", "ValueError: no"],
+    )
+
+
+def test_a_rank_killed_by_a_signal_is_said_so(tmp_path: Path) -> None:
+    root = JobRoot(tmp_path / "algo-1")
+    root.create()
+    log = tmp_path / "algo-1.log"
+    log.write_text(
+        "[1,1]<stdout>:working\n"
+        f"mpirun noticed that process rank 1 with PID 0 on node algo-1 {KILLED}\n"
+    )
+    reason = failure_reason(root, log, 137)
+    assert reason.startswith("AlgorithmError: rank 1 was killed by SIGKILL"), reason

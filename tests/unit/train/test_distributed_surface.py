@@ -1,6 +1,6 @@
 """``sagemaker.train.distributed``: the launchers build with the real SDK's fields and name
-their drivers; a Torchrun job validates, MPI and SMP are refused with a message until they
-run here. (And the request carries a channel's ShuffleConfig.)"""
+their drivers; Torchrun and MPI jobs validate, SMP is refused with a message until it runs
+here. (And the request carries a channel's ShuffleConfig.)"""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def test_the_launchers_take_the_real_fields() -> None:
         Torchrun(process_count_per_node=0)
 
 
-def test_a_torchrun_job_validates_and_the_rest_is_refused_before_anything_is_written(
+def test_torchrun_and_mpi_jobs_validate_and_the_rest_is_refused_before_anything_is_written(
     sageyard_home: Path, tmp_path: Path
 ) -> None:
     (tmp_path / "train.py").write_text("print(1)\n")
@@ -47,8 +47,13 @@ def test_a_torchrun_job_validates_and_the_rest_is_refused_before_anything_is_wri
     request = training_job_request(torchrun, torchrun._session())
     assert request["Sageyard"]["Distributed"] == {"Torchrun": {"ProcessCountPerNode": 2}}
     torchrun.train(dry_run=True)  # runs
+    mpi = trainer(MPI(process_count_per_node=2, mpi_additional_options=["-x", "A=1"]))
+    assert training_job_request(mpi, mpi._session())["Sageyard"]["Distributed"] == {
+        "MPI": {"ProcessCountPerNode": 2, "MpiAdditionalOptions": ["-x", "A=1"]}
+    }
+    mpi.train(dry_run=True)
     refused = [
-        (trainer(MPI()), "MPI"),
+        (trainer(MPI(), command="mpirun python train.py"), "entry_script"),
         (trainer(Torchrun(smp=SMP(tensor_parallel_degree=2))), "smp"),
         (trainer(Torchrun(), command="python train.py"), "entry_script"),
     ]
