@@ -47,6 +47,7 @@ PORT_ENV, TOKEN_ENV = "SAGEYARD_MPI_PORT", "SAGEYARD_MPI_TOKEN"
 #: How long algo-1 waits for the other hosts' agents (hosts set up concurrently).
 WAIT_SECONDS = 300.0
 _HEADER = struct.Struct("!cI")
+_MAX_REQUEST = 1 << 20  # a request line longer than this is cut (and then not valid JSON)
 
 
 class AgentError(Exception):
@@ -160,7 +161,6 @@ class Agent:
 
     def __init__(self, host: str) -> None:
         self.host = host
-        self.code: int | None = None
         self._done = threading.Event()
 
     def serve(self) -> int:
@@ -180,7 +180,7 @@ class Agent:
         with conn:
             conn.settimeout(10.0)
             try:
-                request = json.loads(conn.makefile("rb").readline() or b"{}")
+                request = json.loads(conn.makefile("rb").readline(_MAX_REQUEST) or b"{}")
             except (OSError, ValueError):
                 return
             if not isinstance(request, dict) or not hmac.compare_digest(
@@ -197,7 +197,11 @@ class Agent:
                 conn.sendall(b"ok")
             elif op == "finish":
                 conn.sendall(b"ok")
-                self.code = int(request.get("code", 0))
+                print(
+                    f"[sageyard] MPI: mpirun on algo-1 ended (exit code "
+                    f"{request.get('code')}); {self.host} is done",
+                    flush=True,
+                )
                 self._done.set()
             elif op == "run":
                 self._run(conn, str(request.get("command", "")))

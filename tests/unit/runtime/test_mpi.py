@@ -83,11 +83,13 @@ def test_a_request_without_the_jobs_secret_is_refused(
 
 
 def test_the_agent_ends_when_algo_1_says_the_job_is_done(
-    agent: subprocess.Popen[bytes],
+    agent: subprocess.Popen[bytes], tmp_path: Path
 ) -> None:
-    mpi.finish("localhost", 0)
-    assert agent.wait(timeout=10) == 0
+    mpi.finish("localhost", 3)
+    assert agent.wait(timeout=10) == 0  # the job's outcome is algo-1's to report
     assert not mpi.ping("localhost")
+    said = (tmp_path / "agent.log").read_text()
+    assert "mpirun on algo-1 ended (exit code 3); localhost is done" in said
 
 
 def test_rsh_to_a_host_without_an_agent_fails_as_ssh_does(
