@@ -278,10 +278,7 @@ class LocalExecutor:
                 "on PATH: install it (apt-get install openmpi-bin), or use "
                 "distributed=Torchrun(...)."
             )
-        sandbox = sandbox_kind() if settings.isolation == "auto" else None
-        if len(plans) > 1 and not (
-            sandbox == "bwrap" or (sandbox is not None and container_root_available())
-        ):
+        if len(plans) > 1 and not _opt_ml_in(_sandbox_for(settings)):
             raise ConfigurationError(
                 f"distributed=MPI(...) on {len(plans)} hosts needs the host sandbox (each "
                 "host named algo-N, with the code at /opt/ml on every host), and it cannot be "
@@ -336,10 +333,9 @@ class LocalExecutor:
         """Whether hosts get a private view of the file system, and /opt/ml in it."""
         if self.container:
             return True, True
-        self._sandbox = sandbox_kind() if self.settings.isolation == "auto" else None
+        self._sandbox = _sandbox_for(self.settings)
         isolate = self._sandbox is not None
-        # bwrap makes /opt/ml in the sandbox's own root; our namespaces need it on the disk
-        alias = self._sandbox == "bwrap" or (isolate and container_root_available())
+        alias = _opt_ml_in(self._sandbox)
         if not alias and needs_container_root(plans[0]):
             progress.note(
                 "No private mount namespace here (not root, or SAGEYARD_ISOLATION=off): "
@@ -606,6 +602,17 @@ def _runs_in(zygote: Zygote, launch: HostLaunch) -> bool:
         and not launch.read_only
         and set(launch.writable) <= set(zygote.writable)
     )
+
+
+def _sandbox_for(settings: Settings) -> SandboxKind | None:
+    """The sandbox this machine's hosts get, unless SAGEYARD_ISOLATION turns it off."""
+    return sandbox_kind() if settings.isolation == "auto" else None
+
+
+def _opt_ml_in(sandbox: SandboxKind | None) -> bool:
+    """Whether a host in ``sandbox`` sees its job root at /opt/ml: bwrap makes /opt/ml in
+    the sandbox's own root; our namespaces need it on the disk."""
+    return sandbox == "bwrap" or (sandbox is not None and container_root_available())
 
 
 def _agent_link(plans: Sequence[HostPlan]) -> tuple[int, str]:

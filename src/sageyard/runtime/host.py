@@ -598,8 +598,8 @@ def _distributed_environment(
     if "OMP_NUM_THREADS" not in plan.environment:
         cpus = placement.cpus or os.cpu_count() or 1
         env["OMP_NUM_THREADS"] = str(max(1, cpus // processes))
-    fields = (plan.distributed or {}).get(kind or "") or {}
-    if not fields.get("ProcessCountPerNode") and not placement.gpus:
+    ((_, fields),) = (plan.distributed or {}).items()
+    if not (fields or {}).get("ProcessCountPerNode") and not placement.gpus:
         append_log(
             placement.log,
             f"[sageyard] {kind}: 1 process on this host (process_count_per_node is not set "
