@@ -39,6 +39,7 @@ the reference's ClientError codes, before the service stores anything.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Mapping
@@ -84,6 +85,8 @@ from sageyard.jobs.spec import (
 )
 from sageyard.models.registry import check_group_name
 from sageyard.programs import ProgramSpec, program, program_for_image
+from sageyard.runtime.smp import config as smp_config
+from sageyard.runtime.smp.config import MP_PARAMETERS
 from sageyard.storage import ObjectStore, is_s3_uri, parse_s3_uri
 
 logger = logging.getLogger(__name__)
@@ -247,6 +250,7 @@ def validate_training_job(
     spot = bool(request.get("EnableManagedSpotTraining"))
     stopping = _stopping(request.get("StoppingCondition"), spot)
     groups, resources = _host_groups(request.get("ResourceConfig"), settings)
+    hyperparameters = _smp_hyperparameters(distributed, hyperparameters, groups)
     input_config = _with_model_channel(request.get("InputDataConfig"), extension)
     channels = _channels(input_config, input_mode, objects)
     if built_in is not None:  # a fine-tuning dataset is checked line by line
@@ -409,11 +413,6 @@ def _distributed(value: Any, source: Mapping[str, Any]) -> dict[str, Any] | None
     launcher = "Torchrun" if kind == "Torchrun" else "MPI"
     if kind == "Torchrun":
         only_known(fields, {"ProcessCountPerNode", "Smp"}, "Sageyard.Distributed.Torchrun")
-        if fields.get("Smp") is not None:
-            raise ConfigurationError(
-                "Torchrun(smp=SMP(...)) (SageMaker model parallelism) is not run by this "
-                "version of sageyard yet; leave smp out to run data-parallel with torchrun."
-            )
     else:
         only_known(
             fields, {"ProcessCountPerNode", "MpiAdditionalOptions"}, "Sageyard.Distributed.MPI"
@@ -432,7 +431,8 @@ def _distributed(value: Any, source: Mapping[str, Any]) -> dict[str, Any] | None
             f"{runner} on every host; set entry_script to a Python script (and no command)."
         )
     if kind == "Torchrun":
-        return {"Torchrun": {"ProcessCountPerNode": count}}
+        smp = _smp(fields.get("Smp"))
+        return {"Torchrun": {"ProcessCountPerNode": count, **({"Smp": smp} if smp else {})}}
     options = fields.get("MpiAdditionalOptions") or []
     if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
         raise ConfigurationError(
@@ -440,6 +440,56 @@ def _distributed(value: Any, source: Mapping[str, Any]) -> dict[str, Any] | None
             f"arguments, e.g. ['-x', 'NCCL_DEBUG=INFO']), but got {options!r}."
         )
     return {"MPI": {"ProcessCountPerNode": count, "MpiAdditionalOptions": list(options)}}
+
+
+def _smp(value: Any) -> dict[str, Any] | None:
+    """``Torchrun(smp=SMP(...))``'s parameters, snake_case as SMP names them (``None``
+    without); context and expert parallelism are refused until they run."""
+    if value is None:
+        return None
+    fields = request_mapping(value, "Sageyard.Distributed.Torchrun.Smp")
+    smp = smp_config.check_parameters(
+        {_snake_case(key): item for key, item in fields.items()}, "SMP"
+    )
+    for name in ("context_parallel_degree", "expert_parallel_degree"):
+        if smp.get(name, 1) > 1:
+            raise ConfigurationError(
+                f"SMP({name}={smp[name]}): sageyard does not run context or expert "
+                "parallelism yet; leave it at 1 (hybrid sharding and tensor parallelism run)."
+            )
+    return smp
+
+
+def _smp_hyperparameters(
+    distributed: dict[str, Any] | None,
+    hyperparameters: dict[str, str],
+    groups: list[HostGroupSpec],
+) -> dict[str, str]:
+    """The hyperparameters of a job with SMP: ``mp_parameters`` as the real SDK sets it
+    (added when missing, and it must agree with ``Smp``), after checking the degrees
+    against the world size where the processes per host are given."""
+    smp = ((distributed or {}).get("Torchrun") or {}).get("Smp")
+    if smp is None:
+        return hyperparameters
+    given = hyperparameters.get(MP_PARAMETERS)
+    if given is not None:
+        try:
+            same = json.loads(given) == smp
+        except ValueError:
+            same = False
+        if not same:
+            raise ConfigurationError(
+                f"HyperParameters.{MP_PARAMETERS} ({given!r}) disagrees with Torchrun(smp=...) "
+                f"({json.dumps(smp)}); leave {MP_PARAMETERS} out: the job sets it from smp."
+            )
+    count = distributed["Torchrun"]["ProcessCountPerNode"]  # type: ignore[index]
+    if count is not None:
+        smp_config.resolve(smp, sum(group.count for group in groups) * count)
+    return {**hyperparameters, MP_PARAMETERS: json.dumps(smp)}
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _names(

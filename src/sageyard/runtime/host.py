@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sageyard.core.exceptions import DiskFullError, StorageError
-from sageyard.runtime import mpi
+from sageyard.runtime import mpi, smp
 from sageyard.runtime.drivers import RANK_PREFIX, command_argv, script_argv, torchrun_argv
 from sageyard.runtime.environment import (
     ChannelInfo,
@@ -45,6 +45,7 @@ from sageyard.runtime.layout import CONTAINER_ROOT, JobRoot
 from sageyard.runtime.plan import HostPlan
 from sageyard.runtime.process import HostLaunch, Mount
 from sageyard.runtime.requirements import RequirementsError, ensure_environment
+from sageyard.runtime.smp import config as smp_config
 from sageyard.runtime.staging import (
     restore_checkpoints,
     stage_channel,
@@ -409,6 +410,12 @@ def processes_per_host(plan: HostPlan, placement: HostPlacement) -> int | None:
     return int((fields or {}).get("ProcessCountPerNode") or len(placement.gpus) or 1)
 
 
+def smp_parameters(plan: HostPlan) -> dict[str, Any] | None:
+    """The SMP parameters of a ``Torchrun(smp=SMP(...))`` job; ``None`` for other jobs."""
+    smp = ((plan.distributed or {}).get("Torchrun") or {}).get("Smp")
+    return dict(smp) if smp is not None else None
+
+
 def launcher(plan: HostPlan) -> str | None:
     """The job's distributed launcher: ``"Torchrun"``, ``"MPI"`` or ``None``."""
     return next(iter(plan.distributed)) if plan.distributed else None
@@ -523,6 +530,8 @@ def distributed_config(distributed: dict[str, Any] | None) -> dict[str, Any] | N
         return None
     ((kind, fields),) = distributed.items()
     given = {_snake(key): value for key, value in (fields or {}).items()}
+    if given.get("smp") is not None:  # as SMP.model_dump() has it: every field
+        given["smp"] = {name: given["smp"].get(name) for name in smp_config.DEFAULTS}
     return {name: given.get(name) for name in _LAUNCHER_FIELDS.get(kind, tuple(given))}
 
 
@@ -563,6 +572,10 @@ def host_launch(
             env["CUDA_VISIBLE_DEVICES"] = ",".join(placement.gpus)
     if (processes := processes_per_host(plan, placement)) is not None:
         env.update(_distributed_environment(plan, placement, processes))
+    if smp_parameters(plan) is not None and not placement.container:
+        # every rank's Python imports torch.sagemaker as sageyard's (runtime/smp/hook.py)
+        paths = [str(smp.SITE_DIR), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+        env["PYTHONPATH"] = os.pathsep.join(paths)
     code_dir = Path(ctx.root) / "input" / "data" / "code"
     return HostLaunch(
         host=plan.host,

@@ -77,6 +77,17 @@ def load_hyperparameters(value: dict[str, Any] | str | None) -> dict[str, Any]:
     return loaded
 
 
+def _hyperparameters(trainer: ModelTrainer) -> dict[str, Any]:
+    """The trainer's hyperparameters and, for ``Torchrun(smp=SMP(...))``, ``mp_parameters``:
+    the SMP settings as JSON, as the real SDK adds them (the job's ``SM_HP_MP_PARAMETERS``,
+    which ``torch.sagemaker`` reads)."""
+    hyperparameters = load_hyperparameters(trainer.hyperparameters)
+    smp = getattr(trainer.distributed, "smp", None)
+    if smp is not None:
+        hyperparameters = {**hyperparameters, **smp._to_mp_hyperparameters()}
+    return hyperparameters
+
+
 def create_training_job(session: Session, request: dict[str, Any]) -> TrainingJob:
     """Create the job of ``request`` through the session's client; its resource, refreshed."""
     client = client_for(session)
@@ -119,7 +130,7 @@ def training_job_request(trainer: ModelTrainer, session: Session) -> dict[str, A
     request: dict[str, Any] = {
         "AlgorithmSpecification": present(algorithm),
         "RoleArn": trainer.role or get_execution_role(session, use_default=True),
-        "HyperParameters": serialize_hyperparameters(load_hyperparameters(trainer.hyperparameters)),
+        "HyperParameters": serialize_hyperparameters(_hyperparameters(trainer)),
         "InputDataConfig": [_channel(item) for item in trainer.input_data_config or []],
         "OutputDataConfig": present(
             {

@@ -4,8 +4,8 @@
 ``SMP``) and ``MPI`` (mpirun from the first host), with the real SDK's fields. A job with
 ``Torchrun`` runs its entry script under torchrun on every host (``runtime/host.py``); one
 with ``MPI`` under mpirun on algo-1, whose remote ranks start through sageyard's agent in
-the other hosts (``runtime/mpi.py``). ``Torchrun(smp=...)`` is refused by the job service
-with a message, before anything is written, until it runs.
+the other hosts (``runtime/mpi.py``). With ``Torchrun(smp=SMP(...))`` the ranks also get
+``torch.sagemaker`` (SMP v2 on FSDP2 and DTensor, ``runtime/smp/``).
 
 Example:
     >>> from sageyard.train.distributed import SMP, Torchrun
@@ -18,7 +18,9 @@ Example:
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
+from typing import Any
 
 from pydantic import Field
 
@@ -35,9 +37,14 @@ DRIVER_DIR = "/opt/ml/input/data/sm_drivers/distributed_drivers"
 
 
 class SMP(Shape):
-    """SageMaker Model Parallelism v2 parameters (``torch.sagemaker`` ``tsm.init``)."""
+    """SageMaker Model Parallelism v2 parameters: what the job's ``tsm.init()`` runs with.
 
-    hybrid_shard_degree: int | None = Field(default=None, ge=1)
+    Unset fields take SMP's defaults (``runtime/smp/config.DEFAULTS``). The degrees must fit
+    the job's world size (hosts x processes per host), which the job service checks before
+    the job starts. ``hybrid_shard_degree=0`` asks for the largest that fits.
+    """
+
+    hybrid_shard_degree: int | None = Field(default=None, ge=0)
     sm_activation_offloading: bool | None = None
     activation_loading_horizon: int | None = Field(default=None, ge=1)
     fsdp_cache_flush_warnings: bool | None = None
@@ -45,7 +52,17 @@ class SMP(Shape):
     tensor_parallel_degree: int | None = Field(default=None, ge=1)
     context_parallel_degree: int | None = Field(default=None, ge=1)
     expert_parallel_degree: int | None = Field(default=None, ge=1)
-    random_seed: int | None = None
+    random_seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+    def _to_mp_hyperparameters(self) -> dict[str, Any]:
+        """``{"mp_parameters": "<json>"}``: the set fields as the job's hyperparameter (the
+        real SDK's method, which ModelTrainer calls for ``Torchrun(smp=...)``).
+
+        Example:
+            >>> SMP(tensor_parallel_degree=2)._to_mp_hyperparameters()
+            {'mp_parameters': '{"tensor_parallel_degree": 2}'}
+        """
+        return {"mp_parameters": json.dumps(self.model_dump(exclude_none=True))}
 
 
 class DistributedConfig(Shape, ABC):

@@ -74,7 +74,8 @@ class ModelTrainer(BaseModel):
         base_job_name: Job names are ``<base_job_name>-<timestamp>``.
         source_code: The code folder and the script or command to run.
         distributed: ``Torchrun(...)``: the entry script under torchrun on every host;
-            ``MPI(...)``: under mpirun from the first host (SMP is refused for now).
+            ``MPI(...)``: under mpirun from the first host. ``Torchrun(smp=SMP(...))`` gives
+            the script ``torch.sagemaker`` (SMP v2 on FSDP2 and DTensor).
         compute: Instance type and count (default ``ml.m5.xlarge``, one instance).
         networking: Network settings; ``enable_network_isolation`` runs the job offline.
         stopping_condition: Time limits (default: 1 day of runtime).

@@ -97,7 +97,11 @@ def test_a_base_name_instead_of_a_name(
         ("Sageyard.SourceCode.SourceDir", "relative/code", "is not a folder"),
         ("Sageyard.Executor", "ray", "'ray' executor is not implemented"),
         ("Sageyard.Executor", "nope", "no executor named 'nope'"),
-        ("Sageyard.Distributed", {"Torchrun": {"Smp": {}}}, "is not run by this version"),
+        (
+            "Sageyard.Distributed",
+            {"Torchrun": {"Smp": {"ContextParallelDegree": 2}}},
+            "does not run context or expert parallelism yet",
+        ),
         ("CheckpointConfig", {"S3Uri": "s3://bucket-x/ck", "LocalPath": "rel"}, "absolute"),
     ],
 )
@@ -340,7 +344,19 @@ def test_an_mpi_request_is_kept_in_the_spec(
         ({"MPI": {"MpiAdditionalOptions": ["-x", 1]}}, "list of strings"),
         ({"MPI": {"Hosts": 2}}, "Hosts"),
         ({"MPI": {}, "Torchrun": {}}, "Distributed"),
-        ({"Torchrun": {"Smp": {"TensorParallelDegree": 2}}}, "smp"),
+        ({"Torchrun": {"Smp": {"TensorParallelDegree": 0}}}, "tensor_parallel_degree must be"),
+        ({"Torchrun": {"Smp": {"Degree": 2}}}, r"unknown parameter\(s\) \['degree'\]"),
+        ({"Torchrun": {"Smp": {"SmActivationOffloading": 1}}}, "must be True or False"),
+        ({"Torchrun": {"Smp": {"RandomSeed": -1}}}, "between 0 and"),
+        ({"Torchrun": {"Smp": {"ExpertParallelDegree": 2}}}, "expert parallelism yet"),
+        (
+            {"Torchrun": {"ProcessCountPerNode": 2, "Smp": {"TensorParallelDegree": 4}}},
+            r"tensor_parallel_degree \(4\) must divide the world size \(2 ranks",
+        ),
+        (
+            {"Torchrun": {"ProcessCountPerNode": 4, "Smp": {"HybridShardDegree": 3}}},
+            r"hybrid_shard_degree \(3\) x tensor_parallel_degree \(1\) must divide",
+        ),
         ({"Torchrun": {"ProcessCountPerNode": 0}}, "at least 1, but got 0"),
         ({"Torchrun": {"ProcessCountPerNode": "2"}}, "but got '2'"),
         ({"Torchrun": {"ProcessCountPerNode": True}}, "but got True"),
@@ -360,6 +376,26 @@ def test_a_bad_distributed_request_is_refused(
         validate_training_job(
             with_(request_, "Sageyard.Distributed", distributed), settings, objects
         )
+
+
+def test_an_smp_job_keeps_its_parameters_and_gets_mp_parameters(
+    request_: dict[str, Any], settings: Settings, objects: ObjectStore
+) -> None:
+    smp = {"Torchrun": {"ProcessCountPerNode": 2, "Smp": {"TensorParallelDegree": 2}}}
+    spec = validate_training_job(
+        with_(request_, "Sageyard.Distributed", smp), settings, objects
+    ).spec
+    assert spec.distributed == {
+        "Torchrun": {"ProcessCountPerNode": 2, "Smp": {"tensor_parallel_degree": 2}}
+    }
+    assert spec.hyperparameters["mp_parameters"] == '{"tensor_parallel_degree": 2}'
+    # the real SDK's hyperparameter is taken when it agrees, and refused when it does not
+    given = with_(with_(request_, "Sageyard.Distributed", smp), "HyperParameters", {})
+    agreeing = with_(given, "HyperParameters.mp_parameters", '{"tensor_parallel_degree": 2}')
+    assert validate_training_job(agreeing, settings, objects).spec.hyperparameters
+    other = with_(given, "HyperParameters.mp_parameters", '{"tensor_parallel_degree": 1}')
+    with pytest.raises(ConfigurationError, match="disagrees with Torchrun"):
+        validate_training_job(other, settings, objects)
 
 
 def test_torchrun_needs_a_python_entry_script(

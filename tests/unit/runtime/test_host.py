@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -92,6 +93,22 @@ def test_a_torchrun_host_runs_the_script_under_torchrun_with_its_rank(
     config = json.loads(launch.env["SM_DISTRIBUTED_CONFIG"])
     assert config == {"process_count_per_node": 3, "smp": None}  # as the real SDK writes it
     assert not (tmp_path / "logs" / "algo-2.log").exists()  # nothing to say: the count is set
+
+
+def test_an_smp_host_gives_its_ranks_torch_sagemaker_and_the_full_smp_config(
+    tmp_path: Path, objects: ObjectStore
+) -> None:
+    from sageyard.runtime.smp import SITE_DIR, config
+
+    smp = {"tensor_parallel_degree": 2}
+    plan = _plan(tmp_path, distributed={"Torchrun": {"ProcessCountPerNode": 2, "Smp": smp}})
+    launch = prepare_host(plan, _placement(tmp_path, master_addr=None), objects).launch
+    assert launch.env["PYTHONPATH"].split(os.pathsep)[0] == str(SITE_DIR)
+    written = json.loads(launch.env["SM_DISTRIBUTED_CONFIG"])
+    assert written["smp"] == {**dict.fromkeys(config.DEFAULTS), "tensor_parallel_degree": 2}
+    plain = _plan(tmp_path, distributed={"Torchrun": {"ProcessCountPerNode": 2}})
+    without = prepare_host(plain, _placement(tmp_path, master_addr=None), objects).launch
+    assert str(SITE_DIR) not in without.env.get("PYTHONPATH", "")
 
 
 def test_torchrun_ranks_get_their_share_of_the_hosts_cpus(

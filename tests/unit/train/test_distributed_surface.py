@@ -1,6 +1,6 @@
 """``sagemaker.train.distributed``: the launchers build with the real SDK's fields and name
-their drivers; Torchrun and MPI jobs validate, SMP is refused with a message until it runs
-here. (And the request carries a channel's ShuffleConfig.)"""
+their drivers; Torchrun, MPI and SMP jobs validate (SMP's settings also as the real SDK's
+``mp_parameters`` hyperparameter). (And the request carries a channel's ShuffleConfig.)"""
 
 from __future__ import annotations
 
@@ -28,6 +28,10 @@ def test_the_launchers_take_the_real_fields() -> None:
     assert MPI(mpi_additional_options=["-x", "NCCL_DEBUG"]).process_count_per_node is None
     with pytest.raises(ValidationError):
         Torchrun(process_count_per_node=0)
+    assert SMP(hybrid_shard_degree=0).hybrid_shard_degree == 0  # SMP's "largest that fits"
+    for bad in ({"hybrid_shard_degree": -1}, {"random_seed": 2**31}):
+        with pytest.raises(ValidationError):
+            SMP(**bad)
 
 
 def test_torchrun_and_mpi_jobs_validate_and_the_rest_is_refused_before_anything_is_written(
@@ -52,9 +56,22 @@ def test_torchrun_and_mpi_jobs_validate_and_the_rest_is_refused_before_anything_
         "MPI": {"ProcessCountPerNode": 2, "MpiAdditionalOptions": ["-x", "A=1"]}
     }
     mpi.train(dry_run=True)
+    smp = trainer(Torchrun(smp=SMP(tensor_parallel_degree=2, random_seed=7)))
+    request = training_job_request(smp, smp._session())
+    assert request["Sageyard"]["Distributed"] == {
+        "Torchrun": {"Smp": {"TensorParallelDegree": 2, "RandomSeed": 7}}
+    }
+    assert request["HyperParameters"]["mp_parameters"] == (
+        '{"tensor_parallel_degree": 2, "random_seed": 7}'  # as the real SDK adds it
+    )
+    smp.train(dry_run=True)
     refused = [
         (trainer(MPI(), command="mpirun python train.py"), "entry_script"),
-        (trainer(Torchrun(smp=SMP(tensor_parallel_degree=2))), "smp"),
+        (trainer(Torchrun(smp=SMP(context_parallel_degree=2))), "context or expert"),
+        (
+            trainer(Torchrun(process_count_per_node=1, smp=SMP(tensor_parallel_degree=2))),
+            r"must divide the world size \(1 ranks",
+        ),
         (trainer(Torchrun(), command="python train.py"), "entry_script"),
     ]
     for job, said in refused:

@@ -1,0 +1,1 @@
+"""``torch.sagemaker.distributed``: SMP's distributed checkpointing (``checkpoint``)."""
