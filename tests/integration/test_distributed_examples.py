@@ -36,3 +36,21 @@ def test_the_mpi_example_trains_over_16_processes_on_2_hosts(tmp_path: Path) -> 
     model = job_of(output).describe()["ModelArtifacts"]["S3ModelArtifacts"]
     saved = json.loads(tar_members(model, tmp_path)["model.json"])
     assert saved == {"world_size": 16, "hosts": ["algo-1", "algo-2"]}
+
+
+@pytest.mark.slow  # 16 processes importing torch and transformers here: about 80 s
+def test_the_model_parallel_example_trains_over_16_processes_with_smp(tmp_path: Path) -> None:
+    pytest.importorskip("transformers")
+    output = run_example("model_parallel.py", REPO / "examples" / "distributed", timeout=600)
+    assert "running on the CPU" in output
+    losses = [float(x) for x in re.findall(r"loss ([0-9.]+) over 16 processes", output)]
+    assert len(losses) == 3 and losses[0] > losses[-1], output
+    model = job_of(output).describe()["ModelArtifacts"]["S3ModelArtifacts"]
+    saved = json.loads(tar_members(model, tmp_path)["model.json"])
+    # 16 = 2 replicas x 4 shards x 2 tensor-parallel ranks, as SMP(...) in the example says
+    assert saved == {
+        "world_size": 16,
+        "tensor_parallel_degree": 2,
+        "hybrid_shard_degree": 4,
+        "replicas": 2,
+    }

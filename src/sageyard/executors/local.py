@@ -60,6 +60,7 @@ from sageyard.runtime.host import (
     needs_container_root,
     oom_kills,
     prepare_host,
+    smp_parameters,
     upload_host,
 )
 from sageyard.runtime.layout import CONTAINER_ROOT, JobPaths
@@ -80,6 +81,7 @@ from sageyard.runtime.sandbox import (
     sandbox_kind,
     wait_ready,
 )
+from sageyard.runtime.smp import config as smp_config
 from sageyard.runtime.zygote import Zygote, move_contents
 from sageyard.storage import ObjectStore, object_store_for
 
@@ -252,6 +254,8 @@ class LocalExecutor:
                 )
         if plans and launcher(plans[0]) == "MPI":
             cls._check_mpi(settings, plans)
+        if plans and (smp := smp_parameters(plans[0])) is not None:
+            _check_smp_world(smp, plans)
         if not settings.strict_gpu:
             return
         wanted = sum(gpus_for_instance_type(plan.instance_type) for plan in plans)
@@ -613,6 +617,14 @@ def _opt_ml_in(sandbox: SandboxKind | None) -> bool:
     """Whether a host in ``sandbox`` sees its job root at /opt/ml: bwrap makes /opt/ml in
     the sandbox's own root; our namespaces need it on the disk."""
     return sandbox == "bwrap" or (sandbox is not None and container_root_available())
+
+
+def _check_smp_world(smp: dict[str, Any], plans: Sequence[HostPlan]) -> None:
+    """SMP's degrees against the job's world when the processes per host are not set: one
+    per GPU of the hosts, or 1 on a machine without GPUs (set counts are checked already)."""
+    ((_, fields),) = (plans[0].distributed or {}).items()
+    if fields.get("ProcessCountPerNode") is None and not machine_gpus():
+        smp_config.resolve(smp, len(plans))
 
 
 def _agent_link(plans: Sequence[HostPlan]) -> tuple[int, str]:

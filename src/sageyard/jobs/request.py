@@ -444,20 +444,13 @@ def _distributed(value: Any, source: Mapping[str, Any]) -> dict[str, Any] | None
 
 def _smp(value: Any) -> dict[str, Any] | None:
     """``Torchrun(smp=SMP(...))``'s parameters, snake_case as SMP names them (``None``
-    without); context and expert parallelism are refused until they run."""
+    without)."""
     if value is None:
         return None
     fields = request_mapping(value, "Sageyard.Distributed.Torchrun.Smp")
-    smp = smp_config.check_parameters(
+    return smp_config.check_parameters(
         {_snake_case(key): item for key, item in fields.items()}, "SMP"
     )
-    for name in ("context_parallel_degree", "expert_parallel_degree"):
-        if smp.get(name, 1) > 1:
-            raise ConfigurationError(
-                f"SMP({name}={smp[name]}): sageyard does not run context or expert "
-                "parallelism yet; leave it at 1 (hybrid sharding and tensor parallelism run)."
-            )
-    return smp
 
 
 def _smp_hyperparameters(

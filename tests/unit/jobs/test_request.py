@@ -99,8 +99,8 @@ def test_a_base_name_instead_of_a_name(
         ("Sageyard.Executor", "nope", "no executor named 'nope'"),
         (
             "Sageyard.Distributed",
-            {"Torchrun": {"Smp": {"ContextParallelDegree": 2}}},
-            "does not run context or expert parallelism yet",
+            {"Torchrun": {"ProcessCountPerNode": 2, "Smp": {"ContextParallelDegree": 2}}},
+            r"context_parallel_degree \(2\) must divide hybrid_shard_degree \(1\)",
         ),
         ("CheckpointConfig", {"S3Uri": "s3://bucket-x/ck", "LocalPath": "rel"}, "absolute"),
     ],
@@ -348,7 +348,15 @@ def test_an_mpi_request_is_kept_in_the_spec(
         ({"Torchrun": {"Smp": {"Degree": 2}}}, r"unknown parameter\(s\) \['degree'\]"),
         ({"Torchrun": {"Smp": {"SmActivationOffloading": 1}}}, "must be True or False"),
         ({"Torchrun": {"Smp": {"RandomSeed": -1}}}, "between 0 and"),
-        ({"Torchrun": {"Smp": {"ExpertParallelDegree": 2}}}, "expert parallelism yet"),
+        (
+            {
+                "Torchrun": {
+                    "ProcessCountPerNode": 2,
+                    "Smp": {"ExpertParallelDegree": 2, "TensorParallelDegree": 2},
+                }
+            },
+            "cannot be combined with tensor_parallel_degree",
+        ),
         (
             {"Torchrun": {"ProcessCountPerNode": 2, "Smp": {"TensorParallelDegree": 4}}},
             r"tensor_parallel_degree \(4\) must divide the world size \(2 ranks",

@@ -56,10 +56,12 @@ def test_torchrun_and_mpi_jobs_validate_and_the_rest_is_refused_before_anything_
         "MPI": {"ProcessCountPerNode": 2, "MpiAdditionalOptions": ["-x", "A=1"]}
     }
     mpi.train(dry_run=True)
-    smp = trainer(Torchrun(smp=SMP(tensor_parallel_degree=2, random_seed=7)))
+    smp = trainer(
+        Torchrun(process_count_per_node=2, smp=SMP(tensor_parallel_degree=2, random_seed=7))
+    )
     request = training_job_request(smp, smp._session())
     assert request["Sageyard"]["Distributed"] == {
-        "Torchrun": {"Smp": {"TensorParallelDegree": 2, "RandomSeed": 7}}
+        "Torchrun": {"ProcessCountPerNode": 2, "Smp": {"TensorParallelDegree": 2, "RandomSeed": 7}}
     }
     assert request["HyperParameters"]["mp_parameters"] == (
         '{"tensor_parallel_degree": 2, "random_seed": 7}'  # as the real SDK adds it
@@ -67,11 +69,16 @@ def test_torchrun_and_mpi_jobs_validate_and_the_rest_is_refused_before_anything_
     smp.train(dry_run=True)
     refused = [
         (trainer(MPI(), command="mpirun python train.py"), "entry_script"),
-        (trainer(Torchrun(smp=SMP(context_parallel_degree=2))), "context or expert"),
+        (
+            trainer(Torchrun(process_count_per_node=2, smp=SMP(context_parallel_degree=2))),
+            r"must divide hybrid_shard_degree \(1\)",
+        ),
         (
             trainer(Torchrun(process_count_per_node=1, smp=SMP(tensor_parallel_degree=2))),
-            r"must divide the world size \(1 ranks",
+            r"must divide the world size \(1 rank:",
         ),
+        # no count: 1 process per host on a machine without GPUs (the executor's check)
+        (trainer(Torchrun(smp=SMP(tensor_parallel_degree=2))), r"world size \(1 rank:"),
         (trainer(Torchrun(), command="python train.py"), "entry_script"),
     ]
     for job, said in refused:

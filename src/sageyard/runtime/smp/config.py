@@ -142,7 +142,7 @@ def resolve(value: Mapping[str, Any] | None, world_size: int, where: str = "SMP"
     if world_size % (shard * tensor):
         raise ConfigurationError(
             f"{where}: hybrid_shard_degree ({shard}) x tensor_parallel_degree ({tensor}) "
-            f"must divide the world size ({world_size} ranks: hosts x processes per host); "
+            f"must divide the world size ({_ranks(world_size)}: hosts x processes per host); "
             f"use a hybrid_shard_degree of {_choices(world_size // tensor)} (0: the largest)."
         )
     if context > shard or shard % context:
@@ -155,6 +155,11 @@ def resolve(value: Mapping[str, Any] | None, world_size: int, where: str = "SMP"
         raise ConfigurationError(
             f"{where}: expert_parallel_degree ({expert}) cannot be combined with "
             f"tensor_parallel_degree ({tensor}); set one of them to 1."
+        )
+    if expert > 1 and context > 1:
+        raise ConfigurationError(
+            f"{where}: expert_parallel_degree ({expert}) with context_parallel_degree "
+            f"({context}) is not run by sageyard; set one of them to 1."
         )
     data_parallel = world_size // (tensor * context)
     if data_parallel % expert:
@@ -200,9 +205,13 @@ def job_parameters(environ: Mapping[str, str], config: Any = None) -> dict[str, 
 def _must_divide(where: str, name: str, degree: int, world_size: int) -> None:
     if world_size % degree:
         raise ConfigurationError(
-            f"{where}.{name} ({degree}) must divide the world size ({world_size} ranks: "
+            f"{where}.{name} ({degree}) must divide the world size ({_ranks(world_size)}: "
             f"hosts x processes per host); use {_choices(world_size)}."
         )
+
+
+def _ranks(number: int) -> str:
+    return f"{number} rank" if number == 1 else f"{number} ranks"
 
 
 def _choices(number: int) -> str:

@@ -4,13 +4,22 @@ A script written for SageMaker's SMP containers runs unchanged::
 
     import torch.sagemaker as tsm
     tsm.init()                                  # the job's SMP parameters
-    model = tsm.transform(model)                # tensor parallelism (DTensor)
+    model = tsm.transform(model)                # tensor, context, expert parallelism
     model = FSDP(model, ...)                    # hybrid sharding (FSDP2 fully_shard)
-    sampler = DistributedSampler(data, num_replicas=tsm.state.dp_size,
-                                 rank=tsm.state.dp_rank)
+    share = batch[tsm.state.dp_rank :: tsm.state.dp_size]   # this rank's data
 
-Context and expert parallelism (``context_parallel_degree``, ``expert_parallel_degree``
-above 1) are refused when the job is created: sageyard does not run them yet.
+What runs each degree:
+
+- ``hybrid_shard_degree``: FSDP2 ``fully_shard`` over the (replicate, shard) mesh, which
+  PyTorch's ``FullyShardedDataParallel(...)`` calls reach in a job with SMP (``_transform``);
+- ``tensor_parallel_degree``: DTensor ``parallelize_module`` on the attention and MLP
+  projections (``_transform``);
+- ``context_parallel_degree``: attention over the whole sequence from each rank's share of
+  it, which the script gives as SMP's examples split it (``_context``);
+- ``expert_parallel_degree``: each MoE layer's experts spread over the group (``_experts``);
+- ``sm_activation_offloading``: ``tsm.state.sm_activation_offloading`` for the script, which
+  applies PyTorch's activation checkpointing and ``offload_wrapper``, as SMP documents;
+- ``random_seed``: ``tsm.state.get_rng_state_tracker()``, seeded ``random_seed + tp_rank``.
 """
 
 from sageyard.runtime.smp.tsm._state import State, init, is_initialized, state

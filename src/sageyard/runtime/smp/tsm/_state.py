@@ -1,13 +1,15 @@
 """``tsm.init()`` and ``tsm.state``: the job's SMP degrees laid out as a device mesh.
 
-The world's ranks form a 4-D :class:`~torch.distributed.device_mesh.DeviceMesh` with the
+The world's ranks form a :class:`~torch.distributed.device_mesh.DeviceMesh` with the
 tensor-parallel dimension innermost, as SMP ranks them (a tensor-parallel group is
 consecutive global ranks, and ``global_rank // (tp x cp)`` is the data-parallel rank)::
 
-    ("dp_replicate", "dp_shard", "cp", "tp")
+    ("dp_replicate", "dp_shard_cp", "tp")     the mesh FSDP2 and DTensor use
+    ("dp_replicate", "dp_shard", "cp", "tp")  its shard dimension unflattened (MESH_DIMS)
 
-FSDP2 shards over ``dp_shard x cp`` (``hybrid_shard_degree`` ranks) and replicates over
-``dp_replicate``; DTensor tensor parallelism splits over ``tp``.
+FSDP2 shards over ``dp_shard_cp`` (``hybrid_shard_degree`` ranks, the context-parallel
+ones among them) and replicates over ``dp_replicate``; DTensor tensor parallelism splits
+over ``tp``; context parallelism gathers keys and values over ``cp``.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class State:
 
     def __init__(self) -> None:
         self._degrees: Degrees | None = None
+        self._root: DeviceMesh
         self._mesh: DeviceMesh | None = None
         self._fsdp_mesh: DeviceMesh | None = None
         self._dp_mesh: DeviceMesh | None = None
@@ -80,15 +83,29 @@ class State:
 
     # -- set by init --------------------------------------------------------------------------
 
-    def _set(self, degrees: Degrees, mesh: DeviceMesh) -> None:
-        """Keep the world mesh and the meshes cut from it (flattened ones are kept, as
-        PyTorch wants, rather than sliced from the world mesh again)."""
-        self._degrees, self._mesh = degrees, mesh
-        data = mesh["dp_replicate", "dp_shard"]
-        self._dp_mesh = data._flatten("dp")
-        # context parallelism (refused for now) would shard over dp_shard x cp, flattened
-        self._fsdp_mesh = data
+    def _set(self, degrees: Degrees, root: DeviceMesh) -> None:
+        """Keep the root mesh's views: FSDP2's, the unflattened one and the data-parallel
+        one (kept, as PyTorch wants, rather than sliced again later)."""
+        self._degrees, self._root = degrees, root
+        self._fsdp_mesh = root["dp_replicate", "dp_shard_cp"]
+        self._mesh = root._unflatten(
+            "dp_shard_cp", (degrees.shards, degrees.context), ("dp_shard", "cp")
+        )
+        self._dp_mesh = self._mesh["dp_replicate", "dp_shard"]._flatten("dp")
+        self._ep_mesh: DeviceMesh | None = None
+        if degrees.expert > 1:  # consecutive data-parallel ranks (tp = cp = 1 with experts)
+            self._ep_mesh = init_device_mesh(
+                root.device_type,
+                (degrees.data_parallel // degrees.expert, degrees.expert),
+                mesh_dim_names=("ep_replicate", "ep"),
+            )
         self._tracker = RNGStateTracker(degrees.random_seed + self.tp_rank)
+
+    @property
+    def tp_mesh(self) -> DeviceMesh:
+        """The tensor-parallel mesh, cut from the root mesh FSDP2 shards over (sageyard's)."""
+        self.degrees  # noqa: B018 - says when init has not run
+        return self._root["tp"]
 
     @property
     def degrees(self) -> Degrees:
@@ -102,7 +119,7 @@ class State:
 
     @property
     def device_mesh(self) -> DeviceMesh:
-        """The world mesh, dimensions :data:`MESH_DIMS` (sageyard's own, for FSDP2 scripts)."""
+        """The world mesh, dimensions :data:`MESH_DIMS` (sageyard's own)."""
         self.degrees  # noqa: B018 - says when init has not run
         assert self._mesh is not None
         return self._mesh
@@ -171,6 +188,21 @@ class State:
     def ep_rank(self) -> int:
         """The expert-parallel rank: the data-parallel rank among ``expert_parallel_degree``."""
         return self.dp_rank % self.degrees.expert
+
+    @property
+    def ep_process_group(self) -> dist.ProcessGroup:
+        """The ranks that share one set of experts among themselves."""
+        return self._expert_mesh()["ep"].get_group()
+
+    @property
+    def expert_fsdp_mesh(self) -> DeviceMesh:
+        """The ranks that hold the same experts: FSDP2 shards those over it (sageyard's)."""
+        return self._expert_mesh()["ep_replicate"]
+
+    def _expert_mesh(self) -> DeviceMesh:
+        if self._ep_mesh is None:
+            raise RuntimeError("expert_parallel_degree is 1: there is no expert-parallel group")
+        return self._ep_mesh
 
     @property
     def dp_size(self) -> int:
@@ -246,12 +278,12 @@ def init(config: str | dict[str, Any] | None = None) -> None:
             raise RuntimeError("tsm.init() ran already, with other SMP parameters.")
         return
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    mesh = init_device_mesh(
+    root = init_device_mesh(
         device,
-        (degrees.replicas, degrees.shards, degrees.context, degrees.tensor),
-        mesh_dim_names=MESH_DIMS,
+        (degrees.replicas, degrees.hybrid_shard, degrees.tensor),
+        mesh_dim_names=("dp_replicate", "dp_shard_cp", "tp"),
     )
-    state._set(degrees, mesh)
+    state._set(degrees, root)
 
 
 def is_initialized() -> bool:

@@ -38,6 +38,7 @@ from torch.distributed.tensor.parallel import (
 )
 
 from sageyard.core.exceptions import ConfigurationError
+from sageyard.runtime.smp.tsm import _context, _experts
 from sageyard.runtime.smp.tsm._state import is_initialized, state
 
 logger = logging.getLogger("torch.sagemaker")
@@ -83,6 +84,10 @@ def transform(
         model = model.to(device=device, dtype=dtype)
     if load_state_dict_from_rank0:
         _broadcast_from_rank0(model)
+    if degrees.context > 1:
+        _context.apply(model)
+    if degrees.expert > 1 and getattr(config, "smp_moe", True):
+        _experts.apply(model, state.ep_process_group, state.ep_rank, degrees.expert)
     if degrees.tensor == 1:
         return model
     _check_heads(model, degrees.tensor)
@@ -95,7 +100,7 @@ def transform(
             f"plan ({sorted(plan)}); SMP splits Hugging Face-style attention and MLP "
             "projections (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)."
         )
-    parallelize_module(base, state.device_mesh["tp"], styles)
+    parallelize_module(base, state.tp_mesh, styles)
     return model
 
 
@@ -155,6 +160,13 @@ def shard(
         options["mp_policy"] = mp_policy
     if offload_policy is not None:
         options["offload_policy"] = offload_policy
+    for module in list(model.modules()):  # experts first: FSDP2 shards them on their own
+        if getattr(module, _experts.MARK, False) and not isinstance(module, FSDPModule):
+            fully_shard(module, **{**options, "mesh": state.expert_fsdp_mesh})
+            # their gradients come summed over the expert-parallel group: the mean is
+            # over every data-parallel rank
+            module.set_gradient_divide_factor(float(state.dp_size))  # type: ignore[operator]
+            module.set_force_sum_reduction_for_comms(True)  # type: ignore[operator] # gloo
     names = set(getattr(model, "_no_split_modules", None) or ())
     for module in list(model.modules()):
         if module is model or isinstance(module, FSDPModule):
