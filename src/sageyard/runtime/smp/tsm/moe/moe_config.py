@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sageyard.core.exceptions import ConfigurationError
+
 _BALANCING = ("aux_loss", "sinkhorn", "balanced", "none")
 
 
@@ -30,7 +32,7 @@ class MoEConfig:
 
     def __post_init__(self) -> None:
         if self.moe_load_balancing not in _BALANCING:
-            raise ValueError(
+            raise ConfigurationError(
                 f"MoEConfig(moe_load_balancing={self.moe_load_balancing!r}): use one of "
                 f"{', '.join(map(repr, _BALANCING))}."
             )

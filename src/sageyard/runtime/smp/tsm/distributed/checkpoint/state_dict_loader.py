@@ -8,6 +8,8 @@ from typing import Any
 import torch.distributed as dist
 import torch.distributed.checkpoint as dcp
 
+from sageyard.core.exceptions import ConfigurationError
+
 
 def load(
     state_dict: dict[str, Any],
@@ -24,7 +26,7 @@ def load(
     """Fill ``state_dict``'s tensors from the checkpoint ``checkpoint_id`` (or
     ``storage_reader``)."""
     if checkpoint_id is None and storage_reader is None:
-        raise ValueError(
+        raise ConfigurationError(
             "state_dict_loader.load needs checkpoint_id=... (the checkpoint's folder) or "
             "storage_reader=..."
         )

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
+from sageyard.core.exceptions import ConfigurationError
+
 
 class SMStateDictType(enum.Enum):
     """SMP's state dict types: ``SM_LOCAL_STATE_DICT`` (each rank its own shards)."""
@@ -22,7 +24,9 @@ def sm_state_dict_type(module: nn.Module, state_dict_type: SMStateDictType) -> I
     """Within the block, ``module.state_dict()`` is the rank's local shards. A model
     sharded by FSDP2 gives those already (DTensors), so nothing changes."""
     if not isinstance(state_dict_type, SMStateDictType):
-        raise ValueError(f"sm_state_dict_type takes an SMStateDictType, got {state_dict_type!r}")
+        raise ConfigurationError(
+            f"sm_state_dict_type takes an SMStateDictType, got {state_dict_type!r}"
+        )
     yield
 
 
