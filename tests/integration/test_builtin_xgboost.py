@@ -210,15 +210,53 @@ def test_a_job_resumes_from_its_checkpoints_and_ends_as_an_uninterrupted_one(
     np.testing.assert_allclose(resumed_model.predict(data), whole_model.predict(data), rtol=1e-6)
 
 
-def test_other_hosts_leave_the_training_to_algo_1(
+def test_two_hosts_train_one_model_on_their_shares_with_xgboosts_collective(
     tmp_path: Path, cancer: tuple[np.ndarray, np.ndarray]
 ) -> None:
-    trainer = ModelTrainer(
-        algorithm_name="xgboost", hyperparameters=BINARY, compute=Compute(instance_count=2)
+    from sageyard.core.helper.session_helper import Session
+    from sageyard.train.configs import Channel, DataSource, S3DataSource
+
+    features, labels = cancer
+    folder = tmp_path / "shards"
+    for index, rows in enumerate((slice(0, 200), slice(200, 400))):  # one file per host
+        write_csv(folder / str(index), features[rows], labels[rows])
+        (folder / str(index) / "data.csv").rename(folder / f"part-{index}.csv")
+    prefix = Session().upload_data(str(folder), key_prefix=f"shards-{tmp_path.name}")
+    sharded = Channel(
+        channel_name="train",
+        content_type="text/csv",
+        data_source=DataSource(
+            s3_data_source=S3DataSource(s3_uri=prefix, s3_data_distribution_type="ShardedByS3Key")
+        ),
     )
-    job = trained(trainer, channels(tmp_path, cancer))
-    assert any("trains on the first (algo-1) only" in line for line in job.logs())
-    assert load_model(job, tmp_path).num_boosted_rounds() == 5
+    hyperparameters = {**BINARY, "eval_metric": "logloss"}
+    trainer = ModelTrainer(
+        algorithm_name="xgboost",
+        hyperparameters=hyperparameters,
+        compute=Compute(instance_count=2),
+    )
+    job = trained(trainer, [sharded])
+    logs = job.logs()
+    assert sum("with XGBoost's collective" in line for line in logs) == 2  # each host joined
+    assert [line.split("]", 1)[0] for line in logs if "Train matrix has" in line] == [
+        "[algo-1",
+        "[algo-2",
+    ]
+    assert all("Train matrix has 200 rows" in x for x in logs if "Train matrix has" in x)
+    assert len(round_lines(job)) == 5  # algo-1 logs the rounds (each host's would repeat)
+    # one model of both shares: what one host trains on all 400 rows
+    whole = trained(
+        ModelTrainer(algorithm_name="xgboost", hyperparameters=hyperparameters),
+        [channels(tmp_path, cancer)[0]],
+    )
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    together, alone = load_model(job, tmp_path / "a"), load_model(whole, tmp_path / "b")
+    import xgboost
+
+    data = xgboost.DMatrix(features)
+    np.testing.assert_allclose(together.predict(data), alone.predict(data), rtol=1e-5)
+    assert final(job)["train:logloss"] == pytest.approx(final(whole)["train:logloss"], rel=1e-5)
 
 
 def _bad_csv(tmp_path: Path, text: str) -> list[InputData]:

@@ -33,12 +33,12 @@ It follows SageMaker's XGBoost container (framework version 1.7-1):
    XGBoost's own ``train`` does. With ``save_model_on_termination=true`` a stopped job
    (SIGTERM) saves the rounds trained so far.
 
-**Several hosts.** SageMaker's container trains one model with Rabit across the hosts,
-each on its own share of the data. sageyard does not: the first host (``algo-1``) trains
-on the data it sees and saves the model; the other hosts check the hyperparameters, log
-that they have nothing to do and end. With ``FullyReplicated`` channels (the default)
-that is the model a single host would train; with ``ShardedByS3Key`` only algo-1's share
-is used.
+**Several hosts.** As in SageMaker's container, the hosts train one model together with
+XGBoost's collective (``distributed``): each on the data it sees (its share with
+``ShardedByS3Key``), their statistics and metrics summed every round. algo-1 logs the round
+lines, saves the checkpoints and the model; a resumed job starts every host from algo-1's
+newest checkpoint. The metrics the container computes from predictions (``f1``,
+``accuracy``, … in ``eval_metric``) are algo-1's data's; XGBoost's own are the whole job's.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ from sageyard.programs._common import AlgorithmError, ProgramContext, configure_
 from sageyard.programs._data import LIBSVM, Dataset, content_type
 from sageyard.programs.xgboost.checkpoints import load_latest, save_checkpoint
 from sageyard.programs.xgboost.config import XGBoostConfig, parse_config
+from sageyard.programs.xgboost.distributed import Hosts, collective_of
 from sageyard.programs.xgboost.evaluation import (
     EarlyStopping,
     Score,
@@ -97,17 +98,13 @@ def main(ctx: ProgramContext) -> None:
                 f"ClientError: The {name!r} channel uses Pipe input mode, which sageyard's "
                 "XGBoost does not read; use input_mode='File' (the default)."
             )
-    if len(ctx.hosts) > 1 and ctx.current_host != ctx.hosts[0]:
-        log.info(
-            "This job has %d hosts; sageyard's XGBoost trains on the first (%s) only, so %s "
-            "has nothing to do.",
-            len(ctx.hosts),
-            ctx.hosts[0],
-            ctx.current_host,
-        )
-        return
     train, validation = _read(ctx, config)
-    booster = _train(ctx, config, train, validation)
+    xgboost = _import_xgboost()
+    with collective_of(ctx) as hosts:
+        booster = _train(ctx, config, train, validation, hosts, xgboost)
+    if not hosts.primary:
+        log.info("Trained with the other hosts; algo-1 saves the model.")
+        return
     ctx.model_dir.mkdir(parents=True, exist_ok=True)
     _save_model(booster, ctx.model_dir / MODEL_FILE)
     log.info(
@@ -169,10 +166,14 @@ def _matrix(dataset: Dataset, config: XGBoostConfig) -> xgboost.DMatrix:
 
 
 def _train(
-    ctx: ProgramContext, config: XGBoostConfig, train: Dataset, validation: Dataset | None
+    ctx: ProgramContext,
+    config: XGBoostConfig,
+    train: Dataset,
+    validation: Dataset | None,
+    hosts: Hosts,
+    xgboost: ModuleType,
 ) -> xgboost.Booster:
     started = time.perf_counter()
-    xgboost = _import_xgboost()
     with _xgboost_errors():
         evals = [(_matrix(train, config), "train")]
         if validation is not None:
@@ -183,26 +184,16 @@ def _train(
         xgboost.__version__,
         time.perf_counter() - started,
     )
-    # Checkpoints only where the job has a CheckpointConfig (its folder is then staged).
+    # Checkpoints only where the job has a CheckpointConfig (its folder is then staged);
+    # algo-1's, which every host starts from.
     checkpoints = ctx.checkpoint_dir if ctx.checkpoint_dir.is_dir() else None
+    booster = _resumed(checkpoints if hosts.primary else None, config, cache, hosts)
     start = 0
-    booster = None
-    if checkpoints is not None:
-        with _xgboost_errors():
-            found = load_latest(checkpoints, config.params, cache)
-        if found is not None:
-            booster, name = found
-            start = booster.num_boosted_rounds()
-            log.info(
-                "Resuming from checkpoint %s: %d of %d rounds done, training %d more",
-                name,
-                start,
-                config.num_round,
-                max(config.num_round - start, 0),
-            )
     if booster is None:
         with _xgboost_errors():
             booster = xgboost.Booster(config.params, cache)
+    else:
+        start = booster.num_boosted_rounds()
     if start > config.num_round:
         log.info(
             "The checkpoint has more rounds than num_round; keeping the first %d",
@@ -226,14 +217,48 @@ def _train(
         with _xgboost_errors():
             booster.update(evals[0][0], round_)
             scores = _scores(booster, evals, round_, config)
-        print(round_line(round_, scores), flush=True)
-        if checkpoints is not None:
-            save_checkpoint(booster, checkpoints, round_)
-        if stopping is not None and stopping.update(round_, scores):
+        if hosts.primary:
+            print(round_line(round_, scores), flush=True)
+            if checkpoints is not None:
+                save_checkpoint(booster, checkpoints, round_)
+        # algo-1 decides: the container's own metrics are its data's, so hosts could differ
+        if hosts.broadcast(stopping is not None and stopping.update(round_, scores)):
+            assert stopping is not None
             log.info("Early stopping after round %d: %s", round_, stopping.describe())
-            booster.set_attr(**attributes(stopping))
+            booster.set_attr(**hosts.broadcast(attributes(stopping)))
             break
     log.info("Trained in %.2f s", time.perf_counter() - started)
+    return booster
+
+
+def _resumed(
+    checkpoints: Path | None, config: XGBoostConfig, cache: list[Any], hosts: Hosts
+) -> xgboost.Booster | None:
+    """The booster of the newest checkpoint in ``checkpoints`` (algo-1's, sent to every
+    host), or ``None`` to start afresh."""
+    import xgboost
+
+    found = None
+    if checkpoints is not None:
+        with _xgboost_errors():
+            found = load_latest(checkpoints, config.params, cache)
+    if found is not None:
+        booster, name = found
+        log.info(
+            "Resuming from checkpoint %s: %d of %d rounds done, training %d more",
+            name,
+            booster.num_boosted_rounds(),
+            config.num_round,
+            max(config.num_round - booster.num_boosted_rounds(), 0),
+        )
+    if hosts.count == 1:
+        return found[0] if found is not None else None
+    raw = hosts.broadcast(bytes(found[0].save_raw()) if found is not None else None)
+    if raw is None:
+        return None
+    with _xgboost_errors():
+        booster = xgboost.Booster(config.params, cache)
+        booster.load_model(bytearray(raw))
     return booster
 
 
