@@ -358,3 +358,36 @@ def failure(trainer: ModelTrainer, data: list[InputData]) -> str:
     reason = caught.value.failure_reason or ""
     assert "Traceback" not in reason
     return reason
+
+
+@pytest.mark.parametrize(("technique", "rows"), [("sft", sft_rows), ("dpo", dpo_rows)])
+def test_two_hosts_fine_tune_data_parallel_as_one_process_on_the_global_batch(
+    tmp_path: Path, tiny_model: Path, technique: str, rows: Any
+) -> None:
+    import torch
+
+    from sageyard.train.configs import Compute
+
+    # every step sees all 8 rows (2 hosts x 4, or 1 x 8), so the order of the rows does not
+    # matter, and rows weigh alike (SFT: completions of as many tokens), so per-rank means
+    # average to the mean
+    data = channels(tmp_path, tiny_model, rows(WORDS[:8]), rows(WORDS[8:10]))
+    options = {"epochs": 2, "logging_steps": 1, "save_steps": 100, "lora_dropout": 0.0}
+    options |= {"learning_rate": 0.02, "eval_steps": 100}
+    two = trained_with(
+        trainer_for(
+            technique,
+            {**options, "per_device_train_batch_size": 4},
+            compute=Compute(instance_count=2),
+        ),
+        data,
+    )
+    one = trained(technique, data, **options, per_device_train_batch_size=8)
+    logs = two.logs()
+    assert any("Fine-tuning data-parallel over 2 processes on 2 host(s)" in x for x in logs)
+    assert metric_steps(two) == metric_steps(one) == [1, 2, 2, 2]  # 2 steps, eval, final
+    assert series(two, "train:loss") == pytest.approx(series(one, "train:loss"), rel=1e-4)
+    assert final(two)["validation:loss"] == pytest.approx(final(one)["validation:loss"], rel=1e-4)
+    both = weights(extracted(two, tmp_path / "two")), weights(extracted(one, tmp_path / "one"))
+    name = "model.layers.0.self_attn.q_proj.weight"
+    torch.testing.assert_close(both[0][name], both[1][name], rtol=1e-4, atol=1e-5)

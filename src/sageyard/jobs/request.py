@@ -76,6 +76,7 @@ from sageyard.core.shapes import (
 from sageyard.core.shapes._fields import environment_map, hyperparameter_map, refuse_nul
 from sageyard.core.shapes._training import check_channel_name
 from sageyard.executors import check_executor_name, executor_class
+from sageyard.executors.local_slots import gpus_for_instance_type, machine_gpus
 from sageyard.jobs.plans import host_plans
 from sageyard.jobs.spec import (
     ChannelSpec,
@@ -251,6 +252,8 @@ def validate_training_job(
     stopping = _stopping(request.get("StoppingCondition"), spot)
     groups, resources = _host_groups(request.get("ResourceConfig"), settings)
     hyperparameters = _smp_hyperparameters(distributed, hyperparameters, groups)
+    if built_in is not None and built_in.data_parallel and distributed is None:
+        distributed = _data_parallel(groups)
     input_config = _with_model_channel(request.get("InputDataConfig"), extension)
     channels = _channels(input_config, input_mode, objects)
     if built_in is not None:  # a fine-tuning dataset is checked line by line
@@ -479,6 +482,16 @@ def _smp_hyperparameters(
     if count is not None:
         smp_config.resolve(smp, sum(group.count for group in groups) * count)
     return {**hyperparameters, MP_PARAMETERS: json.dumps(smp)}
+
+
+def _data_parallel(groups: list[HostGroupSpec]) -> dict[str, Any] | None:
+    """How a data-parallel built-in program runs: under torchrun when the job has several
+    hosts, or GPUs to give a process each; ``None``: one process, as any program."""
+    hosts = sum(group.count for group in groups)
+    gpus = min(gpus_for_instance_type(groups[0].instance_type), len(machine_gpus()))
+    if hosts > 1 or gpus > 1:
+        return {"Torchrun": {"ProcessCountPerNode": None}}
+    return None
 
 
 def _snake_case(name: str) -> str:

@@ -115,6 +115,9 @@ class ProgramSpec:
             :meth:`trainer_class` (e.g. ``"sageyard.train.sft_trainer:SFTTrainer"``).
         hyperparameter_check: ``check(spec, values)`` refuses a job's hyperparameters as
             the program would, before the job exists (raises ConfigurationError).
+        data_parallel: The program trains data-parallel under torchrun: across hosts
+            (and GPUs), one process per host on a machine without GPUs. Otherwise it runs
+            once per host and coordinates the hosts itself (XGBoost) or trains on the first.
     """
 
     name: str
@@ -128,6 +131,7 @@ class ProgramSpec:
     dataset: DatasetFormat | None = None
     facade: str | None = None
     hyperparameter_check: Callable[[ProgramSpec, Mapping[str, str]], None] | None = None
+    data_parallel: bool = False
 
     def __post_init__(self) -> None:
         freeze = object.__setattr__  # a frozen dataclass: set the read-only views once

@@ -426,23 +426,17 @@ def host_argv(plan: HostPlan, python: str, placement: HostPlacement) -> list[str
     entry point runs (with ``train``, as SageMaker does)."""
     if placement.container and not (plan.command or plan.entry_script):
         return []
-    if plan.program:
+    processes = processes_per_host(plan, placement)
+    if plan.program:  # a data-parallel program has Torchrun (jobs/request._data_parallel)
         argv = [python, "-m", plan.program]
+        if launcher(plan) == "Torchrun" and processes:
+            argv = _under_torchrun(plan, python, argv[1:], placement, processes)
     elif plan.command:
         argv = command_argv(plan.command, plan.arguments)
     elif plan.entry_script:
         argv = [*script_argv(python, plan.entry_script, plan.hyperparameters), *plan.arguments]
-        processes = processes_per_host(plan, placement)
         if launcher(plan) == "Torchrun" and processes:  # torchrun starts the interpreters
-            argv = torchrun_argv(
-                python,
-                argv[1:],
-                nnodes=len(plan.hosts),
-                nproc_per_node=processes,
-                node_rank=plan.hosts.index(plan.host),
-                master_addr=placement.master_addr or plan.hosts[0],
-                master_port=placement.master_port,
-            )
+            argv = _under_torchrun(plan, python, argv[1:], placement, processes)
         elif launcher(plan) == "MPI" and processes:
             argv = mpi_host_argv(plan, python, argv[1:], processes)
     else:  # validated with the request; kept as a clear error for hand-made plans
@@ -454,6 +448,21 @@ def host_argv(plan: HostPlan, python: str, placement: HostPlacement) -> list[str
         install = 'python -m pip install --no-input -r "$0" && exec "$@"'
         argv = ["/bin/sh", "-c", install, plan.requirements, *argv]
     return argv
+
+
+def _under_torchrun(
+    plan: HostPlan, python: str, script: list[str], placement: HostPlacement, processes: int
+) -> list[str]:
+    """``script`` (a file or ``-m module``, and its arguments) under this host's torchrun."""
+    return torchrun_argv(
+        python,
+        script,
+        nnodes=len(plan.hosts),
+        nproc_per_node=processes,
+        node_rank=plan.hosts.index(plan.host),
+        master_addr=placement.master_addr or plan.hosts[0],
+        master_port=placement.master_port,
+    )
 
 
 def mpi_host_argv(plan: HostPlan, python: str, script: list[str], processes: int) -> list[str]:

@@ -1,7 +1,9 @@
 """What every fine-tuning program does around its own TRL trainer: :func:`fine_tune`.
 
 Request and data first (before any heavy import), then the model, the trainer, training
-(resuming from the latest checkpoint), the final metrics and the saved model. A program
+(resuming from the latest checkpoint), the final metrics and the saved model. Under torchrun
+(a job with several hosts or GPUs) every rank trains data-parallel and rank 0 speaks for
+the job (:class:`Ranks`). A program
 supplies only what differs: how a dataset row becomes the trainer's row, the trainer
 itself, and the options its trainer config takes by name (DPO's ``beta``).
 
@@ -13,9 +15,11 @@ Example:
 from __future__ import annotations
 
 import logging
+import os
 import re
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -158,20 +162,32 @@ def fine_tune(
     train_rows = read_dataset(ctx, "train", program, required=True)
     validation_rows = read_dataset(ctx, "validation", program)
     assert train_rows is not None
-    if ctx.hosts and ctx.current_host != ctx.hosts[0]:
+    ranks = Ranks.of_environment()
+    if ctx.hosts and ctx.current_host != ctx.hosts[0] and ranks.world == 1:
         log.info("This job has %d hosts; fine-tuning runs on the first only.", len(ctx.hosts))
         return
-    with model_folder(ctx) as folder, mlflow_run(request) as tracker:
+    if ranks.world > 1 and ranks.primary:
+        log.info(
+            "Fine-tuning data-parallel over %d processes on %d host(s)",
+            ranks.world,
+            len(ctx.hosts),
+        )
+    with model_folder(ctx) as folder, mlflow_run(request, enabled=ranks.primary) as tracker:
         quiet_libraries()
         from datasets import Dataset
 
         chosen = precision(request.training_type)
         model, tokenizer = load_model(folder, request, chosen)
         chat = chat_template_of(tokenizer)
-        metric_log = MetricLog(on_metrics=tracker.log_metrics if tracker else None)
+        metric_log = MetricLog(
+            emit=_print if ranks.primary else _quiet,  # rank 0 speaks for the job
+            on_metrics=tracker.log_metrics if tracker else None,
+        )
         arguments = training_arguments(
             request, ctx.checkpoint_dir, validation_rows is not None, chosen, config_options
         )
+        if ranks.world > 1:
+            arguments.update(ranks.trainer_arguments(chosen, hosts=len(ctx.hosts)))
         trainer = make_trainer(
             arguments,
             model=model,
@@ -187,5 +203,54 @@ def fine_tune(
         )
         train(trainer, ctx.checkpoint_dir)
         final = metric_log.final()
-        save_outputs(trainer, tokenizer, ctx.model_dir, request, final)
-        log_model_artifacts(tracker, ctx.model_dir, request)
+        if ranks.primary:  # rank 0 saves the model (its host's model folder is the job's)
+            save_outputs(trainer, tokenizer, ctx.model_dir, request, final)
+            log_model_artifacts(tracker, ctx.model_dir, request)
+    ranks.finish()
+
+
+@dataclass(frozen=True)
+class Ranks:
+    """This process's place in a data-parallel fine-tuning job (torchrun's variables)."""
+
+    rank: int = 0
+    world: int = 1
+
+    @classmethod
+    def of_environment(cls) -> Ranks:
+        return cls(int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1")))
+
+    @property
+    def primary(self) -> bool:
+        """Rank 0: it prints the metrics, logs to MLflow and saves the model."""
+        return self.rank == 0
+
+    def finish(self) -> None:
+        """Every rank waits for the others (rank 0 saving the model), then leaves the
+        process group: a rank that exits with it still up can abort (gloo's threads)."""
+        import torch.distributed as dist
+
+        if self.world > 1 and dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
+
+    def trainer_arguments(self, chosen: Precision, hosts: int) -> dict[str, Any]:
+        """What TrainingArguments need across processes: gloo and ``use_cpu`` on CPU (NCCL
+        on GPU), no search for unused parameters (LoRA freezes most, on purpose), and,
+        across hosts, checkpoints on every host, whose own checkpoint folder a resumed job
+        reads."""
+        return {
+            "ddp_backend": "nccl" if chosen.device == "cuda" else "gloo",
+            # without it transformers trains each CPU process on its own, unsynchronised
+            "use_cpu": chosen.device != "cuda",
+            "ddp_find_unused_parameters": False,
+            "save_on_each_node": hosts > 1,
+        }
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+def _quiet(line: str) -> None:
+    """Another rank's metrics line: rank 0 prints the job's."""

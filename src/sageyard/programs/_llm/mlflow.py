@@ -83,9 +83,10 @@ def _artifact_location(tracking_uri: str | None) -> str | None:
 
 
 @contextmanager
-def mlflow_run(request: Request) -> Iterator[MlflowRun | None]:
-    """An MLflow run with the request's parameters when it asks for one, else None."""
-    if request.mlflow is None:
+def mlflow_run(request: Request, enabled: bool = True) -> Iterator[MlflowRun | None]:
+    """An MLflow run with the request's parameters when it asks for one, else None (also
+    when not ``enabled``: a data-parallel job's other ranks, whose rank 0 logs the run)."""
+    if request.mlflow is None or not enabled:
         yield None
         return
     run = MlflowRun(request.mlflow)

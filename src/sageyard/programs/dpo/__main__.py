@@ -11,7 +11,9 @@
    frozen copy. Evaluation, checkpoints and resuming work as for SFT.
 4. **Metrics.** As SFT's, plus ``train:reward_margin``, ``train:reward_accuracy`` and their
    ``validation:`` counterparts (TRL's ``rewards/margins`` and ``rewards/accuracies``).
-5. **Model.** As SFT's: a loadable (merged) model, ``adapter/`` for LoRA, the tokenizer and
+5. **Several processes.** As SFT's: data-parallel under torchrun over every host's
+   processes, rank 0 speaking for the job.
+6. **Model.** As SFT's: a loadable (merged) model, ``adapter/`` for LoRA, the tokenizer and
    ``sageyard-fine-tuning.json``.
 """
 

@@ -48,6 +48,7 @@ PROGRAM = ProgramSpec(
     name="dpo",
     module="sageyard.programs.dpo",
     display_name="DPO",
+    data_parallel=True,  # torchrun on every host: TRL's trainer is data-parallel
     facade="sageyard.train.dpo_trainer:DPOTrainer",
     # Preference optimisation wants smaller learning rates than SFT, full the smallest.
     options=options_per_training_type(

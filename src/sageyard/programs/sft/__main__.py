@@ -13,7 +13,10 @@
    the checkpoint folder every ``save_steps`` and resumes from the latest one found there.
 4. **Metrics.** ``#metrics step=.. epoch=.. train:loss=.. train:learning_rate=..
    train:tokens_per_second=..`` and ``validation:loss``; a final line with both losses.
-5. **Model.** The model folder holds a model that loads with
+5. **Several processes.** With several hosts (or GPUs) the job runs this program under
+   torchrun on each and TRL's trainer is data-parallel over them all (``flow.Ranks``);
+   rank 0 prints the metrics and saves the model.
+6. **Model.** The model folder holds a model that loads with
    ``AutoModelForCausalLM.from_pretrained`` (LoRA: merged, with ``adapter/`` beside it),
    the tokenizer and ``sageyard-fine-tuning.json``.
 """

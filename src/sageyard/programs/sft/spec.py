@@ -43,6 +43,7 @@ PROGRAM = ProgramSpec(
     name="sft",
     module="sageyard.programs.sft",
     display_name="SFT",
+    data_parallel=True,  # torchrun on every host: TRL's trainer is data-parallel
     facade="sageyard.train.sft_trainer:SFTTrainer",
     # Full fine-tuning wants a smaller learning rate than LoRA.
     options=options_per_training_type({"lora": 2e-4, "full": 2e-5}),
