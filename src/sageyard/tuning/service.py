@@ -6,6 +6,7 @@ A tuning job's trials are training jobs whose ``parent`` is the tuning job; thei
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -232,7 +233,10 @@ class TuningJobService(JobRecords):
     def _after_interrupted(self, record: JobRecord, reason: str, gone: bool) -> None:
         for trial in self.trials(record.name):  # a failed tuning job runs no more trials
             if trial.status == "InProgress":
-                self.jobs.stop(trial.name)
+                # a trial can end between the listing and the stop: then there is nothing
+                # to stop
+                with contextlib.suppress(ValidationException):
+                    self.jobs.stop(trial.name)
 
     def trials(self, name: str) -> list[JobRecord]:
         """The tuning job's training jobs, in the order they were created."""

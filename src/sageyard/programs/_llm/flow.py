@@ -42,7 +42,14 @@ if TYPE_CHECKING:
 
     from sageyard.programs._spec import ProgramSpec
 
-__all__ = ["fine_tune", "latest_checkpoint", "quiet_libraries", "train", "training_arguments"]
+__all__ = [
+    "Ranks",
+    "fine_tune",
+    "latest_checkpoint",
+    "quiet_libraries",
+    "train",
+    "training_arguments",
+]
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ What runs each degree:
 - ``expert_parallel_degree``: each MoE layer's experts spread over the group (``_experts``);
 - ``sm_activation_offloading``: ``tsm.state.sm_activation_offloading`` for the script, which
   applies PyTorch's activation checkpointing and ``offload_wrapper``, as SMP documents;
-- ``random_seed``: ``tsm.state.get_rng_state_tracker()``, seeded ``random_seed + tp_rank``.
+- ``random_seed``: ``tsm.state.get_rng_state_tracker()``, seeded ``random_seed`` + tp or ep rank.
 """
 
 from sageyard.runtime.smp.tsm._state import State, init, is_initialized, state

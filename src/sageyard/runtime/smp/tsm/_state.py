@@ -47,8 +47,9 @@ class Ranker:
 
 
 class RNGStateTracker:
-    """``state.get_rng_state_tracker()``: random numbers for tensor-parallel regions, from
-    ``random_seed + tp_rank`` as SMP documents, without disturbing the default generator.
+    """``state.get_rng_state_tracker()``: random numbers for tensor- or expert-parallel
+    regions, from ``random_seed`` plus the tensor- (else expert-) parallel rank as SMP
+    documents, without disturbing the default generator.
 
     Example (inside a job): ``with tsm.state.get_rng_state_tracker().fork(): x = dropout(x)``.
     """
@@ -99,7 +100,9 @@ class State:
                 (degrees.data_parallel // degrees.expert, degrees.expert),
                 mesh_dim_names=("ep_replicate", "ep"),
             )
-        self._tracker = RNGStateTracker(degrees.random_seed + self.tp_rank)
+        # SMP adds the tensor- or expert-parallel rank (the two do not go together)
+        offset = self.tp_rank if degrees.tensor > 1 else self.ep_rank
+        self._tracker = RNGStateTracker(degrees.random_seed + offset)
 
     @property
     def tp_mesh(self) -> DeviceMesh:
@@ -248,7 +251,7 @@ class State:
         return self.degrees.random_seed
 
     def get_rng_state_tracker(self) -> RNGStateTracker:
-        """The generator of tensor-parallel regions, seeded ``random_seed + tp_rank``."""
+        """The generator of model-parallel regions, seeded ``random_seed`` + tp (or ep) rank."""
         self.degrees  # noqa: B018 - says when init has not run
         assert self._tracker is not None
         return self._tracker
