@@ -57,6 +57,9 @@ DDP = """
         weights = [p.detach().flatten().tolist() for p in model.parameters()]
         with open(os.path.join(os.environ["SM_MODEL_DIR"], "weights.json"), "w") as out:
             json.dump(weights, out)
+    # DDP holds the process group: freed now, not while the interpreter shuts down, when
+    # gloo's threads can abort the process (SIGABRT, once in CI)
+    del ddp
     dist.barrier()  # both ranks tear down together (gloo can abort a rank whose peer left)
     dist.destroy_process_group()
 """

@@ -93,6 +93,7 @@ info = {"rank": state.rank, "tp": [state.tp_rank, state.tp_size], "dp": [state.d
     "rep": state.ranker.get_rep_rank(state.rank), "local": weight.to_local().numel(),
     "full": weight.numel()}
 print("RANKINFO " + json.dumps(info), flush=True)
+del model, optimizer, layer, weight  # they hold process groups: freed before shutdown
 dist.barrier()
 dist.destroy_process_group()
 """.replace("STEPS", str(STEPS))

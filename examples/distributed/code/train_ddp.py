@@ -35,5 +35,6 @@ for epoch in range(1, args.epochs + 1):
 if rank == 0:
     with open(os.path.join(os.environ["SM_MODEL_DIR"], "model.json"), "w") as out:
         json.dump({"world_size": world, "hosts": json.loads(os.environ["SM_HOSTS"])}, out)
+del model  # DDP holds the process group: freed before the interpreter shuts down
 dist.barrier()  # every rank tears down together
 dist.destroy_process_group()

@@ -74,5 +74,6 @@ if state.rank == 0:
     }
     with open(os.path.join(os.environ["SM_MODEL_DIR"], "model.json"), "w") as out:
         json.dump(layout, out)
+del model, optimizer  # they hold process groups: freed before the interpreter shuts down
 dist.barrier()  # every rank tears down together
 dist.destroy_process_group()
