@@ -78,3 +78,20 @@ def test_moe_config_has_smps_defaults_and_checks_its_balancing() -> None:
     )
     with pytest.raises(ValueError, match="moe_load_balancing='even'"):
         MoEConfig(moe_load_balancing="even")
+
+
+def test_delayed_init_says_what_is_missing() -> None:
+    from sageyard.runtime.smp.tsm.delayed_param import DelayedParamIniter
+
+    with pytest.raises(ConfigurationError, match="pass init_method_using_config"):
+        DelayedParamIniter(_Tiny())
+    with torch.device("meta"):
+        model = _Tiny()
+    initer = DelayedParamIniter(model, init_method_using_config=lambda module: None)
+    with (
+        pytest.raises(ConfigurationError, match=r"2 tensor\(s\) are still on the meta device"),
+        initer.validate_params_and_buffers_inited(),
+    ):
+        pass
+    initer.get_param_init_fn()(model.proj)  # gives the layer memory, then its init
+    assert not initer.model.proj.weight.is_meta

@@ -73,7 +73,27 @@ with tracker.fork():
 report["rng_untouched"] = torch.equal(before, torch.random.get_rng_state())
 with tracker.fork():
     report["rng_moves_on"] = torch.rand(2).tolist() != first
-print("REPORT " + json.dumps(report), flush=True)
+
+# a model built on the meta device gets its weights once sharded (SMP's delayed init)
+from torch.sagemaker.delayed_param import DelayedParamIniter
+from transformers import LlamaConfig, LlamaForCausalLM
+
+config = LlamaConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+    num_attention_heads=2, num_key_value_heads=2)
+with torch.device("meta"):
+    lm = LlamaForCausalLM(config)
+initer = DelayedParamIniter(lm)
+with initer.validate_params_and_buffers_inited():
+    lm = FSDP(lm, param_init_fn=initer.get_param_init_fn(),
+        post_param_init_fn=initer.get_post_param_init_fn())
+report["rope"] = torch.allclose(
+    lm.model.rotary_emb.inv_freq, LlamaForCausalLM(config).model.rotary_emb.inv_freq)
+report["std"] = lm.model.layers[0].mlp.up_proj.weight.full_tensor().std().item()
+tokens = torch.randint(0, 64, (2, 8), generator=torch.Generator().manual_seed(1))
+report["delayed_loss"] = lm(input_ids=tokens, labels=tokens).loss.item()
+del model, fresh, lm
+with open(os.path.join(sys.argv[2], f"{report['rank']}.json"), "w") as out:
+    json.dump(report, out)  # a file each: the ranks share one stdout
 dist.barrier()
 dist.destroy_process_group()
 """
@@ -98,14 +118,12 @@ def test_tsm_in_two_ranks(tmp_path: Path) -> None:
         [
             sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2",
             f"--master-port={_free_port()}", str(script), str(tmp_path / "checkpoint"),
+            str(tmp_path),
         ],
         env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    reports = sorted(
-        (json.loads(line.split("REPORT ", 1)[1]) for line in done.stdout.splitlines()),
-        key=lambda report: report["rank"],
-    )
+    reports = [json.loads((tmp_path / f"{rank}.json").read_text()) for rank in range(2)]
     assert len(reports) == 2
     for report in reports:
         assert report["before"].startswith("torch.sagemaker.state is read before tsm.init()")
@@ -115,3 +133,6 @@ def test_tsm_in_two_ranks(tmp_path: Path) -> None:
         assert report["fsdp2"] and report["local"] == 4  # half of Linear(4, 8)'s rows
         assert report["finalized"] == [0] and report["same"] and report["steps"] == [1.0] * 4
         assert report["rng_untouched"] and report["rng_moves_on"]
+        assert report["rope"] and report["std"] == pytest.approx(0.02, rel=0.5)  # its init
+        assert report["delayed_loss"] == pytest.approx(reports[0]["delayed_loss"])  # one model
+        assert 3.0 < report["delayed_loss"] < 5.5  # about log(64): initialised, not garbage

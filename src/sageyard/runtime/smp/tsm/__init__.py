@@ -19,6 +19,8 @@ What runs each degree:
 - ``expert_parallel_degree``: each MoE layer's experts spread over the group (``_experts``);
 - ``sm_activation_offloading``: ``tsm.state.sm_activation_offloading`` for the script, which
   applies PyTorch's activation checkpointing and ``offload_wrapper``, as SMP documents;
+- a model built on the meta device: ``delayed_param.DelayedParamIniter``, whose
+  ``param_init_fn`` the FSDP wrapper runs once each rank's shards have memory;
 - ``random_seed``: ``tsm.state.get_rng_state_tracker()``, seeded ``random_seed`` + tp or ep rank.
 """
 

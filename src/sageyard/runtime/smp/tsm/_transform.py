@@ -192,7 +192,7 @@ def _fsdp_in_smp(cls: type, module: nn.Module, *args: Any, **kwargs: Any) -> Any
         state.degrees.replicas,
         state.degrees.hybrid_shard,
     )
-    return shard(
+    sharded = shard(
         module,
         blocks=_wrapped_classes(kwargs.get("auto_wrap_policy")),
         reshard_after_forward=strategy
@@ -206,6 +206,33 @@ def _fsdp_in_smp(cls: type, module: nn.Module, *args: Any, **kwargs: Any) -> Any
         if offload is not None and getattr(offload, "offload_params", False)
         else None,
     )
+    _initialise(sharded, kwargs.get("param_init_fn"), kwargs.get("post_param_init_fn"))
+    return sharded
+
+
+def _initialise(
+    model: nn.Module,
+    param_init_fn: Callable[[nn.Module], None] | None,
+    post_param_init_fn: Callable[[nn.Module], None] | None,
+) -> None:
+    """A model built on the meta device, now sharded: each rank's shards get memory
+    (FSDP2's ``to_empty`` on the root), then ``param_init_fn`` runs on every module."""
+    from sageyard.runtime.smp.tsm.delayed_param import meta_tensors
+
+    if not meta_tensors(model):
+        return
+    if param_init_fn is None:
+        raise ConfigurationError(
+            "FSDP(model): the model is on the meta device and no param_init_fn says how to "
+            "initialise it; pass param_init_fn=DelayedParamIniter(model).get_param_init_fn() "
+            "(torch.sagemaker.delayed_param), or build the model on the CPU."
+        )
+    model.to_empty(device=torch.device("cuda" if torch.cuda.is_available() else "cpu"))
+    for module in model.modules():
+        param_init_fn(module)
+    if post_param_init_fn is not None:
+        for module in model.modules():
+            post_param_init_fn(module)
 
 
 def _wrapped_classes(policy: Any) -> set[type[nn.Module]] | None:
