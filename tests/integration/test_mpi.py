@@ -22,7 +22,12 @@ from sageyard.runtime.sandbox import sandbox_kind
 from sageyard.train.configs import Compute, Networking
 from sageyard.train.distributed import MPI
 from tests.integration.conftest import MakeTrainer
-from tests.integration.test_distributed import _processes_with, assert_none_left, wait_for_lines
+from tests.integration.test_distributed import (
+    _processes_with,
+    assert_none_left,
+    assert_rank_three_failed_it,
+    wait_for_lines,
+)
 
 pytest.importorskip("mpi4py")
 pytestmark = [
@@ -108,15 +113,7 @@ def test_a_failing_rank_fails_the_job_with_its_own_error_and_ends_every_rank(
         distributed=MPI(process_count_per_node=2),
         hyperparameters={"marker": marker},
     )
-    with pytest.raises(RuntimeError) as info:
-        trainer.train(logs=False)
-    job = trainer._latest_training_job
-    assert job is not None and job.training_job_status == "Failed"
-    reason = job.failure_reason or ""
-    assert reason.startswith("AlgorithmError: rank 3 exited with code 1"), reason
-    assert "ValueError: rank three cannot go on" in reason
-    assert "rank three" in str(info.value)
-    assert_none_left(marker)
+    assert_rank_three_failed_it(trainer, marker)
 
 
 @contextlib.contextmanager

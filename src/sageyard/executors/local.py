@@ -620,11 +620,13 @@ def _opt_ml_in(sandbox: SandboxKind | None) -> bool:
 
 
 def _check_smp_world(smp: dict[str, Any], plans: Sequence[HostPlan]) -> None:
-    """SMP's degrees against the job's world when the processes per host are not set: one
-    per GPU of the hosts, or 1 on a machine without GPUs (set counts are checked already)."""
+    """SMP's degrees against the job's world: hosts x ``process_count_per_node``, or x 1
+    on a machine without GPUs when it is unset (one per GPU elsewhere: then ``tsm.init()``
+    checks them in the job, where the GPUs are counted)."""
     ((_, fields),) = (plans[0].distributed or {}).items()
-    if fields.get("ProcessCountPerNode") is None and not machine_gpus():
-        smp_config.resolve(smp, len(plans))
+    count = fields.get("ProcessCountPerNode")
+    if count is not None or not machine_gpus():
+        smp_config.resolve(smp, len(plans) * (count or 1))
 
 
 def _agent_link(plans: Sequence[HostPlan]) -> tuple[int, str]:

@@ -73,6 +73,7 @@ from sageyard.core.shapes import (
     request_mapping,
     to_request,
 )
+from sageyard.core.shapes._api import snake_case
 from sageyard.core.shapes._fields import environment_map, hyperparameter_map, refuse_nul
 from sageyard.core.shapes._training import check_channel_name
 from sageyard.executors import check_executor_name, executor_class
@@ -251,7 +252,7 @@ def validate_training_job(
     spot = bool(request.get("EnableManagedSpotTraining"))
     stopping = _stopping(request.get("StoppingCondition"), spot)
     groups, resources = _host_groups(request.get("ResourceConfig"), settings)
-    hyperparameters = _smp_hyperparameters(distributed, hyperparameters, groups)
+    hyperparameters = _smp_hyperparameters(distributed, hyperparameters)
     if built_in is not None and built_in.data_parallel and distributed is None:
         distributed = _data_parallel(groups)
     input_config = _with_model_channel(request.get("InputDataConfig"), extension)
@@ -452,18 +453,16 @@ def _smp(value: Any) -> dict[str, Any] | None:
         return None
     fields = request_mapping(value, "Sageyard.Distributed.Torchrun.Smp")
     return smp_config.check_parameters(
-        {_snake_case(key): item for key, item in fields.items()}, "SMP"
+        {snake_case(key): item for key, item in fields.items()}, "SMP"
     )
 
 
 def _smp_hyperparameters(
-    distributed: dict[str, Any] | None,
-    hyperparameters: dict[str, str],
-    groups: list[HostGroupSpec],
+    distributed: dict[str, Any] | None, hyperparameters: dict[str, str]
 ) -> dict[str, str]:
     """The hyperparameters of a job with SMP: ``mp_parameters`` as the real SDK sets it
-    (added when missing, and it must agree with ``Smp``), after checking the degrees
-    against the world size where the processes per host are given."""
+    (added when missing, and it must agree with ``Smp``). The executor's ``check_job``
+    checks the degrees against the world size."""
     smp = ((distributed or {}).get("Torchrun") or {}).get("Smp")
     if smp is None:
         return hyperparameters
@@ -478,9 +477,6 @@ def _smp_hyperparameters(
                 f"HyperParameters.{MP_PARAMETERS} ({given!r}) disagrees with Torchrun(smp=...) "
                 f"({json.dumps(smp)}); leave {MP_PARAMETERS} out: the job sets it from smp."
             )
-    count = distributed["Torchrun"]["ProcessCountPerNode"]  # type: ignore[index]
-    if count is not None:
-        smp_config.resolve(smp, sum(group.count for group in groups) * count)
     return {**hyperparameters, MP_PARAMETERS: json.dumps(smp)}
 
 
@@ -492,10 +488,6 @@ def _data_parallel(groups: list[HostGroupSpec]) -> dict[str, Any] | None:
     if hosts > 1 or gpus > 1:
         return {"Torchrun": {"ProcessCountPerNode": None}}
     return None
-
-
-def _snake_case(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _names(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -70,75 +71,78 @@ class RNGStateTracker:
             torch.random.set_rng_state(saved)
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """What ``tsm.init()`` builds: the degrees and the meshes cut from the root mesh (kept,
+    as PyTorch wants, rather than sliced again on every read)."""
+
+    degrees: Degrees
+    root: DeviceMesh  # ("dp_replicate", "dp_shard_cp", "tp"): FSDP2's and DTensor's
+    mesh: DeviceMesh  # MESH_DIMS: the shard dimension unflattened into (dp_shard, cp)
+    data: DeviceMesh  # the data-parallel ranks, flattened
+    experts: DeviceMesh | None  # ("ep_replicate", "ep") when experts are split
+
+    @classmethod
+    def build(cls, degrees: Degrees, root: DeviceMesh) -> _Layout:
+        mesh = root._unflatten("dp_shard_cp", (degrees.shards, degrees.context), ("dp_shard", "cp"))
+        experts = None
+        if degrees.expert > 1:  # consecutive data-parallel ranks (tp = cp = 1 with experts)
+            experts = init_device_mesh(
+                root.device_type,
+                (degrees.data_parallel // degrees.expert, degrees.expert),
+                mesh_dim_names=("ep_replicate", "ep"),
+            )
+        data = mesh["dp_replicate", "dp_shard"]._flatten("dp")
+        return cls(degrees, root, mesh, data, experts)
+
+
 class State:
     """``torch.sagemaker.state``: the ranks, sizes and process groups of SMP's dimensions,
     valid after :func:`init`. Reading one before ``tsm.init()`` says so."""
 
     def __init__(self) -> None:
-        self._degrees: Degrees | None = None
-        self._root: DeviceMesh
-        self._mesh: DeviceMesh | None = None
-        self._fsdp_mesh: DeviceMesh | None = None
-        self._dp_mesh: DeviceMesh | None = None
+        self._layout: _Layout | None = None
         self._tracker: RNGStateTracker | None = None
 
-    # -- set by init --------------------------------------------------------------------------
-
-    def _set(self, degrees: Degrees, root: DeviceMesh) -> None:
-        """Keep the root mesh's views: FSDP2's, the unflattened one and the data-parallel
-        one (kept, as PyTorch wants, rather than sliced again later)."""
-        self._degrees, self._root = degrees, root
-        self._fsdp_mesh = root["dp_replicate", "dp_shard_cp"]
-        self._mesh = root._unflatten(
-            "dp_shard_cp", (degrees.shards, degrees.context), ("dp_shard", "cp")
-        )
-        self._dp_mesh = self._mesh["dp_replicate", "dp_shard"]._flatten("dp")
-        self._ep_mesh: DeviceMesh | None = None
-        if degrees.expert > 1:  # consecutive data-parallel ranks (tp = cp = 1 with experts)
-            self._ep_mesh = init_device_mesh(
-                root.device_type,
-                (degrees.data_parallel // degrees.expert, degrees.expert),
-                mesh_dim_names=("ep_replicate", "ep"),
-            )
+    def _set(self, layout: _Layout) -> None:
+        self._layout = layout
         # SMP adds the tensor- or expert-parallel rank (the two do not go together)
-        offset = self.tp_rank if degrees.tensor > 1 else self.ep_rank
-        self._tracker = RNGStateTracker(degrees.random_seed + offset)
+        offset = self.tp_rank if layout.degrees.tensor > 1 else self.ep_rank
+        self._tracker = RNGStateTracker(layout.degrees.random_seed + offset)
 
-    @property
-    def tp_mesh(self) -> DeviceMesh:
-        """The tensor-parallel mesh, cut from the root mesh FSDP2 shards over (sageyard's)."""
-        self.degrees  # noqa: B018 - says when init has not run
-        return self._root["tp"]
-
-    @property
-    def degrees(self) -> Degrees:
-        """The resolved SMP degrees (sageyard's own)."""
-        if self._degrees is None:
+    def _ready(self) -> _Layout:
+        if self._layout is None:
             raise RuntimeError(
                 "torch.sagemaker.state is read before tsm.init(): call tsm.init() first (after "
                 "torch.distributed.init_process_group, or let tsm.init() start it)."
             )
-        return self._degrees
+        return self._layout
+
+    @property
+    def degrees(self) -> Degrees:
+        """The resolved SMP degrees (sageyard's own)."""
+        return self._ready().degrees
 
     @property
     def device_mesh(self) -> DeviceMesh:
         """The world mesh, dimensions :data:`MESH_DIMS` (sageyard's own)."""
-        self.degrees  # noqa: B018 - says when init has not run
-        assert self._mesh is not None
-        return self._mesh
+        return self._ready().mesh
 
     @property
     def fsdp_mesh(self) -> DeviceMesh:
         """The 2-D (replicate, shard) mesh FSDP2 shards over (sageyard's own)."""
-        self.degrees  # noqa: B018 - says when init has not run
-        assert self._fsdp_mesh is not None
-        return self._fsdp_mesh
+        return self._ready().root["dp_replicate", "dp_shard_cp"]
+
+    @property
+    def tp_mesh(self) -> DeviceMesh:
+        """The tensor-parallel mesh, cut from the root mesh FSDP2 shards over (sageyard's)."""
+        return self._ready().root["tp"]
 
     # -- SMP's documented properties ----------------------------------------------------------
 
     @property
     def rank(self) -> int:
-        self.degrees  # noqa: B018 - says when init has not run
+        self._ready()
         return dist.get_rank()
 
     @property
@@ -203,9 +207,10 @@ class State:
         return self._expert_mesh()["ep_replicate"]
 
     def _expert_mesh(self) -> DeviceMesh:
-        if self._ep_mesh is None:
+        experts = self._ready().experts
+        if experts is None:
             raise RuntimeError("expert_parallel_degree is 1: there is no expert-parallel group")
-        return self._ep_mesh
+        return experts
 
     @property
     def dp_size(self) -> int:
@@ -221,9 +226,7 @@ class State:
     @property
     def dp_process_group(self) -> dist.ProcessGroup:
         """The ranks that hold the same tensor- and context-parallel part."""
-        self.degrees  # noqa: B018 - says when init has not run
-        assert self._dp_mesh is not None
-        return self._dp_mesh.get_group()
+        return self._ready().data.get_group()
 
     @property
     def rep_rank_process_group(self) -> dist.ProcessGroup:
@@ -252,8 +255,8 @@ class State:
 
     def get_rng_state_tracker(self) -> RNGStateTracker:
         """The generator of model-parallel regions, seeded ``random_seed`` + tp (or ep) rank."""
-        self.degrees  # noqa: B018 - says when init has not run
-        assert self._tracker is not None
+        self._ready()
+        assert self._tracker is not None  # set with the layout
         return self._tracker
 
 
@@ -276,8 +279,8 @@ def init(config: str | dict[str, Any] | None = None) -> None:
         degrees = resolve(parameters, dist.get_world_size())
     except ConfigurationError as error:
         raise ConfigurationError(f"tsm.init(): {error}") from None
-    if state._degrees is not None:
-        if state._degrees != degrees:
+    if state._layout is not None:
+        if state._layout.degrees != degrees:
             raise RuntimeError("tsm.init() ran already, with other SMP parameters.")
         return
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -286,9 +289,9 @@ def init(config: str | dict[str, Any] | None = None) -> None:
         (degrees.replicas, degrees.hybrid_shard, degrees.tensor),
         mesh_dim_names=("dp_replicate", "dp_shard_cp", "tp"),
     )
-    state._set(degrees, root)
+    state._set(_Layout.build(degrees, root))
 
 
 def is_initialized() -> bool:
     """Whether ``tsm.init()`` has run in this process."""
-    return state._degrees is not None
+    return state._layout is not None
