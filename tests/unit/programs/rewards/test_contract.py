@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,7 +113,7 @@ def test_load_handler_says_what_is_missing(tmp_path: Path) -> None:
         load_handler(handler_file(tmp_path, "1 / 0\n"))
 
 
-ROWS = [
+ROWS: list[dict[str, Any]] = [
     {"prompt": "2+2?", "reward_model": {"style": "rule", "ground_truth": "4"}},  # verl
     {"messages": [{"role": "user", "content": "3+1?"}], "reference_answer": "4"},  # chat
     {"id": "x", "prompt": "1+3?", "reference_answer": "4", "level": 2},  # extra fields
