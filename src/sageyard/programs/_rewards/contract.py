@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from sageyard.core.exceptions import ConfigurationError
+
 __all__ = [
     "Contract",
     "Sample",
@@ -88,14 +90,14 @@ def load_handler(path: str | Path) -> Handler:
     """The ``lambda_handler`` the file at ``path`` defines (ValueError if it does not)."""
     file = Path(path)
     if not file.is_file():
-        raise ValueError(f"Python file not found: {file}")
+        raise ConfigurationError(f"Python file not found: {file}")
     try:
         namespace = runpy.run_path(str(file), run_name="reward_function")
     except Exception as error:
-        raise ValueError(f"Failed to load Python file: {error}") from error
+        raise ConfigurationError(f"Failed to load Python file: {error}") from error
     handler = namespace.get("lambda_handler")
     if not callable(handler):
-        raise ValueError(
+        raise ConfigurationError(
             f"Local Python file must contain a 'lambda_handler' function ({file} defines "
             "none); define lambda_handler(event, context)."
         )
@@ -257,7 +259,9 @@ def verify(handler: Handler, rows: Sequence[Mapping[str, Any]], count: int = 3) 
     """
     samples = [sample_of_row(index, row, None) for index, row in enumerate(rows[:count])]
     if not samples:
-        raise ValueError("No samples found in the training dataset to verify the reward on.")
+        raise ConfigurationError(
+            "No samples found in the training dataset to verify the reward on."
+        )
     contract, scores = score(handler, samples)
     failed = [s for s in scores if s.reward is None]
     if contract is None or failed:
@@ -276,7 +280,7 @@ def verify(handler: Handler, rows: Sequence[Mapping[str, Any]], count: int = 3) 
             "(or, one sample per call, return {'reward': float} for event['prompt'] and "
             "event['response']).",
         ]
-        raise ValueError("\n".join(lines))
+        raise ConfigurationError("\n".join(lines))
     return contract
 
 
