@@ -3,11 +3,12 @@
 When the caller is single-threaded (checked on ``/proc/self/task``, which also counts
 threads of C libraries), the supervisor is forked: it starts in about a millisecond with
 everything already imported. Forking a threaded process is unsafe, so a caller with
-threads (numpy's BLAS pool, torch, a notebook) hands the fork to a :class:`ForkServer`
-of its own: a fresh interpreter that imports the supervisors (and Optuna) once and forks
-each supervisor on request. Its first supervisor starts as late as a fresh
-``python -m sageyard.jobs.supervisor`` would; the later ones in milliseconds. Either way
-a supervisor is the child of ``init`` in a session of its own, and outlives the caller.
+threads (numpy's BLAS pool, torch, a notebook) hands the fork to a
+:class:`SpawnedForkServer` of its own: a fresh interpreter that imports the supervisors
+(and Optuna) once and forks each supervisor on request. Its first supervisor starts as
+late as a fresh ``python -m sageyard.jobs.supervisor`` would; the later ones in
+milliseconds. Either way a supervisor is the child of ``init`` in a session of its own,
+and outlives the caller.
 """
 
 from __future__ import annotations
@@ -340,9 +341,9 @@ def serve(idle: float = IDLE_SECONDS) -> None:
 def _close_acks() -> None:
     global _ACK_FD
     if _ACK_FD >= 0:
-        with contextlib.suppress(OSError):
-            os.close(_ACK_FD)
-            os.close(0)
+        for fd in (_ACK_FD, 0):
+            with contextlib.suppress(OSError):
+                os.close(fd)
         _ACK_FD = -1
 
 

@@ -59,16 +59,20 @@ class _Worker:
         assert self.process.stdout is not None
         return self.process.stdout.fileno()
 
+    def buffered_line(self) -> bytes | None:
+        """A whole line already read, if there is one."""
+        if b"\n" not in self._pending:
+            return None
+        line, _, self._pending = self._pending.partition(b"\n")
+        return line
+
     def read_line(self) -> bytes | None:
         """A whole line if one has arrived (after a ready select); b"" at the end."""
         chunk = os.read(self.fileno(), 1 << 20)
         if not chunk:
             return b""
         self._pending += chunk
-        if b"\n" not in self._pending:
-            return None
-        line, _, self._pending = self._pending.partition(b"\n")
-        return line
+        return self.buffered_line()
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -146,6 +150,8 @@ class RewardPool:
 
     def _read(self, worker: _Worker, deadline: float) -> bytes | None:
         """The worker's next line by ``deadline``; None if it timed out, b"" if it died."""
+        if (line := worker.buffered_line()) is not None:
+            return line
         while True:  # past the deadline still takes what has arrived
             left = max(0.0, deadline - time.monotonic())
             if select.select([worker], [], [], left)[0]:
