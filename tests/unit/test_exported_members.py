@@ -55,6 +55,7 @@ EXPECTED = {
         "CustomizationTechnique",
         "DPOTrainer",
         "ModelTrainer",
+        "RLVRTrainer",
         "SFTTrainer",
         "Session",
         "TrainingJob",
@@ -170,6 +171,7 @@ EXPECTED = {
     "sageyard.train.common": {"CustomizationTechnique", "FineTuningOptions", "TrainingType"},
     "sageyard.train.sft_trainer": {"SFTTrainer"},
     "sageyard.train.dpo_trainer": {"DPOTrainer"},
+    "sageyard.train.rlvr_trainer": {"RLVRTrainer"},
     "sageyard.ai_registry.dataset": {"DataSet", "check_dataset", "dataset_uri"},
     "sageyard.core.jumpstart": {"JumpStartConfig"},
     "sageyard.programs": {

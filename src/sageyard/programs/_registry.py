@@ -38,6 +38,7 @@ PROGRAMS: dict[str, str] = {
     "linear-learner": "sageyard.programs.linear_learner.spec:PROGRAM",
     "sft": "sageyard.programs.sft.spec:PROGRAM",
     "dpo": "sageyard.programs.dpo.spec:PROGRAM",
+    "rlvr": "sageyard.programs.rlvr.spec:PROGRAM",
 }
 
 _resolved: dict[str, ProgramSpec] = {}

@@ -13,6 +13,7 @@ __all__ = [
     "CustomizationTechnique",
     "DPOTrainer",
     "ModelTrainer",
+    "RLVRTrainer",
     "SFTTrainer",
     "Session",
     "TrainingJob",
@@ -27,6 +28,7 @@ _LAZY = {
     "CustomizationTechnique": "sageyard.train.common",
     "DPOTrainer": "sageyard.train.dpo_trainer",
     "ModelTrainer": "sageyard.train.model_trainer",
+    "RLVRTrainer": "sageyard.train.rlvr_trainer",
     "SFTTrainer": "sageyard.train.sft_trainer",
     "Session": "sageyard.core.session",
     "TrainingJob": "sageyard.jobs.resource",
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from sageyard.train.common import CustomizationTechnique, TrainingType
     from sageyard.train.dpo_trainer import DPOTrainer
     from sageyard.train.model_trainer import ModelTrainer
+    from sageyard.train.rlvr_trainer import RLVRTrainer
     from sageyard.train.sft_trainer import SFTTrainer
 
 

@@ -22,6 +22,7 @@ from sageyard.core.shapes import (
     CheckpointConfig,
     Compute,
     InputData,
+    MetricDefinition,
     Networking,
     OutputDataConfig,
     StoppingCondition,
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
     from sageyard.train.model_trainer import ModelTrainer
 
 _PACKAGE_ARN = re.compile(r"^arn:aws:sagemaker:[^:]*:[^:]*:model-package/")
-#: The channels the trainer makes itself (the model, and the two datasets).
-_OWN_CHANNELS = ("model", "train", "validation")
 _NO_NOTIFICATIONS = (
     "sageyard is self-hosted and has no SNS or EventBridge, so it creates no notification rules"
 )
@@ -56,6 +55,8 @@ class FineTuningTrainer:
     """
 
     TECHNIQUE: ClassVar[CustomizationTechnique]
+    #: The channels the trainer makes itself (the model, the two datasets, a technique's own).
+    OWN_CHANNELS: ClassVar[tuple[str, ...]] = ("model", "train", "validation")
 
     # The real BaseTrainer's class-level attributes (set per instance by __init__).
     sagemaker_session: Session | None = None
@@ -469,6 +470,7 @@ class FineTuningTrainer:
         extra_channels = self._extra_channels()
         output = self._output_config()
         self.hyperparameters.validate_length_constraints()
+        own_channels, metrics = self._technique_inputs(datasets, session)
         trainer = ModelTrainer(
             algorithm_name=self.TECHNIQUE.value,
             sagemaker_session=session,
@@ -479,12 +481,14 @@ class FineTuningTrainer:
             stopping_condition=self.stopping_condition,
             checkpoint_config=self.checkpoint_config,
             output_data_config=output,
-            input_data_config=[model_channel, *data_channels, *extra_channels],
+            input_data_config=[model_channel, *data_channels, *own_channels, *extra_channels],
             hyperparameters=self._job_hyperparameters(base_model, session),
             environment=dict(self.environment or {}),
             tags=self.tags or None,
         )
         trainer._model_channel = model_channel
+        if metrics:
+            trainer.with_metric_definitions(metrics)
         if self.model_package_group is None:
             return trainer, None
         registration = {
@@ -536,11 +540,11 @@ class FineTuningTrainer:
                     f"sageyard.train.configs), got {type(channel).__name__}."
                 )
             name = channel.channel_name
-            if name in _OWN_CHANNELS:
+            if name in self.OWN_CHANNELS:
                 raise ConfigurationError(
                     f"input_data_config has a channel named {name!r}, which the trainer makes "
-                    "itself (model, train, validation); give the model as model= and the data "
-                    "as training_dataset=/validation_dataset=, or rename the channel."
+                    f"itself ({', '.join(self.OWN_CHANNELS)}); give the model as model= and "
+                    "the data as training_dataset=/validation_dataset=, or rename the channel."
                 )
             if name in seen:
                 raise ConfigurationError(
@@ -548,6 +552,15 @@ class FineTuningTrainer:
                 )
             seen.add(name)
         return channels
+
+    def _technique_inputs(
+        self, datasets: dict[str, str], session: Session
+    ) -> tuple[list[InputData], list[MetricDefinition]]:
+        """A technique's own channels and metrics, checked before the job (none here).
+
+        ``datasets`` are the job's dataset URIs by channel (``train``, ``validation``).
+        """
+        return [], []
 
     def _program(self) -> ProgramSpec:
         from sageyard.programs import program

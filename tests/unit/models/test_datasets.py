@@ -95,7 +95,8 @@ def test_a_technique_without_a_dataset_format_is_refused(tmp_path: Path) -> None
     check_dataset(str(file), "sft", Session())
     with pytest.raises(DatasetError, match="missing field 'chosen'"):
         check_dataset(str(file), "dpo", Session())
+    check_dataset(str(file), "rlvr", Session())  # a prompt is all an RLVR row needs
     with pytest.raises(
-        ValueError, match=r"customization_technique must be .*'sft' or 'dpo'.*'rlaif'"
+        ValueError, match=r"customization_technique must be .*'sft', 'dpo' or 'rlvr'.*'rlaif'"
     ):
         check_dataset(str(file), "rlaif", Session())

@@ -177,7 +177,11 @@ def test_from_recipe_file_with_hyperpod_layout_and_full_training(
         ),
         ("fine-tuning/smollm2/smollm2_135m_sft_lora", {"trainer.colour": 1}, "'colour'"),
         ("fine-tuning/smollm2/smollm2_135m_sft_lora", {"extra": {}}, "unknown sections"),
-        ("fine-tuning/smollm2/smollm2_135m_sft_lora", {"model.technique": "ppo"}, "'sft' or 'dpo'"),
+        (
+            "fine-tuning/smollm2/smollm2_135m_sft_lora",
+            {"model.technique": "ppo"},
+            "'sft', 'dpo' or 'rlvr'",
+        ),
     ],
 )
 def test_bad_recipes_fail_clearly(recipe: str, overrides: dict[str, object], message: str) -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "ROLES",
     "chat_template_of",
     "check_messages",
+    "check_prompt_row",
     "check_strings",
     "plain_text",
     "read_dataset",
@@ -63,19 +64,71 @@ def check_strings(
 
 def check_messages(messages: Any) -> str | None:
     """The problem with chat ``messages`` (ending with the assistant's answer), or None."""
-    if not isinstance(messages, list) or not messages:
-        return "field 'messages' must be a non-empty list of {'role', 'content'} objects."
-    for index, message in enumerate(messages):
-        if not isinstance(message, dict) or not {"role", "content"} <= set(message):
-            return f"messages[{index}] must be an object with 'role' and 'content'."
-        if message["role"] not in ROLES:
-            return f"messages[{index}] has role {message['role']!r}; use one of {', '.join(ROLES)}."
-        if not isinstance(message["content"], str):
-            return f"messages[{index}].content must be a string."
+    problem = _check_chat(messages, "messages")
+    if problem:
+        return problem
     if messages[-1]["role"] != "assistant":
         return "the last of 'messages' must be the assistant's answer (role 'assistant')."
     if len(messages) < 2:
         return "'messages' needs at least one message before the assistant's answer."
+    return None
+
+
+def check_prompt_row(row: dict[str, Any], need: str) -> str | None:
+    """The problem with a prompt-only row of reinforcement fine-tuning, or None.
+
+    The prompt is ``prompt`` (text, or chat messages as verl writes them) or chat
+    ``messages`` (a last assistant message is the reference answer, not part of the
+    prompt); ``reward_model`` (verl's, with ``ground_truth``) must be an object. Other
+    fields go to the reward function as they are. ``need`` starts the hint.
+
+    Example:
+        >>> check_prompt_row({"prompt": [{"role": "user", "content": "2+2?"}]}, "RLVR rows need")
+        >>> check_prompt_row({"question": "2+2?"}, "RLVR rows need")
+        "missing field 'prompt'; RLVR rows need 'prompt' (text or chat messages) or 'messages'."
+    """
+    if "prompt" in row:
+        prompt = row["prompt"]
+        if isinstance(prompt, str):
+            if not prompt.strip():
+                return "field 'prompt' is empty."
+        elif isinstance(prompt, list):
+            problem = _check_chat(prompt, "prompt")
+            if problem:
+                return problem
+        else:
+            return (
+                f"field 'prompt' must be a string or a list of {{'role', 'content'}} messages, "
+                f"got {type(prompt).__name__} ({prompt!r:.60})."
+            )
+    elif "messages" in row:
+        messages = row["messages"]
+        problem = _check_chat(messages, "messages")
+        if problem:
+            return problem
+        if all(message["role"] == "assistant" for message in messages):
+            return "'messages' needs a user message: the prompt the model answers."
+    else:
+        return f"missing field 'prompt'; {need} 'prompt' (text or chat messages) or 'messages'."
+    if "reward_model" in row and not isinstance(row["reward_model"], dict):
+        return (
+            'field \'reward_model\' must be an object such as {"ground_truth": "42"}, got '
+            f"{type(row['reward_model']).__name__}."
+        )
+    return None
+
+
+def _check_chat(messages: Any, name: str) -> str | None:
+    """The problem with a list of chat messages in field ``name``, or None."""
+    if not isinstance(messages, list) or not messages:
+        return f"field {name!r} must be a non-empty list of {{'role', 'content'}} objects."
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or not {"role", "content"} <= set(message):
+            return f"{name}[{index}] must be an object with 'role' and 'content'."
+        if message["role"] not in ROLES:
+            return f"{name}[{index}] has role {message['role']!r}; use one of {', '.join(ROLES)}."
+        if not isinstance(message["content"], str):
+            return f"{name}[{index}].content must be a string."
     return None
 
 

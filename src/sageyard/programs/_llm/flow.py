@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sageyard.programs._common import ProgramContext
 from sageyard.programs._llm.data import chat_template_of, read_dataset
-from sageyard.programs._llm.metrics import MetricLog, trainer_callback
+from sageyard.programs._llm.metrics import METRIC_NAMES, MetricLog, trainer_callback
 from sageyard.programs._llm.mlflow import log_model_artifacts, mlflow_run
 from sageyard.programs._llm.model import (
     Precision,
@@ -91,13 +91,14 @@ def training_arguments(
         "save_steps": options["save_steps"],
         "eval_strategy": "steps" if has_validation else "no",
         "seed": options["seed"],
-        "max_length": options["max_seq_length"],
         "bf16": chosen.bf16,
         "dataloader_pin_memory": chosen.device == "cuda",
         "include_num_input_tokens_seen": "non_padding",
         "report_to": "none",
         "disable_tqdm": True,
     }
+    if "max_seq_length" in options:  # reinforcement learning bounds prompts and responses
+        arguments["max_length"] = options["max_seq_length"]
     if has_validation:
         arguments["eval_steps"] = options["eval_steps"]
     for name in config_options:
@@ -154,6 +155,7 @@ def fine_tune(
     example: Callable[[dict[str, Any], bool], dict[str, Any]],
     make_trainer: Callable[..., Trainer],
     config_options: Sequence[str] = (),
+    metric_names: Callable[[str], str | None] = METRIC_NAMES.get,
 ) -> None:
     """What every fine-tuning program does, around its own TRL trainer.
 
@@ -163,7 +165,8 @@ def fine_tune(
     fields of the technique's config class (:func:`training_arguments`, with
     ``config_options``) — trains (resuming from the latest checkpoint), prints the final
     metrics and saves the model. ``example`` turns a dataset row into the trainer's row
-    (``chat``: the tokenizer has a chat template).
+    (``chat``: the tokenizer has a chat template); ``metric_names`` names the trainer's
+    log keys as metrics (:func:`~sageyard.programs._llm.metrics.named_metrics`).
     """
     request = parse_request(ctx.hyperparameters, program)
     train_rows = read_dataset(ctx, "train", program, required=True)
@@ -189,6 +192,7 @@ def fine_tune(
         metric_log = MetricLog(
             emit=_print if ranks.primary else _quiet,  # rank 0 speaks for the job
             on_metrics=tracker.log_metrics if tracker else None,
+            names=metric_names,
         )
         arguments = training_arguments(
             request, ctx.checkpoint_dir, validation_rows is not None, chosen, config_options

@@ -87,19 +87,31 @@ def metric_regexes(*names: str) -> dict[str, str]:
     return {name: metric_regex(name) for name in (*COMMON_METRICS, *names, *SUMMARY_METRICS)}
 
 
-def named_metrics(logs: Mapping[str, Any]) -> tuple[str, dict[str, float]]:
-    """``("train" | "validation" | "", metrics)`` for one trainer log event."""
+def named_metrics(
+    logs: Mapping[str, Any], names: Callable[[str], str | None] = METRIC_NAMES.get
+) -> tuple[str, dict[str, float]]:
+    """``("train" | "validation" | "", metrics)`` for one trainer log event.
+
+    ``names`` gives a log key's metric name (None: not reported); the default knows the
+    keys of :data:`METRIC_NAMES`.
+
+    Example:
+        >>> named_metrics({"eval_loss": 0.5, "eval_runtime": 2.0})
+        ('validation', {'validation:loss': 0.5})
+    """
     if "eval_loss" in logs:
         kind, prefix = "validation", "eval_"
     elif "loss" in logs:
         kind, prefix = "train", ""
     else:  # the summary at the end of training (train_runtime, ...), or anything else
         return "", {}
-    metrics = {
-        f"{kind}:{name}": float(logs[prefix + key])
-        for key, name in METRIC_NAMES.items()
-        if isinstance(logs.get(prefix + key), int | float)
-    }
+    metrics = {}
+    for key, value in logs.items():
+        if not key.startswith(prefix) or isinstance(value, bool):
+            continue
+        name = names(key.removeprefix(prefix))
+        if name is not None and isinstance(value, int | float):
+            metrics[f"{kind}:{name}"] = float(value)
     return kind, metrics
 
 
@@ -113,6 +125,7 @@ class MetricLog:
 
     emit: Callable[[str], None] = field(default=lambda line: print(line, flush=True))
     on_metrics: Callable[[dict[str, float], int], None] | None = None
+    names: Callable[[str], str | None] = METRIC_NAMES.get
     clock: Callable[[], float] = time.monotonic
     latest: dict[str, float] = field(default_factory=dict)
     step: int = 0
@@ -141,7 +154,7 @@ class MetricLog:
         if isinstance(logs.get("train_runtime"), int | float):
             self.summary["train:runtime"] = float(logs["train_runtime"])
             self.summary.setdefault("train:num_tokens", float(tokens_seen))
-        kind, metrics = named_metrics(logs)
+        kind, metrics = named_metrics(logs, self.names)
         if kind == "train" and self._busy > 0:
             metrics["train:tokens_per_second"] = (tokens_seen - self._tokens) / self._busy
             self._tokens, self._busy = tokens_seen, 0.0

@@ -8,10 +8,20 @@ from sageyard.programs._rewards.contract import (
     Contract,
     Sample,
     Score,
+    in_process,
     load_handler,
     sample_of_row,
     score,
     verify,
 )
 
-__all__ = ["Contract", "Sample", "Score", "load_handler", "sample_of_row", "score", "verify"]
+__all__ = [
+    "Contract",
+    "Sample",
+    "Score",
+    "in_process",
+    "load_handler",
+    "sample_of_row",
+    "score",
+    "verify",
+]

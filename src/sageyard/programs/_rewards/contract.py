@@ -42,6 +42,7 @@ __all__ = [
     "Sample",
     "Score",
     "batch_event",
+    "in_process",
     "load_handler",
     "per_sample_event",
     "sample_of_row",
@@ -250,21 +251,26 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def verify(handler: Handler, rows: Sequence[Mapping[str, Any]], count: int = 3) -> Contract:
-    """Check ``handler`` on the first ``count`` dataset rows before a job is created.
+def verify(
+    scorer: Callable[[Sequence[Sample]], Sequence[Score]],
+    rows: Sequence[Mapping[str, Any]],
+    count: int = 3,
+) -> list[str]:
+    """Check a reward function on the first ``count`` dataset rows before a job is created.
 
-    Each row is rewarded with its reference answer as the response (an empty one where it
+    ``scorer`` rewards samples (:func:`in_process`, or a sandboxed ``RewardPool.score``);
+    each row is rewarded with its reference answer as the response (an empty one where it
     has none). Raises ValueError listing every error, in the real SDK's words, when a
-    sample fails; returns the contract that worked.
+    sample fails; returns the names of the extra metrics the function reported, sorted.
     """
     samples = [sample_of_row(index, row, None) for index, row in enumerate(rows[:count])]
     if not samples:
         raise ConfigurationError(
             "No samples found in the training dataset to verify the reward on."
         )
-    contract, scores = score(handler, samples)
+    scores = scorer(samples)
     failed = [s for s in scores if s.reward is None]
-    if contract is None or failed:
+    if failed:
         total, passed = len(scores), len(scores) - len(failed)
         lines = [
             f"Reward function verification failed: {len(failed)}/{total} sample(s) failed "
@@ -281,7 +287,20 @@ def verify(handler: Handler, rows: Sequence[Mapping[str, Any]], count: int = 3) 
             "event['response']).",
         ]
         raise ConfigurationError("\n".join(lines))
-    return contract
+    return sorted({name for s in scores for name in s.metrics})
+
+
+def in_process(handler: Handler) -> Callable[[Sequence[Sample]], list[Score]]:
+    """A scorer calling ``handler`` in this process (the contract found on the first call)."""
+    found: list[Contract] = []
+
+    def scorer(samples: Sequence[Sample]) -> list[Score]:
+        contract, scores = score(handler, samples, found[0] if found else None)
+        if contract is not None and not found:
+            found.append(contract)
+        return scores
+
+    return scorer
 
 
 def sample_of_row(index: int, row: Mapping[str, Any], response: str | None) -> Sample:

@@ -123,7 +123,12 @@ class RewardPool:
 
     def start(self) -> RewardPool:
         self._folder = Path(tempfile.mkdtemp(prefix="rewards-", dir=self.scratch))
-        self._workers = [self._start_worker() for _ in range(self.size)]
+        try:
+            for _ in range(self.size):
+                self._workers.append(self._start_worker())
+        except BaseException:
+            self.close()  # the workers already started, and the scratch folder
+            raise
         return self
 
     def _start_worker(self) -> _Worker:

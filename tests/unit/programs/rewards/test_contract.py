@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from sageyard.programs._rewards import Sample, load_handler, sample_of_row, score, verify
+from sageyard.programs._rewards import (
+    Sample,
+    in_process,
+    load_handler,
+    sample_of_row,
+    score,
+    verify,
+)
 
 # The reference's contract: one sample an event, {"reward": float} back.
 PER_SAMPLE = """
@@ -129,15 +136,21 @@ def test_rows_of_every_format_become_samples() -> None:
     assert samples[0].extra == {"reward_model": {"style": "rule", "ground_truth": "4"}}
 
 
-@pytest.mark.parametrize("body", [PER_SAMPLE, BATCH % "out"], ids=["per-sample", "batch"])
-def test_verify_passes_a_working_function(tmp_path: Path, body: str) -> None:
-    assert verify(load_handler(handler_file(tmp_path, body)), ROWS) in ("per_sample", "batch")
+@pytest.mark.parametrize(
+    ("body", "metrics"),
+    [(PER_SAMPLE, ["length"]), (BATCH % "out", ["exact"])],
+    ids=["per-sample", "batch"],
+)
+def test_verify_passes_a_working_function_and_names_its_metrics(
+    tmp_path: Path, body: str, metrics: list[str]
+) -> None:
+    assert verify(in_process(load_handler(handler_file(tmp_path, body))), ROWS) == metrics
 
 
 def test_verify_lists_each_error_in_the_real_sdks_words(tmp_path: Path) -> None:
     body = "def lambda_handler(event, context):\n    return [{'score': 1}]\n"
     with pytest.raises(ValueError) as raised:
-        verify(load_handler(handler_file(tmp_path, body)), ROWS)
+        verify(in_process(load_handler(handler_file(tmp_path, body))), ROWS)
     message = str(raised.value)
     assert message.startswith(
         "Reward function verification failed: 3/3 sample(s) failed validation.\n"
