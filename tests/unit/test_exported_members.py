@@ -173,6 +173,12 @@ EXPECTED = {
     "sageyard.train.dpo_trainer": {"DPOTrainer"},
     "sageyard.train.rlvr_trainer": {"RLVRTrainer"},
     "sageyard.ai_registry.dataset": {"DataSet", "check_dataset", "dataset_uri"},
+    "sageyard.ai_registry.evaluator": {
+        "Evaluator",
+        "EvaluatorMethod",
+        "REWARD_FUNCTION",
+        "REWARD_PROMPT",
+    },
     "sageyard.core.jumpstart": {"JumpStartConfig"},
     "sageyard.programs": {
         "PROGRAMS",

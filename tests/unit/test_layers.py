@@ -56,8 +56,9 @@ TESTING = "testing"
 TOP = len(LAYERS) - 1
 
 #: Public paths the real SDK fixes whose contents are facade: under ``core`` (DESIGN.md),
-#: ``sagemaker.ai_registry.dataset`` (DataSet: a Session-taking public class that only the
-#: facade imports), and ``sagemaker.serve`` (which only says that sageyard does not serve).
+#: ``sagemaker.ai_registry.dataset`` and ``.evaluator`` (DataSet, Evaluator: Session-taking
+#: public classes that only the facade imports), and ``sagemaker.serve`` (which only says
+#: that sageyard does not serve).
 FACADE_BY_PATH = (
     "sageyard.core.session",
     "sageyard.core.helper",
@@ -67,6 +68,7 @@ FACADE_BY_PATH = (
     "sageyard.core.training",
     "sageyard.core.analytics",
     "sageyard.ai_registry.dataset",
+    "sageyard.ai_registry.evaluator",
     "sageyard.serve",
 )
 

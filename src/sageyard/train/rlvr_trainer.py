@@ -14,8 +14,9 @@ Example:
 from __future__ import annotations
 
 import logging
+import tempfile
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sageyard.core.exceptions import ConfigurationError
 from sageyard.core.session import Session
@@ -33,6 +34,9 @@ from sageyard.core.shapes import (
 from sageyard.models.registry import ModelPackage, ModelPackageGroup
 from sageyard.train._fine_tuning import FineTuningTrainer
 from sageyard.train.common import CustomizationTechnique, TrainingType
+
+if TYPE_CHECKING:
+    from sageyard.ai_registry.evaluator import Evaluator
 
 __all__ = ["RLVRTrainer"]
 
@@ -55,12 +59,13 @@ class RLVRTrainer(FineTuningTrainer):
     gives its samples 0 and counts in ``train:reward_errors``, it never fails the job.
 
     Args:
-        custom_reward_function: A Python file defining ``lambda_handler(event, context)``,
-            in the reference's per-sample contract (``event["prompt"]``,
-            ``event["response"]``; returns ``{"reward": float}``) or the real SDK's batch
-            one (a list of ``{"id", "messages", "reference_answer"?}``; returns
-            ``[{"id", "aggregate_reward_score", "metrics_list"?}]``), told apart by calling
-            it. Every other number it returns is logged as ``train:reward/<name>``. Leave it
+        custom_reward_function: An ``Evaluator`` of type RewardFunction (or its ARN, or the
+            Lambda-style ARN it was given), or a Python file defining
+            ``lambda_handler(event, context)``, in the reference's per-sample contract
+            (``event["prompt"]``, ``event["response"]``; returns ``{"reward": float}``) or
+            the real SDK's batch one (a list of ``{"id", "messages", "reference_answer"?}``;
+            returns ``[{"id", "aggregate_reward_score", "metrics_list"?}]``), told apart by
+            calling it. Every other number it returns is logged as ``train:reward/<name>``. Leave it
             out to use ``hyperparameters.preset_reward_function`` (``gsm8k``,
             ``prime_math``, ``prime_code``).
         training_dataset: Prompt-only JSONL rows: ``{"prompt"}`` (text or chat), chat
@@ -83,7 +88,7 @@ class RLVRTrainer(FineTuningTrainer):
         model: str | ModelPackage,
         training_type: TrainingType | str = TrainingType.LORA,
         model_package_group: str | ModelPackageGroup | None = None,
-        custom_reward_function: str | Path | None = None,
+        custom_reward_function: str | Path | Evaluator | None = None,
         compute: Compute | None = None,
         mlflow_resource_arn: str | None = None,
         mlflow_experiment_name: str | None = None,
@@ -115,12 +120,14 @@ class RLVRTrainer(FineTuningTrainer):
         training_image: str | None = None,
         checkpoint_config: CheckpointConfig | None = None,
     ) -> None:
+        from sageyard.ai_registry.evaluator import Evaluator
+
         if custom_reward_function is not None and not isinstance(
-            custom_reward_function, str | Path
+            custom_reward_function, str | Path | Evaluator
         ):
             raise ConfigurationError(
-                f"custom_reward_function must be a Python file defining "
-                f"lambda_handler(event, context), got {type(custom_reward_function).__name__}."
+                "custom_reward_function must be a Python file defining lambda_handler(event, "
+                f"context), an Evaluator or its ARN, got {type(custom_reward_function).__name__}."
             )
         self.custom_reward_function = custom_reward_function
         self.skip_reward_validation = skip_reward_validation
@@ -187,11 +194,12 @@ class RLVRTrainer(FineTuningTrainer):
                 f"hyperparameters.preset_reward_function={preset!r} are set; give one reward "
                 "function (set preset_reward_function = '' to use your own)."
             )
-        file = _reward_file(self.custom_reward_function)
-        metrics: list[str] = []
-        if not self.skip_reward_validation and "train" in datasets:
-            metrics = self._verify(file, datasets["train"], session)
-        channel = InputData(channel_name=REWARD_CHANNEL, data_source=str(file))
+        with tempfile.TemporaryDirectory(prefix="sageyard-reward-") as folder:
+            uri, file = _reward_source(self.custom_reward_function, session, Path(folder))
+            metrics: list[str] = []
+            if not self.skip_reward_validation and "train" in datasets:
+                metrics = self._verify(file, datasets["train"], session)
+        channel = InputData(channel_name=REWARD_CHANNEL, data_source=uri)
         return [channel], _reward_metrics(metrics)
 
     def _verify(self, file: Path, dataset: str, session: Session) -> list[str]:
@@ -220,20 +228,46 @@ class RLVRTrainer(FineTuningTrainer):
         return metrics
 
 
-def _reward_file(value: str | Path) -> Path:
-    """The reward function's file, which must exist and be a ``.py`` file."""
-    path = Path(value).expanduser()
-    if str(value).startswith("arn:"):
-        raise ConfigurationError(
-            f"custom_reward_function={str(value)!r} is an ARN; sageyard takes the reward "
-            "function's Python file (defining lambda_handler(event, context)) instead."
-        )
+def _reward_source(value: Any, session: Session, folder: Path) -> tuple[str, Path]:
+    """Where the job reads the reward function (a local path or an ``s3://`` URI), and a
+    local copy of it to verify (fetched into ``folder`` when it is stored).
+
+    ``value`` is a ``.py`` file, an ``Evaluator`` of type RewardFunction, its ARN, or the
+    Lambda-style ARN a registered evaluator was given.
+    """
+    from sageyard.ai_registry.evaluator import REWARD_FUNCTION, Evaluator
+    from sageyard.core.exceptions import ResourceNotFound
+
+    evaluator: Evaluator | None = None
+    if isinstance(value, Evaluator):
+        evaluator = value
+    elif str(value).startswith("arn:"):
+        text = str(value)
+        try:
+            if ":lambda:" in text:
+                evaluator = Evaluator.by_lambda_arn(text, session)
+            else:
+                evaluator = Evaluator.get(text, session)
+        except ResourceNotFound as error:  # the real SDK's ValueError
+            raise ConfigurationError(
+                f"custom_reward_function={text!r} cannot be resolved: {error.message}"
+            ) from None
+    if evaluator is not None:
+        if evaluator.type != REWARD_FUNCTION:
+            raise ConfigurationError(
+                f"custom_reward_function is the evaluator {evaluator.name!r} of type "
+                f"{evaluator.type!r}; RLVR needs a {REWARD_FUNCTION!r} evaluator (a reward "
+                "prompt goes to RLAIFTrainer(reward_prompt=...))."
+            )
+        assert evaluator.source is not None
+        return evaluator.source, evaluator.local_file(folder)
+    path = Path(str(value)).expanduser()
     if not path.is_file() or path.suffix != ".py":
         raise ConfigurationError(
             f"custom_reward_function={str(value)!r} is not a Python file; give the path of a "
-            ".py file defining lambda_handler(event, context)."
+            ".py file defining lambda_handler(event, context), an Evaluator, or its ARN."
         )
-    return path.resolve()
+    return str(path.resolve()), path.resolve()
 
 
 def _reward_metrics(names: list[str] | tuple[str, ...]) -> list[MetricDefinition]:

@@ -181,7 +181,8 @@ def test_a_preset_needs_no_file_and_names_its_metrics(model_dir: Path, prompts: 
         (None, "", "RLVR training requires a reward signal"),
         ("FILE", "gsm8k", "give one reward function"),
         ("missing.py", "", "'missing.py' is not a Python file"),
-        ("arn:aws:lambda:us-east-1:123456789012:function:f", "", "is an ARN"),
+        ("arn:aws:lambda:us-east-1:123456789012:function:f", "", "cannot invoke AWS Lambda"),
+        ("arn:aws:sagemaker:us-east-1:1:hub-content/h/JsonDoc/nope/1.0.0", "", "does not exist"),
     ],
 )
 def test_the_reward_function_must_be_one_python_file_or_a_preset(
@@ -223,3 +224,30 @@ def test_a_batch_that_splits_a_group_is_refused_by_a_dry_run(
     with pytest.raises(ValueError, match=r"not a multiple of num_generations \(3\)"):
         trainer.train(dry_run=True)
     assert no_jobs()
+
+
+def test_a_registered_evaluator_its_arn_or_its_lambda_arn_is_the_reward_function(
+    tmp_path: Path, model_dir: Path, prompts: str
+) -> None:
+    from sageyard.ai_registry.evaluator import REWARD_FUNCTION, REWARD_PROMPT, Evaluator
+
+    evaluator = Evaluator.create("exact", REWARD_FUNCTION, reward_file(tmp_path))
+    assert evaluator.arn is not None and evaluator.reference is not None
+    for given in (evaluator, evaluator.arn, evaluator.reference):
+        trainer = RLVRTrainer(
+            str(model_dir), custom_reward_function=given, training_dataset=prompts
+        )
+        request = request_of(trainer)
+        channels = {c["ChannelName"]: c["DataSource"] for c in request["InputDataConfig"]}
+        assert channels["reward"]["S3DataSource"]["S3Uri"] == evaluator.source
+        names = [m["Name"] for m in request["AlgorithmSpecification"]["MetricDefinitions"]]
+        assert "train:reward/chars" in names
+    prompt = Evaluator.create("judge", REWARD_PROMPT, write_text(tmp_path / "judge.txt", "Rate"))
+    trainer = RLVRTrainer(str(model_dir), custom_reward_function=prompt, training_dataset=prompts)
+    with pytest.raises(ValueError, match="RLVR needs a 'RewardFunction' evaluator"):
+        request_of(trainer)
+
+
+def write_text(path: Path, text: str) -> str:
+    path.write_text(text)
+    return str(path)
