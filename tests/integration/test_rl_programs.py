@@ -8,6 +8,7 @@ short completions, ~10 s each.
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -218,3 +219,63 @@ def test_rlvr_trainer_runs_a_reward_file_and_logs_its_metrics(
     assert len(series(job, "train:reward")) == 2
     assert len(series(job, "train:reward/spaces")) == 2  # defined by the check before the job
     assert "Rewards come from reward.py" in "\n".join(job.logs())
+
+
+def lowercase_judge(prompt: str) -> str:
+    """A judge of the helpfulness preset that likes lowercase letters and spaces."""
+    response = prompt.split("[Assistant]\n", 1)[1].rsplit("\n\nReply with one line", 1)[0]
+    letters = sum(c in "abcdefghijklmnopqrstuvwxyz " for c in response)
+    return f"Score: {round(10 * letters / max(len(response), 1))}"
+
+
+def test_rlaif_with_an_endpoint_judge_raises_the_judges_score(
+    tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sageyard.train import RLAIFTrainer
+    from tests.fake_judge import judge_server
+
+    write_jsonl(tmp_path / "train.jsonl", prompts(WORDS[:8]))
+    write_jsonl(tmp_path / "validation.jsonl", prompts(WORDS[8:]))
+    with judge_server(lowercase_judge) as server:
+        endpoints = {"openai.gpt-oss-20b-1:0": {"url": server.url, "model": "judge"}}
+        monkeypatch.setenv("SAGEYARD_JUDGE_ENDPOINTS", json.dumps(endpoints))
+        job = RLAIFTrainer(
+            str(tiny_model),
+            reward_model_id="openai.gpt-oss-20b-1:0",
+            reward_prompt="Builtin.Helpfulness",
+            training_dataset=str(tmp_path / "train.jsonl"),
+            validation_dataset=str(tmp_path / "validation.jsonl"),
+            hyperparameters={**LEARNS, "max_steps": 40},
+            environment=ENVIRONMENT,
+        ).train()
+
+    assert job is not None
+    held_out = series(job, "validation:reward")
+    assert held_out[-1] > held_out[0] + 0.1, held_out
+    assert set(series(job, "train:reward_errors")) == {0.0}
+    assert {r["model"] for r in server.requests} == {"judge"}
+    assert f"The judge is judge at {server.url}" in "\n".join(job.logs())
+
+
+def test_rlaif_without_an_endpoint_is_judged_by_a_local_stand_in(
+    tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sageyard.train import RLAIFTrainer
+
+    monkeypatch.setenv("SAGEYARD_LOCAL_JUDGE", str(tiny_model))
+    write_jsonl(tmp_path / "train.jsonl", prompts(WORDS[:8]))
+    (tmp_path / "judge.jinja").write_text("{{ prompt }} -> {{ response }}. Score:")
+    job = RLAIFTrainer(
+        str(tiny_model),
+        reward_model_id="qwen.qwen3-32b-v1:0",
+        reward_prompt=str(tmp_path / "judge.jinja"),
+        training_dataset=str(tmp_path / "train.jsonl"),
+        hyperparameters={**LEARNS, "max_steps": 2, "logging_steps": 1, "judge_max_tokens": 4},
+        environment=ENVIRONMENT,
+    ).train()
+
+    assert job is not None and job.training_job_status == "Completed"
+    log = "\n".join(job.logs())
+    assert "No endpoint is configured for bedrock/qwen.qwen3-32b-v1:0: a stand-in judge" in log
+    assert "The judge scores with the reward prompt judge.jinja" in log
+    assert len(series(job, "train:reward_errors")) == 2  # the random model rarely scores

@@ -55,6 +55,7 @@ EXPECTED = {
         "CustomizationTechnique",
         "DPOTrainer",
         "ModelTrainer",
+        "RLAIFTrainer",
         "RLVRTrainer",
         "SFTTrainer",
         "Session",
@@ -172,6 +173,7 @@ EXPECTED = {
     "sageyard.train.sft_trainer": {"SFTTrainer"},
     "sageyard.train.dpo_trainer": {"DPOTrainer"},
     "sageyard.train.rlvr_trainer": {"RLVRTrainer"},
+    "sageyard.train.rlaif_trainer": {"RLAIFTrainer"},
     "sageyard.ai_registry.dataset": {"DataSet", "check_dataset", "dataset_uri"},
     "sageyard.ai_registry.evaluator": {
         "Evaluator",

@@ -49,6 +49,7 @@ def imported_by(statement: str, watched: list[str]) -> list[str]:
         "from sageyard.train.sft_trainer import SFTTrainer",
         "from sageyard.train.dpo_trainer import DPOTrainer",
         "from sageyard.train.rlvr_trainer import RLVRTrainer",
+        "from sageyard.train.rlaif_trainer import RLAIFTrainer",
         "from sageyard.train.common import FineTuningOptions",
         "from sageyard.train.tuner import HyperparameterTuner",
         "import sageyard.cli",

@@ -95,6 +95,35 @@ def _flag(env: dict[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _judge_endpoints(env: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
+    """``SAGEYARD_JUDGE_ENDPOINTS``: a JSON object from reward model id to
+    ``{"url": <OpenAI-compatible base URL>, "model": <served model name>}``."""
+    import json
+
+    name = "SAGEYARD_JUDGE_ENDPOINTS"
+    text = env.get(name, "").strip()
+    if not text:
+        return ()
+    example = (
+        '{"openai.gpt-oss-20b-1:0": {"url": "http://127.0.0.1:8000/v1", "model": "gpt-oss-20b"}}'
+    )
+    try:
+        mapping = json.loads(text)
+    except ValueError:
+        mapping = None
+    if not isinstance(mapping, dict) or not all(
+        isinstance(entry, dict) and isinstance(entry.get("url"), str) for entry in mapping.values()
+    ):
+        raise ConfigurationError(
+            f"{name} must be a JSON object from reward model id to {{'url', 'model'}}, e.g. "
+            f"{example}; got {text!r}."
+        )
+    return tuple(
+        (model_id, entry["url"], str(entry.get("model") or model_id))
+        for model_id, entry in mapping.items()
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved settings. Build with :meth:`from_env`; override with :meth:`with_overrides`."""
@@ -119,6 +148,10 @@ class Settings:
     spot_notice_seconds: float | None = None
     spot_savings: float = 0.7
     spot_seed: int = 0
+    #: RLAIF's judges: (reward model id, endpoint base URL, served model name) each.
+    judge_endpoints: tuple[tuple[str, str, str], ...] = ()
+    #: The stand-in judge when a reward model has no endpoint: a catalog id or a folder.
+    local_judge: str = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -159,6 +192,8 @@ class Settings:
             ),
             spot_savings=_float(env, "SAGEYARD_SPOT_SAVINGS", 0.7, maximum=1.0),
             spot_seed=_int(env, "SAGEYARD_SPOT_SEED", 0),
+            judge_endpoints=_judge_endpoints(env),
+            local_judge=env.get("SAGEYARD_LOCAL_JUDGE") or "HuggingFaceTB/SmolLM2-135M-Instruct",
         )
 
     def with_overrides(self, **overrides: Any) -> Settings:

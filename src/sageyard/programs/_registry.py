@@ -39,6 +39,7 @@ PROGRAMS: dict[str, str] = {
     "sft": "sageyard.programs.sft.spec:PROGRAM",
     "dpo": "sageyard.programs.dpo.spec:PROGRAM",
     "rlvr": "sageyard.programs.rlvr.spec:PROGRAM",
+    "rlaif": "sageyard.programs.rlaif.spec:PROGRAM",
 }
 
 _resolved: dict[str, ProgramSpec] = {}

@@ -13,6 +13,7 @@ __all__ = [
     "CustomizationTechnique",
     "DPOTrainer",
     "ModelTrainer",
+    "RLAIFTrainer",
     "RLVRTrainer",
     "SFTTrainer",
     "Session",
@@ -28,6 +29,7 @@ _LAZY = {
     "CustomizationTechnique": "sageyard.train.common",
     "DPOTrainer": "sageyard.train.dpo_trainer",
     "ModelTrainer": "sageyard.train.model_trainer",
+    "RLAIFTrainer": "sageyard.train.rlaif_trainer",
     "RLVRTrainer": "sageyard.train.rlvr_trainer",
     "SFTTrainer": "sageyard.train.sft_trainer",
     "Session": "sageyard.core.session",
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from sageyard.train.common import CustomizationTechnique, TrainingType
     from sageyard.train.dpo_trainer import DPOTrainer
     from sageyard.train.model_trainer import ModelTrainer
+    from sageyard.train.rlaif_trainer import RLAIFTrainer
     from sageyard.train.rlvr_trainer import RLVRTrainer
     from sageyard.train.sft_trainer import SFTTrainer
 

@@ -96,7 +96,8 @@ def test_a_technique_without_a_dataset_format_is_refused(tmp_path: Path) -> None
     with pytest.raises(DatasetError, match="missing field 'chosen'"):
         check_dataset(str(file), "dpo", Session())
     check_dataset(str(file), "rlvr", Session())  # a prompt is all an RLVR row needs
+    check_dataset(str(file), "rlaif", Session())
     with pytest.raises(
-        ValueError, match=r"customization_technique must be .*'sft', 'dpo' or 'rlvr'.*'rlaif'"
+        ValueError, match=r"customization_technique must be .*'rlvr' or 'rlaif'.*'cpt'"
     ):
-        check_dataset(str(file), "rlaif", Session())
+        check_dataset(str(file), "cpt", Session())

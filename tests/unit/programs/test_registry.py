@@ -43,8 +43,16 @@ def loaded_after(statement: str) -> list[str]:
 
 
 def test_every_program_is_registered() -> None:
-    assert program_names() == ["xgboost", "kmeans", "linear-learner", "sft", "dpo", "rlvr"]
-    assert program_names(fine_tuning=True) == ["sft", "dpo", "rlvr"]
+    assert program_names() == [
+        "xgboost",
+        "kmeans",
+        "linear-learner",
+        "sft",
+        "dpo",
+        "rlvr",
+        "rlaif",
+    ]
+    assert program_names(fine_tuning=True) == ["sft", "dpo", "rlvr", "rlaif"]
     assert program_names(fine_tuning=False) == ["xgboost", "kmeans", "linear-learner"]
 
 
@@ -53,7 +61,7 @@ def test_an_unknown_name_lists_the_known_ones_and_how_to_run_your_own_code() -> 
         program("lightgbm")
     message = str(caught.value)
     assert "'lightgbm' is not a built-in algorithm" in message
-    assert "known: dpo, kmeans, linear-learner, rlvr, sft, xgboost" in message
+    assert "known: dpo, kmeans, linear-learner, rlaif, rlvr, sft, xgboost" in message
     assert "training_image=... and source_code=..." in message
     assert isinstance(caught.value, ValueError)
     assert find_program("lightgbm") is None
@@ -147,11 +155,14 @@ def test_a_built_in_algorithm_has_no_facade_or_options() -> None:
         program("kmeans").trainer_class()
     with pytest.raises(
         ValueError,
-        match="technique must be a fine-tuning program, 'sft', 'dpo' or 'rlvr', but got 'kmeans'",
+        match=(
+            "technique must be a fine-tuning program, 'sft', 'dpo', 'rlvr' or 'rlaif', but "
+            "got 'kmeans'"
+        ),
     ):
         trainer_class("kmeans")
-    with pytest.raises(ValueError, match="but got 'rlaif'"):
-        trainer_class("rlaif")
+    with pytest.raises(ValueError, match="but got 'cpt'"):
+        trainer_class("cpt")
 
 
 def test_the_dataset_channels_are_checked_by_the_program() -> None:

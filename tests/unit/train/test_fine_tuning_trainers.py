@@ -180,7 +180,7 @@ def test_from_recipe_file_with_hyperpod_layout_and_full_training(
         (
             "fine-tuning/smollm2/smollm2_135m_sft_lora",
             {"model.technique": "ppo"},
-            "'sft', 'dpo' or 'rlvr'",
+            "'sft', 'dpo', 'rlvr' or 'rlaif'",
         ),
     ],
 )

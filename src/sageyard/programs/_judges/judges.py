@@ -1,0 +1,167 @@
+"""Judges: a model that answers a reward prompt. Two kinds, one small interface.
+
+- :class:`EndpointJudge`: an OpenAI-compatible ``/chat/completions`` endpoint (vLLM,
+  llama.cpp's server, Ollama, hosted gateways), called concurrently;
+- :class:`LocalJudge`: a causal LM from a local folder, run in the job's process (the
+  stand-in when no endpoint is configured).
+
+:class:`JudgeScorer` turns a judge into the reinforcement programs' scorer: each sample's
+reward prompt rendered, answered, parsed; a failed call or an answer without a score is a
+sample without reward (a reward error), never a failed job.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Protocol
+
+from sageyard.programs._judges.prompts import parse_score, render
+from sageyard.programs._rewards.contract import Sample, Score
+
+__all__ = ["EndpointJudge", "Judge", "JudgeScorer", "LocalJudge"]
+
+log = logging.getLogger("sageyard.programs.judges")
+
+
+class Judge(Protocol):
+    """Answers judge prompts: one answer per prompt, or an exception for the batch."""
+
+    def answer(self, prompts: Sequence[str]) -> list[str | Exception]: ...
+
+
+class EndpointJudge:
+    """An OpenAI-compatible chat-completions endpoint: ``url`` is its base
+    (``http://host:8000/v1``), ``model`` the served model's name."""
+
+    def __init__(
+        self,
+        url: str,
+        model: str,
+        max_tokens: int = 16,
+        timeout: float = 30.0,
+        concurrency: int = 4,
+        api_key: str | None = None,
+    ) -> None:
+        self.url = url.rstrip("/") + "/chat/completions"
+        self.model = model
+        self.max_tokens = max_tokens
+        self.timeout = timeout
+        self.concurrency = max(1, concurrency)
+        self.api_key = api_key
+
+    def answer(self, prompts: Sequence[str]) -> list[str | Exception]:
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            return list(pool.map(self._one, prompts))
+
+    def _one(self, prompt: str) -> str | Exception:
+        body = {
+            "model": self.model,
+            "messages": [{"role": "user", "content": prompt}],
+            "max_tokens": self.max_tokens,
+            "temperature": 0,
+        }
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        request = urllib.request.Request(
+            self.url, data=json.dumps(body).encode(), headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                reply = json.loads(response.read())
+            return str(reply["choices"][0]["message"]["content"] or "")
+        except urllib.error.HTTPError as error:
+            return RuntimeError(f"the judge at {self.url} answered HTTP {error.code}")
+        except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
+            return RuntimeError(f"the judge at {self.url} failed: {error}")
+
+
+class LocalJudge:
+    """A causal LM in ``folder`` (a Hugging Face model folder), greedy, on the CPU or the
+    job's first GPU; with its chat template when it has one."""
+
+    def __init__(self, folder: Path, max_tokens: int = 16) -> None:
+        self.folder = folder
+        self.max_tokens = max_tokens
+        self._model: Any = None
+        self._tokenizer: Any = None
+
+    def _load(self) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self._tokenizer = AutoTokenizer.from_pretrained(self.folder)
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        model: Any = AutoModelForCausalLM.from_pretrained(self.folder)
+        self._model = model.to(device).eval()
+
+    def answer(self, prompts: Sequence[str]) -> list[str | Exception]:
+        import torch
+
+        if self._model is None:
+            self._load()
+        tokenizer, model = self._tokenizer, self._model
+        answers: list[str | Exception] = []
+        for prompt in prompts:
+            if tokenizer.chat_template:
+                text = tokenizer.apply_chat_template(
+                    [{"role": "user", "content": prompt}],
+                    add_generation_prompt=True,
+                    tokenize=False,
+                )
+            else:
+                text = prompt + "\n"
+            ids = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(model.device)
+            with torch.no_grad():
+                out = model.generate(
+                    **ids,
+                    max_new_tokens=self.max_tokens,
+                    do_sample=False,
+                    pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+                )
+            answers.append(
+                tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
+            )
+        return answers
+
+
+class JudgeScorer:
+    """Scores samples by asking ``judge`` the rendered ``template``."""
+
+    def __init__(self, judge: Judge, template: str) -> None:
+        self.judge = judge
+        self.template = template
+
+    def score(self, samples: Sequence[Sample]) -> list[Score]:
+        prompts: list[str | None] = []
+        for sample in samples:
+            try:
+                prompts.append(
+                    render(self.template, sample.prompt_text, sample.response, sample.extra)
+                )
+            except Exception as error:  # a template error is the sample's, not the job's
+                prompts.append(None)
+                log.debug("The reward prompt failed to render: %s", error)
+        asked = [prompt for prompt in prompts if prompt is not None]
+        answers = iter(self.judge.answer(asked) if asked else [])
+        scores = []
+        for prompt in prompts:
+            if prompt is None:
+                scores.append(Score(None, error="the reward prompt failed to render"))
+                continue
+            answer = next(answers)
+            if isinstance(answer, Exception):
+                scores.append(Score(None, error=str(answer)))
+                continue
+            reward = parse_score(answer)
+            if reward is None:
+                scores.append(Score(None, error=f"the judge gave no score: {answer[:80]!r}"))
+            else:
+                scores.append(Score(reward))
+        return scores

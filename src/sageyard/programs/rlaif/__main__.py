@@ -1,0 +1,142 @@
+"""Reinforcement learning from AI feedback: ``python -m sageyard.programs.rlaif`` in a job.
+
+1. **Request.** The options of ``PROGRAM.options[training_type]`` (``spec.py``: GRPO's
+   and the judge's among them) plus ``training_type``, ``base_model`` and ``mlflow_*``;
+   anything else fails the job before the model loads.
+2. **Reward prompt.** The preset named by ``judge_prompt_template``, or the
+   ``reward_prompt`` channel's one template file (Jinja, with ``prompt`` and
+   ``response``).
+3. **Judge.** The OpenAI-compatible endpoint ``judge_endpoint`` serving
+   ``judge_served_model``, or, without one, the ``judge`` channel's local model, run in
+   this process (the log says that a stand-in judge scores the run). Each completion's
+   reward is the judge's score over 10; a failed call or an answer without a score gives
+   0 and counts in ``train:reward_errors``.
+4. **Data, training, metrics, model.** As RLVR's (``programs/rlvr``): prompt-only rows,
+   TRL's ``GRPOTrainer``, ``train:reward`` & co., a loadable model.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from pathlib import Path
+
+from sageyard.programs._common import AlgorithmError, ProgramContext, configure_logging, run
+from sageyard.programs._judges.judges import EndpointJudge, Judge, JudgeScorer, LocalJudge
+from sageyard.programs._judges.prompts import PRESET_PROMPTS
+from sageyard.programs._llm.flow import fine_tune
+from sageyard.programs._llm.request import Request, parse_request
+from sageyard.programs._rl.grpo import example, make_grpo_trainer, metric_name
+from sageyard.programs.rlaif.spec import PROGRAM
+
+log = logging.getLogger("sageyard.programs.rlaif")
+
+#: The channel holding a reward prompt template file, and the local judge model's folder.
+PROMPT_CHANNEL = "reward_prompt"
+JUDGE_CHANNEL = "judge"
+# The options GRPOConfig takes (make_grpo_trainer renames the lengths to TRL's).
+CONFIG_OPTIONS = (
+    "beta",
+    "temperature",
+    "num_generations",
+    "max_prompt_length",
+    "max_response_length",
+)
+
+
+def main(ctx: ProgramContext) -> None:
+    request = parse_request(ctx.hyperparameters, PROGRAM)
+    scorer = JudgeScorer(judge(ctx, request), reward_prompt(ctx, request))
+    fine_tune(
+        ctx,
+        PROGRAM,
+        example,
+        partial(make_grpo_trainer, scorer=scorer),
+        config_options=CONFIG_OPTIONS,
+        metric_names=metric_name,
+    )
+
+
+def reward_prompt(ctx: ProgramContext, request: Request) -> str:
+    """The reward prompt's template: the preset's, or the channel's one file.
+
+    Raises:
+        AlgorithmError: Neither or both are given, or the channel holds no single file.
+    """
+    preset = request.options["judge_prompt_template"]
+    if PROMPT_CHANNEL not in ctx.input_data_config:
+        if not preset:
+            raise AlgorithmError(
+                "ClientError: RLAIF needs a reward prompt: the hyperparameter "
+                f"judge_prompt_template ({', '.join(PRESET_PROMPTS)}) or a 'reward_prompt' "
+                "channel holding a Jinja template file."
+            )
+        log.info("The judge scores with the built-in reward prompt %r", preset)
+        return PRESET_PROMPTS[preset]
+    if preset:
+        raise AlgorithmError(
+            f"ClientError: Both a 'reward_prompt' channel and judge_prompt_template={preset!r} "
+            "are given; give one reward prompt."
+        )
+    folder = ctx.input_data_dir / PROMPT_CHANNEL
+    files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    if len(files) != 1:
+        found = ", ".join(str(file.relative_to(folder)) for file in files) or "none"
+        raise AlgorithmError(
+            f"ClientError: The 'reward_prompt' channel must hold one template file; it holds "
+            f"{found}."
+        )
+    log.info("The judge scores with the reward prompt %s", files[0].name)
+    return files[0].read_text(encoding="utf-8")
+
+
+def judge(ctx: ProgramContext, request: Request) -> Judge:
+    """The endpoint judge, or the ``judge`` channel's local model as a stand-in.
+
+    Raises:
+        AlgorithmError: Neither is given.
+    """
+    options = request.options
+    if options["judge_endpoint"]:
+        log.info(
+            "The judge is %s at %s",
+            options["judge_served_model"] or "the served model",
+            options["judge_endpoint"],
+        )
+        return EndpointJudge(
+            options["judge_endpoint"],
+            options["judge_served_model"],
+            max_tokens=options["judge_max_tokens"],
+            timeout=options["judge_timeout"],
+            concurrency=options["judge_concurrency"],
+        )
+    if JUDGE_CHANNEL not in ctx.input_data_config:
+        raise AlgorithmError(
+            "ClientError: RLAIF needs a judge: the hyperparameter judge_endpoint (an "
+            "OpenAI-compatible endpoint) or a 'judge' channel holding a model folder."
+        )
+    folder = _model_root(ctx.input_data_dir / JUDGE_CHANNEL)
+    wanted = options["judge_model_id"] or "the reward model"
+    log.info(
+        "No endpoint is configured for %s: a stand-in judge, the local model %s, scores "
+        "this run (map the model to an OpenAI-compatible endpoint with "
+        "SAGEYARD_JUDGE_ENDPOINTS for real judgements).",
+        wanted,
+        folder.name,
+    )
+    return LocalJudge(folder, max_tokens=options["judge_max_tokens"])
+
+
+def _model_root(folder: Path) -> Path:
+    """The folder holding the judge model's ``config.json`` (the channel, or one below)."""
+    found = sorted(folder.rglob("config.json"), key=lambda p: len(p.parts))
+    if not found:
+        raise AlgorithmError(
+            f"ClientError: The 'judge' channel holds no model (no config.json under {folder})."
+        )
+    return found[0].parent
+
+
+if __name__ == "__main__":
+    configure_logging(logging.getLogger("sageyard.programs"))
+    run(main)
