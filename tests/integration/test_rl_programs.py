@@ -279,3 +279,38 @@ def test_rlaif_without_an_endpoint_is_judged_by_a_local_stand_in(
     assert "No endpoint is configured for bedrock/qwen.qwen3-32b-v1:0: a stand-in judge" in log
     assert "The judge scores with the reward prompt judge.jinja" in log
     assert len(series(job, "train:reward_errors")) == 2  # the random model rarely scores
+
+
+def test_a_tuner_runs_rlvr_trials_on_the_held_out_reward(tmp_path: Path, tiny_model: Path) -> None:
+    from sageyard.core.parameter import ContinuousParameter
+    from sageyard.train import RLVRTrainer
+    from sageyard.train.tuner import HyperparameterTuner
+
+    write_jsonl(tmp_path / "train.jsonl", prompts(WORDS[:8]))
+    write_jsonl(tmp_path / "validation.jsonl", prompts(WORDS[8:]))
+    (tmp_path / "reward.py").write_text(textwrap.dedent(PER_SAMPLE))
+    rlvr_trainer = RLVRTrainer(
+        str(tiny_model),
+        custom_reward_function=str(tmp_path / "reward.py"),
+        training_dataset=str(tmp_path / "train.jsonl"),
+        validation_dataset=str(tmp_path / "validation.jsonl"),
+        hyperparameters={**LEARNS, "max_steps": 4, "eval_steps": 2, "logging_steps": 2},
+        environment=ENVIRONMENT,
+    )
+    tuner = HyperparameterTuner(
+        model_trainer=rlvr_trainer,
+        objective_metric_name="validation:reward",
+        objective_type="Maximize",
+        hyperparameter_ranges={"beta": ContinuousParameter(0.0, 0.1)},
+        strategy="Random",
+        max_jobs=2,
+        max_parallel_jobs=1,
+    )
+    tuner.tune(wait=True)
+
+    description = tuner.latest_tuning_job.describe()  # type: ignore[union-attr]
+    assert description["HyperParameterTuningJobStatus"] == "Completed"
+    best = description["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]
+    assert best["MetricName"] == "validation:reward" and 0.0 <= best["Value"] <= 1.0
+    trials = TrainingJobService(Settings.from_env()).list_jobs()
+    assert {t.document["spec"]["algorithm_name"] for t in trials} == {"rlvr"}

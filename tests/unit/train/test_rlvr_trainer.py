@@ -251,3 +251,18 @@ def test_a_registered_evaluator_its_arn_or_its_lambda_arn_is_the_reward_function
 def write_text(path: Path, text: str) -> str:
     path.write_text(text)
     return str(path)
+
+
+def test_the_prompt_and_response_lengths_fit_the_sequence_length(
+    tmp_path: Path, model_dir: Path, prompts: str
+) -> None:
+    trainer = RLVRTrainer(
+        str(model_dir),
+        custom_reward_function=reward_file(tmp_path),
+        training_dataset=prompts,
+        sequence_length="1K",
+    )
+    trainer.hyperparameters.max_response_length = 600
+    with pytest.raises(ValueError, match=r"\(512\) \+ max_response_length \(600\) = 1112 exceeds"):
+        trainer.train(wait=False)
+    assert no_jobs()

@@ -93,7 +93,8 @@ def named_metrics(
     """``("train" | "validation" | "", metrics)`` for one trainer log event.
 
     ``names`` gives a log key's metric name (None: not reported); the default knows the
-    keys of :data:`METRIC_NAMES`.
+    keys of :data:`METRIC_NAMES`. The keys of :data:`METRIC_NAMES` come first, in its
+    order, then the others as logged.
 
     Example:
         >>> named_metrics({"eval_loss": 0.5, "eval_runtime": 2.0})
@@ -106,7 +107,10 @@ def named_metrics(
     else:  # the summary at the end of training (train_runtime, ...), or anything else
         return "", {}
     metrics = {}
-    for key, value in logs.items():
+    first = {key: index for index, key in enumerate(METRIC_NAMES)}
+    keys = sorted(logs, key=lambda key: first.get(key.removeprefix(prefix), len(first)))
+    for key in keys:
+        value = logs[key]
         if not key.startswith(prefix) or isinstance(value, bool):
             continue
         name = names(key.removeprefix(prefix))
