@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _trl_comparison import JOB, SCRIPT, interleaved, report, run_script
 
 SETTINGS: dict[str, Any] = {
     "per_device_train_batch_size": 4,
@@ -49,7 +48,7 @@ SETTINGS: dict[str, Any] = {
     "max_grad_norm": 1.0,
 }
 
-SCRIPT = """
+SOURCE = """
 import json, resource, sys, time
 started = time.perf_counter()
 import torch
@@ -101,22 +100,6 @@ def write_data(path: Path, rows: int) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def run_script(model_dir: Path, data: Path, steps: int, work: Path) -> dict[str, float]:
-    out = Path(tempfile.mkdtemp(dir=work, prefix="script-"))
-    args = [str(model_dir), str(data), str(out), str(steps), json.dumps(SETTINGS)]
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, *args], capture_output=True, text=True, check=False
-    )
-    wall = time.perf_counter() - started
-    if done.returncode:
-        raise SystemExit(f"the plain TRL script failed:\n{done.stderr[-3000:]}")
-    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
-    result: dict[str, float] = json.loads(line.removeprefix("RESULT "))
-    result["end_to_end"] = wall
-    return result
-
-
 def run_job(model_dir: Path, data: Path, steps: int) -> dict[str, float]:
     from sageyard.train.sft_trainer import SFTTrainer
 
@@ -157,43 +140,17 @@ def main() -> None:
     model_dir = resolve_model_path("HuggingFaceTB/SmolLM2-135M-Instruct", Settings.from_env().home)
     data = work / "train.jsonl"
     write_data(data, 96)
-    runs: dict[str, list[dict[str, float]]] = {"plain TRL script": [], "sageyard job": []}
-    for round_ in range(args.rounds):
-        order = ["plain TRL script", "sageyard job"]
-        for side in order if round_ % 2 == 0 else order[::-1]:
-            result = (
-                run_script(model_dir, data, args.steps, work)
-                if side == "plain TRL script"
-                else run_job(model_dir, data, args.steps)
-            )
-            result["tokens_per_second"] = result["num_tokens"] / result["runtime"]
-            runs[side].append(result)
-            print(
-                f"round {round_ + 1} {side:<17} {result['tokens_per_second']:7.1f} tokens/s  "
-                f"peak RSS {result['peak_rss_mb']:7.0f} MiB  loss {result['loss']:.4f}  "
-                f"end-to-end {result['end_to_end']:.1f} s",
-                flush=True,
-            )
-
-    def median(side: str, key: str) -> float:
-        return statistics.median(r[key] for r in runs[side])
-
-    print(
-        f"\nLoRA SFT on SmolLM2-135M-Instruct, {args.steps} steps of 4, medians of {args.rounds}:"
+    tail = [str(args.steps), json.dumps(SETTINGS)]
+    runs = interleaved(
+        args.rounds,
+        {
+            SCRIPT: lambda: run_script(SOURCE, [str(model_dir), str(data), *tail], work),
+            JOB: lambda: run_job(model_dir, data, args.steps),
+        },
+        lambda result: f"loss {result['loss']:.4f}",
     )
-    for side in runs:
-        print(
-            f"  {side:<17} {median(side, 'tokens_per_second'):7.1f} tokens/s  "
-            f"peak RSS {median(side, 'peak_rss_mb'):6.0f} MiB  "
-            f"peak GPU {median(side, 'peak_gpu_mb'):6.0f} MiB  "
-            f"tokens {median(side, 'num_tokens'):.0f}  "
-            f"end-to-end {median(side, 'end_to_end'):.1f} s"
-        )
-    job, script = "sageyard job", "plain TRL script"
-    throughput = median(job, "tokens_per_second") / median(script, "tokens_per_second")
-    memory = median(job, "peak_rss_mb") / median(script, "peak_rss_mb")
-    print(f"  throughput ratio (job / script): {throughput:.3f}  (aim >= 0.95)")
-    print(f"  peak memory ratio (job / script): {memory:.3f}  (aim <= 1.05)")
+    title = f"LoRA SFT on SmolLM2-135M-Instruct, {args.steps} steps of 4, medians of {args.rounds}"
+    report(runs, title, gpu=True)
 
 
 if __name__ == "__main__":

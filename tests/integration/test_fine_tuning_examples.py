@@ -74,3 +74,24 @@ def test_from_jumpstart_config_fine_tunes_the_catalog_model(tmp_path: Path) -> N
     trainer.train(input_data_config=[InputData(channel_name="training", data_source=str(data))])
     job = trainer._latest_training_job
     assert job is not None and job.training_job_status == "Completed", job.failure_reason
+
+
+@pytest.mark.timeout(1800)
+def test_rlvr_example_raises_the_held_out_mean_reward() -> None:
+    out = _run("rlvr.py")
+    found = re.search(r"Held-out mean reward: before ([0-9.]+), after ([0-9.]+)", out)
+    assert found, out
+    assert float(found.group(2)) > float(found.group(1)) + 0.1, out
+
+
+@pytest.mark.timeout(1800)
+def test_rlaif_example_is_scored_by_the_local_stand_in_judge() -> None:
+    out = _run("rlaif.py")
+    assert re.search(r"Judge's mean score: first step [0-9.]+, last step [0-9.]+", out), out
+    assert "RLAIF training completed" in out
+
+
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize("name", ["reference_rlvr.py", "reference_rlaif.py"])
+def test_the_references_reinforcement_examples_run(name: str) -> None:
+    assert "training completed" in _run(name)

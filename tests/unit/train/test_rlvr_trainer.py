@@ -266,3 +266,20 @@ def test_the_prompt_and_response_lengths_fit_the_sequence_length(
     with pytest.raises(ValueError, match=r"\(512\) \+ max_response_length \(600\) = 1112 exceeds"):
         trainer.train(wait=False)
     assert no_jobs()
+
+
+def test_the_references_reward_file_as_written_fails_before_any_job(
+    tmp_path: Path, model_dir: Path, prompts: str
+) -> None:
+    import runpy
+
+    example = Path(__file__).parents[3] / "examples" / "fine_tuning" / "reference_rlvr.py"
+    reference = runpy.run_path(str(example), run_name="example")["REFERENCE"]
+    trainer = RLVRTrainer(
+        str(model_dir),
+        custom_reward_function=reward_file(tmp_path, reference),
+        training_dataset=prompts,
+    )
+    with pytest.raises(ValueError, match="name 'extract_test_cases' is not defined"):
+        trainer.train(wait=False)
+    assert no_jobs()
