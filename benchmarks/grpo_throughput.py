@@ -76,6 +76,7 @@ def lowercase(completions, **kwargs):
     texts = [c[-1]["content"] if isinstance(c, list) else c for c in completions]
     return [sum(ch in "abcdefghijklmnopqrstuvwxyz " for ch in t) / max(len(t), 1) for t in texts]
 
+cuda = torch.cuda.is_available()
 args = GRPOConfig(
     output_dir=out_dir, max_steps=steps,
     per_device_train_batch_size=s["per_device_train_batch_size"],
@@ -86,7 +87,7 @@ args = GRPOConfig(
     lr_scheduler_type=s["lr_scheduler_type"], warmup_steps=s["warmup_ratio"],
     weight_decay=s["weight_decay"], max_grad_norm=s["max_grad_norm"],
     logging_steps=steps, save_strategy="no", eval_strategy="no", report_to="none",
-    disable_tqdm=True, optim="adamw_torch",
+    disable_tqdm=True, optim="adamw_torch", bf16=cuda and torch.cuda.is_bf16_supported(),
 )
 lora = LoraConfig(r=s["lora_r"], lora_alpha=s["lora_alpha"], lora_dropout=s["lora_dropout"],
                   target_modules=s["target_modules"], task_type="CAUSAL_LM")

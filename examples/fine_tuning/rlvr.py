@@ -32,16 +32,16 @@ def main() -> None:
         accept_eula=True,
     )
     # Scaled to a CPU: 2 prompts x 4 completions a step, short replies.
-    trainer.hyperparameters.learning_rate = 2e-4
+    trainer.hyperparameters.learning_rate = 5e-4
     trainer.hyperparameters.num_generations = 4
     trainer.hyperparameters.per_device_train_batch_size = 8
     trainer.hyperparameters.per_device_eval_batch_size = 8
     trainer.hyperparameters.max_response_length = 16
     trainer.hyperparameters.max_prompt_length = 64
     trainer.hyperparameters.target_modules = ["all-linear"]
-    trainer.hyperparameters.max_steps = 24
+    trainer.hyperparameters.max_steps = 32
     trainer.hyperparameters.logging_steps = 4
-    trainer.hyperparameters.eval_steps = 12
+    trainer.hyperparameters.eval_steps = 16
     trainer.hyperparameters.save_steps = 100
 
     try:

@@ -3,7 +3,7 @@
 - :class:`EndpointJudge`: an OpenAI-compatible ``/chat/completions`` endpoint (vLLM,
   llama.cpp's server, Ollama, hosted gateways), called concurrently;
 - :class:`LocalJudge`: a causal LM from a local folder, run in the job's process (the
-  stand-in when no endpoint is configured).
+  stand-in when no endpoint is configured), its score read from its digit probabilities.
 
 :class:`JudgeScorer` turns a judge into the reinforcement programs' scorer: each sample's
 reward prompt rendered, answered, parsed; a failed call or an answer without a score is a
@@ -83,14 +83,21 @@ class EndpointJudge:
 
 
 class LocalJudge:
-    """A causal LM in ``folder`` (a Hugging Face model folder), greedy, on the CPU or the
-    job's first GPU; with its chat template when it has one."""
+    """A causal LM in ``folder`` (a Hugging Face model folder), on the CPU or the job's
+    first GPU, with its chat template when it has one.
+
+    A small model seldom writes ``Score: N`` when asked, so this judge does not generate:
+    it reads the model's next-token probabilities after its answer begins ``Score: `` and
+    answers the expected digit, scaled to 0-10 (``"Score: 6.67"``). Every completion gets
+    a score, as G-Eval scores with a model's token probabilities.
+    """
 
     def __init__(self, folder: Path, max_tokens: int = 16) -> None:
         self.folder = folder
-        self.max_tokens = max_tokens
+        self.max_tokens = max_tokens  # a generating judge's; this one reads one position
         self._model: Any = None
         self._tokenizer: Any = None
+        self._digits: list[int] = []
 
     def _load(self) -> None:
         import torch
@@ -100,6 +107,9 @@ class LocalJudge:
         device = "cuda" if torch.cuda.is_available() else "cpu"
         model: Any = AutoModelForCausalLM.from_pretrained(self.folder)
         self._model = model.to(device).eval()
+        self._digits = [
+            self._tokenizer(str(d), add_special_tokens=False)["input_ids"][-1] for d in range(10)
+        ]
 
     def answer(self, prompts: Sequence[str]) -> list[str | Exception]:
         import torch
@@ -117,17 +127,12 @@ class LocalJudge:
                 )
             else:
                 text = prompt + "\n"
-            ids = tokenizer(text, return_tensors="pt", add_special_tokens=False).to(model.device)
+            ids = tokenizer(text + "Score: ", return_tensors="pt", add_special_tokens=False)
             with torch.no_grad():
-                out = model.generate(
-                    **ids,
-                    max_new_tokens=self.max_tokens,
-                    do_sample=False,
-                    pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
-                )
-            answers.append(
-                tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
-            )
+                logits = model(**ids.to(model.device)).logits[0, -1]
+            odds = torch.softmax(logits[self._digits].float(), dim=-1)
+            expected = float((odds * torch.arange(10, device=odds.device)).sum())
+            answers.append(f"Score: {expected * 10 / 9:.2f}")
         return answers
 
 
