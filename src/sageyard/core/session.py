@@ -58,7 +58,8 @@ SERVING_NOT_SUPPORTED = (
 HUB_NAME = "sageyard"
 _DATASET = "DataSet"
 _MODEL = "Model"
-_HUB_CONTENT_TYPES = (_DATASET, _MODEL)
+_JSON_DOC = "JsonDoc"  # the AI registry's evaluators (their store rows are kind "Evaluator")
+_HUB_CONTENT_TYPES = (_DATASET, _MODEL, _JSON_DOC)
 
 
 class ServingNotSupportedError(SageyardError, NotImplementedError):
@@ -503,9 +504,9 @@ class Session:
         hub_content_type: str,
         **kwargs: Any,
     ) -> dict[str, Any]:
-        """DescribeHubContent's answer from sageyard's hub: a ``DataSet`` of the AI registry
-        (latest version unless ``hub_content_version``) or a ``Model`` of the catalog (its one
-        version, ``1.0.0``). sageyard has one hub, so any ``hub_name`` reads it.
+        """DescribeHubContent's answer from sageyard's hub: a ``DataSet`` or an evaluator
+        (``JsonDoc``) of the AI registry (latest version unless ``hub_content_version``) or
+        a ``Model`` of the catalog (its one version, ``1.0.0``). sageyard has one hub, so any ``hub_name`` reads it.
 
         Raises:
             botocore.exceptions.ClientError: ResourceNotFound for content that is not there,
@@ -533,8 +534,9 @@ class Session:
     def list_hub_contents(
         self, hub_name: str, hub_content_type: str, **kwargs: Any
     ) -> dict[str, Any]:
-        """ListHubContents from sageyard's hub: the latest version of each ``DataSet`` of the
-        AI registry, or every ``Model`` of the catalog (one page)."""
+        """ListHubContents from sageyard's hub: the latest version of each ``DataSet`` or
+        evaluator (``JsonDoc``) of the AI registry, or every ``Model`` of the catalog (one
+        page)."""
         latest: dict[str, dict[str, Any]] = {}
         for content in self._hub_contents(hub_content_type, None, "ListHubContents"):
             latest.setdefault(content["HubContentName"], content)
@@ -554,6 +556,16 @@ class Session:
             records = store.list(_DATASET, parent=name) if name else store.list(_DATASET)
             return [
                 _dataset_content(record, self.settings)
+                for record in records
+                if record.status != "Deleted"
+            ]
+        if content_type == _JSON_DOC:
+            from sageyard.store import open_store
+
+            store = open_store(self.settings.store_url)
+            records = store.list("Evaluator", parent=name) if name else store.list("Evaluator")
+            return [
+                _evaluator_content(record, self.settings)
                 for record in records
                 if record.status != "Deleted"
             ]
@@ -864,6 +876,39 @@ def _dataset_content(record: Any, settings: Settings) -> dict[str, Any]:
         HubContentArn=doc["arn"],
         HubContentDisplayName=name,
         HubContentDescription=doc.get("description") or "",
+        HubContentSearchKeywords=keywords,
+        HubContentStatus=record.status,
+        CreationTime=_when(record.created_at),
+        LastModifiedTime=_when(record.updated_at),
+    )
+
+
+def _evaluator_content(record: Any, settings: Settings) -> dict[str, Any]:
+    """An Evaluator of the AI registry (a job-store row of kind ``Evaluator``) as the
+    ``JsonDoc`` hub content the real SDK's ``Evaluator.get`` reads."""
+    doc = record.document
+    kind = str(doc["type"])
+    content = {"Reference": doc["reference"], "EvaluatorType": kind}
+    document = {"SubType": "AWS/Evaluator", "JsonContent": json.dumps(content)}
+    keywords = [  # the real SDK's: what the evaluator is, and how its function runs
+        "@subtype:aws/evaluator",
+        f"@evaluatortype:{kind.lower()}",
+        f"@contenttype:{'byolambda' if doc.get('method') == 'lambda' else 'byocode'}",
+    ]
+    if doc.get("method"):
+        keywords.insert(0, f"method:{doc['method']}")
+    if doc.get("domain_id"):
+        keywords.append(f"@domain:{doc['domain_id']}")
+    name = record.parent or record.name.partition("/")[0]
+    return _hub_content(
+        settings,
+        _JSON_DOC,
+        name,
+        str(doc["version"]),
+        document,
+        HubContentArn=doc["arn"],
+        HubContentDisplayName=name,
+        HubContentDescription="",
         HubContentSearchKeywords=keywords,
         HubContentStatus=record.status,
         CreationTime=_when(record.created_at),

@@ -387,6 +387,20 @@ def test_hub_contents_are_the_registrys_datasets_and_the_catalogs_models(
     models = session.list_hub_contents("sageyard", "Model")["HubContentSummaries"]
     assert "meta-llama/Llama-3.2-1B-Instruct" in [m["HubContentName"] for m in models]
 
+    reward = tmp_path / "reward.py"
+    reward.write_text("def lambda_handler(event, context):\n    return {'reward': 1.0}\n")
+    from sageyard.ai_registry.evaluator import REWARD_FUNCTION, Evaluator
+
+    evaluator = Evaluator.create("exact", REWARD_FUNCTION, str(reward), domain_id="d-1")
+    doc = session.describe_hub_content("sageyard", "exact", None, "JsonDoc")
+    assert doc["HubContentArn"] == evaluator.arn and doc["HubContentVersion"] == "1.0.0"
+    content = json.loads(json.loads(doc["HubContentDocument"])["JsonContent"])
+    assert content == {"Reference": evaluator.reference, "EvaluatorType": "RewardFunction"}
+    assert doc["HubContentSearchKeywords"][:2] == ["method:byoc", "@subtype:aws/evaluator"]
+    assert "@domain:d-1" in doc["HubContentSearchKeywords"]
+    jsondocs = session.list_hub_contents("sageyard", "JsonDoc")["HubContentSummaries"]
+    assert [c["HubContentName"] for c in jsondocs] == ["exact"]
+
     with pytest.raises(ClientError) as raised:
         session.describe_hub_content("sageyard", "chats", "9", "DataSet")
     assert raised.value.response["Error"]["Code"] == "ResourceNotFound"
