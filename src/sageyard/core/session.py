@@ -506,7 +506,8 @@ class Session:
     ) -> dict[str, Any]:
         """DescribeHubContent's answer from sageyard's hub: a ``DataSet`` or an evaluator
         (``JsonDoc``) of the AI registry (latest version unless ``hub_content_version``) or
-        a ``Model`` of the catalog (its one version, ``1.0.0``). sageyard has one hub, so any ``hub_name`` reads it.
+        a ``Model`` of the catalog (its one version, ``1.0.0``). sageyard has one hub, so
+        any ``hub_name`` reads it.
 
         Raises:
             botocore.exceptions.ClientError: ResourceNotFound for content that is not there,
