@@ -156,7 +156,7 @@ class RLAIFTrainer(FineTuningTrainer):
         self.reward_model_id = self._check_reward_model(reward_model_id)
         self.reward_prompt = reward_prompt
         self._evaluator_arn: str | None = None
-        self._prompt_source: tuple[str, Path] | None = None  # (channel source, its file)
+        self._prompt_source: str | None = None  # the reward_prompt channel's template
         if reward_model_id:
             self.hyperparameters.judge_model_id = f"bedrock/{reward_model_id}"
         if reward_prompt is not None:
@@ -193,7 +193,7 @@ class RLAIFTrainer(FineTuningTrainer):
         elif isinstance(value, str | Path) and Path(value).expanduser().is_file():
             file = Path(value).expanduser().resolve()
             check_template(file.read_text(encoding="utf-8"), str(value))
-            self._prompt_source = (str(file), file)
+            self._prompt_source = str(file)
         elif isinstance(value, str):
             name = preset_name(value)
             if not value.startswith("Builtin") and name not in PRESET_PROMPTS:
@@ -232,7 +232,7 @@ class RLAIFTrainer(FineTuningTrainer):
             )
         assert evaluator.source is not None
         self._evaluator_arn = evaluator.arn
-        self._prompt_source = (evaluator.source, Path(evaluator.source))
+        self._prompt_source = evaluator.source
 
     def _technique_inputs(
         self, datasets: dict[str, str], session: Session
@@ -258,9 +258,7 @@ class RLAIFTrainer(FineTuningTrainer):
             )
         channels = []
         if self._prompt_source is not None:
-            channels.append(
-                InputData(channel_name=PROMPT_CHANNEL, data_source=self._prompt_source[0])
-            )
+            channels.append(InputData(channel_name=PROMPT_CHANNEL, data_source=self._prompt_source))
         endpoints = {
             model: (url, served) for model, url, served in session.settings.judge_endpoints
         }

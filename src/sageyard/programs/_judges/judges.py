@@ -92,9 +92,8 @@ class LocalJudge:
     a score, as G-Eval scores with a model's token probabilities.
     """
 
-    def __init__(self, folder: Path, max_tokens: int = 16) -> None:
+    def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.max_tokens = max_tokens  # a generating judge's; this one reads one position
         self._model: Any = None
         self._tokenizer: Any = None
         self._digits: list[int] = []

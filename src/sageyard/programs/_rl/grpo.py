@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sageyard.programs._common import AlgorithmError
+from sageyard.programs._common import AlgorithmError, ProgramContext
 from sageyard.programs._llm.data import plain_text
 from sageyard.programs._llm.metrics import METRIC_NAMES
 from sageyard.programs._rewards.contract import Sample, Score, sample_of_row
@@ -35,7 +35,10 @@ if TYPE_CHECKING:
     from datasets import Dataset
     from transformers import PreTrainedTokenizerBase, Trainer
 
+    from sageyard.programs._spec import ProgramSpec
+
 __all__ = [
+    "CONFIG_OPTIONS",
     "ROW",
     "Scorer",
     "example",
@@ -43,6 +46,7 @@ __all__ = [
     "make_grpo_trainer",
     "metric_name",
     "reward_function",
+    "train_grpo",
 ]
 
 log = logging.getLogger(__name__)
@@ -197,3 +201,30 @@ def make_grpo_trainer(arguments: dict[str, Any], scorer: Scorer, **parts: Any) -
         )
     rewards: list[Any] = [reward_function(scorer)]
     return GRPOTrainer(args=GRPOConfig(**arguments), reward_funcs=rewards, **parts)
+
+
+# The options GRPOConfig takes (make_grpo_trainer renames the lengths to TRL's).
+CONFIG_OPTIONS = (
+    "beta",
+    "temperature",
+    "num_generations",
+    "max_prompt_length",
+    "max_response_length",
+)
+
+
+def train_grpo(ctx: ProgramContext, program: ProgramSpec, scorer: Scorer) -> None:
+    """A reinforcement program's training: :func:`fine_tune` with GRPO rewarded by
+    ``scorer``, TRL's log keys named by :func:`metric_name`."""
+    from functools import partial
+
+    from sageyard.programs._llm.flow import fine_tune
+
+    fine_tune(
+        ctx,
+        program,
+        example,
+        partial(make_grpo_trainer, scorer=scorer),
+        config_options=CONFIG_OPTIONS,
+        metric_names=metric_name,
+    )

@@ -18,15 +18,13 @@
 from __future__ import annotations
 
 import logging
-from functools import partial
 from pathlib import Path
 
 from sageyard.programs._common import AlgorithmError, ProgramContext, configure_logging, run
 from sageyard.programs._judges.judges import EndpointJudge, Judge, JudgeScorer, LocalJudge
 from sageyard.programs._judges.prompts import PRESET_PROMPTS
-from sageyard.programs._llm.flow import fine_tune
 from sageyard.programs._llm.request import Request, parse_request
-from sageyard.programs._rl.grpo import example, make_grpo_trainer, metric_name
+from sageyard.programs._rl.grpo import train_grpo
 from sageyard.programs.rlaif.spec import PROGRAM
 
 log = logging.getLogger("sageyard.programs.rlaif")
@@ -34,27 +32,12 @@ log = logging.getLogger("sageyard.programs.rlaif")
 #: The channel holding a reward prompt template file, and the local judge model's folder.
 PROMPT_CHANNEL = "reward_prompt"
 JUDGE_CHANNEL = "judge"
-# The options GRPOConfig takes (make_grpo_trainer renames the lengths to TRL's).
-CONFIG_OPTIONS = (
-    "beta",
-    "temperature",
-    "num_generations",
-    "max_prompt_length",
-    "max_response_length",
-)
 
 
 def main(ctx: ProgramContext) -> None:
     request = parse_request(ctx.hyperparameters, PROGRAM)
     scorer = JudgeScorer(judge(ctx, request), reward_prompt(ctx, request))
-    fine_tune(
-        ctx,
-        PROGRAM,
-        example,
-        partial(make_grpo_trainer, scorer=scorer),
-        config_options=CONFIG_OPTIONS,
-        metric_names=metric_name,
-    )
+    train_grpo(ctx, PROGRAM, scorer)
 
 
 def reward_prompt(ctx: ProgramContext, request: Request) -> str:
@@ -124,7 +107,7 @@ def judge(ctx: ProgramContext, request: Request) -> Judge:
         wanted,
         folder.name,
     )
-    return LocalJudge(folder, max_tokens=options["judge_max_tokens"])
+    return LocalJudge(folder)
 
 
 def _model_root(folder: Path) -> Path:

@@ -25,29 +25,19 @@
 from __future__ import annotations
 
 import logging
-from functools import partial
 from pathlib import Path
 
 from sageyard.programs._common import AlgorithmError, ProgramContext, configure_logging, run
-from sageyard.programs._llm.flow import fine_tune
 from sageyard.programs._llm.request import Request, parse_request
 from sageyard.programs._rewards.pool import RewardPool
 from sageyard.programs._rewards.presets import preset_path
-from sageyard.programs._rl.grpo import example, make_grpo_trainer, metric_name
+from sageyard.programs._rl.grpo import train_grpo
 from sageyard.programs.rlvr.spec import PROGRAM
 
 log = logging.getLogger("sageyard.programs.rlvr")
 
 #: The channel holding the reward function's file.
 REWARD_CHANNEL = "reward"
-# The options GRPOConfig takes (make_grpo_trainer renames the lengths to TRL's).
-CONFIG_OPTIONS = (
-    "beta",
-    "temperature",
-    "num_generations",
-    "max_prompt_length",
-    "max_response_length",
-)
 
 
 def main(ctx: ProgramContext) -> None:
@@ -60,14 +50,7 @@ def main(ctx: ProgramContext) -> None:
         timeout=options["reward_timeout"],
         memory_mb=options["reward_memory_mb"],
     ) as pool:
-        fine_tune(
-            ctx,
-            PROGRAM,
-            example,
-            partial(make_grpo_trainer, scorer=pool),
-            config_options=CONFIG_OPTIONS,
-            metric_names=metric_name,
-        )
+        train_grpo(ctx, PROGRAM, pool)
 
 
 def reward_file(ctx: ProgramContext, request: Request) -> Path:
