@@ -51,6 +51,14 @@ TUNING_SHAPES = {
 
 EXPECTED = {
     "sageyard.train": {
+        "BenchMarkEvaluator",
+        "CustomScorerEvaluator",
+        "EvaluationPipelineExecution",
+        "PipelineExecutionStatus",
+        "StepDetail",
+        "get_benchmark_properties",
+        "get_benchmarks",
+        "get_builtin_metrics",
         "Compute",
         "CustomizationTechnique",
         "DPOTrainer",
@@ -62,6 +70,17 @@ EXPECTED = {
         "TrainingJob",
         "TrainingType",
         "get_execution_role",
+    },
+    "sageyard.train.evaluate": {
+        "BaseEvaluator",
+        "BenchMarkEvaluator",
+        "CustomScorerEvaluator",
+        "EvaluationPipelineExecution",
+        "PipelineExecutionStatus",
+        "StepDetail",
+        "get_benchmark_properties",
+        "get_benchmarks",
+        "get_builtin_metrics",
     },
     "sageyard.train.configs": SHAPES,
     "sageyard.core.shapes": SHAPES
@@ -172,7 +191,7 @@ EXPECTED = {
     "sageyard.train.common": {"CustomizationTechnique", "FineTuningOptions", "TrainingType"},
     "sageyard.train.sft_trainer": {"SFTTrainer"},
     "sageyard.train.dpo_trainer": {"DPOTrainer"},
-    "sageyard.train.rlvr_trainer": {"RLVRTrainer"},
+    "sageyard.train.rlvr_trainer": {"RLVRTrainer", "reward_source"},
     "sageyard.train.rlaif_trainer": {"RLAIFTrainer"},
     "sageyard.ai_registry.dataset": {"DataSet", "check_dataset", "dataset_uri"},
     "sageyard.ai_registry.evaluator": {

@@ -12,10 +12,12 @@ caller above asks; names built at run time and lazy ``__getattr__`` tables are n
 The layers, top to bottom (packages in one row, separated by ``|``, are peers of one
 layer and may import each other, since DESIGN says "its own layer or the ones below")::
 
-    cli | server  >  train  >  tuning  >  jobs  >  executors | runtime | programs
+    cli | server  >  train  >  tuning | evaluation  >  jobs  >  executors | runtime | programs
                   >  models | ai_registry  >  store | storage  >  core
 
-The modules whose paths the real SDK fixes but which are facade by nature
+(``evaluation``, the evaluation pipelines over training jobs, sits beside ``tuning``, the
+other service that creates training jobs.) The modules whose paths the real SDK fixes but
+which are facade by nature
 (``FACADE_BY_PATH``: those under ``core/`` that DESIGN.md names, and ``DataSet``'s module,
 which takes a ``Session`` and checks files by the programs' dataset formats as the SDK's
 does) and the root ``sageyard/__init__.py`` count as ``train``. ``sageyard.testing`` holds
@@ -48,7 +50,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("models", "ai_registry"),
     ("executors", "runtime", "programs"),
     ("jobs",),
-    ("tuning",),
+    ("tuning", "evaluation"),
     ("train",),
     ("cli", "server"),
 )

@@ -31,6 +31,9 @@ variable                                  meaning
                                           the stop grace)
 ``SAGEYARD_SPOT_SAVINGS``                 share of the price spot saves, 0-1 (0.7)
 ``SAGEYARD_SPOT_SEED``                    seed of the random interruptions (0)
+``SAGEYARD_BENCHMARK_DATA``               the benchmarks' data, one folder per benchmark in
+                                          its Hugging Face dataset's layout (default
+                                          ``$SAGEYARD_HOME/benchmarks``)
 ========================================  ==================================================
 """
 
@@ -152,6 +155,8 @@ class Settings:
     judge_endpoints: tuple[tuple[str, str, str], ...] = ()
     #: The stand-in judge when a reward model has no endpoint: a catalog id or a folder.
     local_judge: str = "HuggingFaceTB/SmolLM2-135M-Instruct"
+    #: The evaluators' benchmark data (``SAGEYARD_BENCHMARK_DATA``); None: under ``home``.
+    benchmark_data_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -194,6 +199,11 @@ class Settings:
             spot_seed=_int(env, "SAGEYARD_SPOT_SEED", 0),
             judge_endpoints=_judge_endpoints(env),
             local_judge=env.get("SAGEYARD_LOCAL_JUDGE") or "HuggingFaceTB/SmolLM2-135M-Instruct",
+            benchmark_data_dir=(
+                Path(env["SAGEYARD_BENCHMARK_DATA"]).expanduser()
+                if env.get("SAGEYARD_BENCHMARK_DATA")
+                else None
+            ),
         )
 
     def with_overrides(self, **overrides: Any) -> Settings:
@@ -211,6 +221,11 @@ class Settings:
     @property
     def objects_dir(self) -> Path:
         return self.home / "s3"
+
+    @property
+    def benchmark_data(self) -> Path:
+        """Where the benchmarks' data lives (``SAGEYARD_BENCHMARK_DATA``)."""
+        return self.benchmark_data_dir or self.home / "benchmarks"
 
     def to_env(self) -> dict[str, str]:
         """The environment that makes another process resolve these same settings."""
@@ -244,6 +259,8 @@ class Settings:
             env["SAGEYARD_RAY_ADDRESS"] = self.ray_address
         if self.role:
             env["SAGEYARD_ROLE"] = self.role
+        if self.benchmark_data_dir is not None:
+            env["SAGEYARD_BENCHMARK_DATA"] = str(self.benchmark_data_dir)
         return env
 
 

@@ -108,3 +108,8 @@ def _upload_outputs(
         outputs = merged_files(host.output_data_dir for host in hosts)
         archive = write_tar_gz(outputs, Path(scratch) / "output.tar.gz")
         objects.put_file(archive, join_uri(prefix, "output.tar.gz"))
+        if spec.compression_type == "None":
+            # uncompressed too, as SageMaker's serverless evaluation jobs leave their
+            # results (``<job>/output/output/<name>/eval_results/results_*.json``)
+            for name, path in outputs.items():
+                objects.put_file(path, join_uri(prefix, "output", name))

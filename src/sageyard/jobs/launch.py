@@ -58,6 +58,7 @@ def _single_threaded() -> bool:
 SUPERVISORS = {
     "training": "sageyard.jobs.supervisor:Supervisor",
     "tuning": "sageyard.tuning.supervisor:TuningSupervisor",
+    "evaluation": "sageyard.evaluation.supervisor:EvaluationSupervisor",
 }
 
 

@@ -40,6 +40,7 @@ PROGRAMS: dict[str, str] = {
     "dpo": "sageyard.programs.dpo.spec:PROGRAM",
     "rlvr": "sageyard.programs.rlvr.spec:PROGRAM",
     "rlaif": "sageyard.programs.rlaif.spec:PROGRAM",
+    "evaluate": "sageyard.programs.evaluate.spec:PROGRAM",
 }
 
 _resolved: dict[str, ProgramSpec] = {}

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sageyard.core.settings import HasSettings, Settings
 
 if TYPE_CHECKING:
+    from sageyard.evaluation.service import EvaluationService
     from sageyard.jobs.service import TrainingJobService
     from sageyard.tuning.service import TuningJobService
 
@@ -37,6 +38,11 @@ class Client(Protocol):
 
     @property
     def tuning_jobs(self) -> TuningJobService: ...
+
+    @property
+    def evaluations(self) -> EvaluationService:
+        """Evaluations (pipeline executions of evaluation steps): start, read, stop."""
+        ...
 
     def create_training_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """CreateTrainingJob; returns ``TrainingJobArn`` and the ``TrainingJobName`` given."""
@@ -61,6 +67,7 @@ class LocalClient:
         self.settings = settings
         self._training: TrainingJobService | None = None
         self._tuning: TuningJobService | None = None
+        self._evaluations: EvaluationService | None = None
 
     @property
     def training_jobs(self) -> TrainingJobService:
@@ -77,6 +84,14 @@ class LocalClient:
 
             self._tuning = TuningJobService(self.settings)
         return self._tuning
+
+    @property
+    def evaluations(self) -> EvaluationService:
+        if self._evaluations is None:
+            from sageyard.evaluation.service import EvaluationService
+
+            self._evaluations = EvaluationService(self.settings)
+        return self._evaluations
 
     def create_training_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
         from sageyard.jobs.service import job_arn

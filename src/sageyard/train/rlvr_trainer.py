@@ -38,7 +38,7 @@ from sageyard.train.common import CustomizationTechnique, TrainingType
 if TYPE_CHECKING:
     from sageyard.ai_registry.evaluator import Evaluator
 
-__all__ = ["RLVRTrainer"]
+__all__ = ["RLVRTrainer", "reward_source"]
 
 log = logging.getLogger("sageyard.train")
 
@@ -195,7 +195,7 @@ class RLVRTrainer(FineTuningTrainer):
                 "function (set preset_reward_function = '' to use your own)."
             )
         with tempfile.TemporaryDirectory(prefix="sageyard-reward-") as folder:
-            uri, file = _reward_source(self.custom_reward_function, session, Path(folder))
+            uri, file = reward_source(self.custom_reward_function, session, Path(folder))
             metrics: list[str] = []
             if not self.skip_reward_validation and "train" in datasets:
                 metrics = self._verify(file, datasets["train"], session)
@@ -228,12 +228,19 @@ class RLVRTrainer(FineTuningTrainer):
         return metrics
 
 
-def _reward_source(value: Any, session: Session, folder: Path) -> tuple[str, Path]:
+def reward_source(
+    value: Any,
+    session: Session,
+    folder: Path,
+    what: str = "custom_reward_function",
+    user: str = "RLVR",
+) -> tuple[str, Path]:
     """Where the job reads the reward function (a local path or an ``s3://`` URI), and a
     local copy of it to verify (fetched into ``folder`` when it is stored).
 
     ``value`` is a ``.py`` file, an ``Evaluator`` of type RewardFunction, its ARN, or the
-    Lambda-style ARN a registered evaluator was given.
+    Lambda-style ARN a registered evaluator was given; ``what`` names the parameter that
+    gave it in messages, ``user`` what needs it.
     """
     from sageyard.ai_registry.evaluator import REWARD_FUNCTION, Evaluator
     from sageyard.core.exceptions import ResourceNotFound
@@ -250,21 +257,21 @@ def _reward_source(value: Any, session: Session, folder: Path) -> tuple[str, Pat
                 evaluator = Evaluator.get(text, session)
         except ResourceNotFound as error:  # the real SDK's ValueError
             raise ConfigurationError(
-                f"custom_reward_function={text!r} cannot be resolved: {error.message}"
+                f"{what}={text!r} cannot be resolved: {error.message}"
             ) from None
     if evaluator is not None:
         if evaluator.type != REWARD_FUNCTION:
             raise ConfigurationError(
-                f"custom_reward_function is the evaluator {evaluator.name!r} of type "
-                f"{evaluator.type!r}; RLVR needs a {REWARD_FUNCTION!r} evaluator (a reward "
-                "prompt goes to RLAIFTrainer(reward_prompt=...))."
+                f"{what} is the evaluator {evaluator.name!r} of type {evaluator.type!r}; "
+                f"{user} needs a {REWARD_FUNCTION!r} evaluator (a reward prompt goes to "
+                "RLAIFTrainer(reward_prompt=...))."
             )
         assert evaluator.source is not None
         return evaluator.source, evaluator.local_file(folder)
     path = Path(str(value)).expanduser()
     if not path.is_file() or path.suffix != ".py":
         raise ConfigurationError(
-            f"custom_reward_function={str(value)!r} is not a Python file; give the path of a "
+            f"{what}={str(value)!r} is not a Python file; give the path of a "
             ".py file defining lambda_handler(event, context), an Evaluator, or its ARN."
         )
     return str(path.resolve()), path.resolve()

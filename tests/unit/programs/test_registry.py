@@ -51,9 +51,10 @@ def test_every_program_is_registered() -> None:
         "dpo",
         "rlvr",
         "rlaif",
+        "evaluate",
     ]
     assert program_names(fine_tuning=True) == ["sft", "dpo", "rlvr", "rlaif"]
-    assert program_names(fine_tuning=False) == ["xgboost", "kmeans", "linear-learner"]
+    assert program_names(fine_tuning=False) == ["xgboost", "kmeans", "linear-learner", "evaluate"]
 
 
 def test_an_unknown_name_lists_the_known_ones_and_how_to_run_your_own_code() -> None:
@@ -61,7 +62,7 @@ def test_an_unknown_name_lists_the_known_ones_and_how_to_run_your_own_code() -> 
         program("lightgbm")
     message = str(caught.value)
     assert "'lightgbm' is not a built-in algorithm" in message
-    assert "known: dpo, kmeans, linear-learner, rlaif, rlvr, sft, xgboost" in message
+    assert "known: dpo, evaluate, kmeans, linear-learner, rlaif, rlvr, sft, xgboost" in message
     assert "training_image=... and source_code=..." in message
     assert isinstance(caught.value, ValueError)
     assert find_program("lightgbm") is None
@@ -110,7 +111,7 @@ def test_every_registered_program_resolves_to_a_well_formed_spec(name: str) -> N
     names = [definition.name for definition in spec.metric_definitions]
     assert names and len(names) == len(set(names))
     assert all(isinstance(d, MetricDefinition) for d in spec.metric_definitions)
-    assert spec.tunable_ranges
+    assert spec.tunable_ranges or name == "evaluate"  # evaluation trains nothing to tune
     assert all(isinstance(r, ParameterRange) for r in spec.tunable_ranges.values())
     if spec.fine_tuning:
         assert spec.dataset is not None and spec.training_types == ("lora", "full")
@@ -119,7 +120,8 @@ def test_every_registered_program_resolves_to_a_well_formed_spec(name: str) -> N
             assert set(spec.tunable_ranges) <= set(spec.options[training_type])
             assert all(isinstance(o, OptionSpec) for o in spec.options[training_type].values())
     else:
-        assert spec.image_repositories and spec.hyperparameters
+        # a built-in algorithm is picked by SageMaker's image too; evaluation by name only
+        assert (spec.image_repositories or name == "evaluate") and spec.hyperparameters
         assert spec.dataset is None and not spec.options
         documented = {h.name for h in spec.hyperparameters}
         documented |= {alias for h in spec.hyperparameters for alias in h.aliases}

@@ -1,0 +1,1 @@
+"""Evaluations: pipeline executions whose steps are training jobs of the evaluate program."""

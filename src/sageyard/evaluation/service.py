@@ -1,0 +1,262 @@
+"""The evaluation service: create, read, list and stop evaluations in the job store.
+
+An evaluation is a pipeline execution, as SageMaker runs the real SDK's evaluations: a
+row of kind ``EvaluationExecution`` whose steps are training jobs of the evaluate program
+(their ``parent`` is the execution; their ``evaluation`` document field names the step).
+Its supervisor (``supervisor.py``) starts each step when the steps it waits for have
+succeeded, so an evaluation survives its caller, and is listed, logged and stopped like
+any job.
+
+Statuses are SageMaker Pipelines': the row's ``InProgress`` / ``Completed`` read as
+``Executing`` / ``Succeeded``; ``Stopping``, ``Stopped`` and ``Failed`` as they are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sageyard.core.exceptions import ResourceNotFound, ValidationException
+from sageyard.core.settings import Settings
+from sageyard.evaluation.spec import EVAL_TYPES, KIND, EvaluationSpec
+from sageyard.jobs.launch import launch_supervisor
+from sageyard.jobs.records import JobRecords
+from sageyard.jobs.service import Launcher, TrainingJobService, job_arn
+from sageyard.jobs.states import ACTIVE
+from sageyard.store import JobRecord, JobStore
+
+__all__ = [
+    "STEP_FAILURE",
+    "EvaluationService",
+    "execution_arn",
+    "new_execution_id",
+    "pipeline_arn",
+    "pipeline_name",
+    "pipeline_status",
+    "step_status",
+]
+
+#: The row's status → the pipeline execution's (``PipelineExecutionStatus``).
+_PIPELINE_STATUS = {"InProgress": "Executing", "Completed": "Succeeded"}
+#: A step job's status → the step's (``StepStatus``).
+_STEP_STATUS = {"InProgress": "Executing", "Completed": "Succeeded"}
+#: The FailureReason of an evaluation with a failed step, as SageMaker Pipelines says it.
+STEP_FAILURE = "Step failure: One or multiple steps failed."
+
+
+def pipeline_status(status: str) -> str:
+    """``PipelineExecutionStatus`` of a row's status (``Executing``, ``Succeeded``, ...)."""
+    return _PIPELINE_STATUS.get(status, status)
+
+
+def step_status(status: str) -> str:
+    return _STEP_STATUS.get(status, status)
+
+
+def pipeline_name(settings: Settings, eval_type: str) -> str:
+    """``SagemakerEvaluation-<Type>-<uuid>``: one pipeline per evaluation type and account,
+    as the real SDK reuses the pipeline it made first."""
+    display = EVAL_TYPES[eval_type]
+    unique = uuid.uuid5(uuid.NAMESPACE_URL, f"sageyard:{settings.account_id}:{eval_type}")
+    return f"SagemakerEvaluation-{display}-{unique}"
+
+
+def pipeline_arn(settings: Settings, name: str) -> str:
+    return f"arn:aws:sagemaker:{settings.region}:{settings.account_id}:pipeline/{name}"
+
+
+def execution_arn(settings: Settings, spec: EvaluationSpec) -> str:
+    return f"{pipeline_arn(settings, spec.pipeline_name)}/execution/{spec.execution_id}"
+
+
+def new_execution_id() -> str:
+    """Twelve lowercase letters and digits, as SageMaker's pipeline execution ids."""
+    return uuid.uuid4().hex[:12]
+
+
+def _when(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+class EvaluationService(JobRecords):
+    """Evaluations over the job store. Construction does no I/O."""
+
+    KIND = KIND
+    NOUN = "Evaluation"
+    DESCRIBE_OPERATION = "DescribePipelineExecution"
+    CLI_LIST = "sageyard evaluations list"
+
+    def __init__(self, settings: Settings, launcher: Launcher = launch_supervisor) -> None:
+        """``launcher`` starts the step jobs' supervisors (the evaluation's own is always
+        started detached, by ``launch_supervisor``)."""
+        self.settings = settings
+        self.jobs = TrainingJobService(settings, launcher)
+
+    @property
+    def store(self) -> JobStore:
+        return self.jobs.store
+
+    # -- create ------------------------------------------------------------------------------
+
+    def validate(self, spec: EvaluationSpec) -> None:
+        """Every check the steps' jobs will meet that can be made now: the requests of the
+        steps that wait for none (a later step reads an earlier one's output, which does
+        not exist yet; its own job checks it when it starts).
+
+        Raises:
+            ValueError: A step's request breaks a rule (a ConfigurationError).
+        """
+        for step in spec.steps:
+            if not step.depends_on:
+                self.jobs.validate_training_job(step.request)
+
+    def create(self, spec: EvaluationSpec) -> JobRecord:
+        """Validate, persist the evaluation and start its supervisor.
+
+        Raises:
+            ValueError: A step's request breaks a rule (nothing is written).
+            botocore.exceptions.ClientError: ResourceInUse for an execution id that exists.
+        """
+        self.validate(spec)
+
+        def build(name: str, now: float) -> JobRecord:
+            return JobRecord(
+                name=name,
+                kind=KIND,
+                status="InProgress",
+                secondary_status=None,
+                parent=None,
+                created_at=now,
+                updated_at=now,
+                heartbeat_at=now,
+                owner=None,
+                document={"spec": spec.model_dump(mode="json"), "step_failures": {}},
+            )
+
+        record = self.insert_new(
+            spec.execution_id, None, lambda base, _: base, build, "StartPipelineExecution"
+        )
+        try:
+            log = self.settings.jobs_dir / record.name / "supervisor.log"
+            launch_supervisor(self.settings, record.name, log, kind="evaluation")
+        except Exception as error:
+            self.store.update(
+                record.name,
+                status="Failed",
+                document_patch={
+                    "failure_reason": f"InternalServerError: {error}",
+                    "end_time": time.time(),
+                },
+                expect_status=ACTIVE,
+            )
+            raise
+        return record
+
+    # -- read --------------------------------------------------------------------------------
+
+    def spec(self, record: JobRecord) -> EvaluationSpec:
+        return EvaluationSpec.model_validate(record.document["spec"])
+
+    def find(self, name_or_arn: str) -> JobRecord:
+        """An evaluation by execution id, ARN or display name (the newest of that name).
+
+        Raises:
+            ResourceNotFound: None has that id, ARN or name.
+        """
+        key = name_or_arn.rsplit("/", 1)[-1]
+        with contextlib.suppress(ResourceNotFound):
+            return self.get(key)
+        for record in self.store.list(KIND):
+            if record.document["spec"]["display_name"] == key:
+                return self.reconcile(record)
+        return self.get(key)  # raises, naming the store and the listing command
+
+    def list_executions(self, eval_type: str | None = None) -> list[JobRecord]:
+        """The evaluations, newest first; only those of ``eval_type`` when given."""
+        records = self.list_jobs()
+        if eval_type is None:
+            return records
+        return [r for r in records if r.document["spec"]["eval_type"] == eval_type]
+
+    def step_jobs(self, name: str) -> dict[str, JobRecord]:
+        """The step jobs started so far, by step name."""
+        found = {}
+        for record in self.store.list("TrainingJob", parent=name, newest_first=False):
+            step = (record.document.get("evaluation") or {}).get("step")
+            if step:
+                found[step] = self.jobs.reconcile(record)
+        return found
+
+    def describe(self, name: str) -> dict[str, Any]:
+        """DescribePipelineExecution, with ``PipelineExecutionSteps`` (ListPipelineExecution
+        Steps: the steps started so far, earliest first) and sageyard's summary."""
+        record = self.find(name)
+        spec = self.spec(record)
+        jobs = self.step_jobs(record.name)
+        failures: Mapping[str, str] = record.document.get("step_failures") or {}
+        steps = []
+        for step in spec.steps:
+            job = jobs.get(step.name)
+            if job is None and step.name not in failures:
+                continue  # not started
+            entry: dict[str, Any] = {"StepName": step.name}
+            if step.display_name:
+                entry["StepDisplayName"] = step.display_name
+            if job is None:
+                entry.update(StepStatus="Failed", FailureReason=failures[step.name])
+            else:
+                entry.update(
+                    StepStatus=step_status(job.status),
+                    StartTime=_when(job.created_at),
+                    EndTime=_when(job.document.get("end_time")),
+                    Metadata={"TrainingJob": {"Arn": job_arn(self.settings, job.name)}},
+                )
+                if job.document.get("failure_reason"):
+                    entry["FailureReason"] = job.document["failure_reason"]
+            steps.append(entry)
+        description: dict[str, Any] = {
+            "PipelineArn": pipeline_arn(self.settings, spec.pipeline_name),
+            "PipelineExecutionArn": execution_arn(self.settings, spec),
+            "PipelineExecutionDisplayName": spec.display_name,
+            "PipelineExecutionStatus": pipeline_status(record.status),
+            "PipelineExecutionDescription": f"Evaluation execution: {spec.display_name}",
+            "CreationTime": _when(record.created_at),
+            "LastModifiedTime": _when(record.updated_at),
+            "PipelineExecutionSteps": steps,
+            "EvalType": spec.eval_type,
+            "S3OutputPath": spec.s3_output_path,
+            "Summary": spec.summary,
+        }
+        if record.document.get("failure_reason"):
+            description["FailureReason"] = record.document["failure_reason"]
+        return description
+
+    # -- act ---------------------------------------------------------------------------------
+
+    def stop(self, name: str) -> None:
+        """StopPipelineExecution: the supervisor stops the running steps' jobs.
+
+        Raises:
+            ValidationException: The evaluation has ended already.
+        """
+        record = self.find(name)
+        if record.status == "Stopping":
+            return
+        if record.status != "InProgress":
+            raise ValidationException(
+                f"Evaluation {record.name!r} has status {pipeline_status(record.status)}; "
+                "only an Executing evaluation can be stopped.",
+                "StopPipelineExecution",
+            )
+        self.store.update(record.name, status="Stopping", expect_status={"InProgress"})
+
+    def _after_interrupted(self, record: JobRecord, reason: str, gone: bool) -> None:
+        """A dead supervisor's steps stop too: nothing of the evaluation runs on."""
+        for job in self.step_jobs(record.name).values():
+            if job.status == "InProgress":
+                with contextlib.suppress(ValidationException):
+                    self.jobs.stop(job.name)

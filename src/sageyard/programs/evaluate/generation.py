@@ -1,0 +1,188 @@
+"""How the evaluate program makes a model answer: batched generation through transformers.
+
+A :class:`Generator` turns prompts into completions, each cut at the first of its stop
+strings. :class:`TransformersGenerator` runs a Hugging Face model folder (CPU or GPU),
+left-padded batches, greedy unless ``temperature`` > 0 (then ``top_p`` / ``top_k``
+sampling). :class:`ScriptedGenerator` is the test double: a model folder whose
+``config.json`` says ``"model_type": "sageyard-scripted"`` answers from its
+``script.json`` (the first rule whose ``contains`` is in the prompt gives the response;
+else ``default``), so an evaluation's accuracy is known exactly.
+
+Example:
+    >>> from pathlib import Path
+    >>> cut("The answer is (B).\\nQ: next", ["Q:"])
+    'The answer is (B).\\n'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "SCRIPTED_MODEL_TYPE",
+    "Generation",
+    "Generator",
+    "ScriptedGenerator",
+    "TransformersGenerator",
+    "cut",
+    "open_generator",
+]
+
+#: The ``model_type`` of a scripted model folder's ``config.json``.
+SCRIPTED_MODEL_TYPE = "sageyard-scripted"
+
+
+@dataclass(frozen=True)
+class Generation:
+    """How to generate: the hyperparameters ``max_new_tokens``, ``temperature``, ``top_p``,
+    ``top_k`` (-1: off) and the batch size."""
+
+    max_new_tokens: int = 512
+    temperature: float = 0.0
+    top_p: float = 1.0
+    top_k: int = -1
+    batch_size: int = 8
+
+
+class Generator(Protocol):
+    """Completions for prompts (plain text, chat templates already applied)."""
+
+    def generate(
+        self, prompts: Sequence[str], stop: Sequence[str], settings: Generation
+    ) -> list[str]: ...
+
+    def chat(self, messages: list[dict[str, str]]) -> str:
+        """``messages`` as the model's chat template renders them, ready to continue."""
+        ...
+
+    @property
+    def has_chat_template(self) -> bool: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+def cut(text: str, stop: Sequence[str]) -> str:
+    """``text`` up to the first of the ``stop`` strings (lm-evaluation-harness's rule)."""
+    for marker in stop:
+        if marker:
+            text = text.split(marker, 1)[0]
+    return text
+
+
+def open_generator(folder: Path) -> Generator:
+    """The generator of the model folder ``folder`` (scripted, or a transformers model)."""
+    config = _read_config(folder)
+    if config.get("model_type") == SCRIPTED_MODEL_TYPE:
+        return ScriptedGenerator(folder)
+    return TransformersGenerator(folder)
+
+
+def _read_config(folder: Path) -> dict[str, Any]:
+    try:
+        value = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+class ScriptedGenerator:
+    """Answers from ``script.json``: ``{"rules": [{"contains", "response"}], "default"}``."""
+
+    def __init__(self, folder: Path) -> None:
+        script = json.loads((folder / "script.json").read_text())
+        self.rules = [(rule["contains"], rule["response"]) for rule in script.get("rules", [])]
+        self.default = str(script.get("default", ""))
+        self._name = folder.name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def has_chat_template(self) -> bool:
+        return False
+
+    def chat(self, messages: list[dict[str, str]]) -> str:
+        return "\n".join(str(m.get("content", "")) for m in messages)
+
+    def generate(
+        self, prompts: Sequence[str], stop: Sequence[str], settings: Generation
+    ) -> list[str]:
+        out = []
+        for prompt in prompts:
+            response = next((r for c, r in self.rules if c in prompt), self.default)
+            out.append(cut(response, stop))
+        return out
+
+
+class TransformersGenerator:
+    """A Hugging Face causal language model, loaded once, generating in batches."""
+
+    def __init__(self, folder: Path) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        dtype = torch.bfloat16 if self.device == "cuda" else torch.float32
+        self.tokenizer = AutoTokenizer.from_pretrained(folder)
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype)
+        self.model = model.to(self.device)  # type: ignore[arg-type]
+        self.model.eval()
+        self._name = folder.name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(getattr(self.tokenizer, "chat_template", None))
+
+    def chat(self, messages: list[dict[str, str]]) -> str:
+        text = self.tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True
+        )
+        return str(text)
+
+    def generate(
+        self, prompts: Sequence[str], stop: Sequence[str], settings: Generation
+    ) -> list[str]:
+        import torch
+
+        out: list[str] = []
+        sample = settings.temperature > 0
+        options: dict[str, Any] = {
+            "max_new_tokens": settings.max_new_tokens,
+            "do_sample": sample,
+            "pad_token_id": self.tokenizer.pad_token_id,
+        }
+        if sample:
+            options.update(temperature=settings.temperature, top_p=settings.top_p)
+            if settings.top_k > 0:
+                options["top_k"] = settings.top_k
+        stops = [s for s in stop if s]
+        if stops:
+            options.update(stop_strings=stops, tokenizer=self.tokenizer)
+        for start in range(0, len(prompts), max(1, settings.batch_size)):
+            batch = list(prompts[start : start + settings.batch_size])
+            encoded = self.tokenizer(
+                batch, return_tensors="pt", padding=True, add_special_tokens=False
+            ).to(self.device)
+            with torch.inference_mode():
+                tokens = self.model.generate(**encoded, **options)
+            new = tokens[:, encoded["input_ids"].shape[1] :]
+            texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
+            out.extend(cut(text, stops) for text in texts)
+            log.info("Generated %d of %d", min(start + len(batch), len(prompts)), len(prompts))
+        return out

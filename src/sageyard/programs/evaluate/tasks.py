@@ -1,0 +1,205 @@
+"""Benchmarks scored by lm-evaluation-harness's own task definitions, on local data.
+
+For each subtask, the lm-eval task named in the catalog (its prompt, few-shot examples,
+answer filters and metric) is loaded from lm-eval's YAML and its dataset pointed at the
+subtask's local files (``datasets``' ``json`` / ``parquet`` loaders), so nothing is
+downloaded. The model answers through :class:`GeneratorLM`, lm-eval's ``LM`` interface
+over a :class:`~sageyard.programs.evaluate.generation.Generator`, with the job's
+generation settings (the task's stop strings kept). lm-eval extracts and scores the
+answers; the per-example records keep the prompt, the model's output, the extracted
+answer, the target and the score, so every number can be recomputed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sageyard.programs._common import AlgorithmError
+from sageyard.programs.evaluate.catalog import Benchmark
+from sageyard.programs.evaluate.generation import Generation, Generator
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SubtaskResult", "run_benchmark", "task_config"]
+
+
+@dataclass
+class SubtaskResult:
+    """One subtask's score (lm-eval's metric, its standard error) and its examples."""
+
+    subtask: str | None
+    task: str
+    metric: str
+    value: float
+    stderr: float
+    count: int
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    lm_eval: dict[str, Any] = field(default_factory=dict)
+
+
+def _lm_class() -> type:
+    from lm_eval.api.model import LM
+
+    class GeneratorLM(LM):
+        """lm-eval's model interface over a sageyard generator (generation tasks only)."""
+
+        def __init__(self, generator: Generator, settings: Generation) -> None:
+            super().__init__()
+            self.generator = generator
+            self.settings = settings
+
+        @property
+        def tokenizer_name(self) -> str:
+            return self.generator.name
+
+        def chat_template(self, chat_template: bool | str = False) -> str | None:
+            return "sageyard" if self.generator.has_chat_template else None
+
+        def apply_chat_template(
+            self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True
+        ) -> str:
+            return self.generator.chat(chat_history)
+
+        def generate_until(self, requests: Sequence[Any], disable_tqdm: bool = False) -> list[str]:
+            prompts = [request.args[0] for request in requests]
+            stops = [_stops(request.args[1]) for request in requests]
+            out: list[str] = [""] * len(prompts)
+            # one generate() call per distinct stop list (a task has one)
+            for stop in {tuple(s) for s in stops}:
+                indices = [i for i, s in enumerate(stops) if tuple(s) == stop]
+                texts = self.generator.generate([prompts[i] for i in indices], stop, self.settings)
+                for index, text in zip(indices, texts, strict=True):
+                    out[index] = text
+            return out
+
+        def loglikelihood(self, requests: Sequence[Any], disable_tqdm: bool = False) -> list[Any]:
+            raise AlgorithmError(
+                "AlgorithmError: this benchmark's task scores log-likelihoods, which the "
+                "evaluate program does not compute; it runs generation tasks."
+            )
+
+        def loglikelihood_rolling(
+            self, requests: Sequence[Any], disable_tqdm: bool = False
+        ) -> list[Any]:
+            return self.loglikelihood(requests)
+
+    return GeneratorLM
+
+
+def _stops(kwargs: Any) -> list[str]:
+    until = kwargs.get("until") if isinstance(kwargs, dict) else None
+    if isinstance(until, str):
+        return [until]
+    return [str(s) for s in until or []]
+
+
+def task_config(benchmark: Benchmark, subtask: str | None, base: Path) -> dict[str, Any]:
+    """lm-eval's config of the subtask's task, reading the subtask's local files.
+
+    Raises:
+        AlgorithmError: The split that is scored has no file (the message names the
+            dataset, the files expected and the folder).
+    """
+    from lm_eval.tasks import TaskManager
+    from lm_eval.tasks._yaml_loader import load_yaml
+
+    folder, files = benchmark.data_files(base, subtask)
+    if benchmark.split not in files:
+        raise AlgorithmError(
+            f"ClientError: The benchmark data of {benchmark.name}"
+            f"{'/' + subtask if subtask else ''} is missing: expected {folder}/"
+            f"{benchmark.split}.jsonl (or .json, .parquet) in the layout of {benchmark.dataset}."
+        )
+    name = benchmark.task_name(subtask)
+    entry = TaskManager().task_index.get(name)
+    if entry is None or entry.yaml_path is None:
+        raise AlgorithmError(f"AlgorithmError: lm-evaluation-harness has no task {name!r}.")
+    config: dict[str, Any] = dict(load_yaml(entry.yaml_path, resolve_func=True))
+    for key in ("tag", "group"):
+        config.pop(key, None)
+    loader = "parquet" if files[benchmark.split].suffix == ".parquet" else "json"
+    config["dataset_path"] = loader
+    config.pop("dataset_name", None)
+    config["dataset_kwargs"] = {"data_files": {s: str(p) for s, p in files.items()}}
+    for key in ("test_split", "validation_split", "training_split", "fewshot_split"):
+        if key in config and config[key] not in files:
+            config.pop(key)
+    config["test_split"] = benchmark.split
+    if benchmark.num_fewshot is not None:
+        config["num_fewshot"] = benchmark.num_fewshot
+    return config
+
+
+def run_benchmark(
+    benchmark: Benchmark,
+    subtasks: Sequence[str | None],
+    base: Path,
+    generator: Generator,
+    settings: Generation,
+    *,
+    limit: int | None = None,
+    chat: bool = True,
+) -> list[SubtaskResult]:
+    """Score ``generator`` on each subtask (None: the benchmark has none) of the data in
+    the benchmark's folder ``base``.
+
+    ``limit`` scores only the first examples of each subtask; ``chat`` applies the model's
+    chat template (when it has one) to lm-eval's prompts.
+    """
+    from lm_eval import simple_evaluate
+
+    lm = _lm_class()(generator, settings)
+    results = []
+    for subtask in subtasks:
+        config = task_config(benchmark, subtask, base)
+        log.info("Scoring %s%s", benchmark.name, f"/{subtask}" if subtask else "")
+        output = simple_evaluate(
+            model=lm,
+            tasks=[config],
+            limit=limit,
+            log_samples=True,
+            apply_chat_template=chat and generator.has_chat_template,
+            bootstrap_iters=0,
+            verbosity="WARNING",
+        )
+        if output is None:
+            raise AlgorithmError("AlgorithmError: lm-evaluation-harness returned no results.")
+        results.append(_subtask_result(benchmark, subtask, config["task"], output))
+    return results
+
+
+def _subtask_result(
+    benchmark: Benchmark, subtask: str | None, task: str, output: dict[str, Any]
+) -> SubtaskResult:
+    metric, _, filter_name = benchmark.metric.partition(",")
+    scores = output["results"][task]
+    samples = [s for s in output["samples"][task] if s.get("filter") == filter_name]
+    examples = [
+        {
+            "subtask": subtask,
+            "doc_id": sample["doc_id"],
+            "prompt": sample["arguments"][0][0] if sample.get("arguments") else None,
+            "prediction": sample["resps"][0][0] if sample.get("resps") else None,
+            "extracted": sample["filtered_resps"][0] if sample.get("filtered_resps") else None,
+            "target": sample.get("target"),
+            "score": float(sample[metric]),
+        }
+        for sample in samples
+    ]
+    values = [example["score"] for example in examples]
+    from lm_eval.api.metrics import mean_stderr
+
+    return SubtaskResult(
+        subtask=subtask,
+        task=task,
+        metric=metric,
+        value=sum(values) / len(values) if values else 0.0,
+        stderr=float(mean_stderr(values)) if len(values) > 1 else 0.0,
+        count=len(values),
+        examples=examples,
+        lm_eval={k: v for k, v in scores.items() if isinstance(v, int | float | str)},
+    )

@@ -1,0 +1,36 @@
+"""Model evaluation (the real SDK's ``sagemaker.train.evaluate``): benchmarks and custom
+scorers, run offline as sageyard jobs, one per pipeline step.
+
+Example:
+    >>> from sageyard.train.evaluate import BenchMarkEvaluator, get_benchmarks
+    >>> get_benchmarks().MMLU.value
+    'mmlu'
+"""
+
+from sageyard.train.evaluate.base_evaluator import BaseEvaluator
+from sageyard.train.evaluate.benchmark_evaluator import (
+    BenchMarkEvaluator,
+    get_benchmark_properties,
+    get_benchmarks,
+)
+from sageyard.train.evaluate.custom_scorer_evaluator import (
+    CustomScorerEvaluator,
+    get_builtin_metrics,
+)
+from sageyard.train.evaluate.execution import (
+    EvaluationPipelineExecution,
+    PipelineExecutionStatus,
+    StepDetail,
+)
+
+__all__ = [
+    "BaseEvaluator",
+    "BenchMarkEvaluator",
+    "CustomScorerEvaluator",
+    "EvaluationPipelineExecution",
+    "PipelineExecutionStatus",
+    "StepDetail",
+    "get_benchmark_properties",
+    "get_benchmarks",
+    "get_builtin_metrics",
+]

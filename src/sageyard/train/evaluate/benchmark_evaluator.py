@@ -1,0 +1,357 @@
+"""Standard benchmarks: ``BenchMarkEvaluator``, ``get_benchmarks``, ``get_benchmark_properties``.
+
+The benchmarks, their subtasks, metrics and prompting strategies are the real SDK's
+(``_BENCHMARK_CONFIG``), plus ``humaneval``. Each runs offline on its data in the benchmark
+data folder (``SAGEYARD_BENCHMARK_DATA``, default ``$SAGEYARD_HOME/benchmarks``) laid out as
+its Hugging Face dataset publishes it (``sageyard.programs.evaluate.catalog``); the
+evaluate program scores it with lm-evaluation-harness's task definition.
+
+Example:
+    >>> Benchmark = get_benchmarks()
+    >>> get_benchmark_properties(Benchmark.MMLU)["subtasks"][:3]
+    ['abstract_algebra', 'anatomy', 'astronomy']
+    >>> evaluator = BenchMarkEvaluator(benchmark=Benchmark.MMLU, subtasks=["anatomy"],
+    ...     model="HuggingFaceTB/SmolLM2-135M-Instruct", s3_output_path="s3://bucket/eval/")
+    >>> evaluator.subtasks
+    ['anatomy']
+"""
+
+# ruff: noqa: RUF001  (the descriptions are the real SDK's, en dashes and all)
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Any
+
+from pydantic import field_validator
+
+from sageyard.core.exceptions import ConfigurationError
+from sageyard.programs.evaluate.catalog import (
+    BBH_SUBTASKS,
+    BENCHMARKS,
+    MATH_SUBTASKS,
+    MMLU_SUBTASKS,
+    MMMU_SUBTASKS,
+)
+from sageyard.train.evaluate.base_evaluator import BaseEvaluator
+from sageyard.train.evaluate.constants import EvalType
+from sageyard.train.evaluate.execution import EvaluationPipelineExecution
+
+__all__ = ["BenchMarkEvaluator", "get_benchmark_properties", "get_benchmarks"]
+
+
+class _Benchmark(StrEnum):
+    """The benchmarks (``get_benchmarks()``)."""
+
+    MMLU = "mmlu"
+    MMLU_PRO = "mmlu_pro"
+    BBH = "bbh"
+    GPQA = "gpqa"
+    MATH = "math"
+    STRONG_REJECT = "strong_reject"
+    IFEVAL = "ifeval"
+    MMMU = "mmmu"
+    LLM_JUDGE = "llm_judge"
+    HUMANEVAL = "humaneval"
+
+
+def _config(
+    modality: str,
+    description: str,
+    metric: str,
+    strategy: str,
+    subtasks: tuple[str, ...] | None,
+    subtask_available: bool | None = None,
+) -> dict[str, Any]:
+    return {
+        "modality": modality,
+        "description": description,
+        "metrics": [metric],
+        "strategy": strategy,
+        "subtask_available": bool(subtasks) if subtask_available is None else subtask_available,
+        "subtasks": list(subtasks) if subtasks else None,
+    }
+
+
+_BENCHMARK_CONFIG: dict[_Benchmark, dict[str, Any]] = {
+    _Benchmark.MMLU: _config(
+        "Text",
+        "Multi-task Language Understanding – Tests knowledge across 57 subjects.",
+        "accuracy",
+        "zs_cot",
+        MMLU_SUBTASKS,
+    ),
+    _Benchmark.MMLU_PRO: _config(
+        "Text",
+        "MMLU – Professional Subset – Focuses on professional domains such as law, "
+        "medicine, accounting, and engineering.",
+        "accuracy",
+        "zs_cot",
+        None,
+    ),
+    _Benchmark.BBH: _config(
+        "Text",
+        "Advanced Reasoning Tasks – A collection of challenging problems that test "
+        "higher-level cognitive and problem-solving skills.",
+        "accuracy",
+        "fs_cot",
+        BBH_SUBTASKS,
+    ),
+    _Benchmark.GPQA: _config(
+        "Text",
+        "General Physics Question Answering – Assesses comprehension of physics concepts "
+        "and related problem-solving abilities.",
+        "accuracy",
+        "zs_cot",
+        None,
+    ),
+    _Benchmark.MATH: _config(
+        "Text",
+        "Mathematical Problem Solving – Measures mathematical reasoning across topics "
+        "including algebra, calculus, and word problems.",
+        "exact_match",
+        "zs_cot",
+        MATH_SUBTASKS,
+    ),
+    _Benchmark.STRONG_REJECT: _config(
+        "Text",
+        "Quality-Control Task – Tests the model's ability to detect and reject "
+        "inappropriate, harmful, or incorrect content.",
+        "deflection",
+        "zs",
+        None,
+        subtask_available=True,
+    ),
+    _Benchmark.IFEVAL: _config(
+        "Text",
+        "Instruction-Following Evaluation – Gauges how accurately a model follows given "
+        "instructions and completes tasks to specification.",
+        "accuracy",
+        "zs",
+        None,
+    ),
+    _Benchmark.MMMU: _config(
+        "Multi-Modal",
+        "Massive Multidiscipline Multimodal Understanding (MMMU) – College-level benchmark "
+        "comprising multiple-choice and open-ended questions from 30 disciplines.",
+        "accuracy",
+        "zs_cot",
+        MMMU_SUBTASKS,
+    ),
+    _Benchmark.LLM_JUDGE: _config(
+        "Text",
+        "LLM-as-a-Judge - Uses a user-selected judge model to judge a set of "
+        "customer-provided inference responses.",
+        "all",
+        "judge",
+        None,
+    ),
+    _Benchmark.HUMANEVAL: _config(
+        "Text",
+        "HumanEval (sageyard) – Python functions written from their docstrings, run "
+        "against their unit tests in a sandbox (pass@1).",
+        "pass@1",
+        "zs",
+        None,
+    ),
+}
+
+
+def get_benchmarks() -> type[_Benchmark]:
+    """The Benchmark enum: ``get_benchmarks().MMLU``, ...
+
+    Example:
+        >>> get_benchmarks().BBH.value
+        'bbh'
+    """
+    return _Benchmark
+
+
+def get_benchmark_properties(benchmark: _Benchmark) -> dict[str, Any]:
+    """The benchmark's modality, description, metrics, strategy and subtasks.
+
+    Raises:
+        ValueError: Not a benchmark of ``get_benchmarks()``.
+    """
+    config = _BENCHMARK_CONFIG.get(benchmark)
+    if config is None:
+        raise ValueError(
+            f"Benchmark '{getattr(benchmark, 'value', benchmark)}' not found in configuration. "
+            f"Available benchmarks: {', '.join(b.value for b in _BENCHMARK_CONFIG)}"
+        )
+    return dict(config)
+
+
+class BenchMarkEvaluator(BaseEvaluator):
+    """Score a model on a standard benchmark (the real SDK's ``BenchMarkEvaluator``).
+
+    Attributes:
+        benchmark: From ``get_benchmarks()`` (or its value, ``"mmlu"``).
+        subtasks: A subtask, a list of them, or ``"ALL"`` (the default for benchmarks
+            that have subtasks); must be None for those that have none.
+        evaluate_base_model: Also evaluate the base model of a fine-tuned model, so the
+            results compare the two (default False, as the real SDK's code).
+    """
+
+    benchmark: _Benchmark
+    subtasks: str | list[str] | None = None
+    evaluate_base_model: bool = False
+
+    @field_validator("subtasks", mode="after")
+    @classmethod
+    def _check_subtasks(cls, value: Any, info: Any) -> Any:
+        benchmark = info.data.get("benchmark")
+        if benchmark is None:
+            return value
+        return _subtasks(benchmark, value, default_all=True)
+
+    def model_post_init(self, context: Any) -> None:
+        if self.subtasks is None and _BENCHMARK_CONFIG[self.benchmark]["subtask_available"]:
+            self.subtasks = "ALL"
+
+    def evaluate(  # type: ignore[override]  # the real SDK's signature
+        self, subtask: str | list[str] | None = None, dry_run: bool = False
+    ) -> EvaluationPipelineExecution | None:
+        """Start the benchmark's evaluation (``subtask`` overrides ``subtasks``).
+
+        Returns the execution, or None with ``dry_run`` (every check, nothing started).
+
+        Raises:
+            ValueError: A subtask the benchmark lacks, benchmark data that is not there
+                (the message names the dataset, the files and the folder), a model that
+                cannot be resolved, a benchmark the model cannot take (a multi-modal one
+                for a text-only model). Nothing is started then.
+        """
+        from sageyard.core.shapes import InputData
+        from sageyard.evaluation.service import new_execution_id
+
+        chosen = _subtasks(self.benchmark, subtask, default_all=False)
+        if chosen is None:
+            chosen = self.subtasks
+        names = None if chosen is None or chosen == "ALL" else _as_list(chosen)
+        session = self._session()
+        config = _BENCHMARK_CONFIG[self.benchmark]
+        folder = self._benchmark_folder(session, names)
+        execution_id = new_execution_id()
+        hyperparameters = {
+            "task": self.benchmark.value,
+            "strategy": config["strategy"],
+            "evaluation_metric": config["metrics"][0],
+        }
+        if names:
+            hyperparameters["subtask"] = ",".join(names)
+        channels = [InputData(channel_name="benchmark", data_source=str(folder))]
+        steps, resolved = self._model_steps(
+            session, execution_id, self.evaluate_base_model, hyperparameters, channels
+        )
+        summary = {
+            "model": resolved.custom or resolved.base,
+            "base_model": resolved.base,
+            "benchmark": self.benchmark.value,
+            "subtasks": names or "ALL",
+            "metric": config["metrics"][0],
+        }
+        return self._start(
+            EvalType.BENCHMARK,
+            execution_id,
+            self.base_eval_name or f"benchmark-eval-{self.benchmark.value}",
+            steps,
+            summary,
+            session,
+            dry_run,
+        )
+
+    def _benchmark_folder(self, session: Any, subtasks: list[str] | None) -> Any:
+        """The benchmark's data folder, checked to hold every subtask's scored split.
+
+        Raises:
+            ConfigurationError: Files are missing, or the benchmark is not scored yet.
+        """
+        import importlib.util
+
+        if importlib.util.find_spec("lm_eval") is None:
+            from sageyard.core.exceptions import MissingDependencyError
+
+            raise MissingDependencyError(
+                "Benchmarks are scored by lm-evaluation-harness, which is not installed: "
+                "pip install 'sageyard[evaluation]' (or lm-eval)."
+            )
+        benchmark = BENCHMARKS.get(self.benchmark.value)
+        if benchmark is None or benchmark.task is None:
+            raise ConfigurationError(
+                f"The {self.benchmark.value} benchmark is not scored by this version of "
+                "sageyard yet; scored now: "
+                f"{', '.join(n for n, b in BENCHMARKS.items() if b.task is not None)}."
+            )
+        root = session.settings.benchmark_data
+        folder = root / benchmark.name
+        missing = benchmark.missing(folder, subtasks)
+        if missing:
+            shown = ", ".join(missing[:3]) + (
+                f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+            )
+            raise ConfigurationError(
+                f"The {benchmark.name} benchmark's data is not in {root}: expected {shown} "
+                f"(the {benchmark.split!r} split of the Hugging Face dataset {benchmark.dataset}, "
+                f"fields {', '.join(benchmark.fields)}; .jsonl, .json or .parquet). Put the "
+                "files there, or set SAGEYARD_BENCHMARK_DATA to the folder that holds "
+                f"'{benchmark.name}/'. `sageyard benchmarks list` shows what is found."
+            )
+        return folder
+
+    @classmethod
+    def get_all(
+        cls, session: Any = None, region: str | None = None
+    ) -> Iterator[EvaluationPipelineExecution]:
+        """Every benchmark evaluation, newest first."""
+        yield from EvaluationPipelineExecution.get_all(
+            eval_type=EvalType.BENCHMARK, session=session, region=region
+        )
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _subtasks(benchmark: _Benchmark, value: Any, *, default_all: bool) -> Any:
+    """``value`` checked against the benchmark's subtasks (the real SDK's rules)."""
+    config = _BENCHMARK_CONFIG[benchmark]
+    available = config.get("subtasks")
+    if not config.get("subtask_available"):
+        if value is not None:
+            raise ValueError(
+                f"Subtask is not supported for benchmark '{benchmark.value}'. "
+                "Please set subtasks to None."
+            )
+        return None
+    if value is None:
+        return "ALL" if default_all else None
+    if isinstance(value, list):
+        if not value:
+            raise ValueError(
+                f"Subtask list cannot be empty for benchmark '{benchmark.value}'. "
+                "Provide at least one subtask or use 'ALL'."
+            )
+        for item in value:
+            if not isinstance(item, str):
+                raise ValueError(
+                    f"All subtasks in the list must be strings. Found {type(item).__name__}: {item}"
+                )
+            if available and item not in available:
+                raise ValueError(
+                    f"Invalid subtask '{item}' for benchmark '{benchmark.value}'. "
+                    f"Available subtasks: {', '.join(available)}"
+                )
+        return value
+    if isinstance(value, str):
+        if value.upper() == "ALL":
+            return "ALL"
+        if available and value not in available:
+            raise ValueError(
+                f"Invalid subtask '{value}' for benchmark '{benchmark.value}'. "
+                f"Available subtasks: {', '.join(available)}"
+            )
+        return value
+    raise ValueError(
+        f"Subtask must be a string, a list of strings, or 'ALL'. Got {type(value).__name__}"
+    )
