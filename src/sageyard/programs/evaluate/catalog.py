@@ -177,6 +177,7 @@ class Benchmark:
         subtasks: The dataset's configurations, one folder each; empty: one folder.
         task: The lm-eval task (``{subtask}`` filled in per subtask); None: scored by a
             sageyard scorer of its own (not yet available, said before any job).
+        task_folder: Where lm-eval keeps the task's YAML (under ``lm_eval/tasks``).
         metric: lm-eval's metric and filter whose value is the benchmark's metric,
             ``"exact_match,flexible-extract"``.
         num_fewshot: Examples shown before each question (None: the task's own).
@@ -190,6 +191,7 @@ class Benchmark:
     subtasks: tuple[str, ...] = ()
     other_splits: tuple[str, ...] = ()
     task: str | None = None
+    task_folder: str = ""
     metric: str = "exact_match,flexible-extract"
     num_fewshot: int | None = None
     multimodal: bool = False
@@ -247,6 +249,7 @@ BENCHMARKS: dict[str, Benchmark] = {
             other_splits=("dev", "validation"),
             subtasks=MMLU_SUBTASKS,
             task="mmlu_flan_cot_zeroshot_{subtask}",
+            task_folder="mmlu/flan_cot_zeroshot",
         ),
         Benchmark(
             name="mmlu_pro",
@@ -263,6 +266,7 @@ BENCHMARKS: dict[str, Benchmark] = {
             split="test",
             subtasks=BBH_SUBTASKS,
             task="bbh_cot_fewshot_{subtask}",
+            task_folder="bbh/cot_fewshot",
             metric="exact_match,get-answer",
         ),
         Benchmark(

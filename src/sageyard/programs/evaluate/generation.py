@@ -6,7 +6,8 @@ left-padded batches, greedy unless ``temperature`` > 0 (then ``top_p`` / ``top_k
 sampling). :class:`ScriptedGenerator` is the test double: a model folder whose
 ``config.json`` says ``"model_type": "sageyard-scripted"`` answers from its
 ``script.json`` (the first rule whose ``contains`` is in the prompt gives the response;
-else ``default``), so an evaluation's accuracy is known exactly.
+else ``default``; ``delay`` seconds pass per prompt), so an evaluation's accuracy is known
+exactly.
 
 Example:
     >>> from pathlib import Path
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,12 +96,14 @@ def _read_config(folder: Path) -> dict[str, Any]:
 
 
 class ScriptedGenerator:
-    """Answers from ``script.json``: ``{"rules": [{"contains", "response"}], "default"}``."""
+    """Answers from ``script.json``: ``{"rules": [{"contains", "response"}], "default",
+    "delay"}``."""
 
     def __init__(self, folder: Path) -> None:
         script = json.loads((folder / "script.json").read_text())
         self.rules = [(rule["contains"], rule["response"]) for rule in script.get("rules", [])]
         self.default = str(script.get("default", ""))
+        self.delay = float(script.get("delay", 0.0))
         self._name = folder.name
 
     @property
@@ -118,6 +122,7 @@ class ScriptedGenerator:
     ) -> list[str]:
         out = []
         for prompt in prompts:
+            time.sleep(self.delay)
             response = next((r for c, r in self.rules if c in prompt), self.default)
             out.append(cut(response, stop))
         return out

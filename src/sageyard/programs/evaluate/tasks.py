@@ -12,6 +12,7 @@ answer, the target and the score, so every number can be recomputed.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from sageyard.programs.evaluate.generation import Generation, Generator
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SubtaskResult", "run_benchmark", "task_config"]
+__all__ = ["SubtaskResult", "run_benchmark", "task_config", "task_manager"]
 
 
 @dataclass
@@ -97,6 +98,17 @@ def _stops(kwargs: Any) -> list[str]:
     return [str(s) for s in until or []]
 
 
+@functools.cache
+def task_manager(folder: str) -> Any:
+    """lm-eval's index of the tasks in its ``tasks/<folder>`` (only those: indexing all of
+    them reads some 26,000 YAML files)."""
+    import lm_eval.tasks
+    from lm_eval.tasks import TaskManager
+
+    root = Path(lm_eval.tasks.__file__).parent
+    return TaskManager(include_path=str(root / folder), include_defaults=False)
+
+
 def task_config(benchmark: Benchmark, subtask: str | None, base: Path) -> dict[str, Any]:
     """lm-eval's config of the subtask's task, reading the subtask's local files.
 
@@ -104,7 +116,6 @@ def task_config(benchmark: Benchmark, subtask: str | None, base: Path) -> dict[s
         AlgorithmError: The split that is scored has no file (the message names the
             dataset, the files expected and the folder).
     """
-    from lm_eval.tasks import TaskManager
     from lm_eval.tasks._yaml_loader import load_yaml
 
     folder, files = benchmark.data_files(base, subtask)
@@ -115,7 +126,7 @@ def task_config(benchmark: Benchmark, subtask: str | None, base: Path) -> dict[s
             f"{benchmark.split}.jsonl (or .json, .parquet) in the layout of {benchmark.dataset}."
         )
     name = benchmark.task_name(subtask)
-    entry = TaskManager().task_index.get(name)
+    entry = task_manager(benchmark.task_folder).task_index.get(name)
     if entry is None or entry.yaml_path is None:
         raise AlgorithmError(f"AlgorithmError: lm-evaluation-harness has no task {name!r}.")
     config: dict[str, Any] = dict(load_yaml(entry.yaml_path, resolve_func=True))
@@ -165,6 +176,7 @@ def run_benchmark(
             apply_chat_template=chat and generator.has_chat_template,
             bootstrap_iters=0,
             verbosity="WARNING",
+            task_manager=task_manager(benchmark.task_folder),
         )
         if output is None:
             raise AlgorithmError("AlgorithmError: lm-evaluation-harness returned no results.")

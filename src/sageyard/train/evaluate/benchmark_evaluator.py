@@ -19,6 +19,7 @@ Example:
 # ruff: noqa: RUF001  (the descriptions are the real SDK's, en dashes and all)
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
@@ -179,7 +180,7 @@ def get_benchmark_properties(benchmark: _Benchmark) -> dict[str, Any]:
             f"Benchmark '{getattr(benchmark, 'value', benchmark)}' not found in configuration. "
             f"Available benchmarks: {', '.join(b.value for b in _BENCHMARK_CONFIG)}"
         )
-    return dict(config)
+    return copy.deepcopy(config)
 
 
 class BenchMarkEvaluator(BaseEvaluator):

@@ -1,0 +1,207 @@
+"""Evaluations end to end: real step jobs of the evaluate program under real supervisors,
+with scripted models whose answers are known, so every number is known exactly."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from sageyard.core.exceptions import FailedStatusError
+from sageyard.core.session import Session
+from sageyard.store import open_store
+from sageyard.train import (
+    BenchMarkEvaluator,
+    CustomScorerEvaluator,
+    EvaluationPipelineExecution,
+    get_benchmarks,
+    get_builtin_metrics,
+)
+from sageyard.train.evaluate.constants import EvalType
+from sageyard.train.evaluate.execution import BenchmarkEvaluationExecution
+from tests.evaluation_fixtures import scripted_model, write_mmlu
+
+pytest.importorskip("lm_eval")
+
+OUT = "s3://bucket/evals/"
+Benchmark = get_benchmarks()
+
+
+def test_base_and_fine_tuned_models_get_exactly_their_known_accuracies(
+    sageyard_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_mmlu(sageyard_home / "benchmarks", {"anatomy": [0, 1, 2, 3], "virology": [3, 3]})
+    # the tuned model is right on anatomy q0, q1, q2 and virology q0 (4 of 6); the base
+    # model always says (A): right on anatomy q0 only (1 of 6)
+    tuned = scripted_model(
+        sageyard_home.parent / "tuned",
+        {"anatomy q1?": "The answer is (B).", "anatomy q2?": "(C)", "virology q0?": "(D)"},
+        default="The answer is (A).",
+    )
+    base = scripted_model(sageyard_home.parent / "base", {}, default="(A)")
+    evaluator = BenchMarkEvaluator(
+        benchmark=Benchmark.MMLU,
+        subtasks=["anatomy", "virology"],
+        model=str(tuned),
+        base_model_name=str(base),
+        evaluate_base_model=True,
+        s3_output_path=OUT,
+    )
+    execution = evaluator.evaluate()
+    assert isinstance(execution, BenchmarkEvaluationExecution)
+    assert execution.status.overall_status == "Executing"
+    execution.wait(poll=1, timeout=240)
+
+    assert execution.status.overall_status == "Succeeded"
+    steps = {step.name: step for step in execution.status.step_details}
+    assert set(steps) == {"EvaluateBaseModel", "EvaluateCustomModel"}
+    assert all(s.status == "Succeeded" and s.job_arn for s in steps.values())
+    results = execution.step_results()
+    assert results["custom"].metrics["accuracy"] == pytest.approx(4 / 6)
+    assert results["base"].metrics["accuracy"] == pytest.approx(1 / 6)
+    entries = results["custom"].document["results"]
+    assert entries["custom|mmlu:anatomy|0"]["accuracy"] == pytest.approx(3 / 4)
+    assert entries["custom|mmlu:virology|0"]["accuracy"] == pytest.approx(1 / 2)
+    # every number can be recomputed from the saved examples
+    examples = results["custom"].examples
+    assert len(examples) == 6
+    assert sum(e["score"] for e in examples) / 6 == pytest.approx(4 / 6)
+    assert {e["extracted"] for e in examples if e["score"]} == {"(A)", "(B)", "(C)", "(D)"}
+
+    execution.show_results()
+    shown = capsys.readouterr().out
+    assert "Custom Model Results" in shown and "Base Model Results" in shown
+    assert "66.67%" in shown and "16.67%" in shown and "+50.00%" in shown
+    assert f"{OUT}{steps['EvaluateCustomModel'].job_arn.rsplit('/', 1)[-1]}" in shown.replace(
+        "\n", ""
+    ).replace("│", "").replace(" ", "")
+
+    # the execution is found again by ARN, among all and among the benchmark ones
+    assert execution.arn is not None
+    found = EvaluationPipelineExecution.get(execution.arn)
+    assert isinstance(found, BenchmarkEvaluationExecution)
+    assert found.status.overall_status == "Succeeded" and found.s3_output_path == OUT
+    assert [e.arn for e in BenchMarkEvaluator.get_all()] == [execution.arn]
+    assert [e.arn for e in EvaluationPipelineExecution.get_all(EvalType.CUSTOM_SCORER)] == []
+    missing = EvaluationPipelineExecution.get(execution.arn + "x")
+    assert missing.status.overall_status == "Error" and "does not exist" in str(
+        missing.status.failure_reason
+    )
+    # the step jobs are ordinary training jobs, children of the execution
+    store = open_store(Session().settings.store_url)
+    children = store.list("TrainingJob", parent=execution.name)
+    assert sorted(j.name for j in children) == sorted(
+        s.job_arn.rsplit("/", 1)[-1] for s in steps.values() if s.job_arn
+    )
+
+
+def test_a_custom_scorer_scores_each_answer_with_the_preset_or_your_function(
+    sageyard_home: Path, tmp_path: Path
+) -> None:
+    rows = [
+        {"query": "What is 2+3?", "response": "5"},
+        {"query": "What is 10/4?", "response": "\\frac{5}{2}"},
+        {"query": "What is 7*6?", "response": "42"},
+        {"query": "What is 9-9?", "response": "0"},
+    ]
+    dataset = tmp_path / "math.jsonl"
+    dataset.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    # right, right in another form (2.5 = 5/2), wrong, right
+    model = scripted_model(
+        tmp_path / "model",
+        {"2+3": "The answer is \\boxed{5}", "10/4": "\\boxed{2.5}", "7*6": "\\boxed{41}"},
+        default="\\boxed{0}",
+    )
+    preset = CustomScorerEvaluator(
+        evaluator=get_builtin_metrics().PRIME_MATH,
+        dataset=str(dataset),
+        model=str(model),
+        s3_output_path=OUT,
+    ).evaluate()
+    reward = tmp_path / "length.py"
+    reward.write_text(
+        "def lambda_handler(event, context):\n"
+        "    return {'reward': float(len(event['response']) < 12)}\n"
+    )
+    own = CustomScorerEvaluator(
+        evaluator=str(reward), dataset=str(dataset), model=str(model), s3_output_path=OUT
+    ).evaluate()
+    assert preset is not None and own is not None
+    preset.wait(poll=1, timeout=240)
+    own.wait(poll=1, timeout=240)
+
+    [(_, scored)] = preset.step_results().items()
+    assert scored.step == "EvaluateCustomModel"  # a model folder: the model to evaluate
+    assert scored.metrics["prime_math"] == pytest.approx(3 / 4)
+    assert [e["score"] for e in scored.examples] == [1.0, 1.0, 0.0, 1.0]
+    assert [e["target"] for e in scored.examples] == [r["response"] for r in rows]
+    # "The answer is \boxed{5}" (23 characters) is the only answer of 12 or more
+    assert own.step_results()["custom"].metrics["custom_score"] == pytest.approx(3 / 4)
+    assert [e.arn for e in CustomScorerEvaluator.get_all()] == [own.arn, preset.arn]
+
+
+def test_a_reward_function_that_fails_on_the_first_rows_is_refused_before_any_job(
+    tmp_path: Path,
+) -> None:
+    dataset = tmp_path / "data.jsonl"
+    dataset.write_text(json.dumps({"query": "q", "response": "r"}) + "\n")
+    broken = tmp_path / "broken.py"
+    broken.write_text("def lambda_handler(event, context):\n    raise KeyError('score')\n")
+    evaluator = CustomScorerEvaluator(
+        evaluator=str(broken),
+        dataset=str(dataset),
+        model=str(scripted_model(tmp_path / "m", {})),
+        s3_output_path=OUT,
+    )
+    with pytest.raises(ValueError, match="Reward function verification failed"):
+        evaluator.evaluate()
+    bad_rows = tmp_path / "bad.jsonl"
+    bad_rows.write_text(json.dumps({"text": "q"}) + "\n")
+    evaluator.dataset = str(bad_rows)
+    with pytest.raises(ValueError, match=r"line 1\b.*missing field 'query'"):
+        evaluator.evaluate()
+    assert list(EvaluationPipelineExecution.get_all()) == []
+
+
+def test_an_evaluation_stopped_halfway_stops_its_steps(sageyard_home: Path) -> None:
+    write_mmlu(sageyard_home / "benchmarks", {"anatomy": [0] * 40})
+    slow = scripted_model(sageyard_home.parent / "slow", {}, default="(A)", delay=1.0)
+    execution = BenchMarkEvaluator(
+        benchmark="mmlu", subtasks="anatomy", model=str(slow), s3_output_path=OUT
+    ).evaluate()
+    assert execution is not None
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        execution.refresh()
+        if any(s.status == "Executing" for s in execution.status.step_details):
+            break
+        time.sleep(0.5)
+    time.sleep(3)  # well into generating
+    execution.stop()
+    execution.wait(target_status="Stopped", poll=1, timeout=120)
+    [step] = execution.status.step_details
+    assert step.status == "Stopped"
+    with pytest.raises(ValueError, match=r"Cannot show results\. Execution status is 'Stopped'"):
+        execution.show_results()
+    with pytest.raises(FailedStatusError, match="Final Resource State: Stopped"):
+        execution.wait()
+
+
+def test_a_failing_step_fails_the_evaluation_with_the_steps_reason(
+    sageyard_home: Path,
+) -> None:
+    write_mmlu(sageyard_home / "benchmarks", {"anatomy": [0]})
+    broken = sageyard_home.parent / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text(json.dumps({"model_type": "sageyard-scripted"}))
+    execution = BenchMarkEvaluator(
+        benchmark="mmlu", subtasks="anatomy", model=str(broken), s3_output_path=OUT
+    ).evaluate()
+    assert execution is not None
+    with pytest.raises(FailedStatusError) as caught:
+        execution.wait(poll=1, timeout=180)
+    assert "Step failure: One or multiple steps failed." in str(caught.value)
+    [step] = execution.status.step_details
+    assert step.status == "Failed" and "script.json" in str(step.failure_reason)

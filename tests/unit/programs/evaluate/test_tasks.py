@@ -1,0 +1,110 @@
+"""Benchmark scoring through lm-evaluation-harness's task definitions, on local data,
+against hand-computed expectations (answer extraction of CoT outputs and its edge cases)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sageyard.programs._common import AlgorithmError
+from sageyard.programs.evaluate.catalog import BENCHMARKS, find_split
+from sageyard.programs.evaluate.generation import Generation, ScriptedGenerator, cut
+from sageyard.programs.evaluate.tasks import run_benchmark, task_config
+from tests.evaluation_fixtures import scripted_model, write_mmlu
+
+pytest.importorskip("lm_eval")
+
+MMLU = BENCHMARKS["mmlu"]
+
+
+@pytest.fixture(autouse=True)
+def _datasets_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf-datasets"))
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+
+
+def score(tmp_path: Path, answers: list[int], rules: dict[str, str], default: str = "") -> list:
+    root = write_mmlu(tmp_path / "data", {"anatomy": answers})
+    model = ScriptedGenerator(scripted_model(tmp_path / "model", rules, default))
+    return run_benchmark(MMLU, ["anatomy"], root / "mmlu", model, Generation())
+
+
+def test_cot_answers_are_extracted_as_lm_eval_defines_them(tmp_path: Path) -> None:
+    # lm-eval's flexible-extract (MultiChoiceRegexFilter): the last "(X)" (case-sensitive);
+    # else a choice's text in the output; else "<colon> X"; else "[invalid]"
+    outputs = {
+        "q0?": ("Let's see: (A) is wrong. The answer is (C).", 2, "(C)", 1.0),  # last "(X)"
+        "q1?": ("so the answer is (b)", 1, "[invalid]", 0.0),  # "(b)" is not "(B)"
+        "q2?": ("The answer is B.", 1, "[invalid]", 0.0),  # a bare letter, no colon
+        "q3?": ("(D) (A)", 3, "(A)", 0.0),  # the last one counts
+        "q4?": ("I would say Madrid.", 2, "(C)", 1.0),  # the choice's text
+        "q5?": ("Answer: B", 1, "(B)", 1.0),  # "<colon> letter"
+        "q6?": ("nothing", 0, "[invalid]", 0.0),
+    }
+    rules = {key: output for key, (output, _, _, _) in outputs.items()}
+    [result] = score(tmp_path, [answer for _, answer, _, _ in outputs.values()], rules)
+    assert [e["extracted"] for e in result.examples] == [x for _, _, x, _ in outputs.values()]
+    assert [e["score"] for e in result.examples] == [s for _, _, _, s in outputs.values()]
+    assert [e["target"] for e in result.examples][:3] == ["(C)", "(B)", "(B)"]
+    assert result.value == pytest.approx(3 / 7) and result.count == 7
+    p = 3 / 7
+    assert result.stderr == pytest.approx((p * (1 - p) * 7 / 6) ** 0.5 / 7**0.5)
+    assert result.lm_eval["exact_match,flexible-extract"] == pytest.approx(3 / 7)
+    assert result.task == "mmlu_flan_cot_zeroshot_anatomy"
+
+
+def test_each_example_keeps_the_prompt_lm_eval_built(tmp_path: Path) -> None:
+    [result] = score(tmp_path, [0], {}, default="(A)")
+    prompt = result.examples[0]["prompt"]
+    assert prompt.startswith("The following are multiple choice questions (with answers) about")
+    assert (
+        "Q: anatomy q0?\n(A) Paris (B) Berlin (C) Madrid (D) Rome\nA: Let's think step by step."
+        in prompt
+    )
+    assert result.examples[0]["prediction"] == "(A)" and result.value == 1.0
+
+
+def test_outputs_are_cut_at_the_tasks_stop_strings(tmp_path: Path) -> None:
+    # the task stops at "Q:": an answer after it is not the model's
+    [result] = score(tmp_path, [1], {"q0?": "I am unsure. Q: next (B)"})
+    assert result.examples[0]["prediction"] == "I am unsure. "
+    assert result.value == 0.0
+    assert cut("a</s>b", ["</s>", "Q:"]) == "a"
+
+
+def test_limit_scores_only_the_first_examples(tmp_path: Path) -> None:
+    root = write_mmlu(tmp_path / "data", {"anatomy": [0, 0, 0, 0]})
+    model = ScriptedGenerator(scripted_model(tmp_path / "model", {}, "(A)"))
+    [result] = run_benchmark(MMLU, ["anatomy"], root / "mmlu", model, Generation(), limit=2)
+    assert result.count == 2
+
+
+def test_a_missing_split_names_the_dataset_the_file_and_the_folder(tmp_path: Path) -> None:
+    (tmp_path / "mmlu" / "anatomy").mkdir(parents=True)
+    with pytest.raises(AlgorithmError) as caught:
+        task_config(MMLU, "anatomy", tmp_path / "mmlu")
+    message = str(caught.value)
+    assert "cais/mmlu" in message and str(tmp_path / "mmlu" / "anatomy" / "test.jsonl") in message
+
+
+def test_splits_are_found_as_jsonl_json_or_parquet_shards(tmp_path: Path) -> None:
+    assert find_split(tmp_path, "test") is None
+    (tmp_path / "test-00000-of-00001.parquet").write_bytes(b"")
+    assert find_split(tmp_path, "test") == tmp_path / "test-00000-of-00001.parquet"
+    (tmp_path / "test.json").write_text("[]")
+    assert find_split(tmp_path, "test") == tmp_path / "test.json"
+    assert MMLU.missing(tmp_path / "mmlu", ["anatomy"]) == [
+        str(tmp_path / "mmlu" / "anatomy" / "test.jsonl")
+    ]
+
+
+def test_parquet_data_in_the_datasets_layout_is_read(tmp_path: Path) -> None:
+    pandas = pytest.importorskip("pandas")
+    folder = tmp_path / "mmlu" / "anatomy"
+    folder.mkdir(parents=True)
+    rows = [{"question": "q?", "subject": "anatomy", "choices": ["a", "b", "c", "d"], "answer": 3}]
+    pandas.DataFrame(rows).to_parquet(folder / "test-00000-of-00001.parquet")
+    model = ScriptedGenerator(scripted_model(tmp_path / "model", {}, "The answer is (D)."))
+    [result] = run_benchmark(MMLU, ["anatomy"], tmp_path / "mmlu", model, Generation())
+    assert result.value == 1.0
