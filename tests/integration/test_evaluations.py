@@ -16,11 +16,16 @@ from sageyard.train import (
     BenchMarkEvaluator,
     CustomScorerEvaluator,
     EvaluationPipelineExecution,
+    LLMAsJudgeEvaluator,
     get_benchmarks,
     get_builtin_metrics,
 )
+from sageyard.train.evaluate import results_dataframe
 from sageyard.train.evaluate.constants import EvalType
-from sageyard.train.evaluate.execution import BenchmarkEvaluationExecution
+from sageyard.train.evaluate.execution import (
+    BenchmarkEvaluationExecution,
+    LLMAJEvaluationExecution,
+)
 from tests.evaluation_fixtures import scripted_model, write_mmlu
 
 pytest.importorskip("lm_eval")
@@ -205,3 +210,118 @@ def test_a_failing_step_fails_the_evaluation_with_the_steps_reason(
     assert "Step failure: One or multiple steps failed." in str(caught.value)
     [step] = execution.status.step_details
     assert step.status == "Failed" and "script.json" in str(step.failure_reason)
+
+
+def _judge(prompt: str) -> str:
+    """Correctness: 10 when the answer is the reference; Helpfulness: always 5; the custom
+    Polite metric: its second rating when the answer says please."""
+    answer = (
+        prompt.split("[Assistant]\n", 1)[-1].split("\n\n", 1)[0] if "[Assistant]" in prompt else ""
+    )
+    if "Rate whether the answer is correct" in prompt:
+        reference = prompt.split("[Reference answer]\n", 1)[1].split("\n\n", 1)[0]
+        return f"The reference is {reference}.\nScore: {10 if answer == reference else 0}"
+    if "Rate how helpful" in prompt:
+        return "Adequate.\nScore: 5"
+    polite = "please" in prompt.split("Answer:", 1)[-1]
+    return f"Politeness judged.\nScore: {1 if polite else 0}"
+
+
+def test_an_llm_judge_scores_base_and_tuned_answers_with_explanations(
+    sageyard_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.fake_judge import judge_server
+
+    rows = [
+        {"query": "Capital of France?", "response": "Paris"},
+        {"query": "Capital of Spain?", "response": "Madrid"},
+        {"query": "Capital of Italy?", "response": "Rome"},
+    ]
+    dataset = tmp_path / "questions.jsonl"
+    dataset.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    tuned = scripted_model(tmp_path / "tuned", {"France": "Paris", "Spain": "Madrid"}, "Milan")
+    base = scripted_model(tmp_path / "base", {"France": "Paris"}, "please Lyon")
+    polite = [
+        {
+            "customMetricDefinition": {
+                "name": "Polite",
+                "instructions": "Is the answer polite? Question: {{prompt}} Answer: {{prediction}}",
+                "ratingScale": [
+                    {"definition": "Rude", "value": {"floatValue": 0.0}},
+                    {"definition": "Polite", "value": {"floatValue": 1.0}},
+                ],
+            }
+        }
+    ]
+    with judge_server(_judge) as server:
+        endpoints = {"judge-model": {"url": server.url, "model": "served-judge"}}
+        monkeypatch.setenv("SAGEYARD_JUDGE_ENDPOINTS", json.dumps(endpoints))
+        execution = LLMAsJudgeEvaluator(
+            model=str(tuned),
+            base_model_name=str(base),
+            evaluate_base_model=True,
+            evaluator_model="judge-model",
+            dataset=str(dataset),
+            builtin_metrics=["Builtin.Correctness", "helpfulness"],
+            custom_metrics=json.dumps(polite),
+            s3_output_path=OUT,
+        ).evaluate()
+        assert isinstance(execution, LLMAJEvaluationExecution)
+        execution.wait(poll=1, timeout=240)
+    assert [s.name for s in execution.status.step_details] == [
+        "EvaluateBaseInferenceModel",
+        "EvaluateCustomInferenceModel",
+        "EvaluateBaseModelMetrics",
+        "EvaluateCustomModelMetrics",
+    ]
+    assert {r["model"] for r in server.requests} == {"served-judge"}
+    found = execution.judge_results()
+    custom, base_results = found["custom"].aggregate["results"], found["base"].aggregate["results"]
+    assert custom["Correctness"]["score"] == pytest.approx(2 / 3)
+    assert base_results["Correctness"]["score"] == pytest.approx(1 / 3)
+    assert custom["Helpfulness"] == {"score": 0.5, "std_deviation": 0.0, "total_evaluations": 3}
+    assert custom["Polite"]["score"] == 0.0 and base_results["Polite"]["score"] == pytest.approx(
+        2 / 3
+    )
+    first = found["custom"].examples[0]
+    [correct] = [
+        s for s in first["automatedEvaluationResult"]["scores"] if s["metricName"] == "Correctness"
+    ]
+    assert correct["result"] == 1.0
+    assert correct["evaluatorDetails"][0]["explanation"].startswith("The reference is Paris.")
+    # the per-example file where the real SDK looks: <output>/<evaluation job name>/
+    objects = Session().objects
+    assert objects.list(f"{OUT}{found['custom'].name}/")[0].endswith("_output.jsonl")
+
+    execution.show_results(limit=2, show_explanations=True)
+    shown = capsys.readouterr().out
+    assert "Win Rates" in shown and "Model Comparison - Aggregate Metrics" in shown
+    assert "+33.3%" in shown  # Correctness, custom vs base
+    assert "Showing evaluations 1-2 of 3" in shown
+    assert "job.show_results(limit=2, offset=2)" in shown
+    assert "The reference is Paris." in shown
+    frame = results_dataframe([execution])
+    correctness = frame[(frame.metric == "Correctness") & (frame.subtask == "ALL")]
+    assert dict(zip(correctness.model_role, correctness.value, strict=True)) == pytest.approx(
+        {"custom": 2 / 3, "base": 1 / 3}
+    )
+
+
+def test_llm_judge_metrics_are_checked_before_any_job(tmp_path: Path) -> None:
+    common = {"model": "m", "evaluator_model": "judge", "dataset": "s3://b/d.jsonl"}
+    with pytest.raises(ValueError, match="'Coolness' is not a built-in judge metric"):
+        LLMAsJudgeEvaluator(**common, builtin_metrics=["Coolness"], s3_output_path=OUT)
+    with pytest.raises(ValueError, match="Invalid JSON in custom_metrics"):
+        LLMAsJudgeEvaluator(**common, custom_metrics="[{", s3_output_path=OUT)
+    with pytest.raises(ValueError, match=r"instructions must be a string that shows"):
+        LLMAsJudgeEvaluator(
+            **common,
+            custom_metrics=[{"customMetricDefinition": {"name": "x", "instructions": "hi"}}],
+            s3_output_path=OUT,
+        )
+    with pytest.raises(ValueError, match="needs a metric"):
+        LLMAsJudgeEvaluator(**common, s3_output_path=OUT).evaluate()
+    assert list(EvaluationPipelineExecution.get_all()) == []

@@ -1,6 +1,7 @@
 """The ``sageyard`` command: inspect and control jobs from a shell.
 
-Each command group lives in its own module (``jobs``, ``tuning``, ``models``) and is
+Each command group lives in its own module (``jobs``, ``tuning``, ``models``,
+``evaluations`` with ``benchmarks``) and is
 added to :data:`main` below. Importing this package loads click and nothing heavy: the
 service, the stores and rich are imported inside the commands, so the command starts fast.
 
@@ -20,6 +21,7 @@ from typing import Any
 import click
 
 from sageyard import __version__
+from sageyard.cli.evaluations import benchmarks, evaluations
 from sageyard.cli.jobs import jobs
 from sageyard.cli.models import models
 from sageyard.cli.tuning import tuning
@@ -90,5 +92,5 @@ def main() -> None:
     """sageyard: SageMaker training jobs, run as local supervised processes."""
 
 
-for _group in (jobs, tuning, models):
+for _group in (jobs, tuning, models, evaluations, benchmarks):
     main.add_command(_group)

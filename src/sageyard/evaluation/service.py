@@ -22,6 +22,13 @@ from typing import Any
 
 from sageyard.core.exceptions import ResourceNotFound, ValidationException
 from sageyard.core.settings import Settings
+from sageyard.evaluation.results import (
+    JudgeResults,
+    StepResults,
+    read_judge_results,
+    result_rows,
+    results_by_role,
+)
 from sageyard.evaluation.spec import EVAL_TYPES, KIND, EvaluationSpec
 from sageyard.jobs.launch import launch_supervisor
 from sageyard.jobs.records import JobRecords
@@ -234,6 +241,77 @@ class EvaluationService(JobRecords):
         if record.document.get("failure_reason"):
             description["FailureReason"] = record.document["failure_reason"]
         return description
+
+    def results(self, name: str) -> dict[str, StepResults]:
+        """What the evaluation's steps wrote, by the model they evaluated (``custom``,
+        ``base``).
+
+        Raises:
+            ValueError: It has not succeeded, or no step evaluated a model.
+            FileNotFoundError: A step's job left no results.
+        """
+        description = self.describe(name)
+        status = description["PipelineExecutionStatus"]
+        if status != "Succeeded":
+            raise ValueError(
+                f"Evaluation {name!r} is {status}; results exist once it has Succeeded."
+            )
+        steps = [
+            (s["StepName"], (s.get("Metadata") or {}).get("TrainingJob", {}).get("Arn"))
+            for s in description["PipelineExecutionSteps"]
+        ]
+        return results_by_role(self.jobs.objects, description["S3OutputPath"], steps)
+
+    def judge_results(self, name: str) -> dict[str, JudgeResults]:
+        """What an LLM-as-judge evaluation's judge steps wrote, by model (``custom``,
+        ``base``).
+
+        Raises:
+            ValueError: It has not succeeded, or has no judge step.
+        """
+        description = self.describe(name)
+        if description["PipelineExecutionStatus"] != "Succeeded":
+            raise ValueError(
+                f"Evaluation {name!r} is {description['PipelineExecutionStatus']}; results "
+                "exist once it has Succeeded."
+            )
+        found = {}
+        for step in description["PipelineExecutionSteps"]:
+            arn = (step.get("Metadata") or {}).get("TrainingJob", {}).get("Arn")
+            if step["StepName"].endswith("ModelMetrics") and arn:
+                role = "custom" if "Custom" in step["StepName"] else "base"
+                job = arn.rsplit("/", 1)[-1]
+                found[role] = read_judge_results(
+                    self.jobs.objects, description["S3OutputPath"], job
+                )
+        if not found:
+            raise ValueError(
+                "[PySDK Error] Could not extract training job name from pipeline steps. Unable "
+                "to locate evaluation results. Ensure the pipeline has completed successfully."
+            )
+        return found
+
+    def result_rows(self, records: list[JobRecord] | None = None) -> list[dict[str, Any]]:
+        """One row per evaluation, model, subtask and metric (``result_rows``), for the
+        succeeded evaluations among ``records`` (all when None), newest first."""
+        rows = []
+        for record in self.list_jobs() if records is None else records:
+            record = self.reconcile(record)
+            if record.status != "Completed":
+                continue
+            spec = self.spec(record)
+            found = self.results(record.name).values()
+            for row in result_rows(spec.summary, found):
+                rows.append(
+                    {
+                        "evaluation": record.name,
+                        "name": spec.display_name,
+                        "eval_type": spec.eval_type,
+                        **row,
+                        "created": _when(record.created_at),
+                    }
+                )
+        return rows
 
     # -- act ---------------------------------------------------------------------------------
 

@@ -43,6 +43,9 @@ class StepSpec(BaseModel):
     depends_on: tuple[str, ...] = ()
     #: Which model the step evaluates: ``"base"`` or ``"custom"``.
     model_role: str = "custom"
+    #: A judge's step: its per-example files are copied under the output path when it
+    #: completes (``results.publish_judge_examples``).
+    publishes_examples: bool = False
 
 
 class EvaluationSpec(BaseModel):

@@ -80,6 +80,7 @@ class _Pipeline:
         self.spec = spec
         self.name = spec.execution_id
         self.failed: dict[str, str] = {}  # steps whose job could not be created
+        self.published: set[str] = set()  # judge steps whose examples were copied
 
     def run(self) -> _Outcome:
         while True:
@@ -88,10 +89,26 @@ class _Pipeline:
             jobs = self.service.step_jobs(self.name)
             if stopping:
                 return self._stop(jobs)
+            self._publish(jobs)
             started = self._start_ready(jobs)
             if not started and not any(j.status not in TERMINAL for j in jobs.values()):
-                return self._outcome(self.service.step_jobs(self.name))
+                final = self.service.step_jobs(self.name)
+                self._publish(final)
+                return self._outcome(final)
             time.sleep(POLL_SECONDS)
+
+    def _publish(self, jobs: dict[str, JobRecord]) -> None:
+        """Copy each completed judge step's per-example files where the real SDK reads them."""
+        from sageyard.evaluation.results import publish_judge_examples
+
+        for step in self.spec.steps:
+            job = jobs.get(step.name)
+            done = job is not None and job.status == "Completed"
+            if step.publishes_examples and done and step.name not in self.published:
+                assert job is not None
+                objects = self.service.jobs.objects
+                publish_judge_examples(objects, self.spec.s3_output_path, job.name)
+                self.published.add(step.name)
 
     def _status(self, step: StepSpec, jobs: dict[str, JobRecord]) -> str | None:
         if step.name in self.failed:

@@ -30,9 +30,14 @@ log = logging.getLogger("sageyard.programs.judges")
 
 
 class Judge(Protocol):
-    """Answers judge prompts: one answer per prompt, or an exception for the batch."""
+    """Answers judge prompts: one answer per prompt, or an exception for the batch.
 
-    def answer(self, prompts: Sequence[str]) -> list[str | Exception]: ...
+    ``scales`` gives, per prompt, the highest score it asks for (10 when None: ``Score:
+    N`` from 0 to 10); a judge that reads scores rather than writing them needs it."""
+
+    def answer(
+        self, prompts: Sequence[str], scales: Sequence[int] | None = None
+    ) -> list[str | Exception]: ...
 
 
 class EndpointJudge:
@@ -55,7 +60,9 @@ class EndpointJudge:
         self.concurrency = max(1, concurrency)
         self.api_key = api_key
 
-    def answer(self, prompts: Sequence[str]) -> list[str | Exception]:
+    def answer(
+        self, prompts: Sequence[str], scales: Sequence[int] | None = None
+    ) -> list[str | Exception]:
         with ThreadPoolExecutor(self.concurrency) as pool:
             return list(pool.map(self._one, prompts))
 
@@ -88,8 +95,9 @@ class LocalJudge:
 
     A small model seldom writes ``Score: N`` when asked, so this judge does not generate:
     it reads the model's next-token probabilities after its answer begins ``Score: `` and
-    answers the expected digit, scaled to 0-10 (``"Score: 6.67"``). Every completion gets
-    a score, as G-Eval scores with a model's token probabilities.
+    answers the expected digit, scaled to 0-10 (``"Score: 6.67"``); for a prompt whose
+    scale is below 10, the expected digit among 0 to that scale. Every completion gets a
+    score, as G-Eval scores with a model's token probabilities; it writes no reasoning.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -110,14 +118,17 @@ class LocalJudge:
             self._tokenizer(str(d), add_special_tokens=False)["input_ids"][-1] for d in range(10)
         ]
 
-    def answer(self, prompts: Sequence[str]) -> list[str | Exception]:
+    def answer(
+        self, prompts: Sequence[str], scales: Sequence[int] | None = None
+    ) -> list[str | Exception]:
         import torch
 
         if self._model is None:
             self._load()
         tokenizer, model = self._tokenizer, self._model
         answers: list[str | Exception] = []
-        for prompt in prompts:
+        for index, prompt in enumerate(prompts):
+            top = 10 if scales is None else min(10, max(1, scales[index]))
             if tokenizer.chat_template:
                 text = tokenizer.apply_chat_template(
                     [{"role": "user", "content": prompt}],
@@ -129,9 +140,10 @@ class LocalJudge:
             ids = tokenizer(text + "Score: ", return_tensors="pt", add_special_tokens=False)
             with torch.no_grad():
                 logits = model(**ids.to(model.device)).logits[0, -1]
-            odds = torch.softmax(logits[self._digits].float(), dim=-1)
-            expected = float((odds * torch.arange(10, device=odds.device)).sum())
-            answers.append(f"Score: {expected * 10 / 9:.2f}")
+            digits = self._digits if top == 10 else self._digits[: top + 1]
+            odds = torch.softmax(logits[digits].float(), dim=-1)
+            expected = float((odds * torch.arange(len(digits), device=odds.device)).sum())
+            answers.append(f"Score: {expected * 10 / 9 if top == 10 else expected:.2f}")
         return answers
 
 

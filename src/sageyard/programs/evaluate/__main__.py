@@ -25,7 +25,6 @@ import os
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from sageyard.programs._common import (
 )
 from sageyard.programs.evaluate.catalog import BENCHMARKS
 from sageyard.programs.evaluate.generation import Generation, Generator, open_generator
+from sageyard.programs.evaluate.outcome import Outcome
 from sageyard.programs.evaluate.spec import HYPERPARAMETERS
 
 log = logging.getLogger("sageyard.programs.evaluate")
@@ -46,15 +46,6 @@ log = logging.getLogger("sageyard.programs.evaluate")
 BENCHMARK_CHANNEL = "benchmark"
 #: The channel holding a custom scorer's reward function.
 REWARD_CHANNEL = "reward"
-
-
-@dataclass
-class Outcome:
-    """What a step found: the overall metrics, per task entry, and every example."""
-
-    overall: dict[str, float]
-    entries: dict[str, dict[str, float]] = field(default_factory=dict)
-    examples: list[dict[str, Any]] = field(default_factory=list)
 
 
 def main(ctx: ProgramContext) -> None:
@@ -67,6 +58,12 @@ def main(ctx: ProgramContext) -> None:
         batch_size=values["batch_size"],
     )
     started = time.time()
+    if values["task"] == "llm_judge":
+        from sageyard.programs.evaluate.judge_step import judge
+
+        outcome, folder_name = judge(ctx, values)
+        report(ctx, {**values, "name": folder_name}, outcome, started, values["judge_model_id"])
+        return
     from sageyard.programs._llm.model import model_folder
 
     with model_folder(ctx) as folder:
@@ -76,14 +73,24 @@ def main(ctx: ProgramContext) -> None:
             outcome = score_benchmark(ctx, values, generator, settings)
         elif task == "gen_qa":
             outcome = score_gen_qa(ctx, values, generator, settings)
+        elif task == "inference_only":
+            write_inference(ctx, values, generator, settings)
+            return
         else:
             raise AlgorithmError(
                 f"ClientError: task={task!r} is not run by this version of sageyard's "
-                "evaluate program; use a benchmark or task=gen_qa."
+                "evaluate program; use a benchmark, gen_qa or inference_only."
             )
+    report(ctx, values, outcome, started, generator.name)
+
+
+def report(
+    ctx: ProgramContext, values: dict[str, Any], outcome: Outcome, started: float, model: str
+) -> None:
     for name, value in outcome.overall.items():
-        print(f"Evaluation result: {name} = {value:.6g}", flush=True)
-    write_results(ctx, values, outcome, started, generator.name)
+        if value is not None:
+            print(f"Evaluation result: {name} = {value:.6g}", flush=True)
+    write_results(ctx, values, outcome, started, model)
 
 
 def score_benchmark(
@@ -142,18 +149,18 @@ def score_benchmark(
     return Outcome(overall, entries, examples)
 
 
-def score_gen_qa(
-    ctx: ProgramContext, values: dict[str, Any], generator: Generator, settings: Generation
-) -> Outcome:
-    from sageyard.programs._rewards.contract import Sample
-    from sageyard.programs._rewards.pool import RewardPool
+def _questions(
+    ctx: ProgramContext, values: dict[str, Any], generator: Generator
+) -> tuple[list[dict[str, Any]], list[tuple[list[dict[str, Any]], str | None]], list[str]]:
+    """The ``train`` channel's rows, their questions (messages, reference) and the prompts
+    the model is given (its chat template applied when it has one)."""
     from sageyard.programs.evaluate.genqa import GEN_QA, question
 
     data = ctx.channel("train") or ctx.channel("training")
     if data is None:
         raise AlgorithmError(
-            "ClientError: task=gen_qa needs the dataset as the 'train' channel (JSONL rows "
-            "with 'query' and the reference 'response')."
+            f"ClientError: task={values['task']} needs the dataset as the 'train' channel "
+            "(JSONL rows with 'query' and the reference 'response')."
         )
     try:
         rows = GEN_QA.read(data)
@@ -161,7 +168,6 @@ def score_gen_qa(
         raise AlgorithmError(f"ClientError: In the 'train' channel: {error}") from None
     if values["limit"]:
         rows = rows[: values["limit"]]
-    handler, metric = _scorer(ctx, values["preset_reward_function"])
     asked = [question(row) for row in rows]
     prompts = [
         generator.chat(messages)
@@ -169,6 +175,42 @@ def score_gen_qa(
         else "\n".join(str(m.get("content", "")) for m in messages)
         for messages, _ in asked
     ]
+    return rows, asked, prompts
+
+
+def write_inference(
+    ctx: ProgramContext, values: dict[str, Any], generator: Generator, settings: Generation
+) -> None:
+    """The model's answers, as Bedrock's bring-your-own-inference rows, in
+    ``<name>/eval_results/inference_output.jsonl`` (what the judge step reads)."""
+    _, asked, prompts = _questions(ctx, values, generator)
+    log.info("Answering %d questions", len(prompts))
+    responses = generator.generate(prompts, [], settings)
+    folder = ctx.output_data_dir / (values["name"] or "inference") / "eval_results"
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "inference_output.jsonl").open("w") as out:
+        for (messages, reference), response in zip(asked, responses, strict=True):
+            question = next(
+                (str(m["content"]) for m in reversed(messages) if m.get("role") == "user"),
+                str(messages[-1].get("content", "")) if messages else "",
+            )
+            row = {
+                "prompt": question,
+                "referenceResponse": reference or "",
+                "modelResponses": [{"response": response, "modelIdentifier": generator.name}],
+            }
+            out.write(json.dumps(row) + "\n")
+    log.info("Wrote %d answers to %s", len(responses), folder / "inference_output.jsonl")
+
+
+def score_gen_qa(
+    ctx: ProgramContext, values: dict[str, Any], generator: Generator, settings: Generation
+) -> Outcome:
+    from sageyard.programs._rewards.contract import Sample
+    from sageyard.programs._rewards.pool import RewardPool
+
+    handler, metric = _scorer(ctx, values["preset_reward_function"])
+    rows, asked, prompts = _questions(ctx, values, generator)
     log.info("Answering %d questions", len(prompts))
     predictions = generator.generate(prompts, [], settings)
     samples = [

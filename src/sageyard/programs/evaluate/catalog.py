@@ -22,7 +22,8 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["BENCHMARKS", "DATA_SUFFIXES", "Benchmark", "find_split"]
@@ -130,6 +131,24 @@ MATH_SUBTASKS = (
     "precalculus",
 )
 
+#: MMLU-Pro's categories: lm-eval scores each as a task of its own.
+MMLU_PRO_CATEGORIES = (
+    "biology",
+    "business",
+    "chemistry",
+    "computer_science",
+    "economics",
+    "engineering",
+    "health",
+    "history",
+    "law",
+    "math",
+    "other",
+    "philosophy",
+    "physics",
+    "psychology",
+)
+
 MMMU_SUBTASKS = (
     "Accounting",
     "Agriculture",
@@ -178,6 +197,11 @@ class Benchmark:
         task: The lm-eval task (``{subtask}`` filled in per subtask); None: scored by a
             sageyard scorer of its own (not yet available, said before any job).
         task_folder: Where lm-eval keeps the task's YAML (under ``lm_eval/tasks``).
+        task_names: lm-eval's name of a subtask where it differs (``num_theory``).
+        parts: For a benchmark without subtasks that lm-eval splits into tasks (MMLU-Pro's
+            categories): the parts, each scored on the same files, in turn; those with
+            rows (their ``part_field`` value) only.
+        part_field: The field that says which part a row is of (``category``).
         metric: lm-eval's metric and filter whose value is the benchmark's metric,
             ``"exact_match,flexible-extract"``.
         num_fewshot: Examples shown before each question (None: the task's own).
@@ -192,14 +216,19 @@ class Benchmark:
     other_splits: tuple[str, ...] = ()
     task: str | None = None
     task_folder: str = ""
+    task_names: Mapping[str, str] = field(default_factory=dict)
+    parts: tuple[str, ...] = ()
+    part_field: str = ""
     metric: str = "exact_match,flexible-extract"
     num_fewshot: int | None = None
     multimodal: bool = False
 
-    def task_name(self, subtask: str | None) -> str:
+    def task_name(self, subtask: str | None, part: str | None = None) -> str:
+        """lm-eval's task of a subtask (or of a part, for a benchmark split in parts)."""
         if self.task is None:
             raise ValueError(f"benchmark {self.name!r} has no lm-evaluation-harness task")
-        return self.task.format(subtask=subtask or "")
+        name = part or subtask or ""
+        return self.task.format(subtask=self.task_names.get(name, name))
 
     def folder(self, base: Path, subtask: str | None) -> Path:
         """The folder of one subtask in the benchmark's folder ``base`` (``base`` itself
@@ -257,7 +286,12 @@ BENCHMARKS: dict[str, Benchmark] = {
             fields=("question_id", "question", "options", "answer", "answer_index", "category"),
             split="test",
             other_splits=("validation",),
-            task=None,
+            task="mmlu_pro_{subtask}",
+            task_folder="mmlu_pro",
+            parts=MMLU_PRO_CATEGORIES,
+            part_field="category",
+            metric="exact_match,custom-extract",
+            num_fewshot=0,
         ),
         Benchmark(
             name="bbh",
@@ -271,19 +305,33 @@ BENCHMARKS: dict[str, Benchmark] = {
         ),
         Benchmark(
             name="gpqa",
-            dataset="Idavidrein/gpqa",
-            fields=("Question", "Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2"),
+            dataset="Idavidrein/gpqa",  # its gpqa_main configuration
+            fields=(
+                "Question",
+                "Correct Answer",
+                "Incorrect Answer 1",
+                "Incorrect Answer 2",
+                "Incorrect Answer 3",
+            ),
             split="train",
-            task=None,
+            task="gpqa_main_cot_zeroshot",
+            task_folder="gpqa/cot_zeroshot",
         ),
         Benchmark(
             name="math",
             dataset="EleutherAI/hendrycks_math",
             fields=("problem", "level", "type", "solution"),
             split="test",
-            other_splits=("train",),
             subtasks=MATH_SUBTASKS,
-            task=None,
+            task="minerva_math_{subtask}",
+            task_folder="minerva_math",
+            task_names={
+                "counting_and_probability": "counting_and_prob",
+                "number_theory": "num_theory",
+                "precalculus": "precalc",
+            },
+            metric="exact_match,none",
+            num_fewshot=0,
         ),
         Benchmark(
             name="strong_reject",

@@ -21,8 +21,8 @@ from sageyard.programs.evaluate.catalog import BENCHMARKS
 __all__ = ["INFERENCE_OPTIONS", "METRIC_NAMES", "PROGRAM", "TASKS"]
 
 #: What a step job does: score a benchmark, score generations with a custom scorer
-#: (``gen_qa``), or only generate (``inference_only``, for an LLM judge).
-TASKS = (*BENCHMARKS, "gen_qa", "inference_only")
+#: (``gen_qa``), only generate (``inference_only``), or judge generations (``llm_judge``).
+TASKS = (*BENCHMARKS, "gen_qa", "inference_only", "llm_judge")
 #: The metrics the program logs as ``Evaluation result: <name> = <value>``.
 METRIC_NAMES = ("accuracy", "exact_match", "deflection", "pass@1", *PRESETS, "custom_score")
 
@@ -48,6 +48,16 @@ HYPERPARAMETERS = [
     Hyperparameter("reward_timeout", "float", default=10.0, minimum=0.1),
     Hyperparameter("reward_workers", "int", default=2, minimum=1),
     Hyperparameter("reward_memory_mb", "int", default=1024, minimum=64),
+    # the LLM judge's step
+    Hyperparameter("judge_model_id", "str", default=""),
+    Hyperparameter("judge_endpoint", "str", default=""),
+    Hyperparameter("judge_served_model", "str", default=""),
+    Hyperparameter("judge_timeout", "float", default=60.0, minimum=0.1),
+    Hyperparameter("judge_concurrency", "int", default=4, minimum=1),
+    Hyperparameter("judge_max_tokens", "int", default=256, minimum=8),
+    Hyperparameter("llmaj_metrics", "str", default="[]"),
+    Hyperparameter("output_path", "str", default=""),
+    Hyperparameter("inference_data_s3_path", "str", default=""),
 ]
 
 #: What an evaluator's ``hyperparameters`` hold (FineTuningOptions over these): the

@@ -109,7 +109,9 @@ def task_manager(folder: str) -> Any:
     return TaskManager(include_path=str(root / folder), include_defaults=False)
 
 
-def task_config(benchmark: Benchmark, subtask: str | None, base: Path) -> dict[str, Any]:
+def task_config(
+    benchmark: Benchmark, subtask: str | None, base: Path, part: str | None = None
+) -> dict[str, Any]:
     """lm-eval's config of the subtask's task, reading the subtask's local files.
 
     Raises:
@@ -125,7 +127,7 @@ def task_config(benchmark: Benchmark, subtask: str | None, base: Path) -> dict[s
             f"{'/' + subtask if subtask else ''} is missing: expected {folder}/"
             f"{benchmark.split}.jsonl (or .json, .parquet) in the layout of {benchmark.dataset}."
         )
-    name = benchmark.task_name(subtask)
+    name = benchmark.task_name(subtask, part)
     entry = task_manager(benchmark.task_folder).task_index.get(name)
     if entry is None or entry.yaml_path is None:
         raise AlgorithmError(f"AlgorithmError: lm-evaluation-harness has no task {name!r}.")
@@ -165,9 +167,14 @@ def run_benchmark(
 
     lm = _lm_class()(generator, settings)
     results = []
-    for subtask in subtasks:
-        config = task_config(benchmark, subtask, base)
-        log.info("Scoring %s%s", benchmark.name, f"/{subtask}" if subtask else "")
+    runs: list[tuple[str | None, str | None]] = [(s, None) for s in subtasks]
+    if benchmark.parts and subtasks == [None]:
+        present = _part_values(benchmark, base)
+        runs = [(None, part) for part in benchmark.parts if part in present]
+    for subtask, part in runs:
+        config = task_config(benchmark, subtask, base, part)
+        shown = subtask or part
+        log.info("Scoring %s%s", benchmark.name, f"/{shown}" if shown else "")
         output = simple_evaluate(
             model=lm,
             tasks=[config],
@@ -180,8 +187,19 @@ def run_benchmark(
         )
         if output is None:
             raise AlgorithmError("AlgorithmError: lm-evaluation-harness returned no results.")
-        results.append(_subtask_result(benchmark, subtask, config["task"], output))
+        results.append(_subtask_result(benchmark, subtask or part, config["task"], output))
     return results
+
+
+def _part_values(benchmark: Benchmark, base: Path) -> set[str]:
+    """The parts the scored split has rows of (MMLU-Pro: its categories present)."""
+    import datasets
+
+    _, files = benchmark.data_files(base, None)
+    path = files[benchmark.split]
+    loader = "parquet" if path.suffix == ".parquet" else "json"
+    rows = datasets.load_dataset(loader, data_files={"rows": str(path)}, split="rows")
+    return {str(value) for value in rows[benchmark.part_field]}
 
 
 def _subtask_result(

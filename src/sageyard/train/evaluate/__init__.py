@@ -1,5 +1,5 @@
-"""Model evaluation (the real SDK's ``sagemaker.train.evaluate``): benchmarks and custom
-scorers, run offline as sageyard jobs, one per pipeline step.
+"""Model evaluation (the real SDK's ``sagemaker.train.evaluate``): benchmarks, custom
+scorers and LLM judges, run offline as sageyard jobs, one per pipeline step.
 
 Example:
     >>> from sageyard.train.evaluate import BenchMarkEvaluator, get_benchmarks
@@ -7,6 +7,7 @@ Example:
     'mmlu'
 """
 
+from sageyard.train.evaluate.analytics import results_dataframe
 from sageyard.train.evaluate.base_evaluator import BaseEvaluator
 from sageyard.train.evaluate.benchmark_evaluator import (
     BenchMarkEvaluator,
@@ -22,15 +23,18 @@ from sageyard.train.evaluate.execution import (
     PipelineExecutionStatus,
     StepDetail,
 )
+from sageyard.train.evaluate.llm_as_judge_evaluator import LLMAsJudgeEvaluator
 
 __all__ = [
     "BaseEvaluator",
     "BenchMarkEvaluator",
     "CustomScorerEvaluator",
     "EvaluationPipelineExecution",
+    "LLMAsJudgeEvaluator",
     "PipelineExecutionStatus",
     "StepDetail",
     "get_benchmark_properties",
     "get_benchmarks",
     "get_builtin_metrics",
+    "results_dataframe",
 ]

@@ -19,6 +19,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -273,12 +274,14 @@ class BaseEvaluator(BaseModel):
         name: str,
         role: str,
         execution_id: str,
-        model_source: str,
+        model_source: str | None,
         hyperparameters: dict[str, Any],
         channels: list[InputData],
         depends_on: tuple[str, ...] = (),
+        publishes_examples: bool = False,
     ) -> StepSpec:
-        """One step: the evaluate program's CreateTrainingJob request for ``model_source``."""
+        """One step: the evaluate program's CreateTrainingJob request for ``model_source``
+        (None: a step that reads no model, a judge's)."""
         from sageyard.core.shapes import Compute, InputData, OutputDataConfig, StoppingCondition
         from sageyard.evaluation.spec import StepSpec
         from sageyard.train._fine_tuning import _default_instance_type
@@ -288,6 +291,9 @@ class BaseEvaluator(BaseModel):
         suffix = re.sub(r"(?<!^)(?=[A-Z])", "-", name.removeprefix("Evaluate")).lower()
         job_name = f"eval-{execution_id}-{suffix}"[:63]
         values = {**self.hyperparameters.to_dict(), **hyperparameters}
+        model_channel = []
+        if model_source is not None:
+            model_channel = [InputData(channel_name="model", data_source=model_source)]
         if self.mlflow_resource_arn or self.mlflow_experiment_name or self.mlflow_run_name:
             values["mlflow_experiment_name"] = self.mlflow_experiment_name or self.base_eval_name
         trainer = ModelTrainer(
@@ -303,10 +309,7 @@ class BaseEvaluator(BaseModel):
                 compression_type="NONE",
                 kms_key_id=self.kms_key_id,
             ),
-            input_data_config=[
-                InputData(channel_name="model", data_source=model_source),
-                *channels,
-            ],
+            input_data_config=[*model_channel, *channels],
             hyperparameters={k: v for k, v in values.items() if not k.startswith("mlflow_")},
             tags=self.tags or None,
         )
@@ -319,6 +322,7 @@ class BaseEvaluator(BaseModel):
             request=request,
             depends_on=depends_on,
             model_role=role,
+            publishes_examples=publishes_examples,
         )
 
     def _model_steps(
@@ -360,8 +364,10 @@ class BaseEvaluator(BaseModel):
         summary: dict[str, Any],
         session: Session,
         dry_run: bool,
+        prepare: Callable[[], None] | None = None,
     ) -> EvaluationPipelineExecution | None:
-        """Check every step, then (unless ``dry_run``) start the evaluation."""
+        """Check every step, then (unless ``dry_run``) ``prepare`` what the steps read
+        (inputs written only once every check passed) and start the evaluation."""
         from sageyard.evaluation.service import pipeline_name
         from sageyard.evaluation.spec import EvaluationSpec
         from sageyard.train.client import client_for
@@ -380,6 +386,8 @@ class BaseEvaluator(BaseModel):
         if dry_run:
             logger.info("Dry-run validation passed. No evaluation submitted.")
             return None
+        if prepare is not None:
+            prepare()
         definition = spec.model_dump(mode="json", exclude={"tags"})
         execution = EvaluationPipelineExecution.start(
             eval_type=eval_type,

@@ -279,13 +279,9 @@ class EvaluationPipelineExecution(BaseModel):
         Raises:
             ValueError: The execution has not succeeded.
         """
-        from sageyard.train.evaluate.results import results_by_role
-
         self._require_success()
-        assert self.s3_output_path is not None
-        steps = [(step.name, step.job_arn) for step in self.status.step_details]
-        objects = _service(self._session).jobs.objects
-        return results_by_role(objects, self.s3_output_path, steps)
+        found: dict[str, Any] = _service(self._session).results(self.arn or self.name)
+        return found
 
 
 class BenchmarkEvaluationExecution(EvaluationPipelineExecution):
@@ -300,7 +296,31 @@ class BenchmarkEvaluationExecution(EvaluationPipelineExecution):
 
 
 class LLMAJEvaluationExecution(EvaluationPipelineExecution):
-    """An LLM-as-judge evaluation."""
+    """An LLM-as-judge evaluation: :meth:`show_results` renders the judge's scores."""
+
+    def judge_results(self) -> dict[str, Any]:
+        """What each judge step wrote, by model (``custom``, ``base``): ``.aggregate``
+        (Bedrock's ``bedrock_llm_judge_results.json``) and ``.examples`` (each answer's
+        scores and the judge's explanations).
+
+        Raises:
+            ValueError: The execution has not succeeded.
+        """
+        self._require_success()
+        found: dict[str, Any] = _service(self._session).judge_results(self.arn or self.name)
+        return found
+
+    def show_results(
+        self, limit: int | None = 5, offset: int = 0, show_explanations: bool = False
+    ) -> None:
+        """Win rates (custom vs base), the aggregate metrics, and a page of examples
+        (``limit`` of them from ``offset``; ``limit=None``: all) with their scores and,
+        with ``show_explanations``, the judge's reasons."""
+        from sageyard.train.evaluate.results import show_judge_results
+
+        found = self.judge_results()
+        assert self.s3_output_path is not None
+        show_judge_results(found, self.s3_output_path, limit, offset, show_explanations)
 
 
 def _step(step: dict[str, Any]) -> StepDetail:

@@ -1,9 +1,5 @@
-"""An evaluation's result files, read back and shown as the real SDK shows them.
-
-Each step job leaves ``<s3_output_path>/<job>/output/output/<name>/eval_results/``
-``results_<time>.json`` (``results.all``: the metrics and their standard errors; one entry
-per subtask) and ``details_<time>.jsonl`` (every example: prompt, output, extracted
-answer, target, score). :func:`show_benchmark_results` renders the custom and base
+"""An evaluation's results shown as the real SDK shows them (the files are read by
+``sageyard.evaluation.results``). :func:`show_benchmark_results` renders the custom and base
 model's tables as the real SDK's ``show_results()`` (values in 0..1 as percentages, but
 standard errors), a comparison with the difference when both were evaluated, and where
 the artifacts are.
@@ -12,43 +8,17 @@ the artifacts are.
 from __future__ import annotations
 
 import json
-import tempfile
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from sageyard.storage import ObjectStore
+from sageyard.evaluation.results import StepResults
 
 __all__ = [
-    "StepResults",
+    "format_score",
     "format_value",
-    "read_step_results",
-    "results_by_role",
     "show_benchmark_results",
+    "show_judge_results",
+    "win_rates",
 ]
-
-#: Step name → which model it evaluated.
-_ROLES = {"EvaluateCustomModel": "custom", "EvaluateBaseModel": "base"}
-
-
-@dataclass
-class StepResults:
-    """What one step job wrote: its folder, the results document and the examples."""
-
-    step: str
-    job_name: str
-    folder: str
-    document: dict[str, Any]
-    examples: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def metrics(self) -> dict[str, float]:
-        """``results.all``, or else the first non-empty entry (the real SDK's rule)."""
-        entries = self.document.get("results", {})
-        if entries.get("all"):
-            return dict(entries["all"])
-        return next((dict(v) for v in entries.values() if isinstance(v, dict) and v), {})
 
 
 def format_value(name: str, value: float) -> str:
@@ -56,78 +26,6 @@ def format_value(name: str, value: float) -> str:
     if 0 <= value <= 1 and "stderr" not in name.lower():
         return f"{value * 100:.2f}%"
     return f"{value:.4f}"
-
-
-def _read_text(objects: ObjectStore, uri: str) -> str:
-    local = objects.local_path(uri)
-    if local is not None and local.is_file():
-        return local.read_text()
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "file"
-        objects.get_file(uri, path)
-        return path.read_text()
-
-
-def read_step_results(
-    objects: ObjectStore, s3_output_path: str, step: str, job_name: str
-) -> StepResults:
-    """The results of step ``step``'s job ``job_name``.
-
-    Raises:
-        FileNotFoundError: The job left no ``results_*.json`` (the message says where it
-            looked).
-    """
-    prefix = f"{s3_output_path.rstrip('/')}/{job_name}/output/output/"
-    keys = objects.list(prefix)
-    if not keys:
-        raise FileNotFoundError(
-            f"[PySDK Error] No files found at {prefix}. Evaluation results may not have "
-            "been generated yet."
-        )
-    found = next((k for k in keys if _named(k, "results_", ".json")), None)
-    if found is None:
-        raise FileNotFoundError(
-            f"[PySDK Error] No results_*.json file found in {prefix}. Evaluation results may "
-            "not have been generated yet."
-        )
-    document = json.loads(_read_text(objects, found))
-    folder = found.rsplit("/", 1)[0] + "/"
-    details = next(
-        (k for k in keys if k.startswith(folder) and _named(k, "details_", ".jsonl")), None
-    )
-    examples = []
-    if details is not None:
-        examples = [json.loads(line) for line in _read_text(objects, details).splitlines() if line]
-    return StepResults(step, job_name, folder, document, examples)
-
-
-def _named(uri: str, start: str, end: str) -> bool:
-    base = uri.rsplit("/", 1)[-1]
-    return base.startswith(start) and base.endswith(end)
-
-
-def results_by_role(
-    objects: ObjectStore, s3_output_path: str, steps: Iterable[tuple[str, str | None]]
-) -> dict[str, StepResults]:
-    """The results of an execution's evaluation steps (``(step name, job ARN)`` each), by
-    the model they evaluated: ``custom``, ``base``.
-
-    Raises:
-        ValueError: No step evaluated a model.
-        FileNotFoundError: A step's job left no results.
-    """
-    found: dict[str, StepResults] = {}
-    for step, arn in steps:
-        role = _ROLES.get(step)
-        if role is None or arn is None:
-            continue
-        found[role] = read_step_results(objects, s3_output_path, step, arn.rsplit("/", 1)[-1])
-    if not found:
-        raise ValueError(
-            "[PySDK Error] Could not extract training job name from pipeline steps. Unable "
-            "to locate evaluation results."
-        )
-    return found
 
 
 def show_benchmark_results(found: dict[str, StepResults]) -> None:
@@ -189,3 +87,191 @@ def _comparison(custom: dict[str, float], base: dict[str, float], table_class: A
             name, format_value(name, ours), format_value(name, theirs), f"[{colour}]{sign}{shown}"
         )
     return table
+
+
+# -- LLM as judge ------------------------------------------------------------------------------
+
+
+def format_score(score: float | None) -> str:
+    """A judge's score (a fraction) as a percentage: ``83.3%``; ``N/A`` when None."""
+    return "N/A" if score is None else f"{score * 100:.1f}%"
+
+
+def _scores(record: dict[str, Any]) -> dict[str, float]:
+    found = record.get("automatedEvaluationResult", {}).get("scores", [])
+    return {s.get("metricName", "Unknown"): float(s.get("result") or 0.0) for s in found}
+
+
+def win_rates(custom: list[dict[str, Any]], base: list[dict[str, Any]]) -> dict[str, Any]:
+    """Examples paired by position: the model that scores higher on more metrics wins it.
+
+    Example:
+        >>> one = lambda c: {"automatedEvaluationResult": {"scores": [
+        ...     {"metricName": "Correctness", "result": c}]}}
+        >>> win_rates([one(1.0), one(0.0)], [one(0.0), one(0.0)])["custom_wins"]
+        1
+    """
+    wins = {"custom": 0, "base": 0, "ties": 0}
+    total = min(len(custom), len(base))
+    for ours, theirs in zip(custom[:total], base[:total], strict=True):
+        mine, other = _scores(ours), _scores(theirs)
+        shared = set(mine) & set(other)
+        better = sum(1 for m in shared if mine[m] > other[m])
+        worse = sum(1 for m in shared if mine[m] < other[m])
+        wins["custom" if better > worse else "base" if worse > better else "ties"] += 1
+    share = {key: value / total if total else 0.0 for key, value in wins.items()}
+    return {
+        "custom_wins": wins["custom"],
+        "base_wins": wins["base"],
+        "ties": wins["ties"],
+        "total": total,
+        "custom_win_rate": share["custom"],
+        "base_win_rate": share["base"],
+        "tie_rate": share["ties"],
+    }
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _parsed(text: str, first_content: bool) -> str:
+    """The real SDK's reading of a record's prompt (its first message's content) or
+    response (its first item)."""
+    try:
+        value = json.loads(text.replace("'", '"'))
+    except (ValueError, TypeError):
+        return text
+    if isinstance(value, list) and value:
+        item = value[0]
+        if first_content:
+            return str(item["content"]) if isinstance(item, dict) and "content" in item else text
+        return str(item)
+    return text
+
+
+def show_judge_results(
+    found: dict[str, Any],
+    s3_output_path: str,
+    limit: int | None = 5,
+    offset: int = 0,
+    show_explanations: bool = False,
+) -> None:
+    """The real SDK's LLM-as-judge view: where the artifacts are, win rates (with both
+    models), the aggregate metrics (custom vs base with the difference, or one model's
+    score, deviation and count), then one panel per example of a page."""
+    from rich.box import ROUNDED, SIMPLE
+    from rich.console import Console
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console()
+    primary = found.get("custom") or found.get("base")
+    assert primary is not None
+    base = found.get("base") if "custom" in found else None
+    location = Text("\n📦 ")
+    location.append("Full evaluation artifacts available at:\n", style="bold")
+    location.append(f"  {s3_output_path.rstrip('/')}/{primary.job_name}/\n")
+    console.print(
+        Panel(location, title="[bold blue]Result Artifacts Location", border_style="blue")
+    )
+    console.print()
+    if base is not None and primary.examples and base.examples:
+        rates = win_rates(primary.examples, base.examples)
+        text = Text("\n🏆 Model Comparison Results:\n\n", style="bold")
+        text.append(
+            f"Base Model:\n  {format_score(rates['base_win_rate'])} ({rates['base_wins']} wins)\n\n"
+            f"Custom Model:\n  {format_score(rates['custom_win_rate'])} "
+            f"({rates['custom_wins']} wins)\n\n"
+            f"Ties:\n  {format_score(rates['tie_rate'])} ({rates['ties']} ties)"
+        )
+        console.print(Panel(text, title="[bold cyan]Win Rates", border_style="cyan"))
+        console.print()
+    custom_metrics = primary.aggregate.get("results", {})
+    if base is not None:
+        base_metrics = base.aggregate.get("results", {})
+        table = Table(
+            show_header=True,
+            header_style="bold cyan",
+            title="[bold cyan]Model Comparison - Aggregate Metrics",
+            box=ROUNDED,
+        )
+        table.add_column("Metric", style="cyan", width=25)
+        table.add_column("Custom Model", style="green", justify="right", width=15)
+        table.add_column("Base Model", style="yellow", justify="right", width=15)
+        table.add_column("Difference", style="white", justify="right", width=15)
+        for name in sorted(set(custom_metrics) | set(base_metrics)):
+            ours = float(custom_metrics.get(name, {}).get("score") or 0.0)
+            theirs = float(base_metrics.get(name, {}).get("score") or 0.0)
+            diff = ours - theirs
+            shown = (
+                f"[green]+{format_score(diff)}[/green]"
+                if diff > 0
+                else f"[red]{format_score(diff)}[/red]"
+                if diff < 0
+                else "0.0%"
+            )
+            table.add_row(name, format_score(ours), format_score(theirs), shown)
+    else:
+        table = Table(
+            show_header=True,
+            header_style="bold green",
+            title="[bold green]Aggregate Metrics",
+            box=ROUNDED,
+        )
+        table.add_column("Metric", style="cyan", width=25)
+        table.add_column("Score", justify="right", width=12)
+        table.add_column("Std Dev", justify="right", width=12)
+        table.add_column("Evaluations", justify="right", width=12)
+        for name, result in sorted(custom_metrics.items()):
+            deviation = result.get("std_deviation")
+            table.add_row(
+                name,
+                format_score(result.get("score") or 0.0),
+                "-" if deviation is None else f"{deviation:.2f}",
+                str(result.get("total_evaluations") or 0),
+            )
+    console.print(table)
+    console.print()
+    examples = primary.examples
+    total = len(examples)
+    if not examples:
+        console.print("[yellow]No per-example results available to display[/yellow]")
+        return
+    shown_limit = total if limit is None else limit
+    end = min(offset + shown_limit, total)
+    if offset >= total:
+        console.print(f"[yellow]Offset {offset} is beyond total {total} evaluations[/yellow]")
+        return
+    for index in range(offset, end):
+        record = examples[index]
+        prompt = _parsed(str(record.get("inputRecord", {}).get("prompt", "N/A")), True)
+        responses = record.get("modelResponses") or []
+        response = _parsed(str(responses[0].get("response", "N/A")), False) if responses else "N/A"
+        console.print(Text(f"\n═══ Evaluation {index + 1} of {total} ═══\n", style="bold cyan"))
+        console.print(f"[bold]Prompt:[/bold] {_truncate(prompt, 200)}")
+        console.print(f"[bold]Model Response:[/bold] {_truncate(response, 200)}")
+        console.print()
+        scores = Table(show_header=True, header_style="bold magenta", box=SIMPLE, padding=(0, 1))
+        scores.add_column("Metric", style="cyan", width=30)
+        scores.add_column("Score", style="green", justify="right", width=10)
+        if show_explanations:
+            scores.add_column("Explanation", style="white", width=50)
+        for score in record.get("automatedEvaluationResult", {}).get("scores", []):
+            row = [score.get("metricName", "Unknown"), format_score(score.get("result") or 0.0)]
+            if show_explanations:
+                details = score.get("evaluatorDetails") or [{}]
+                row.append(_truncate(str(details[0].get("explanation") or "N/A"), 80))
+            scores.add_row(*row)
+        console.print(scores)
+        console.print()
+    console.print("═" * 70)
+    console.print(f"[bold cyan]Showing evaluations {offset + 1}-{end} of {total}[/bold cyan]\n")
+    if end < total:
+        console.print("[dim]To see more:[/dim]")
+        more = f"job.show_results(limit={shown_limit}, offset={end})"
+        console.print(f"  [cyan]{more}[/cyan]  # Next {shown_limit}")
+        if shown_limit != total:
+            console.print(f"  [cyan]job.show_results(limit=None)[/cyan]  # Show all {total}")
+    console.print("═" * 70)

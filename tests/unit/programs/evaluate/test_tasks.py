@@ -108,3 +108,87 @@ def test_parquet_data_in_the_datasets_layout_is_read(tmp_path: Path) -> None:
     model = ScriptedGenerator(scripted_model(tmp_path / "model", {}, "The answer is (D)."))
     [result] = run_benchmark(MMLU, ["anatomy"], tmp_path / "mmlu", model, Generation())
     assert result.value == 1.0
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def test_math_answers_are_compared_as_minerva_math_normalises_them(tmp_path: Path) -> None:
+    # zero-shot (the real SDK's zs_cot); the final answer of "The final answer is X" or of
+    # \boxed{X} is normalised and compared with the reference's \boxed{} answer
+    rows = [
+        {"problem": "Compute 1/2 + 1/2.", "solution": "It is $\\boxed{1}$.", "level": "1"},
+        {"problem": "Compute 3/6.", "solution": "$\\boxed{\\frac{1}{2}}$", "level": "1"},
+        {"problem": "Compute 2+2.", "solution": "$\\boxed{4}$", "level": "1"},
+    ]
+    _write(tmp_path / "math" / "algebra" / "test.jsonl", rows)
+    model = ScriptedGenerator(
+        scripted_model(
+            tmp_path / "model",
+            {
+                "1/2 + 1/2": "Final Answer: The final answer is $1$. I hope it is correct.",
+                "3/6": "Final Answer: The final answer is $\\frac{1}{2}$. I hope it is correct.",
+            },
+            default="Final Answer: The final answer is $5$. I hope it is correct.",
+        )
+    )
+    [result] = run_benchmark(
+        BENCHMARKS["math"], ["algebra"], tmp_path / "math", model, Generation()
+    )
+    assert [e["score"] for e in result.examples] == [1.0, 1.0, 0.0]
+    assert result.task == "minerva_math_algebra" and result.value == pytest.approx(2 / 3)
+
+
+def test_gpqa_choices_are_shuffled_and_an_answer_text_still_counts(tmp_path: Path) -> None:
+    rows = [
+        {
+            "Question": f"Which particle number {i}?",
+            "Correct Answer": "electron",
+            "Incorrect Answer 1": "proton",
+            "Incorrect Answer 2": "neutron",
+            "Incorrect Answer 3": "photon",
+        }
+        for i in range(4)
+    ]
+    _write(tmp_path / "gpqa" / "train.jsonl", rows)
+    model = ScriptedGenerator(
+        scripted_model(
+            tmp_path / "model",
+            {"number 0?": "It must be the electron.", "number 1?": "It is the electron."},
+            default="It is the photon.",
+        )
+    )
+    [result] = run_benchmark(BENCHMARKS["gpqa"], [None], tmp_path / "gpqa", model, Generation())
+    assert result.task == "gpqa_main_cot_zeroshot"
+    assert [e["score"] for e in result.examples] == [1.0, 1.0, 0.0, 0.0]
+
+
+def test_mmlu_pro_is_scored_per_category_on_one_file(tmp_path: Path) -> None:
+    options = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]
+    rows = [
+        {
+            "question_id": i,
+            "question": f"q{i}?",
+            "options": options,
+            "answer": "C",
+            "answer_index": 2,
+            "cot_content": "",
+            "category": category,
+            "src": "test",
+        }
+        for i, category in enumerate(["biology", "biology", "law"])
+    ]
+    _write(tmp_path / "mmlu_pro" / "test.jsonl", rows)
+    model = ScriptedGenerator(
+        scripted_model(tmp_path / "model", {"q0?": "so the answer is (C)"}, "the answer is (D)")
+    )
+    results = run_benchmark(
+        BENCHMARKS["mmlu_pro"], [None], tmp_path / "mmlu_pro", model, Generation()
+    )
+    by_part = {r.subtask: r for r in results if r.count}
+    assert set(by_part) == {"biology", "law"}
+    assert by_part["biology"].value == 0.5 and by_part["law"].value == 0.0
