@@ -94,6 +94,28 @@ def test_base_and_fine_tuned_models_get_exactly_their_known_accuracies(
     assert missing.status.overall_status == "Error" and "does not exist" in str(
         missing.status.failure_reason
     )
+    # the command line shows the evaluation, its steps and its results
+    from click.testing import CliRunner
+
+    from sageyard.cli import main
+
+    runner = CliRunner()
+    listed = runner.invoke(main, ["evaluations", "list"])
+    assert listed.exit_code == 0 and execution.name in listed.output
+    assert "mmlu (anatomy,virology)" in listed.output and "Succeeded" in listed.output
+    described = runner.invoke(main, ["evaluations", "describe", execution.name])
+    assert "EvaluateCustomModel" in described.output and "Succeeded" in described.output
+    rows = json.loads(
+        runner.invoke(main, ["evaluations", "results", execution.name, "--json"]).output
+    )
+    overall = {
+        (r["model_role"], r["subtask"]): r["value"] for r in rows if r["metric"] == "accuracy"
+    }
+    assert overall[("custom", "ALL")] == pytest.approx(4 / 6)
+    assert overall[("base", "anatomy")] == pytest.approx(1 / 4)
+    found_data = runner.invoke(main, ["benchmarks", "list", "--json"]).output
+    [mmlu] = [b for b in json.loads(found_data)["benchmarks"] if b["benchmark"] == "mmlu"]
+    assert mmlu["subtasks"] == 57 and mmlu["subtasks_found"] == 2
     # the step jobs are ordinary training jobs, children of the execution
     store = open_store(Session().settings.store_url)
     children = store.list("TrainingJob", parent=execution.name)
@@ -124,6 +146,7 @@ def test_a_custom_scorer_scores_each_answer_with_the_preset_or_your_function(
         dataset=str(dataset),
         model=str(model),
         s3_output_path=OUT,
+        mlflow_experiment_name="scorers",
     ).evaluate()
     reward = tmp_path / "length.py"
     reward.write_text(
@@ -145,6 +168,13 @@ def test_a_custom_scorer_scores_each_answer_with_the_preset_or_your_function(
     # "The answer is \boxed{5}" (23 characters) is the only answer of 12 or more
     assert own.step_results()["custom"].metrics["custom_score"] == pytest.approx(3 / 4)
     assert [e.arn for e in CustomScorerEvaluator.get_all()] == [own.arn, preset.arn]
+    # the step's results were logged to MLflow (the store under SAGEYARD_HOME)
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{sageyard_home / 'mlflow' / 'mlflow.db'}")
+    [run] = mlflow.search_runs(experiment_names=["scorers"], output_format="list")
+    assert run.data.metrics["prime_math"] == pytest.approx(3 / 4)
+    assert run.data.params["task"] == "gen_qa"
 
 
 def test_a_reward_function_that_fails_on_the_first_rows_is_refused_before_any_job(

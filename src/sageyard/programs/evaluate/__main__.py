@@ -90,7 +90,39 @@ def report(
     for name, value in outcome.overall.items():
         if value is not None:
             print(f"Evaluation result: {name} = {value:.6g}", flush=True)
-    write_results(ctx, values, outcome, started, model)
+    folder = write_results(ctx, values, outcome, started, model)
+    log_to_mlflow(values, outcome, folder, model)
+
+
+def log_to_mlflow(values: dict[str, Any], outcome: Outcome, folder: Path, model: str) -> None:
+    """The step's results as an MLflow run, when ``mlflow_experiment_name`` is given: its
+    settings as parameters, its metrics, and its result files as artifacts."""
+    if not values["mlflow_experiment_name"]:
+        return
+    from sageyard.programs._llm.mlflow import MlflowRun
+    from sageyard.programs._llm.request import MlflowSettings
+
+    run = MlflowRun(
+        MlflowSettings(
+            experiment_name=values["mlflow_experiment_name"],
+            tracking_uri=values["mlflow_tracking_uri"] or None,
+            run_name=values["mlflow_run_name"] or None,
+        )
+    )
+    failed = True
+    try:
+        keys = ("task", "strategy", "subtask", "max_new_tokens", "temperature", "top_p", "top_k")
+        run.log_params({"model": model, **{key: values[key] for key in keys}})
+        metrics = {
+            name.replace("@", "_at_"): float(value)
+            for name, value in outcome.overall.items()
+            if value is not None
+        }
+        run.log_metrics(metrics, step=0)
+        run.log_artifacts(folder, artifact_path="eval_results")
+        failed = False
+    finally:
+        run.end(failed=failed)
 
 
 def score_benchmark(
@@ -285,10 +317,13 @@ def _scorer(ctx: ProgramContext, preset: str) -> tuple[Path, str]:
 
 def write_results(
     ctx: ProgramContext, values: dict[str, Any], outcome: Outcome, started: float, model: str
-) -> None:
-    """``results_<time>.json`` and ``details_<time>.jsonl`` under ``<name>/eval_results``."""
+) -> Path:
+    """``results_<time>.json`` and ``details_<time>.jsonl`` under ``<name>/eval_results``
+    (a judge's: under ``<name>``); the folder."""
     stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime(started))
-    folder = ctx.output_data_dir / (values["name"] or values["task"]) / "eval_results"
+    folder = ctx.output_data_dir / (values["name"] or values["task"])
+    if values["task"] != "llm_judge":
+        folder = folder / "eval_results"
     folder.mkdir(parents=True, exist_ok=True)
     document = {
         "results": {"all": outcome.overall, **outcome.entries},
@@ -311,6 +346,7 @@ def write_results(
         for example in outcome.examples:
             out.write(json.dumps(example, default=str) + "\n")
     log.info("Results written to %s", folder)
+    return folder
 
 
 def _mean(values: list[float]) -> float:

@@ -58,6 +58,10 @@ HYPERPARAMETERS = [
     Hyperparameter("llmaj_metrics", "str", default="[]"),
     Hyperparameter("output_path", "str", default=""),
     Hyperparameter("inference_data_s3_path", "str", default=""),
+    # MLflow: the step's results logged as a run when an experiment is named
+    Hyperparameter("mlflow_tracking_uri", "str", default=""),
+    Hyperparameter("mlflow_experiment_name", "str", default=""),
+    Hyperparameter("mlflow_run_name", "str", default=""),
 ]
 
 #: What an evaluator's ``hyperparameters`` hold (FineTuningOptions over these): the

@@ -294,8 +294,7 @@ class BaseEvaluator(BaseModel):
         model_channel = []
         if model_source is not None:
             model_channel = [InputData(channel_name="model", data_source=model_source)]
-        if self.mlflow_resource_arn or self.mlflow_experiment_name or self.mlflow_run_name:
-            values["mlflow_experiment_name"] = self.mlflow_experiment_name or self.base_eval_name
+        values.update(self._mlflow(session, suffix))
         trainer = ModelTrainer(
             algorithm_name="evaluate",
             sagemaker_session=session,
@@ -310,7 +309,7 @@ class BaseEvaluator(BaseModel):
                 kms_key_id=self.kms_key_id,
             ),
             input_data_config=[*model_channel, *channels],
-            hyperparameters={k: v for k, v in values.items() if not k.startswith("mlflow_")},
+            hyperparameters=values,
             tags=self.tags or None,
         )
         request = training_job_request(trainer, session)
@@ -324,6 +323,30 @@ class BaseEvaluator(BaseModel):
             model_role=role,
             publishes_examples=publishes_examples,
         )
+
+    def _mlflow(self, session: Session, step: str) -> dict[str, str]:
+        """The MLflow hyperparameters of a step, when MLflow is asked for: the tracking URI
+        (``mlflow_resource_arn``: a tracking URI of yours; else a store under
+        ``SAGEYARD_HOME``), the experiment (default: the evaluation's name) and the run
+        (``<run name or evaluation name>-<step>``).
+
+        Raises:
+            ConfigurationError: ``mlflow_resource_arn`` is a SageMaker ARN (unreachable).
+        """
+        if not (self.mlflow_resource_arn or self.mlflow_experiment_name or self.mlflow_run_name):
+            return {}
+        from sageyard.train._fine_tuning import _mlflow_uri, local_mlflow_uri
+
+        uri = (
+            _mlflow_uri(self.mlflow_resource_arn)
+            if self.mlflow_resource_arn
+            else local_mlflow_uri(session.settings.home)
+        )
+        return {
+            "mlflow_tracking_uri": uri,
+            "mlflow_experiment_name": self.mlflow_experiment_name or str(self.base_eval_name),
+            "mlflow_run_name": f"{self.mlflow_run_name or self.base_eval_name}-{step}",
+        }
 
     def _model_steps(
         self,
