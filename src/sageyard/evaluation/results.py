@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sageyard.core.exceptions import ConfigurationError
 from sageyard.storage import ObjectStore
 
 __all__ = [
@@ -132,7 +133,7 @@ def results_by_role(
             continue
         found[role] = read_step_results(objects, s3_output_path, step, arn.rsplit("/", 1)[-1])
     if not found:
-        raise ValueError(
+        raise ConfigurationError(
             "[PySDK Error] Could not extract training job name from pipeline steps. Unable "
             "to locate evaluation results."
         )

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sageyard.core.exceptions import ResourceNotFound, ValidationException
+from sageyard.core.exceptions import ConfigurationError, ResourceNotFound, ValidationException
 from sageyard.core.settings import Settings
 from sageyard.evaluation.results import (
     JudgeResults,
@@ -253,7 +253,7 @@ class EvaluationService(JobRecords):
         description = self.describe(name)
         status = description["PipelineExecutionStatus"]
         if status != "Succeeded":
-            raise ValueError(
+            raise ConfigurationError(
                 f"Evaluation {name!r} is {status}; results exist once it has Succeeded."
             )
         steps = [
@@ -271,7 +271,7 @@ class EvaluationService(JobRecords):
         """
         description = self.describe(name)
         if description["PipelineExecutionStatus"] != "Succeeded":
-            raise ValueError(
+            raise ConfigurationError(
                 f"Evaluation {name!r} is {description['PipelineExecutionStatus']}; results "
                 "exist once it has Succeeded."
             )
@@ -285,7 +285,7 @@ class EvaluationService(JobRecords):
                     self.jobs.objects, description["S3OutputPath"], job
                 )
         if not found:
-            raise ValueError(
+            raise ConfigurationError(
                 "[PySDK Error] Could not extract training job name from pipeline steps. Unable "
                 "to locate evaluation results. Ensure the pipeline has completed successfully."
             )

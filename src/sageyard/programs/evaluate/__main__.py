@@ -131,12 +131,16 @@ def score_benchmark(
     from sageyard.programs.evaluate.tasks import run_benchmark
 
     benchmark = BENCHMARKS[values["task"]]
+    base = ctx.channel(BENCHMARK_CHANNEL)
+    if benchmark.name == "humaneval" and base is not None:
+        from sageyard.programs.evaluate.humaneval import score_humaneval
+
+        return score_humaneval(base, values, generator, settings)
     if benchmark.task is None:
         raise AlgorithmError(
             f"ClientError: The {benchmark.name} benchmark is not scored by this version of "
             "sageyard's evaluate program yet."
         )
-    base = ctx.channel(BENCHMARK_CHANNEL)
     if base is None:
         raise AlgorithmError(
             f"ClientError: The {benchmark.name} benchmark needs its data as the "

@@ -206,6 +206,8 @@ class Benchmark:
             ``"exact_match,flexible-extract"``.
         num_fewshot: Examples shown before each question (None: the task's own).
         multimodal: Needs a model that reads images.
+        own_scorer: Scored by a scorer of sageyard's (HumanEval: its programs run in the
+            sandbox), not by an lm-eval task.
     """
 
     name: str
@@ -222,6 +224,12 @@ class Benchmark:
     metric: str = "exact_match,flexible-extract"
     num_fewshot: int | None = None
     multimodal: bool = False
+    own_scorer: bool = False
+
+    @property
+    def scored(self) -> bool:
+        """Whether this version of sageyard scores the benchmark."""
+        return self.task is not None or self.own_scorer
 
     def task_name(self, subtask: str | None, part: str | None = None) -> str:
         """lm-eval's task of a subtask (or of a part, for a benchmark split in parts)."""
@@ -361,7 +369,7 @@ BENCHMARKS: dict[str, Benchmark] = {
             dataset="openai/openai_humaneval",
             fields=("task_id", "prompt", "canonical_solution", "test", "entry_point"),
             split="test",
-            task=None,
+            own_scorer=True,
         ),
     )
 }

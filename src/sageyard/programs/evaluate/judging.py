@@ -28,6 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sageyard.core.exceptions import ConfigurationError
+
 __all__ = [
     "BUILTIN_METRICS",
     "Metric",
@@ -154,11 +156,11 @@ def check_custom_metrics(value: Any) -> list[dict[str, Any]]:
         try:
             value = json.loads(value)
         except json.JSONDecodeError as error:
-            raise ValueError(f"Invalid JSON in custom_metrics: {error}") from None
+            raise ConfigurationError(f"Invalid JSON in custom_metrics: {error}") from None
     if isinstance(value, dict):
         value = [value]
     if not isinstance(value, list) or not value:
-        raise ValueError(
+        raise ConfigurationError(
             "custom_metrics must be a JSON list of {'customMetricDefinition': {'name', "
             "'instructions', 'ratingScale'}} objects."
         )
@@ -167,21 +169,21 @@ def check_custom_metrics(value: Any) -> list[dict[str, Any]]:
         where = f"custom_metrics[{index}]"
         definition = item.get("customMetricDefinition") if isinstance(item, dict) else None
         if not isinstance(definition, dict):
-            raise ValueError(f"{where} must be an object with a 'customMetricDefinition'.")
+            raise ConfigurationError(f"{where} must be an object with a 'customMetricDefinition'.")
         name = definition.get("name")
         if not isinstance(name, str) or not _NAME.match(name):
-            raise ValueError(
+            raise ConfigurationError(
                 f"{where}.customMetricDefinition.name must be 1-63 letters, digits, '-', '_' "
                 f"or '.', got {name!r}."
             )
         if name in names or metric_name(name) is not None:
-            raise ValueError(f"{where}: the metric name {name!r} is taken; choose another.")
+            raise ConfigurationError(f"{where}: the metric name {name!r} is taken; choose another.")
         names.add(name)
         instructions = definition.get("instructions")
         if not isinstance(instructions, str) or "{{prediction}}" not in instructions.replace(
             " ", ""
         ):
-            raise ValueError(
+            raise ConfigurationError(
                 f"{where}.customMetricDefinition.instructions must be a string that shows the "
                 "judge the answer with {{prediction}} (and the question with {{prompt}})."
             )
@@ -193,25 +195,27 @@ def check_custom_metrics(value: Any) -> list[dict[str, Any]]:
 
 def _check_scale(scale: Any, where: str) -> None:
     if not isinstance(scale, list) or not 2 <= len(scale) <= 10:
-        raise ValueError(f"{where} must be a list of 2 to 10 ratings.")
+        raise ConfigurationError(f"{where} must be a list of 2 to 10 ratings.")
     kinds = set()
     for index, rating in enumerate(scale):
         value = rating.get("value") if isinstance(rating, dict) else None
         if not isinstance(rating, dict) or not isinstance(rating.get("definition"), str):
-            raise ValueError(f"{where}[{index}] needs a 'definition' string.")
+            raise ConfigurationError(f"{where}[{index}] needs a 'definition' string.")
         if not isinstance(value, dict) or len(value) != 1:
-            raise ValueError(
+            raise ConfigurationError(
                 f"{where}[{index}].value must be {{'floatValue': number}} or "
                 "{'stringValue': text}."
             )
         kind, item = next(iter(value.items()))
         if kind == "floatValue" and not isinstance(item, int | float):
-            raise ValueError(f"{where}[{index}].value.floatValue must be a number.")
+            raise ConfigurationError(f"{where}[{index}].value.floatValue must be a number.")
         if kind not in ("floatValue", "stringValue"):
-            raise ValueError(f"{where}[{index}].value has {kind!r}; use floatValue or stringValue.")
+            raise ConfigurationError(
+                f"{where}[{index}].value has {kind!r}; use floatValue or stringValue."
+            )
         kinds.add(kind)
     if len(kinds) > 1:
-        raise ValueError(f"{where} mixes floatValue and stringValue ratings; use one kind.")
+        raise ConfigurationError(f"{where} mixes floatValue and stringValue ratings; use one kind.")
 
 
 def custom_metric(definition: Mapping[str, Any]) -> Metric:

@@ -102,9 +102,11 @@ class BaseEvaluator(BaseModel):
     def _check_model(cls, value: Any) -> Any:
         if isinstance(value, str | ModelPackage) or hasattr(value, "latest_training_job"):
             if isinstance(value, str) and not value.strip():
-                raise ValueError("model must not be empty; give a model id, path or package.")
+                raise ConfigurationError(
+                    "model must not be empty; give a model id, path or package."
+                )
             return value
-        raise ValueError(
+        raise ConfigurationError(
             f"Failed to resolve model: model must be a model id (e.g. "
             f"'HuggingFaceTB/SmolLM2-135M-Instruct'), a local or s3:// model, a ModelPackage "
             f"(object, name or ARN) or a trained SFT/DPO/RLVR/RLAIF trainer; got "
@@ -115,7 +117,7 @@ class BaseEvaluator(BaseModel):
     @classmethod
     def _check_output(cls, value: str) -> str:
         if not value.startswith("s3://") or len(value) <= len("s3://"):
-            raise ValueError(
+            raise ConfigurationError(
                 f"s3_output_path must be an s3:// URI where the results go, got {value!r} "
                 "(e.g. 's3://my-bucket/evaluations/')."
             )
@@ -128,7 +130,7 @@ class BaseEvaluator(BaseModel):
             return value
         if value.startswith(("http://", "https://", "file:", "sqlite:")):
             return value  # sageyard: an MLflow tracking URI of your own
-        raise ValueError(
+        raise ConfigurationError(
             f"Invalid MLFlow resource ARN format: {value}. Expected formats:\n"
             "  - MLflow tracking server: arn:aws[a-z-]*:sagemaker:[region]:[account-id]:"
             "mlflow-tracking-server/[name]\n"
@@ -142,7 +144,7 @@ class BaseEvaluator(BaseModel):
         """``eval-<model>-<8 hex>`` unless given (the real SDK's rule)."""
         if value is not None:
             if not re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}", value):
-                raise ValueError(
+                raise ConfigurationError(
                     f"base_eval_name {value!r} must be letters, digits and hyphens (not at "
                     "either end), at most 256 characters."
                 )
@@ -180,7 +182,7 @@ class BaseEvaluator(BaseModel):
         """Print the latest evaluation's step logs as they grow, until it ends."""
         execution = self._latest_execution
         if execution is None:
-            raise ValueError("No evaluation has been started yet; call evaluate() first.")
+            raise ConfigurationError("No evaluation has been started yet; call evaluate() first.")
         from sageyard.jobs.resource import TrainingJob
         from sageyard.train.client import client_for
 

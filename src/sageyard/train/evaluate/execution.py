@@ -110,7 +110,7 @@ class EvaluationPipelineExecution(BaseModel):
         try:
             definition = json.loads(pipeline_definition)
         except json.JSONDecodeError as error:
-            raise ValueError(f"Invalid pipeline definition JSON: {error}") from None
+            raise ConfigurationError(f"Invalid pipeline definition JSON: {error}") from None
         from sageyard.evaluation.spec import EvaluationSpec
 
         session = _session(session, region)
@@ -265,7 +265,7 @@ class EvaluationPipelineExecution(BaseModel):
     def _require_success(self) -> None:
         self.refresh()
         if self.status.overall_status != "Succeeded":
-            raise ValueError(
+            raise ConfigurationError(
                 f"Cannot show results. Execution status is '{self.status.overall_status}'. "
                 "Results are only available after successful execution. Use execution.wait() "
                 "to wait for completion or check execution.status for details."

@@ -34,6 +34,7 @@ from typing import Any
 
 from pydantic import field_validator
 
+from sageyard.core.exceptions import ConfigurationError
 from sageyard.train.evaluate.base_evaluator import BaseEvaluator
 from sageyard.train.evaluate.constants import EvalType
 from sageyard.train.evaluate.execution import EvaluationPipelineExecution
@@ -66,7 +67,9 @@ class LLMAsJudgeEvaluator(BaseEvaluator):
     @classmethod
     def _check_judge(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("evaluator_model must name the judge model, e.g. a Bedrock model id.")
+            raise ConfigurationError(
+                "evaluator_model must name the judge model, e.g. a Bedrock model id."
+            )
         return value
 
     @field_validator("builtin_metrics")
@@ -80,7 +83,7 @@ class LLMAsJudgeEvaluator(BaseEvaluator):
         for given in value:
             name = metric_name(given) if isinstance(given, str) else None
             if name is None:
-                raise ValueError(
+                raise ConfigurationError(
                     f"{given!r} is not a built-in judge metric; choose from "
                     f"{', '.join(BUILTIN_METRICS)} (with or without 'Builtin.')."
                 )
@@ -103,7 +106,7 @@ class LLMAsJudgeEvaluator(BaseEvaluator):
         if hasattr(value, "arn") and not isinstance(value, str):
             return value
         if not isinstance(value, str) or not value.strip():
-            raise ValueError(
+            raise ConfigurationError(
                 "Dataset must be a string (S3 URI, local path or hub-content DataSet ARN) or "
                 f"a DataSet object. Got {type(value).__name__}"
             )
@@ -123,7 +126,7 @@ class LLMAsJudgeEvaluator(BaseEvaluator):
         from sageyard.programs.evaluate.genqa import GEN_QA
 
         if not self.builtin_metrics and not self.custom_metrics:
-            raise ValueError(
+            raise ConfigurationError(
                 "LLMAsJudgeEvaluator needs a metric: builtin_metrics=['Builtin.Correctness', "
                 "...] or custom_metrics='[{\"customMetricDefinition\": ...}]'."
             )
