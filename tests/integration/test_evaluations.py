@@ -378,3 +378,29 @@ def test_humaneval_runs_on_the_packaged_problems_in_the_sandbox(sageyard_home: P
     [found] = execution.step_results().values()
     assert [e["score"] for e in found.examples] == [1.0, 0.0, 0.0]
     assert found.metrics["pass@1"] == pytest.approx(1 / 3)
+
+
+def test_a_local_judge_model_scores_every_answer_and_says_how(
+    sageyard_home: Path, tmp_path: Path
+) -> None:
+    from tests.llm import make_tiny_model
+
+    judge = make_tiny_model(tmp_path / "tiny-judge")
+    dataset = tmp_path / "questions.jsonl"
+    dataset.write_text(json.dumps({"query": "Capital of France?", "response": "Paris"}) + "\n")
+    model = scripted_model(tmp_path / "model", {}, "Paris")
+    execution = LLMAsJudgeEvaluator(
+        model=str(model),
+        evaluator_model=str(judge),  # a local model folder: the judge itself
+        dataset=str(dataset),
+        builtin_metrics=["Relevance"],
+        s3_output_path=OUT,
+    ).evaluate()
+    assert execution is not None
+    execution.wait(poll=1, timeout=240)
+    [found] = execution.judge_results().values()
+    [record] = found.examples
+    [score] = record["automatedEvaluationResult"]["scores"]
+    assert 0.0 <= score["result"] <= 1.0
+    explanation = score["evaluatorDetails"][0]["explanation"]
+    assert "next-token probabilities" in explanation and "stand-in" not in explanation

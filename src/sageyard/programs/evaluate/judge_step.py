@@ -167,9 +167,14 @@ def _judge(ctx: ProgramContext, values: dict[str, Any]) -> tuple[Any, str, str]:
     from sageyard.programs._llm.model import find_model_folder
 
     model = find_model_folder(folder, ctx.output_data_dir.parent / "judge-scratch")
-    log.info("No endpoint for %s: the stand-in judge %s scores the answers", wanted, model.name)
+    name = values["judge_local_model"] or model.name
+    if name == wanted:
+        log.info("The judge is the local model %s", name)
+        note = " (the expected score from its next-token probabilities; it wrote no reasoning)"
+        return LocalJudge(model), name, note
+    log.info("No endpoint for %s: the stand-in judge %s scores the answers", wanted, name)
     note = (
-        f" (stand-in judge {model.name} for {wanted}: the expected score from its next-token "
+        f" (stand-in judge {name} for {wanted}: the expected score from its next-token "
         "probabilities; it wrote no reasoning)"
     )
-    return LocalJudge(model), f"{model.name} (stand-in for {wanted})", note
+    return LocalJudge(model), f"{name} (stand-in for {wanted})", note

@@ -55,6 +55,7 @@ HYPERPARAMETERS = [
     Hyperparameter("judge_timeout", "float", default=60.0, minimum=0.1),
     Hyperparameter("judge_concurrency", "int", default=4, minimum=1),
     Hyperparameter("judge_max_tokens", "int", default=256, minimum=8),
+    Hyperparameter("judge_local_model", "str", default=""),
     Hyperparameter("llmaj_metrics", "str", default="[]"),
     Hyperparameter("output_path", "str", default=""),
     Hyperparameter("inference_data_s3_path", "str", default=""),

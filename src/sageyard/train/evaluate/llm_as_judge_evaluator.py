@@ -235,7 +235,8 @@ class LLMAsJudgeEvaluator(BaseEvaluator):
                 chosen,
             )
         folder = resolve_model_path(chosen, session.settings.home)
-        return {}, [InputData(channel_name="judge", data_source=str(folder))]
+        channel = InputData(channel_name="judge", data_source=str(folder))
+        return {"judge_local_model": chosen}, [channel]
 
     @classmethod
     def get_all(
