@@ -208,6 +208,7 @@ class Benchmark:
         multimodal: Needs a model that reads images.
         own_scorer: Scored by a scorer of sageyard's (HumanEval: its programs run in the
             sandbox), not by an lm-eval task.
+        needs_sentences: Its checks split text into sentences with NLTK's Punkt (IFEval's).
     """
 
     name: str
@@ -225,6 +226,7 @@ class Benchmark:
     num_fewshot: int | None = None
     multimodal: bool = False
     own_scorer: bool = False
+    needs_sentences: bool = False
 
     @property
     def scored(self) -> bool:
@@ -353,7 +355,10 @@ BENCHMARKS: dict[str, Benchmark] = {
             dataset="google/IFEval",
             fields=("key", "prompt", "instruction_id_list", "kwargs"),
             split="train",
-            task=None,
+            task="ifeval",
+            task_folder="ifeval",
+            metric="prompt_level_strict_acc,none",
+            needs_sentences=True,
         ),
         Benchmark(
             name="mmmu",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,6 +166,8 @@ def run_benchmark(
     """
     from lm_eval import simple_evaluate
 
+    if benchmark.needs_sentences:
+        punkt_offline(Path(os.environ.get("HF_DATASETS_CACHE") or base) / "nltk_data")
     lm = _lm_class()(generator, settings)
     results = []
     runs: list[tuple[str | None, str | None]] = [(s, None) for s in subtasks]
@@ -189,6 +192,44 @@ def run_benchmark(
             raise AlgorithmError("AlgorithmError: lm-evaluation-harness returned no results.")
         results.append(_subtask_result(benchmark, subtask or part, config["task"], output))
     return results
+
+
+def punkt_offline(folder: Path) -> bool:
+    """Make NLTK's English Punkt sentence splitter loadable without its download.
+
+    IFEval's checks (lm-eval's port of Google's code) count sentences with NLTK's Punkt,
+    whose learned English parameters NLTK downloads on first use; no package on PyPI ships
+    them, and jobs have no network. When they are not installed (``nltk.download`` done
+    elsewhere, or ``NLTK_DATA``), an untrained Punkt splitter (the same algorithm, no
+    learned abbreviations: "Dr. Smith" counts as two sentences) is put in ``folder`` and
+    the log says so. Returns whether the fallback is in use.
+    """
+    import pickle
+
+    import nltk
+    from nltk.tokenize.punkt import PunktSentenceTokenizer
+
+    try:
+        nltk.data.find("tokenizers/punkt_tab/english/")
+        nltk.data.find("tokenizers/punkt/english.pickle")
+        return False
+    except LookupError:
+        pass
+    tab = folder / "tokenizers" / "punkt_tab" / "english"
+    tab.mkdir(parents=True, exist_ok=True)
+    for name in ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab"):
+        (tab / name).touch()
+    (folder / "tokenizers" / "punkt").mkdir(parents=True, exist_ok=True)
+    with (folder / "tokenizers" / "punkt" / "english.pickle").open("wb") as out:
+        pickle.dump(PunktSentenceTokenizer(), out)
+    nltk.data.path.insert(0, str(folder))
+    log.warning(
+        "NLTK's English Punkt parameters are not installed (no network to download them): "
+        "sentences are split by an untrained Punkt splitter, which does not know "
+        "abbreviations. Install them with nltk.download('punkt') and "
+        "nltk.download('punkt_tab') for IFEval's exact sentence counts."
+    )
+    return True
 
 
 def _part_values(benchmark: Benchmark, base: Path) -> set[str]:

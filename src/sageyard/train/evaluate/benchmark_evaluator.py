@@ -233,6 +233,8 @@ class BenchMarkEvaluator(BaseEvaluator):
         names = None if chosen is None or chosen == "ALL" else _as_list(chosen)
         session = self._session()
         config = _BENCHMARK_CONFIG[self.benchmark]
+        if config["modality"] == "Multi-Modal":
+            self._require_images(session)
         folder = self._benchmark_folder(session, names)
         execution_id = new_execution_id()
         hyperparameters = {
@@ -262,6 +264,28 @@ class BenchMarkEvaluator(BaseEvaluator):
             session,
             dry_run,
         )
+
+    def _require_images(self, session: Any) -> None:
+        """A multi-modal benchmark needs a model that reads images.
+
+        Raises:
+            ConfigurationError: The model's ``config.json`` has no vision part.
+        """
+        import json
+
+        resolved = self._resolve_model(session)
+        source = resolved.custom or self._base_weights(session, resolved)
+        config = Path(source) / "config.json"
+        if source.startswith("s3://") or not config.is_file():
+            return  # an archive or a remote model: its job says
+        found = json.loads(config.read_text())
+        if "vision_config" not in found and "image_token_index" not in found:
+            raise ConfigurationError(
+                f"The {self.benchmark.value} benchmark is multi-modal (its questions show "
+                f"images), but the model {resolved.name!r} reads text only (its config.json "
+                f"has no vision_config: model_type {found.get('model_type')!r}). Evaluate a "
+                "vision-language model, or choose a text benchmark."
+            )
 
     def _benchmark_folder(self, session: Any, subtasks: list[str] | None) -> Any:
         """The benchmark's data folder, checked to hold every subtask's scored split.

@@ -192,3 +192,45 @@ def test_mmlu_pro_is_scored_per_category_on_one_file(tmp_path: Path) -> None:
     by_part = {r.subtask: r for r in results if r.count}
     assert set(by_part) == {"biology", "law"}
     assert by_part["biology"].value == 0.5 and by_part["law"].value == 0.0
+
+
+def test_ifeval_checks_each_instruction_as_its_authors_define_it(tmp_path: Path) -> None:
+    pytest.importorskip("langdetect")
+    rows = [
+        {
+            "key": 1,
+            "prompt": "Write a poem about the sea. Wrap its title in double angular brackets.",
+            "instruction_id_list": ["detectable_format:title"],
+            "kwargs": [{}],
+        },
+        {
+            "key": 2,
+            "prompt": "Describe rain without using any commas.",
+            "instruction_id_list": ["punctuation:no_comma"],
+            "kwargs": [{}],
+        },
+        {
+            "key": 3,
+            "prompt": "Say hello in fewer than 3 sentences, all in lowercase letters.",
+            "instruction_id_list": [
+                "length_constraints:number_sentences",
+                "change_case:english_lowercase",
+            ],
+            "kwargs": [{"relation": "less than", "num_sentences": 3}, {}],
+        },
+    ]
+    _write(tmp_path / "ifeval" / "train.jsonl", rows)
+    model = ScriptedGenerator(
+        scripted_model(
+            tmp_path / "model",
+            {
+                "poem": "<<Tides>>\nThe sea rolls in and out.",  # has a title: passes
+                "rain": "Rain falls, softly.",  # a comma: fails
+                "hello": "hello there. how are you.",  # 2 sentences, lowercase: passes
+            },
+        )
+    )
+    [result] = run_benchmark(BENCHMARKS["ifeval"], [None], tmp_path / "ifeval", model, Generation())
+    assert [e["score"] for e in result.examples] == [1.0, 0.0, 1.0]
+    assert result.value == pytest.approx(2 / 3)
+    assert result.lm_eval["inst_level_strict_acc,none"] == pytest.approx(3 / 4)

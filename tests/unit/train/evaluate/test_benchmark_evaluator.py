@@ -159,3 +159,13 @@ def test_models_that_cannot_be_resolved_fail_before_any_job(sageyard_home: Path)
     with pytest.raises(ValueError, match="has not trained yet"):
         evaluator(model=Untrained(), subtasks="anatomy").evaluate()
     assert stored() == []
+
+
+def test_a_multi_modal_benchmark_refuses_a_text_only_model(sageyard_home: Path) -> None:
+    from tests.llm import make_tiny_model
+
+    model = make_tiny_model(sageyard_home.parent / "tiny")
+    given = evaluator(benchmark=Benchmark.MMMU, model=str(model), subtasks="Art")
+    with pytest.raises(ValueError, match=r"multi-modal .* reads text only"):
+        given.evaluate()
+    assert stored() == []
