@@ -333,6 +333,17 @@ def test_an_llm_judge_scores_base_and_tuned_answers_with_explanations(
     assert "Showing evaluations 1-2 of 3" in shown
     assert "job.show_results(limit=2, offset=2)" in shown
     assert "The reference is Paris." in shown
+    from click.testing import CliRunner
+
+    from sageyard.cli import main
+
+    shown_by_cli = CliRunner().invoke(
+        main, ["evaluations", "results", execution.name, "--limit", "1"]
+    )
+    assert shown_by_cli.exit_code == 0, shown_by_cli.output
+    assert (
+        "Win Rates" in shown_by_cli.output and "Showing evaluations 1-1 of 3" in shown_by_cli.output
+    )
     frame = results_dataframe([execution])
     correctness = frame[(frame.metric == "Correctness") & (frame.subtask == "ALL")]
     assert dict(zip(correctness.model_role, correctness.value, strict=True)) == pytest.approx(

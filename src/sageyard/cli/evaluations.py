@@ -142,16 +142,27 @@ def describe(name: str, as_json: bool) -> None:
 @evaluations.command()
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print one row per model and metric.")
-def results(name: str, as_json: bool) -> None:
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Judged examples shown.",
+)
+def results(name: str, as_json: bool, limit: int) -> None:
     """Show a succeeded evaluation's results, as the evaluators' show_results() does."""
     service = _service()
     if as_json:
         record = service.find(name)
         click.echo(json.dumps(service.result_rows([record]), indent=2, default=str))
         return
-    from sageyard.train.evaluate.results import show_benchmark_results
+    from sageyard.train.evaluate.results import show_benchmark_results, show_judge_results
 
-    show_benchmark_results(service.results(name))
+    description = service.describe(name)
+    if description["EvalType"] == "llmasjudge":
+        show_judge_results(service.judge_results(name), description["S3OutputPath"], limit=limit)
+    else:
+        show_benchmark_results(service.results(name))
 
 
 @evaluations.command()
