@@ -132,19 +132,27 @@ def score_benchmark(
 
     benchmark = BENCHMARKS[values["task"]]
     base = ctx.channel(BENCHMARK_CHANNEL)
-    if benchmark.name == "humaneval" and base is not None:
-        from sageyard.programs.evaluate.humaneval import score_humaneval
-
-        return score_humaneval(base, values, generator, settings)
-    if benchmark.task is None:
-        raise AlgorithmError(
-            f"ClientError: The {benchmark.name} benchmark is not scored by this version of "
-            "sageyard's evaluate program yet."
-        )
     if base is None:
         raise AlgorithmError(
             f"ClientError: The {benchmark.name} benchmark needs its data as the "
             f"'{BENCHMARK_CHANNEL}' channel (a folder in the layout of {benchmark.dataset})."
+        )
+    if benchmark.name == "humaneval":
+        from sageyard.programs.evaluate.humaneval import score_humaneval
+
+        return score_humaneval(base, values, generator, settings)
+    if benchmark.name == "strong_reject":
+        from sageyard.programs._judges.judges import LocalJudge
+        from sageyard.programs.evaluate.judge_step import pick_judge
+        from sageyard.programs.evaluate.strongreject import score_strongreject
+
+        judge, _, _ = pick_judge(ctx, values)
+        local = isinstance(judge, LocalJudge)
+        return score_strongreject(base, values, generator, settings, judge, local)
+    if benchmark.task is None:
+        raise AlgorithmError(
+            f"ClientError: The {benchmark.name} benchmark is not scored by this version of "
+            "sageyard's evaluate program yet."
         )
     named = [s.strip() for s in values["subtask"].split(",") if s.strip()]
     if named and any(s.upper() == "ALL" for s in named):

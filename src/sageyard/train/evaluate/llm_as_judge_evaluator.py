@@ -25,7 +25,6 @@ Example:
 from __future__ import annotations
 
 import json
-import logging
 import tempfile
 import time
 from collections.abc import Iterator
@@ -40,8 +39,6 @@ from sageyard.train.evaluate.constants import EvalType
 from sageyard.train.evaluate.execution import EvaluationPipelineExecution
 
 __all__ = ["LLMAsJudgeEvaluator"]
-
-log = logging.getLogger(__name__)
 
 
 class LLMAsJudgeEvaluator(BaseEvaluator):
@@ -135,7 +132,7 @@ class LLMAsJudgeEvaluator(BaseEvaluator):
         read_dataset(source, GEN_QA, session.objects)  # every row, before any job
         execution_id = new_execution_id()
         resolved = self._resolve_model(session)
-        judge_values, judge_channels = self._judge(session)
+        judge_values, judge_channels = self._judge_inputs(session, self.evaluator_model)
         metrics_uri = None
         if self.custom_metrics:
             stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
@@ -214,29 +211,6 @@ class LLMAsJudgeEvaluator(BaseEvaluator):
         if not self.custom_metrics:
             return []
         return [d["customMetricDefinition"]["name"] for d in json.loads(self.custom_metrics)]
-
-    def _judge(self, session: Any) -> tuple[dict[str, Any], list[Any]]:
-        """The judge step's hyperparameters (an endpoint) or channel (a local judge)."""
-        from sageyard.core.shapes import InputData
-        from sageyard.models.catalog import catalog_model
-        from sageyard.models.hub import resolve_model_path
-
-        endpoints = {m: (url, served) for m, url, served in session.settings.judge_endpoints}
-        if self.evaluator_model in endpoints:
-            url, served = endpoints[self.evaluator_model]
-            return {"judge_endpoint": url, "judge_served_model": served}, []
-        chosen = self.evaluator_model
-        if not (Path(chosen).expanduser().is_dir() or catalog_model(chosen) is not None):
-            chosen = session.settings.local_judge
-            log.info(
-                "No judge endpoint for %s: a stand-in judge (%s) will score the answers; map "
-                "it with SAGEYARD_JUDGE_ENDPOINTS.",
-                self.evaluator_model,
-                chosen,
-            )
-        folder = resolve_model_path(chosen, session.settings.home)
-        channel = InputData(channel_name="judge", data_source=str(folder))
-        return {"judge_local_model": chosen}, [channel]
 
     @classmethod
     def get_all(

@@ -128,7 +128,7 @@ def test_a_subtask_given_to_evaluate_overrides_and_is_checked(sageyard_home: Pat
 
 
 def test_a_benchmark_not_scored_yet_is_refused_before_any_job(sageyard_home: Path) -> None:
-    given = evaluator(benchmark=Benchmark.STRONG_REJECT, model="m")
+    given = evaluator(benchmark=Benchmark.LLM_JUDGE, model="m")
     with pytest.raises(ValueError, match="not scored by this version of sageyard yet"):
         given.evaluate()
 
