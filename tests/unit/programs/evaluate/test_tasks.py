@@ -234,3 +234,29 @@ def test_ifeval_checks_each_instruction_as_its_authors_define_it(tmp_path: Path)
     assert [e["score"] for e in result.examples] == [1.0, 0.0, 1.0]
     assert result.value == pytest.approx(2 / 3)
     assert result.lm_eval["inst_level_strict_acc,none"] == pytest.approx(3 / 4)
+
+
+def test_bbh_is_few_shot_cot_and_reads_the_answer_after_the_answer_is(tmp_path: Path) -> None:
+    # lm-eval's bbh_cot_fewshot: three worked examples from its YAML before each question;
+    # the answer is what follows "the answer is " up to the last character
+    rows = [
+        {"input": "True and not False is", "target": "True"},
+        {"input": "False or False is", "target": "False"},
+    ]
+    _write(tmp_path / "bbh" / "boolean_expressions" / "test.jsonl", rows)
+    model = ScriptedGenerator(
+        scripted_model(
+            tmp_path / "model",
+            {
+                "Q: True and not False is": "not False is True, so the answer is True.",
+                "Q: False or False is": "So the answer is True.",
+            },
+        )
+    )
+    [result] = run_benchmark(
+        BENCHMARKS["bbh"], ["boolean_expressions"], tmp_path / "bbh", model, Generation()
+    )
+    assert result.task == "bbh_cot_fewshot_boolean_expressions"
+    assert result.examples[0]["prompt"].count("Let's think step by step.") == 4  # 3 shots
+    assert [e["extracted"] for e in result.examples] == ["True", "True"]
+    assert [e["score"] for e in result.examples] == [1.0, 0.0]
