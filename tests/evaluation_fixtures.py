@@ -47,3 +47,29 @@ def scripted_model(
     }
     (folder / "script.json").write_text(json.dumps(script))
     return folder
+
+
+def hf_cached(cache: Path, dataset: str, config: str, split: str, rows: list[dict]) -> None:
+    """Put ``rows`` in a Hugging Face datasets cache at ``cache`` as ``load_dataset(dataset,
+    config, split=split)`` leaves them after a download: built with datasets' own JSON
+    builder, then laid out under ``<namespace>___<name>/<config>/0.0.0/<hash>/`` with the
+    dataset's builder name (what datasets reads offline)."""
+    import shutil
+    import tempfile
+
+    import datasets
+
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(scratch) / f"{split}.jsonl"
+        source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+        built = Path(scratch) / "built"
+        datasets.load_dataset("json", data_files={split: str(source)}, cache_dir=str(built))
+        [folder] = [p for p in built.glob("json/default-*/0.0.0/*") if p.is_dir()]
+        namespace, name = dataset.split("/")
+        target = cache / f"{namespace}___{name}" / config / "0.0.0" / folder.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(folder, target)
+    (target / f"json-{split}.arrow").rename(target / f"{name}-{split}.arrow")
+    info = json.loads((target / "dataset_info.json").read_text())
+    info.update(builder_name=name, config_name=config, dataset_name=name)
+    (target / "dataset_info.json").write_text(json.dumps(info))

@@ -209,6 +209,8 @@ class Benchmark:
         own_scorer: Scored by a scorer of sageyard's (HumanEval: its programs run in the
             sandbox), not by an lm-eval task.
         needs_sentences: Its checks split text into sentences with NLTK's Punkt (IFEval's).
+        hf_config: The dataset's configuration when the benchmark has no subtasks (GPQA's
+            ``gpqa_main``); a subtask is its own configuration.
     """
 
     name: str
@@ -227,6 +229,7 @@ class Benchmark:
     multimodal: bool = False
     own_scorer: bool = False
     needs_sentences: bool = False
+    hf_config: str | None = None
 
     @property
     def scored(self) -> bool:
@@ -326,6 +329,7 @@ BENCHMARKS: dict[str, Benchmark] = {
             split="train",
             task="gpqa_main_cot_zeroshot",
             task_folder="gpqa/cot_zeroshot",
+            hf_config="gpqa_main",
         ),
         Benchmark(
             name="math",

@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -38,6 +39,8 @@ from sageyard.programs.evaluate.catalog import (
 from sageyard.train.evaluate.base_evaluator import BaseEvaluator
 from sageyard.train.evaluate.constants import EvalType
 from sageyard.train.evaluate.execution import EvaluationPipelineExecution
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["BenchMarkEvaluator", "get_benchmark_properties", "get_benchmarks", "packaged_data"]
 
@@ -319,6 +322,8 @@ class BenchMarkEvaluator(BaseEvaluator):
         packaged = packaged_data(benchmark.name)
         if missing and packaged is not None:
             return packaged
+        if missing and _copy_from_hf_cache(benchmark.name, folder, subtasks or benchmark.subtasks):
+            missing = benchmark.missing(folder, subtasks)
         if missing:
             shown = ", ".join(missing[:3]) + (
                 f" and {len(missing) - 3} more" if len(missing) > 3 else ""
@@ -328,7 +333,8 @@ class BenchMarkEvaluator(BaseEvaluator):
                 f"(the {benchmark.split!r} split of the Hugging Face dataset {benchmark.dataset}, "
                 f"fields {', '.join(benchmark.fields)}; .jsonl, .json or .parquet). Put the "
                 "files there, or set SAGEYARD_BENCHMARK_DATA to the folder that holds "
-                f"'{benchmark.name}/'. `sageyard benchmarks list` shows what is found."
+                f"'{benchmark.name}/' (it is not in the Hugging Face datasets cache either). "
+                "`sageyard benchmarks list` shows what is found."
             )
         return folder
 
@@ -360,6 +366,29 @@ def packaged_data(name: str) -> Path | None:
         return None
     folder = Path(next(iter(spec.submodule_search_locations))) / "data"
     return folder if (folder / file).is_file() else None
+
+
+def _copy_from_hf_cache(name: str, folder: Path, subtasks: Any) -> bool:
+    """Copy the benchmark from the Hugging Face datasets cache into ``folder`` (in a process
+    of its own, offline); whether every subtask was there (else nothing is written)."""
+    import json
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "sageyard.programs.evaluate.hf_cache", name, str(folder)]
+    done = subprocess.run(
+        [*command, *list(subtasks or [])], capture_output=True, text=True, timeout=600
+    )
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        logger.debug("looking in the Hugging Face datasets cache failed: %s", done.stderr[-2000:])
+        return False
+    found = json.loads(lines[-1])
+    if found["written"]:
+        logger.info(
+            "Copied the %s benchmark from the Hugging Face datasets cache into %s", name, folder
+        )
+    return bool(found["written"])
 
 
 def _as_list(value: str | list[str]) -> list[str]:

@@ -169,3 +169,24 @@ def test_a_multi_modal_benchmark_refuses_a_text_only_model(sageyard_home: Path) 
     with pytest.raises(ValueError, match=r"multi-modal .* reads text only"):
         given.evaluate()
     assert stored() == []
+
+
+def test_a_benchmark_in_the_hugging_face_datasets_cache_is_copied_into_the_layout(
+    sageyard_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("datasets")
+    from tests.evaluation_fixtures import hf_cached
+
+    cache = tmp_path / "hf-cache"
+    row = {"question": "q?", "subject": "anatomy", "choices": ["a", "b", "c", "d"], "answer": 1}
+    hf_cached(cache, "cais/mmlu", "anatomy", "test", [row])
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(cache))
+    model = str(scripted_model(sageyard_home.parent / "model", {}))
+    with pytest.raises(ValueError, match="not in the Hugging Face datasets cache either"):
+        evaluator(model=model, subtasks=["anatomy", "virology"]).evaluate(dry_run=True)
+    copied = sageyard_home / "benchmarks" / "mmlu" / "anatomy" / "test.parquet"
+    assert not copied.exists()  # one subtask missing: nothing written
+    assert evaluator(model=model, subtasks="anatomy").evaluate(dry_run=True) is None
+    import pandas
+
+    assert pandas.read_parquet(copied).to_dict("records")[0]["question"] == "q?"
