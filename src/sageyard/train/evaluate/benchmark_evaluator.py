@@ -309,6 +309,12 @@ class BenchMarkEvaluator(BaseEvaluator):
                 "Benchmarks are scored by lm-evaluation-harness, which is not installed: "
                 "pip install 'sageyard[evaluation]' (or lm-eval)."
             )
+        if self.benchmark is _Benchmark.LLM_JUDGE:
+            raise ConfigurationError(
+                "benchmark=llm_judge has a judge model score given responses; BenchMarkEvaluator "
+                "takes neither the judge nor the data, so use LLMAsJudgeEvaluator("
+                "evaluator_model=..., dataset=..., builtin_metrics=[...]), which does this."
+            )
         benchmark = BENCHMARKS.get(self.benchmark.value)
         if benchmark is None or not benchmark.scored:
             raise ConfigurationError(

@@ -3,6 +3,7 @@ in the real SDK's words, and nothing written when a check fails."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -128,9 +129,17 @@ def test_a_subtask_given_to_evaluate_overrides_and_is_checked(sageyard_home: Pat
 
 
 def test_a_benchmark_not_scored_yet_is_refused_before_any_job(sageyard_home: Path) -> None:
-    given = evaluator(benchmark=Benchmark.LLM_JUDGE, model="m")
+    with pytest.raises(ValueError, match="use LLMAsJudgeEvaluator"):
+        evaluator(benchmark=Benchmark.LLM_JUDGE, model="m").evaluate()
+    from tests.llm import make_tiny_model
+
+    vision = make_tiny_model(sageyard_home.parent / "vision")
+    config = json.loads((vision / "config.json").read_text())
+    (vision / "config.json").write_text(json.dumps({**config, "vision_config": {}}))
+    given = evaluator(benchmark=Benchmark.MMMU, model=str(vision), subtasks="Art")
     with pytest.raises(ValueError, match="not scored by this version of sageyard yet"):
         given.evaluate()
+    assert stored() == []
 
 
 def test_a_fine_tuned_model_without_a_known_base_needs_base_model_name(
