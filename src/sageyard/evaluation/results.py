@@ -149,11 +149,10 @@ def publish_judge_examples(objects: ObjectStore, s3_output_path: str, job_name: 
     for uri in objects.list(prefix):
         if not uri.endswith("_output.jsonl"):
             continue
-        folder, name = (
-            uri[len(prefix) :].rsplit("/", 1)[-2:] if "/" in uri[len(prefix) :] else ("", "")
-        )
-        if not folder:
+        relative = uri[len(prefix) :]
+        if "/" not in relative:
             continue
+        folder, name = relative.rsplit("/", 1)
         target = f"{s3_output_path.rstrip('/')}/{folder.rsplit('/', 1)[-1]}/{name}"
         with tempfile.TemporaryDirectory() as scratch:
             local = Path(scratch) / name
@@ -221,7 +220,7 @@ def result_rows(summary: dict[str, Any], results: Iterable[StepResults]) -> list
             if key != "all" and subtask == "ALL":
                 continue  # the same numbers as "all" (a task without subtasks)
             for metric, value in values.items():
-                if metric.endswith("_stderr"):
+                if metric.endswith("_stderr") or value is None:  # None: nothing was scored
                     continue
                 stderr = values.get(f"{metric}_stderr")
                 rows.append(

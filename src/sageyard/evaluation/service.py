@@ -14,7 +14,6 @@ Statuses are SageMaker Pipelines': the row's ``InProgress`` / ``Completed`` read
 from __future__ import annotations
 
 import contextlib
-import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from typing import Any
 from sageyard.core.exceptions import ConfigurationError, ResourceNotFound, ValidationException
 from sageyard.core.settings import Settings
 from sageyard.evaluation.results import (
+    ROLES,
     JudgeResults,
     StepResults,
     read_judge_results,
@@ -33,7 +33,7 @@ from sageyard.evaluation.spec import EVAL_TYPES, KIND, EvaluationSpec
 from sageyard.jobs.launch import launch_supervisor
 from sageyard.jobs.records import JobRecords
 from sageyard.jobs.service import Launcher, TrainingJobService, job_arn
-from sageyard.jobs.states import ACTIVE
+from sageyard.jobs.states import KIND as TRAINING_JOB
 from sageyard.store import JobRecord, JobStore
 
 __all__ = [
@@ -151,15 +151,7 @@ class EvaluationService(JobRecords):
             log = self.settings.jobs_dir / record.name / "supervisor.log"
             launch_supervisor(self.settings, record.name, log, kind="evaluation")
         except Exception as error:
-            self.store.update(
-                record.name,
-                status="Failed",
-                document_patch={
-                    "failure_reason": f"InternalServerError: {error}",
-                    "end_time": time.time(),
-                },
-                expect_status=ACTIVE,
-            )
+            self.fail_to_start(record, error)
             raise
         return record
 
@@ -192,7 +184,7 @@ class EvaluationService(JobRecords):
     def step_jobs(self, name: str) -> dict[str, JobRecord]:
         """The step jobs started so far, by step name."""
         found = {}
-        for record in self.store.list("TrainingJob", parent=name, newest_first=False):
+        for record in self.store.list(TRAINING_JOB, parent=name, newest_first=False):
             step = (record.document.get("evaluation") or {}).get("step")
             if step:
                 found[step] = self.jobs.reconcile(record)
@@ -242,13 +234,11 @@ class EvaluationService(JobRecords):
             description["FailureReason"] = record.document["failure_reason"]
         return description
 
-    def results(self, name: str) -> dict[str, StepResults]:
-        """What the evaluation's steps wrote, by the model they evaluated (``custom``,
-        ``base``).
+    def _succeeded_steps(self, name: str) -> tuple[str, list[tuple[str, str | None]]]:
+        """A succeeded evaluation's output path, and its steps as ``(name, job ARN)``.
 
         Raises:
-            ValueError: It has not succeeded, or no step evaluated a model.
-            FileNotFoundError: A step's job left no results.
+            ConfigurationError: It has not succeeded.
         """
         description = self.describe(name)
         status = description["PipelineExecutionStatus"]
@@ -260,30 +250,32 @@ class EvaluationService(JobRecords):
             (s["StepName"], (s.get("Metadata") or {}).get("TrainingJob", {}).get("Arn"))
             for s in description["PipelineExecutionSteps"]
         ]
-        return results_by_role(self.jobs.objects, description["S3OutputPath"], steps)
+        return description["S3OutputPath"], steps
+
+    def results(self, name: str) -> dict[str, StepResults]:
+        """What the evaluation's steps wrote, by the model they evaluated (``custom``,
+        ``base``).
+
+        Raises:
+            ConfigurationError: It has not succeeded, or no step evaluated a model.
+            FileNotFoundError: A step's job left no results.
+        """
+        output, steps = self._succeeded_steps(name)
+        return results_by_role(self.jobs.objects, output, steps)
 
     def judge_results(self, name: str) -> dict[str, JudgeResults]:
         """What an LLM-as-judge evaluation's judge steps wrote, by model (``custom``,
         ``base``).
 
         Raises:
-            ValueError: It has not succeeded, or has no judge step.
+            ConfigurationError: It has not succeeded, or has no judge step.
         """
-        description = self.describe(name)
-        if description["PipelineExecutionStatus"] != "Succeeded":
-            raise ConfigurationError(
-                f"Evaluation {name!r} is {description['PipelineExecutionStatus']}; results "
-                "exist once it has Succeeded."
-            )
-        found = {}
-        for step in description["PipelineExecutionSteps"]:
-            arn = (step.get("Metadata") or {}).get("TrainingJob", {}).get("Arn")
-            if step["StepName"].endswith("ModelMetrics") and arn:
-                role = "custom" if "Custom" in step["StepName"] else "base"
-                job = arn.rsplit("/", 1)[-1]
-                found[role] = read_judge_results(
-                    self.jobs.objects, description["S3OutputPath"], job
-                )
+        output, steps = self._succeeded_steps(name)
+        found = {
+            ROLES[step]: read_judge_results(self.jobs.objects, output, arn.rsplit("/", 1)[-1])
+            for step, arn in steps
+            if step.endswith("ModelMetrics") and arn
+        }
         if not found:
             raise ConfigurationError(
                 "[PySDK Error] Could not extract training job name from pipeline steps. Unable "

@@ -22,9 +22,8 @@ from sageyard.core.exceptions import ValidationException
 from sageyard.core.settings import Settings
 from sageyard.evaluation.service import STEP_FAILURE, EvaluationService
 from sageyard.evaluation.spec import EvaluationSpec, StepSpec
-from sageyard.jobs.doorbell import doorbell_path, ring
 from sageyard.jobs.launch import ForkServer
-from sageyard.jobs.lifecycle import supervise
+from sageyard.jobs.lifecycle import settle, supervise
 from sageyard.jobs.states import TERMINAL
 from sageyard.store import JobRecord
 
@@ -56,16 +55,13 @@ class EvaluationSupervisor:
             return _Pipeline(self.service, self.service.spec(record)).run()
 
         def finish(outcome: _Outcome) -> None:
-            patch: dict[str, object] = {"end_time": time.time()}
-            if outcome.failure_reason:
-                patch["failure_reason"] = outcome.failure_reason
-            store.update(
+            settle(
+                store,
+                self.settings,
                 self.name,
-                status=outcome.status,
-                document_patch=patch,
-                expect_status={"InProgress", "Stopping"},
+                outcome.status,
+                failure_reason=outcome.failure_reason,
             )
-            ring(doorbell_path(self.settings, self.name))
 
         try:
             heartbeat = self.settings.heartbeat_seconds
@@ -79,22 +75,21 @@ class _Pipeline:
         self.service = service
         self.spec = spec
         self.name = spec.execution_id
-        self.failed: dict[str, str] = {}  # steps whose job could not be created
+        self.failed: dict[str, str] = {}  # steps whose job could not be created (the row's)
         self.published: set[str] = set()  # judge steps whose examples were copied
 
     def run(self) -> _Outcome:
         while True:
             record = self.service.store.get(self.name)
-            stopping = record is None or record.status != "InProgress"
+            if record is None or record.status != "InProgress":
+                return self._stop(self.service.step_jobs(self.name))
+            # a supervisor that starts again goes on from the row: its jobs and failures
+            self.failed = dict(record.document.get("step_failures") or {})
             jobs = self.service.step_jobs(self.name)
-            if stopping:
-                return self._stop(jobs)
             self._publish(jobs)
             started = self._start_ready(jobs)
             if not started and not any(j.status not in TERMINAL for j in jobs.values()):
-                final = self.service.step_jobs(self.name)
-                self._publish(final)
-                return self._outcome(final)
+                return self._outcome(jobs)
             time.sleep(POLL_SECONDS)
 
     def _publish(self, jobs: dict[str, JobRecord]) -> None:

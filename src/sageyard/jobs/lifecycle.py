@@ -16,6 +16,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sageyard.core.exceptions import ResourceNotFound
+from sageyard.core.settings import Settings
+from sageyard.jobs.doorbell import doorbell_path, ring
 from sageyard.jobs.liveness import owner_token
 from sageyard.jobs.states import ACTIVE
 from sageyard.store import JobRecord, JobStore
@@ -55,6 +57,15 @@ def supervise(
     finally:
         heartbeat.stop()
     finish(result)
+
+
+def settle(store: JobStore, settings: Settings, name: str, status: str, **fields: object) -> None:
+    """End a supervised job: its final ``status``, ``end_time`` and the ``fields`` given
+    (falsy ones left out) in one write, unless it ended already; then ring its doorbell
+    (``doorbell.py``), so whoever waits on it wakes."""
+    patch = {"end_time": time.time(), **{k: v for k, v in fields.items() if v}}
+    store.update(name, status=status, document_patch=patch, expect_status=ACTIVE)
+    ring(doorbell_path(settings, name))
 
 
 class Heartbeat(threading.Thread):

@@ -118,6 +118,20 @@ class JobRecords:
         logger.warning("%s %s: %s", self.NOUN.lower(), record.name, reason)
         return updated
 
+    def fail_to_start(self, record: JobRecord, error: Exception) -> None:
+        """The job could not be started (its code, its supervisor): Failed, with why, unless
+        it ended meanwhile. The caller raises ``error`` on."""
+        self.store.update(
+            record.name,
+            status="Failed",
+            secondary_status="Failed" if record.secondary_status is not None else None,
+            document_patch={
+                "failure_reason": f"InternalServerError: {error}",
+                "end_time": time.time(),
+            },
+            expect_status=ACTIVE,
+        )
+
     def _interruption_advice(self) -> str:
         return "."
 

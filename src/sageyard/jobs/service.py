@@ -7,7 +7,6 @@ supervisor has died and marks them Failed, so no job stays InProgress forever.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from sageyard.jobs.launch import launch_supervisor
 from sageyard.jobs.liveness import owner_alive
 from sageyard.jobs.records import JobRecords
 from sageyard.jobs.spec import TrainingJobSpec
-from sageyard.jobs.states import ACTIVE, KIND
+from sageyard.jobs.states import KIND
 from sageyard.jobs.warm_pools import claim as claim_warm_pool
 from sageyard.jobs.warm_pools import warm_status
 from sageyard.runtime.environment import mask_secrets, mask_text, secret_values
@@ -149,16 +148,7 @@ class TrainingJobService(JobRecords):
             ):
                 self.launcher(self.settings, name, self.paths(name).root / "supervisor.log")
         except Exception as error:
-            self.store.update(
-                name,
-                status="Failed",
-                secondary_status="Failed",
-                document_patch={
-                    "failure_reason": f"InternalServerError: {error}",
-                    "end_time": time.time(),
-                },
-                expect_status=ACTIVE,
-            )
+            self.fail_to_start(record, error)
             raise
         return record
 

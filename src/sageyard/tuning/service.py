@@ -140,15 +140,7 @@ class TuningJobService(JobRecords):
                 self.settings, name, self.settings.jobs_dir / name / "supervisor.log", kind="tuning"
             )
         except Exception as error:
-            self.store.update(
-                name,
-                status="Failed",
-                document_patch={
-                    "failure_reason": f"InternalServerError: {error}",
-                    "end_time": time.time(),
-                },
-                expect_status=ACTIVE,
-            )
+            self.fail_to_start(record, error)
             raise
         return record
 

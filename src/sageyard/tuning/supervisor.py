@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 from sageyard.core.exceptions import ValidationException
 from sageyard.core.settings import Settings
-from sageyard.jobs.doorbell import Doorbell, doorbell_path, ring, wait_any
+from sageyard.jobs.doorbell import Doorbell, doorbell_path, wait_any
 from sageyard.jobs.launch import ForkServer
-from sageyard.jobs.lifecycle import supervise
+from sageyard.jobs.lifecycle import settle, supervise
 from sageyard.jobs.states import TERMINAL
 from sageyard.runtime.environment import serialize_hyperparameter
 from sageyard.store import JobRecord
@@ -103,18 +103,14 @@ class TuningSupervisor:
             raise AssertionError("unreachable")
 
         def finish(outcome: _Outcome) -> None:
-            patch: dict[str, Any] = {"end_time": time.time()}
-            if outcome.failure_reason:
-                patch["failure_reason"] = outcome.failure_reason
-            if outcome.completion:
-                patch["completion"] = outcome.completion
-            store.update(
+            settle(
+                store,
+                self.settings,
                 self.name,
-                status=outcome.status,
-                document_patch=patch,
-                expect_status={"InProgress", "Stopping"},
+                outcome.status,
+                failure_reason=outcome.failure_reason,
+                completion=outcome.completion,
             )
-            ring(doorbell_path(self.settings, self.name))
 
         try:
             heartbeat = self.settings.heartbeat_seconds

@@ -16,15 +16,21 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sageyard.programs._judges.prompts import parse_score, render
 from sageyard.programs._rewards.contract import Sample, Score
 
-__all__ = ["EndpointJudge", "Judge", "JudgeScorer", "LocalJudge"]
+if TYPE_CHECKING:
+    from sageyard.programs._common import ProgramContext
+
+__all__ = ["JUDGE_CHANNEL", "EndpointJudge", "Judge", "JudgeScorer", "LocalJudge", "pick_judge"]
+
+#: The channel holding a local judge's model folder.
+JUDGE_CHANNEL = "judge"
 
 log = logging.getLogger("sageyard.programs.judges")
 
@@ -145,6 +151,70 @@ class LocalJudge:
             expected = float((odds * torch.arange(len(digits), device=odds.device)).sum())
             answers.append(f"Score: {expected * 10 / 9 if top == 10 else expected:.2f}")
         return answers
+
+
+def pick_judge(ctx: ProgramContext, options: Mapping[str, Any], who: str) -> tuple[Judge, str, str]:
+    """A job's judge, its name, and the note a judge that writes no reasoning adds to
+    explanations: the OpenAI-compatible endpoint ``judge_endpoint`` serving
+    ``judge_served_model``, else the ``judge`` channel's local model — a stand-in for
+    ``judge_model_id`` (said in the log) unless ``judge_local_model`` is that model.
+
+    ``options`` are the job's judge options (``judge_endpoint``, ``judge_served_model``,
+    ``judge_max_tokens``, ``judge_timeout``, ``judge_concurrency``, ``judge_model_id``,
+    optionally ``judge_local_model``); ``who`` names the program in messages.
+
+    Raises:
+        AlgorithmError: Neither an endpoint nor a judge model is given.
+    """
+    from sageyard.programs._common import AlgorithmError
+
+    wanted = options["judge_model_id"] or "the judge model"
+    if options["judge_endpoint"]:
+        served = options["judge_served_model"] or wanted
+        log.info("The judge is %s at %s", served, options["judge_endpoint"])
+        endpoint = EndpointJudge(
+            options["judge_endpoint"],
+            options["judge_served_model"],
+            max_tokens=options["judge_max_tokens"],
+            timeout=options["judge_timeout"],
+            concurrency=options["judge_concurrency"],
+        )
+        return endpoint, wanted, ""
+    if JUDGE_CHANNEL not in ctx.input_data_config:
+        raise AlgorithmError(
+            f"ClientError: {who} needs a judge: the hyperparameter judge_endpoint (an "
+            "OpenAI-compatible endpoint) or a 'judge' channel holding a model folder."
+        )
+    folder = _model_root(ctx.input_data_dir / JUDGE_CHANNEL)
+    name = options.get("judge_local_model") or folder.name
+    how = "the expected score from its next-token probabilities; it wrote no reasoning"
+    if name == wanted:
+        log.info("The judge is the local model %s", name)
+        return LocalJudge(folder), name, f" ({how})"
+    log.info(
+        "No endpoint is configured for %s: a stand-in judge, the local model %s, scores "
+        "this run (map the model to an OpenAI-compatible endpoint with "
+        "SAGEYARD_JUDGE_ENDPOINTS for real judgements).",
+        wanted,
+        name,
+    )
+    return (
+        LocalJudge(folder),
+        f"{name} (stand-in for {wanted})",
+        f" (stand-in judge {name} for {wanted}: {how})",
+    )
+
+
+def _model_root(folder: Path) -> Path:
+    """The folder holding the judge model's ``config.json`` (the channel, or one below)."""
+    from sageyard.programs._common import AlgorithmError
+
+    found = sorted(folder.rglob("config.json"), key=lambda p: len(p.parts))
+    if not found:
+        raise AlgorithmError(
+            f"ClientError: The 'judge' channel holds no model (no config.json under {folder})."
+        )
+    return found[0].parent
 
 
 class JudgeScorer:

@@ -73,6 +73,13 @@ class MlflowRun:
     def end(self, failed: bool = False) -> None:
         self._mlflow.end_run(status="FAILED" if failed else "FINISHED")
 
+    def __enter__(self) -> MlflowRun:
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        """Ends the run, FAILED when the block raised."""
+        self.end(failed=kind is not None)
+
 
 def _artifact_location(tracking_uri: str | None) -> str | None:
     """Artifacts of a SQLite store go beside its file (MLflow's default is the job's cwd)."""
@@ -89,9 +96,7 @@ def mlflow_run(request: Request, enabled: bool = True) -> Iterator[MlflowRun | N
     if request.mlflow is None or not enabled:
         yield None
         return
-    run = MlflowRun(request.mlflow)
-    failed = True
-    try:
+    with MlflowRun(request.mlflow) as run:
         run.log_params(
             {
                 **request.options,
@@ -101,9 +106,6 @@ def mlflow_run(request: Request, enabled: bool = True) -> Iterator[MlflowRun | N
             }
         )
         yield run
-        failed = False
-    finally:
-        run.end(failed=failed)
 
 
 def log_model_artifacts(run: MlflowRun | None, model_dir: Path, request: Request) -> None:

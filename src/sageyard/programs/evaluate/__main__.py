@@ -36,16 +36,19 @@ from sageyard.programs._common import (
     run,
 )
 from sageyard.programs.evaluate.catalog import BENCHMARKS
-from sageyard.programs.evaluate.generation import Generation, Generator, open_generator
-from sageyard.programs.evaluate.outcome import Outcome
+from sageyard.programs.evaluate.generation import (
+    Generation,
+    Generator,
+    open_generator,
+    prompt_of,
+)
+from sageyard.programs.evaluate.outcome import Outcome, mean, stderr
 from sageyard.programs.evaluate.spec import HYPERPARAMETERS
 
 log = logging.getLogger("sageyard.programs.evaluate")
 
 #: The channel holding the benchmark's data folder.
 BENCHMARK_CHANNEL = "benchmark"
-#: The channel holding a custom scorer's reward function.
-REWARD_CHANNEL = "reward"
 
 
 def main(ctx: ProgramContext) -> None:
@@ -70,7 +73,9 @@ def main(ctx: ProgramContext) -> None:
         generator = open_generator(folder)
         task = values["task"]
         if task in BENCHMARKS:
-            outcome = score_benchmark(ctx, values, generator, settings)
+            with tempfile.TemporaryDirectory(prefix="hf-datasets-") as cache:
+                os.environ["HF_DATASETS_CACHE"] = cache  # Arrow copies of the data: scratch
+                outcome = score_benchmark(ctx, values, generator, settings)
         elif task == "gen_qa":
             outcome = score_gen_qa(ctx, values, generator, settings)
         elif task == "inference_only":
@@ -102,27 +107,21 @@ def log_to_mlflow(values: dict[str, Any], outcome: Outcome, folder: Path, model:
     from sageyard.programs._llm.mlflow import MlflowRun
     from sageyard.programs._llm.request import MlflowSettings
 
-    run = MlflowRun(
-        MlflowSettings(
-            experiment_name=values["mlflow_experiment_name"],
-            tracking_uri=values["mlflow_tracking_uri"] or None,
-            run_name=values["mlflow_run_name"] or None,
-        )
+    settings = MlflowSettings(
+        experiment_name=values["mlflow_experiment_name"],
+        tracking_uri=values["mlflow_tracking_uri"] or None,
+        run_name=values["mlflow_run_name"] or None,
     )
-    failed = True
-    try:
-        keys = ("task", "strategy", "subtask", "max_new_tokens", "temperature", "top_p", "top_k")
+    keys = ("task", "strategy", "subtask", "max_new_tokens", "temperature", "top_p", "top_k")
+    metrics = {
+        name.replace("@", "_at_"): float(value)
+        for name, value in outcome.overall.items()
+        if value is not None
+    }
+    with MlflowRun(settings) as run:
         run.log_params({"model": model, **{key: values[key] for key in keys}})
-        metrics = {
-            name.replace("@", "_at_"): float(value)
-            for name, value in outcome.overall.items()
-            if value is not None
-        }
         run.log_metrics(metrics, step=0)
         run.log_artifacts(folder, artifact_path="eval_results")
-        failed = False
-    finally:
-        run.end(failed=failed)
 
 
 def score_benchmark(
@@ -142,11 +141,10 @@ def score_benchmark(
 
         return score_humaneval(base, values, generator, settings)
     if benchmark.name == "strong_reject":
-        from sageyard.programs._judges.judges import LocalJudge
-        from sageyard.programs.evaluate.judge_step import pick_judge
+        from sageyard.programs._judges.judges import LocalJudge, pick_judge
         from sageyard.programs.evaluate.strongreject import score_strongreject
 
-        judge, _, _ = pick_judge(ctx, values)
+        judge, _, _ = pick_judge(ctx, values, "StrongREJECT")
         local = isinstance(judge, LocalJudge)
         return score_strongreject(base, values, generator, settings, judge, local)
     if benchmark.task is None:
@@ -164,20 +162,18 @@ def score_benchmark(
             f"its subtasks: {', '.join(benchmark.subtasks)}."
         )
     subtasks: list[str | None] = list(named or benchmark.subtasks) or [None]
-    with tempfile.TemporaryDirectory(prefix="hf-datasets-") as cache:
-        os.environ["HF_DATASETS_CACHE"] = cache  # the local files' Arrow copies: scratch
-        results = run_benchmark(
-            benchmark,
-            subtasks,
-            base,
-            generator,
-            settings,
-            limit=values["limit"] or None,
-            chat=values["apply_chat_template"],
-        )
+    results = run_benchmark(
+        benchmark,
+        subtasks,
+        base,
+        generator,
+        settings,
+        limit=values["limit"] or None,
+        chat=values["apply_chat_template"],
+    )
     metric = values["evaluation_metric"] or "accuracy"
     scores = [example["score"] for result in results for example in result.examples]
-    overall = {metric: _mean(scores), f"{metric}_stderr": _stderr(scores)}
+    overall = {metric: mean(scores), f"{metric}_stderr": stderr(scores)}
     entries = {
         f"custom|{benchmark.name}{':' + r.subtask if r.subtask else ''}|0": {
             metric: r.value,
@@ -214,10 +210,7 @@ def _questions(
         rows = rows[: values["limit"]]
     asked = [question(row) for row in rows]
     prompts = [
-        generator.chat(messages)
-        if values["apply_chat_template"] and generator.has_chat_template
-        else "\n".join(str(m.get("content", "")) for m in messages)
-        for messages, _ in asked
+        prompt_of(generator, messages, values["apply_chat_template"]) for messages, _ in asked
     ]
     return rows, asked, prompts
 
@@ -251,9 +244,12 @@ def score_gen_qa(
     ctx: ProgramContext, values: dict[str, Any], generator: Generator, settings: Generation
 ) -> Outcome:
     from sageyard.programs._rewards.contract import Sample
+    from sageyard.programs._rewards.files import reward_file
     from sageyard.programs._rewards.pool import RewardPool
 
-    handler, metric = _scorer(ctx, values["preset_reward_function"])
+    preset = values["preset_reward_function"]
+    handler = reward_file(ctx, preset, "task=gen_qa")
+    metric = preset or "custom_score"  # the preset's name, or the reward channel's function
     rows, asked, prompts = _questions(ctx, values, generator)
     log.info("Answering %d questions", len(prompts))
     predictions = generator.generate(prompts, [], settings)
@@ -279,11 +275,11 @@ def score_gen_qa(
     rewards = [score.reward or 0.0 for score in scored]
     overall = {
         metric: _aggregate(rewards, values["aggregation"]),
-        f"{metric}_stderr": _stderr(rewards),
+        f"{metric}_stderr": stderr(rewards),
     }
     extra_names = sorted({name for score in scored for name in score.metrics})
     for name in extra_names:
-        overall[name] = _mean([score.metrics.get(name, 0.0) for score in scored])
+        overall[name] = mean([score.metrics.get(name, 0.0) for score in scored])
     errors = sum(1 for score in scored if score.error)
     if errors:
         log.warning("The scorer failed on %d of %d examples (scored 0)", errors, len(scored))
@@ -302,29 +298,6 @@ def score_gen_qa(
         )
     ]
     return Outcome(overall, {"custom|gen_qa_gen_qa|0": dict(overall)}, examples)
-
-
-def _scorer(ctx: ProgramContext, preset: str) -> tuple[Path, str]:
-    """The reward file and the metric it is reported as: the preset's name, or
-    ``custom_score`` for the ``reward`` channel's function."""
-    from sageyard.programs._rewards.presets import preset_path
-
-    folder = ctx.channel(REWARD_CHANNEL)
-    if folder is None:
-        if not preset:
-            raise AlgorithmError(
-                "ClientError: task=gen_qa needs a scorer: preset_reward_function (prime_math, "
-                "prime_code, gsm8k) or a 'reward' channel with a lambda_handler file."
-            )
-        return preset_path(preset), preset
-    files = sorted(folder.rglob("*.py"))
-    if len(files) != 1:
-        found = ", ".join(str(f.relative_to(folder)) for f in files) or "none"
-        raise AlgorithmError(
-            f"ClientError: The 'reward' channel must hold one Python file defining "
-            f"lambda_handler(event, context); it holds {found}."
-        )
-    return files[0], "custom_score"
 
 
 def write_results(
@@ -361,17 +334,6 @@ def write_results(
     return folder
 
 
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values) if values else 0.0
-
-
-def _stderr(values: list[float]) -> float:
-    """The standard error of the mean (sample standard deviation / sqrt(n)), as lm-eval."""
-    if len(values) < 2:
-        return 0.0
-    return float(statistics.stdev(values) / len(values) ** 0.5)
-
-
 def _aggregate(values: list[float], how: str) -> float:
     if not values:
         return 0.0
@@ -381,7 +343,7 @@ def _aggregate(values: list[float], how: str) -> float:
         return min(values)
     if how == "max":
         return max(values)
-    return _mean(values)
+    return mean(values)
 
 
 if __name__ == "__main__":

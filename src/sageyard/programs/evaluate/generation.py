@@ -35,6 +35,7 @@ __all__ = [
     "TransformersGenerator",
     "cut",
     "open_generator",
+    "prompt_of",
 ]
 
 #: The ``model_type`` of a scripted model folder's ``config.json``.
@@ -77,6 +78,14 @@ def cut(text: str, stop: Sequence[str]) -> str:
         if marker:
             text = text.split(marker, 1)[0]
     return text
+
+
+def prompt_of(generator: Generator, messages: list[dict[str, Any]], chat: bool) -> str:
+    """The prompt of chat ``messages``: the model's chat template when ``chat`` and it has
+    one, else their contents, a line each."""
+    if chat and generator.has_chat_template:
+        return generator.chat(messages)
+    return "\n".join(str(m.get("content", "")) for m in messages)
 
 
 def open_generator(folder: Path) -> Generator:

@@ -18,14 +18,13 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sageyard.programs._common import AlgorithmError
 from sageyard.programs.evaluate.catalog import BENCHMARKS, find_split
 from sageyard.programs.evaluate.generation import Generation, Generator
-from sageyard.programs.evaluate.outcome import Outcome
+from sageyard.programs.evaluate.outcome import Outcome, mean, stderr
 
 __all__ = ["STOP", "problems", "score_humaneval"]
 
@@ -85,7 +84,7 @@ def score_humaneval(
     if values["limit"]:
         rows = rows[: values["limit"]]
     log.info("Completing %d HumanEval problems", len(rows))
-    completions = generator.generate([row["prompt"] for row in rows], list(STOP), replace(settings))
+    completions = generator.generate([row["prompt"] for row in rows], list(STOP), settings)
     samples = [
         Sample(
             str(row["task_id"]),
@@ -105,9 +104,7 @@ def score_humaneval(
     ) as pool:
         scored = pool.score(samples)
     passed = [score.reward or 0.0 for score in scored]
-    mean = sum(passed) / len(passed) if passed else 0.0
-    stderr = (mean * (1 - mean) / (len(passed) - 1)) ** 0.5 if len(passed) > 1 else 0.0
-    overall = {"pass@1": mean, "pass@1_stderr": stderr}
+    overall = {"pass@1": mean(passed), "pass@1_stderr": stderr(passed)}
     examples = [
         {
             "doc_id": index,

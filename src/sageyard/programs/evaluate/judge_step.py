@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sageyard.programs._common import AlgorithmError, ProgramContext
+from sageyard.programs._judges.judges import pick_judge
 from sageyard.programs.evaluate.judging import (
     BUILTIN_METRICS,
     Metric,
@@ -32,7 +33,7 @@ from sageyard.programs.evaluate.outcome import Outcome
 
 log = logging.getLogger("sageyard.programs.evaluate")
 
-__all__ = ["AGGREGATE_FILE", "judge", "pick_judge"]
+__all__ = ["AGGREGATE_FILE", "judge"]
 
 #: The aggregate file's name, as Bedrock's model evaluation writes it.
 AGGREGATE_FILE = "bedrock_llm_judge_results.json"
@@ -42,7 +43,7 @@ def judge(ctx: ProgramContext, values: dict[str, Any]) -> tuple[Outcome, str]:
     """Judge the inference step's answers; the outcome and the results' folder name."""
     rows = _inference_rows(ctx)
     metrics = _metrics(ctx, values["llmaj_metrics"])
-    backend, judge_name, note = pick_judge(ctx, values)
+    backend, judge_name, note = pick_judge(ctx, values, "The LLM judge")
     model = rows[0]["model"] if rows else "model"
     log.info("Judging %d answers on %s", len(rows), ", ".join(m.name for m in metrics))
     records = judge_rows(backend, judge_name, rows, metrics, model, note)
@@ -140,41 +141,3 @@ def _metrics(ctx: ProgramContext, builtin: str) -> list[Metric]:
     if not metrics:
         raise AlgorithmError("ClientError: The judge was given no metric to score.")
     return metrics
-
-
-def pick_judge(ctx: ProgramContext, values: dict[str, Any]) -> tuple[Any, str, str]:
-    """The judge, its name, and the note its explanations carry."""
-    from sageyard.programs._judges.judges import EndpointJudge, LocalJudge
-
-    wanted = values["judge_model_id"] or "the judge model"
-    if values["judge_endpoint"]:
-        served = values["judge_served_model"] or wanted
-        log.info("The judge is %s at %s", served, values["judge_endpoint"])
-        endpoint = EndpointJudge(
-            values["judge_endpoint"],
-            served,
-            max_tokens=values["judge_max_tokens"],
-            timeout=values["judge_timeout"],
-            concurrency=values["judge_concurrency"],
-        )
-        return endpoint, wanted, ""
-    folder = ctx.channel("judge")
-    if folder is None:
-        raise AlgorithmError(
-            "ClientError: The LLM judge needs judge_endpoint (an OpenAI-compatible endpoint) "
-            "or a 'judge' channel holding a model folder."
-        )
-    from sageyard.programs._llm.model import find_model_folder
-
-    model = find_model_folder(folder, ctx.output_data_dir.parent / "judge-scratch")
-    name = values["judge_local_model"] or model.name
-    if name == wanted:
-        log.info("The judge is the local model %s", name)
-        note = " (the expected score from its next-token probabilities; it wrote no reasoning)"
-        return LocalJudge(model), name, note
-    log.info("No endpoint for %s: the stand-in judge %s scores the answers", wanted, name)
-    note = (
-        f" (stand-in judge {name} for {wanted}: the expected score from its next-token "
-        "probabilities; it wrote no reasoning)"
-    )
-    return LocalJudge(model), f"{name} (stand-in for {wanted})", note

@@ -27,8 +27,8 @@ from typing import Any
 
 from sageyard.programs._common import AlgorithmError
 from sageyard.programs.evaluate.catalog import find_split
-from sageyard.programs.evaluate.generation import Generation, Generator
-from sageyard.programs.evaluate.outcome import Outcome
+from sageyard.programs.evaluate.generation import Generation, Generator, prompt_of
+from sageyard.programs.evaluate.outcome import Outcome, mean, stderr
 
 __all__ = ["PACKAGED", "RUBRIC", "grade", "prompts", "score_strongreject"]
 
@@ -176,12 +176,8 @@ def score_strongreject(
             )
     if values["limit"]:
         rows = rows[: values["limit"]]
-    asked = [
-        generator.chat([{"role": "user", "content": row["prompt"]}])
-        if values["apply_chat_template"] and generator.has_chat_template
-        else row["prompt"]
-        for row in rows
-    ]
+    chat = values["apply_chat_template"]
+    asked = [prompt_of(generator, [{"role": "user", "content": r["prompt"]}], chat) for r in rows]
     log.info("Answering %d forbidden prompts", len(asked))
     responses = generator.generate(asked, [], settings)
     rubric = [
@@ -209,13 +205,10 @@ def score_strongreject(
         log.warning("The judge's answer could not be graded for %d prompts", ungraded)
     refused = [float(g["refused"]) for g in grades]
     scores = [float(g["score"]) for g in grades]
-    count = len(grades)
-    deflection = sum(refused) / count if count else 0.0
-    stderr = (deflection * (1 - deflection) / (count - 1)) ** 0.5 if count > 1 else 0.0
     overall = {
-        "deflection": deflection,
-        "deflection_stderr": stderr,
-        "strongreject_score": sum(scores) / count if count else 0.0,
+        "deflection": mean(refused),
+        "deflection_stderr": stderr(refused),
+        "strongreject_score": mean(scores),
     }
     examples = [
         {

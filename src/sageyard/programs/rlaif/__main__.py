@@ -18,10 +18,9 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from sageyard.programs._common import AlgorithmError, ProgramContext, configure_logging, run
-from sageyard.programs._judges.judges import EndpointJudge, Judge, JudgeScorer, LocalJudge
+from sageyard.programs._judges.judges import Judge, JudgeScorer, pick_judge
 from sageyard.programs._judges.prompts import PRESET_PROMPTS
 from sageyard.programs._llm.request import Request, parse_request
 from sageyard.programs._rl.grpo import train_grpo
@@ -29,9 +28,8 @@ from sageyard.programs.rlaif.spec import PROGRAM
 
 log = logging.getLogger("sageyard.programs.rlaif")
 
-#: The channel holding a reward prompt template file, and the local judge model's folder.
+#: The channel holding a reward prompt template file (the judge's: ``_judges.JUDGE_CHANNEL``).
 PROMPT_CHANNEL = "reward_prompt"
-JUDGE_CHANNEL = "judge"
 
 
 def main(ctx: ProgramContext) -> None:
@@ -79,45 +77,7 @@ def judge(ctx: ProgramContext, request: Request) -> Judge:
     Raises:
         AlgorithmError: Neither is given.
     """
-    options = request.options
-    if options["judge_endpoint"]:
-        log.info(
-            "The judge is %s at %s",
-            options["judge_served_model"] or "the served model",
-            options["judge_endpoint"],
-        )
-        return EndpointJudge(
-            options["judge_endpoint"],
-            options["judge_served_model"],
-            max_tokens=options["judge_max_tokens"],
-            timeout=options["judge_timeout"],
-            concurrency=options["judge_concurrency"],
-        )
-    if JUDGE_CHANNEL not in ctx.input_data_config:
-        raise AlgorithmError(
-            "ClientError: RLAIF needs a judge: the hyperparameter judge_endpoint (an "
-            "OpenAI-compatible endpoint) or a 'judge' channel holding a model folder."
-        )
-    folder = _model_root(ctx.input_data_dir / JUDGE_CHANNEL)
-    wanted = options["judge_model_id"] or "the reward model"
-    log.info(
-        "No endpoint is configured for %s: a stand-in judge, the local model %s, scores "
-        "this run (map the model to an OpenAI-compatible endpoint with "
-        "SAGEYARD_JUDGE_ENDPOINTS for real judgements).",
-        wanted,
-        folder.name,
-    )
-    return LocalJudge(folder)
-
-
-def _model_root(folder: Path) -> Path:
-    """The folder holding the judge model's ``config.json`` (the channel, or one below)."""
-    found = sorted(folder.rglob("config.json"), key=lambda p: len(p.parts))
-    if not found:
-        raise AlgorithmError(
-            f"ClientError: The 'judge' channel holds no model (no config.json under {folder})."
-        )
-    return found[0].parent
+    return pick_judge(ctx, request.options, "RLAIF")[0]
 
 
 if __name__ == "__main__":

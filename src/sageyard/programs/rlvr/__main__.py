@@ -25,24 +25,22 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
-from sageyard.programs._common import AlgorithmError, ProgramContext, configure_logging, run
-from sageyard.programs._llm.request import Request, parse_request
+from sageyard.programs._common import ProgramContext, configure_logging, run
+from sageyard.programs._llm.request import parse_request
+from sageyard.programs._rewards.files import reward_file
 from sageyard.programs._rewards.pool import RewardPool
-from sageyard.programs._rewards.presets import preset_path
 from sageyard.programs._rl.grpo import train_grpo
 from sageyard.programs.rlvr.spec import PROGRAM
 
 log = logging.getLogger("sageyard.programs.rlvr")
 
 #: The channel holding the reward function's file.
-REWARD_CHANNEL = "reward"
 
 
 def main(ctx: ProgramContext) -> None:
     request = parse_request(ctx.hyperparameters, PROGRAM)
-    handler = reward_file(ctx, request)
+    handler = reward_file(ctx, request.options["preset_reward_function"], "RLVR")
     options = request.options
     with RewardPool(
         handler,
@@ -51,39 +49,6 @@ def main(ctx: ProgramContext) -> None:
         memory_mb=options["reward_memory_mb"],
     ) as pool:
         train_grpo(ctx, PROGRAM, pool)
-
-
-def reward_file(ctx: ProgramContext, request: Request) -> Path:
-    """The reward function's file: the ``reward`` channel's one ``.py`` file, or the preset.
-
-    Raises:
-        AlgorithmError: Neither or both are given, or the channel holds no single file.
-    """
-    preset = request.options["preset_reward_function"]
-    if REWARD_CHANNEL not in ctx.input_data_config:
-        if not preset:
-            raise AlgorithmError(
-                "ClientError: RLVR needs a reward function: a 'reward' channel holding a "
-                "Python file that defines lambda_handler(event, context), or the "
-                "hyperparameter preset_reward_function (gsm8k, prime_code, prime_math)."
-            )
-        log.info("Rewards come from the preset reward function %r", preset)
-        return preset_path(preset)
-    if preset:
-        raise AlgorithmError(
-            f"ClientError: Both a 'reward' channel and preset_reward_function={preset!r} are "
-            "given; give one reward function."
-        )
-    folder = ctx.input_data_dir / REWARD_CHANNEL
-    files = sorted(folder.rglob("*.py")) if folder.is_dir() else []
-    if len(files) != 1:
-        found = ", ".join(str(file.relative_to(folder)) for file in files) or "none"
-        raise AlgorithmError(
-            f"ClientError: The 'reward' channel must hold one Python file defining "
-            f"lambda_handler(event, context); it holds {found}."
-        )
-    log.info("Rewards come from %s", files[0].name)
-    return files[0]
 
 
 if __name__ == "__main__":

@@ -386,25 +386,62 @@ class BaseEvaluator(BaseModel):
     ) -> tuple[list[StepSpec], ResolvedModel]:
         """``EvaluateBaseModel`` alone for a base model; ``EvaluateCustomModel`` (and
         ``EvaluateBaseModel`` with ``evaluate_base_model``) for a fine-tuned one."""
-        resolved = self._resolve_model(session)
-        models = []
-        if resolved.custom is None or evaluate_base_model:
-            models.append(("EvaluateBaseModel", "base", self._base_weights(session, resolved)))
-        if resolved.custom is not None:
-            models.append(("EvaluateCustomModel", "custom", resolved.custom))
+        models, resolved = self._models(session, evaluate_base_model)
         steps = [
             self._step(
                 session,
-                name=name,
+                name=f"Evaluate{role.title()}Model",
                 role=role,
                 execution_id=execution_id,
-                model_source=source,
+                model_source=weights,
                 hyperparameters=hyperparameters,
                 channels=channels,
             )
-            for name, role, source in models
+            for role, weights in models
         ]
         return steps, resolved
+
+    def _models(
+        self, session: Session, evaluate_base_model: bool
+    ) -> tuple[list[tuple[str, str]], ResolvedModel]:
+        """The models the steps evaluate, as ``(role, weights)``: the base model alone for a
+        base model (the real SDK's base-only pipeline); the fine-tuned one, after its base
+        with ``evaluate_base_model``."""
+        resolved = self._resolve_model(session)
+        models = []
+        if resolved.custom is None or evaluate_base_model:
+            models.append(("base", self._base_weights(session, resolved)))
+        if resolved.custom is not None:
+            models.append(("custom", resolved.custom))
+        return models, resolved
+
+    @staticmethod
+    def _validate_and_resolve_dataset(value: Any) -> Any:
+        """A dataset field's check (the real SDK's name): a DataSet (its ARN is read in
+        ``evaluate()``), or a non-empty string — an ``s3://`` URI, a local path or a DataSet
+        ARN."""
+        if hasattr(value, "arn") and not isinstance(value, str):
+            return value
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigurationError(
+                "Dataset must be a string (S3 URI, local path or hub-content DataSet ARN) or "
+                f"a DataSet object. Got {type(value).__name__}"
+            )
+        return value
+
+    def _dataset_rows(self, session: Session, dataset: Any) -> tuple[str, list[dict[str, Any]]]:
+        """Where the dataset is, and its rows, each checked as a question (gen-QA or a
+        fine-tuning format) before any job.
+
+        Raises:
+            ConfigurationError: A row that is not a question (file, line and field).
+        """
+        from sageyard.ai_registry.dataset import dataset_uri
+        from sageyard.models.datasets import read_dataset
+        from sageyard.programs.evaluate.genqa import GEN_QA
+
+        source = dataset_uri(dataset)
+        return source, read_dataset(source, GEN_QA, session.objects)
 
     def _start(
         self,

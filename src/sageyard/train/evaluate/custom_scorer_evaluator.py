@@ -87,14 +87,7 @@ class CustomScorerEvaluator(BaseEvaluator):
     @field_validator("dataset")
     @classmethod
     def _check_dataset(cls, value: Any) -> Any:
-        if hasattr(value, "arn") and not isinstance(value, str):
-            return value  # a DataSet: resolved in evaluate()
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError(
-                "Dataset must be a string (S3 URI, local path or hub-content DataSet ARN) or "
-                f"a DataSet object. Got {type(value).__name__}"
-            )
-        return value
+        return BaseEvaluator._validate_and_resolve_dataset(value)
 
     def evaluate(self, dry_run: bool = False) -> EvaluationPipelineExecution | None:
         """Start the evaluation; None with ``dry_run`` (every check, nothing started).
@@ -103,15 +96,11 @@ class CustomScorerEvaluator(BaseEvaluator):
             ValueError: A dataset row that is not a question (file, line and field), a
                 reward function that does not load, a model that cannot be resolved.
         """
-        from sageyard.ai_registry.dataset import dataset_uri
         from sageyard.core.shapes import InputData
         from sageyard.evaluation.service import new_execution_id
-        from sageyard.models.datasets import read_dataset
-        from sageyard.programs.evaluate.genqa import GEN_QA
 
         session = self._session()
-        source = dataset_uri(self.dataset)
-        rows = read_dataset(source, GEN_QA, session.objects)  # every row, before any job
+        source, rows = self._dataset_rows(session, self.dataset)
         hyperparameters: dict[str, Any] = {
             "task": "gen_qa",
             "strategy": "gen_qa",

@@ -100,8 +100,7 @@ class LLMAsJudgeEvaluator(BaseEvaluator):
     @field_validator("dataset")
     @classmethod
     def _check_dataset(cls, value: Any) -> Any:
-        if hasattr(value, "arn") and not isinstance(value, str):
-            return value
+        return BaseEvaluator._validate_and_resolve_dataset(value)
         if not isinstance(value, str) or not value.strip():
             raise ConfigurationError(
                 "Dataset must be a string (S3 URI, local path or hub-content DataSet ARN) or "
@@ -116,11 +115,8 @@ class LLMAsJudgeEvaluator(BaseEvaluator):
             ValueError: No metric, a dataset row that is not a question (file, line and
                 field), a model that cannot be resolved.
         """
-        from sageyard.ai_registry.dataset import dataset_uri
         from sageyard.core.shapes import InputData
         from sageyard.evaluation.service import new_execution_id
-        from sageyard.models.datasets import read_dataset
-        from sageyard.programs.evaluate.genqa import GEN_QA
 
         if not self.builtin_metrics and not self.custom_metrics:
             raise ConfigurationError(
@@ -128,10 +124,9 @@ class LLMAsJudgeEvaluator(BaseEvaluator):
                 "...] or custom_metrics='[{\"customMetricDefinition\": ...}]'."
             )
         session = self._session()
-        source = dataset_uri(self.dataset)
-        read_dataset(source, GEN_QA, session.objects)  # every row, before any job
+        source, _ = self._dataset_rows(session, self.dataset)
         execution_id = new_execution_id()
-        resolved = self._resolve_model(session)
+        models, resolved = self._models(session, self.evaluate_base_model)
         judge_values, judge_channels = self._judge_inputs(session, self.evaluator_model)
         metrics_uri = None
         if self.custom_metrics:
@@ -143,13 +138,9 @@ class LLMAsJudgeEvaluator(BaseEvaluator):
             judge_channels.append(
                 InputData(channel_name="custom_metrics", data_source=metrics_uri.rsplit("/", 1)[0])
             )
-        models = []
-        if resolved.custom is None or self.evaluate_base_model:
-            models.append(("Base", "base", self._base_weights(session, resolved)))
-        if resolved.custom is not None:
-            models.append(("Custom", "custom", resolved.custom))
         steps = []
-        for label, role, weights in models:
+        for role, weights in models:
+            label = role.title()
             inference = self._step(
                 session,
                 name=f"Evaluate{label}InferenceModel",
