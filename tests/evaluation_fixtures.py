@@ -34,13 +34,24 @@ def write_mmlu(root: Path, subtasks: dict[str, list[int]]) -> Path:
 
 
 def scripted_model(
-    folder: Path, rules: dict[str, str], default: str = "", delay: float = 0.0, **extra: Any
+    folder: Path,
+    rules: dict[str, str] | list[dict[str, Any]],
+    default: str = "",
+    delay: float = 0.0,
+    vision: bool = False,
+    **extra: Any,
 ) -> Path:
-    """A scripted model folder answering ``rules`` (prompt substring → response)."""
+    """A scripted model folder answering ``rules`` (prompt substring → response, or the
+    rules themselves); ``vision``: it reads images (its config has a ``vision_config``)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.json").write_text(json.dumps({"model_type": "sageyard-scripted"}))
+    config: dict[str, Any] = {"model_type": "sageyard-scripted"}
+    if vision:
+        config["vision_config"] = {}
+    (folder / "config.json").write_text(json.dumps(config))
+    if isinstance(rules, dict):
+        rules = [{"contains": c, "response": r} for c, r in rules.items()]
     script = {
-        "rules": [{"contains": c, "response": r} for c, r in rules.items()],
+        "rules": rules,
         "default": default,
         "delay": delay,
         **extra,
@@ -73,3 +84,34 @@ def hf_cached(cache: Path, dataset: str, config: str, split: str, rows: list[dic
     info = json.loads((target / "dataset_info.json").read_text())
     info.update(builder_name=name, config_name=config, dataset_name=name)
     (target / "dataset_info.json").write_text(json.dumps(info))
+
+
+#: One MMMU fixture question: its text, options (none: open), answer and image size.
+MmmuRow = tuple[str, list[str], str, tuple[int, int]]
+
+
+def write_mmmu(root: Path, subtask: str, rows: list[MmmuRow]) -> Path:
+    """``root/mmmu/<subtask>/validation.parquet`` in ``MMMU/MMMU``'s layout (as ``datasets``
+    saves it, images as its Image feature): one row per ``(question, options, answer,
+    image size)``, each question showing ``<image 1>`` (a gray PNG of that size); no
+    options: an open question. Returns ``root``."""
+    import datasets
+    from PIL import Image
+
+    folder = root / "mmmu" / subtask
+    folder.mkdir(parents=True, exist_ok=True)
+    columns: dict[str, list[Any]] = {
+        "id": [f"validation_{subtask}_{i + 1}" for i in range(len(rows))],
+        "question": [f"{question} <image 1>" for question, _, _, _ in rows],
+        "options": [str(options) for _, options, _, _ in rows],
+        "answer": [answer for _, _, answer, _ in rows],
+        "question_type": ["multiple-choice" if o else "open" for _, o, _, _ in rows],
+        "image_1": [Image.new("RGB", size, (128, 128, 128)) for _, _, _, size in rows],
+        "subfield": [subtask] * len(rows),
+    }
+    features = datasets.Features(
+        {name: datasets.Value("string") for name in columns if name != "image_1"}
+        | {"image_1": datasets.Image()}
+    )
+    datasets.Dataset.from_dict(columns, features=features).to_parquet(folder / "validation.parquet")
+    return root

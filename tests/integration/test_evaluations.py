@@ -478,3 +478,31 @@ def test_strong_reject_without_an_endpoint_is_graded_by_the_stand_in(
     [example] = found.examples
     assert example["graded"] and example["refused"] in (0, 1)
     assert 1 <= example["convincing"] <= 5 and len(example["judge"]) == 3
+
+
+def test_mmmu_scores_a_vision_model_on_the_images_of_its_questions(sageyard_home: Path) -> None:
+    from tests.evaluation_fixtures import write_mmmu
+
+    rows = [
+        ("What is drawn?", ["a cat", "a dog"], "B", (40, 30)),
+        ("What is shown?", ["a cat", "a dog"], "A", (30, 40)),
+    ]
+    write_mmmu(sageyard_home / "benchmarks", "Art", rows)
+    write_mmmu(sageyard_home / "benchmarks", "Music", rows[:1])
+    # the model says (B) for a landscape image and (A) for a portrait one: right on all
+    rules = [
+        {"contains": "", "response": "(B)", "image_size": [40, 30]},
+        {"contains": "", "response": "(A)", "image_size": [30, 40]},
+    ]
+    model = scripted_model(sageyard_home.parent / "vlm", rules, vision=True)
+    evaluator = BenchMarkEvaluator(
+        benchmark=Benchmark.MMMU, subtasks=["Art", "Music"], model=str(model), s3_output_path=OUT
+    )
+    execution = evaluator.evaluate()
+    execution.wait(poll=1, timeout=240)
+    assert execution.status.overall_status == "Succeeded"
+    custom = execution.step_results()["custom"]
+    assert custom.metrics["accuracy"] == 1.0
+    entries = custom.document["results"]
+    assert set(entries) == {"custom|mmmu:Art|0", "custom|mmmu:Music|0", "all"}
+    assert [e["prediction"] for e in custom.examples] == ["(B)", "(A)", "(B)"]

@@ -36,12 +36,8 @@ from sageyard.programs._common import (
     run,
 )
 from sageyard.programs.evaluate.catalog import BENCHMARKS
-from sageyard.programs.evaluate.generation import (
-    Generation,
-    Generator,
-    open_generator,
-    prompt_of,
-)
+from sageyard.programs.evaluate.generation import Generation, Generator, prompt_of
+from sageyard.programs.evaluate.models import open_generator
 from sageyard.programs.evaluate.outcome import Outcome, mean, stderr
 from sageyard.programs.evaluate.spec import HYPERPARAMETERS
 

@@ -367,10 +367,14 @@ BENCHMARKS: dict[str, Benchmark] = {
         Benchmark(
             name="mmmu",
             dataset="MMMU/MMMU",
-            fields=("id", "question", "options", "answer", "image_1"),
+            fields=("id", "question", "options", "answer", "question_type", "image_1"),
             split="validation",
+            other_splits=("dev",),
             subtasks=MMMU_SUBTASKS,
-            task=None,
+            task="mmmu_val_{subtask}",
+            task_folder="mmmu",
+            task_names={subtask: subtask.lower() for subtask in MMMU_SUBTASKS},
+            metric="acc,none",
             multimodal=True,
         ),
         Benchmark(

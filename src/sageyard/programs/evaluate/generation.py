@@ -9,6 +9,12 @@ sampling). :class:`ScriptedGenerator` is the test double: a model folder whose
 else ``default``; ``delay`` seconds pass per prompt), so an evaluation's accuracy is known
 exactly.
 
+Multi-modal benchmarks (MMMU) give each prompt its images: a vision-language model folder
+(its ``config.json`` has a ``vision_config``) generates through
+:class:`~sageyard.programs.evaluate.vision.VisionGenerator`; a scripted model with a
+``vision_config`` reads them too (a rule's ``image_size`` ``[width, height]`` must match the
+prompt's first image).
+
 Example:
     >>> from pathlib import Path
     >>> cut("The answer is (B).\\nQ: next", ["Q:"])
@@ -34,8 +40,9 @@ __all__ = [
     "ScriptedGenerator",
     "TransformersGenerator",
     "cut",
-    "open_generator",
+    "generate_options",
     "prompt_of",
+    "read_config",
 ]
 
 #: The ``model_type`` of a scripted model folder's ``config.json``.
@@ -55,11 +62,22 @@ class Generation:
 
 
 class Generator(Protocol):
-    """Completions for prompts (plain text, chat templates already applied)."""
+    """Completions for prompts (plain text, chat templates already applied).
+
+    ``images`` (one list per prompt, PIL images) only for a generator that
+    :attr:`reads_images`; its prompts mark each image's place with ``<image>``.
+    """
 
     def generate(
-        self, prompts: Sequence[str], stop: Sequence[str], settings: Generation
+        self,
+        prompts: Sequence[str],
+        stop: Sequence[str],
+        settings: Generation,
+        images: Sequence[Sequence[Any]] | None = None,
     ) -> list[str]: ...
+
+    @property
+    def reads_images(self) -> bool: ...
 
     def chat(self, messages: list[dict[str, str]]) -> str:
         """``messages`` as the model's chat template renders them, ready to continue."""
@@ -88,15 +106,8 @@ def prompt_of(generator: Generator, messages: list[dict[str, Any]], chat: bool) 
     return "\n".join(str(m.get("content", "")) for m in messages)
 
 
-def open_generator(folder: Path) -> Generator:
-    """The generator of the model folder ``folder`` (scripted, or a transformers model)."""
-    config = _read_config(folder)
-    if config.get("model_type") == SCRIPTED_MODEL_TYPE:
-        return ScriptedGenerator(folder)
-    return TransformersGenerator(folder)
-
-
-def _read_config(folder: Path) -> dict[str, Any]:
+def read_config(folder: Path) -> dict[str, Any]:
+    """The model folder's ``config.json`` ({} when it has none)."""
     try:
         value = json.loads((folder / "config.json").read_text())
     except (OSError, ValueError):
@@ -105,15 +116,23 @@ def _read_config(folder: Path) -> dict[str, Any]:
 
 
 class ScriptedGenerator:
-    """Answers from ``script.json``: ``{"rules": [{"contains", "response"}], "default",
-    "delay"}``."""
+    """Answers from ``script.json``: ``{"rules": [{"contains", "response", "image_size"}],
+    "default", "delay"}``."""
 
     def __init__(self, folder: Path) -> None:
         script = json.loads((folder / "script.json").read_text())
-        self.rules = [(rule["contains"], rule["response"]) for rule in script.get("rules", [])]
+        self.rules = [
+            (rule["contains"], rule["response"], rule.get("image_size"))
+            for rule in script.get("rules", [])
+        ]
         self.default = str(script.get("default", ""))
         self.delay = float(script.get("delay", 0.0))
         self._name = folder.name
+        self._reads_images = "vision_config" in read_config(folder)
+
+    @property
+    def reads_images(self) -> bool:
+        return self._reads_images
 
     @property
     def name(self) -> str:
@@ -127,12 +146,21 @@ class ScriptedGenerator:
         return "\n".join(str(m.get("content", "")) for m in messages)
 
     def generate(
-        self, prompts: Sequence[str], stop: Sequence[str], settings: Generation
+        self,
+        prompts: Sequence[str],
+        stop: Sequence[str],
+        settings: Generation,
+        images: Sequence[Sequence[Any]] | None = None,
     ) -> list[str]:
         out = []
-        for prompt in prompts:
+        for index, prompt in enumerate(prompts):
             time.sleep(self.delay)
-            response = next((r for c, r in self.rules if c in prompt), self.default)
+            shown = images[index] if images else []
+            size = list(shown[0].size) if shown else None
+            response = next(
+                (r for c, r, want in self.rules if c in prompt and want in (None, size)),
+                self.default,
+            )
             out.append(cut(response, stop))
         return out
 
@@ -160,6 +188,10 @@ class TransformersGenerator:
         return self._name
 
     @property
+    def reads_images(self) -> bool:
+        return False
+
+    @property
     def has_chat_template(self) -> bool:
         return bool(getattr(self.tokenizer, "chat_template", None))
 
@@ -170,24 +202,17 @@ class TransformersGenerator:
         return str(text)
 
     def generate(
-        self, prompts: Sequence[str], stop: Sequence[str], settings: Generation
+        self,
+        prompts: Sequence[str],
+        stop: Sequence[str],
+        settings: Generation,
+        images: Sequence[Sequence[Any]] | None = None,
     ) -> list[str]:
         import torch
 
         out: list[str] = []
-        sample = settings.temperature > 0
-        options: dict[str, Any] = {
-            "max_new_tokens": settings.max_new_tokens,
-            "do_sample": sample,
-            "pad_token_id": self.tokenizer.pad_token_id,
-        }
-        if sample:
-            options.update(temperature=settings.temperature, top_p=settings.top_p)
-            if settings.top_k > 0:
-                options["top_k"] = settings.top_k
         stops = [s for s in stop if s]
-        if stops:
-            options.update(stop_strings=stops, tokenizer=self.tokenizer)
+        options = generate_options(settings, self.tokenizer, stops)
         for start in range(0, len(prompts), max(1, settings.batch_size)):
             batch = list(prompts[start : start + settings.batch_size])
             encoded = self.tokenizer(
@@ -200,3 +225,21 @@ class TransformersGenerator:
             out.extend(cut(text, stops) for text in texts)
             log.info("Generated %d of %d", min(start + len(batch), len(prompts)), len(prompts))
         return out
+
+
+def generate_options(settings: Generation, tokenizer: Any, stops: list[str]) -> dict[str, Any]:
+    """``model.generate``'s options for ``settings``: greedy unless ``temperature`` > 0,
+    stopping at ``stops``."""
+    sample = settings.temperature > 0
+    options: dict[str, Any] = {
+        "max_new_tokens": settings.max_new_tokens,
+        "do_sample": sample,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
+    if sample:
+        options.update(temperature=settings.temperature, top_p=settings.top_p)
+        if settings.top_k > 0:
+            options["top_k"] = settings.top_k
+    if stops:
+        options.update(stop_strings=stops, tokenizer=tokenizer)
+    return options

@@ -53,6 +53,10 @@ def _lm_class() -> type:
             super().__init__()
             self.generator = generator
             self.settings = settings
+            #: where image paths in the data are relative to (the subtask's folder)
+            self.image_root = Path()
+            if generator.reads_images:
+                self.MULTIMODAL = True  # lm-eval then gives it multi-modal tasks
 
         @property
         def tokenizer_name(self) -> str:
@@ -69,14 +73,30 @@ def _lm_class() -> type:
         def generate_until(self, requests: Sequence[Any], disable_tqdm: bool = False) -> list[str]:
             prompts = [request.args[0] for request in requests]
             stops = [_stops(request.args[1]) for request in requests]
+            images = [self._images(request.args) for request in requests]
             out: list[str] = [""] * len(prompts)
             # one generate() call per distinct stop list (a task has one)
             for stop in {tuple(s) for s in stops}:
                 indices = [i for i, s in enumerate(stops) if tuple(s) == stop]
-                texts = self.generator.generate([prompts[i] for i in indices], stop, self.settings)
+                texts = self.generator.generate(
+                    [prompts[i] for i in indices],
+                    stop,
+                    self.settings,
+                    [images[i] for i in indices] if self.generator.reads_images else None,
+                )
                 for index, text in zip(indices, texts, strict=True):
                     out[index] = text
             return out
+
+        def _images(self, args: Sequence[Any]) -> list[Any]:
+            """The images of a request (lm-eval's ``{"visual": [...]}`` third argument)."""
+            from sageyard.programs.evaluate.vision import load_image
+
+            extra = args[2] if len(args) > 2 and isinstance(args[2], dict) else {}
+            visual = extra.get("visual") or []
+            if not isinstance(visual, list):
+                visual = [visual]
+            return [load_image(value, self.image_root) for value in visual]
 
         def loglikelihood(self, requests: Sequence[Any], disable_tqdm: bool = False) -> list[Any]:
             raise AlgorithmError(
@@ -174,8 +194,15 @@ def run_benchmark(
     if benchmark.parts and subtasks == [None]:
         present = _part_values(benchmark, base)
         runs = [(None, part) for part in benchmark.parts if part in present]
+    if benchmark.multimodal and not generator.reads_images:
+        raise AlgorithmError(
+            f"ClientError: The {benchmark.name} benchmark is multi-modal (its questions show "
+            f"images), but the model {generator.name!r} reads text only (its config.json has "
+            "no vision_config). Evaluate a vision-language model, or choose a text benchmark."
+        )
     for subtask, part in runs:
         config = task_config(benchmark, subtask, base, part)
+        lm.image_root = benchmark.folder(base, subtask)
         shown = subtask or part
         log.info("Scoring %s%s", benchmark.name, f"/{shown}" if shown else "")
         output = simple_evaluate(

@@ -162,6 +162,13 @@ _BENCHMARK_CONFIG: dict[_Benchmark, dict[str, Any]] = {
 }
 
 
+#: How a multi-modal benchmark's files give its images.
+_IMAGES = (
+    "; images as the dataset's Image feature (Parquet as datasets saves it), "
+    "{'bytes': ...} or file paths relative to the subtask's folder"
+)
+
+
 def get_benchmarks() -> type[_Benchmark]:
     """The Benchmark enum: ``get_benchmarks().MMLU``, ...
 
@@ -337,7 +344,8 @@ class BenchMarkEvaluator(BaseEvaluator):
             raise ConfigurationError(
                 f"The {benchmark.name} benchmark's data is not in {root}: expected {shown} "
                 f"(the {benchmark.split!r} split of the Hugging Face dataset {benchmark.dataset}, "
-                f"fields {', '.join(benchmark.fields)}; .jsonl, .json or .parquet). Put the "
+                f"fields {', '.join(benchmark.fields)}; .jsonl, .json or .parquet"
+                f"{_IMAGES if benchmark.multimodal else ''}). Put the "
                 "files there, or set SAGEYARD_BENCHMARK_DATA to the folder that holds "
                 f"'{benchmark.name}/' (it is not in the Hugging Face datasets cache either). "
                 "`sageyard benchmarks list` shows what is found."

@@ -260,3 +260,66 @@ def test_bbh_is_few_shot_cot_and_reads_the_answer_after_the_answer_is(tmp_path: 
     assert result.examples[0]["prompt"].count("Let's think step by step.") == 4  # 3 shots
     assert [e["extracted"] for e in result.examples] == ["True", "True"]
     assert [e["score"] for e in result.examples] == [1.0, 0.0]
+
+
+MMMU = BENCHMARKS["mmmu"]
+
+# (question, options, answer, image size): two multiple-choice questions and an open one
+MMMU_ROWS = [
+    ("What is drawn?", ["a cat", "a dog", "a fish"], "B", (40, 30)),
+    ("How many?", [], "3", (20, 20)),
+    ("Which one?", ["x", "y"], "A", (50, 50)),
+]
+
+
+def test_mmmu_shows_each_question_its_images_and_scores_as_lm_eval_does(
+    tmp_path: Path,
+) -> None:
+    from tests.evaluation_fixtures import write_mmmu
+
+    root = write_mmmu(tmp_path / "data", "Art", MMMU_ROWS)
+    # each rule answers only when the question's image has the size the data gave it
+    rules = [
+        {"contains": "What is drawn", "response": "(B)", "image_size": [40, 30]},
+        {"contains": "How many", "response": "3", "image_size": [20, 20]},
+        {"contains": "Which one", "response": "A", "image_size": [99, 99]},  # wrong size
+    ]
+    model = ScriptedGenerator(scripted_model(tmp_path / "model", rules, "B", vision=True))
+    [result] = run_benchmark(MMMU, ["Art"], root / "mmmu", model, Generation())
+    assert result.task == "mmmu_val_art" and result.metric == "acc"
+    assert [e["prediction"] for e in result.examples] == ["(B)", "3", "B"]
+    assert [e["score"] for e in result.examples] == [1.0, 1.0, 0.0]
+    assert result.value == pytest.approx(2 / 3)
+    first = result.examples[0]["prompt"]
+    assert first.startswith("What is drawn? <image>\n\n(A) a cat\n(B) a dog\n(C) a fish")
+    assert "Answer with the option's letter from the given choices directly." in first
+    assert "single word or phrase" in result.examples[1]["prompt"]
+
+
+def test_a_text_only_model_is_refused_on_mmmu(tmp_path: Path) -> None:
+    from tests.evaluation_fixtures import write_mmmu
+
+    root = write_mmmu(tmp_path / "data", "Art", MMMU_ROWS[:1])
+    model = ScriptedGenerator(scripted_model(tmp_path / "model", {}, "B"))
+    with pytest.raises(AlgorithmError, match=r"multi-modal .* reads text only"):
+        run_benchmark(MMMU, ["Art"], root / "mmmu", model, Generation())
+
+
+def test_a_vision_language_model_answers_mmmu_through_its_processor(tmp_path: Path) -> None:
+    from sageyard.programs.evaluate.models import open_generator
+    from sageyard.programs.evaluate.vision import VisionGenerator
+    from tests.evaluation_fixtures import write_mmmu
+    from tests.llm import make_tiny_vision_model
+
+    root = write_mmmu(tmp_path / "data", "Art", MMMU_ROWS)
+    model = open_generator(make_tiny_vision_model(tmp_path / "vlm"))
+    assert isinstance(model, VisionGenerator) and model.reads_images
+    settings = Generation(max_new_tokens=4, batch_size=2)
+    [result] = run_benchmark(MMMU, ["Art"], root / "mmmu", model, settings)
+    assert result.count == 3
+    # the chat template placed the image; the answers are the untrained model's own
+    assert result.examples[0]["prompt"].startswith("<|im_start|>user\nWhat is drawn? <image>")
+    assert all(isinstance(e["prediction"], str) for e in result.examples)
+    # greedy: the same data gives the same answers, one at a time or in a batch
+    [again] = run_benchmark(MMMU, ["Art"], root / "mmmu", model, Generation(max_new_tokens=4))
+    assert [e["prediction"] for e in again.examples] == [e["prediction"] for e in result.examples]

@@ -3,7 +3,6 @@ in the real SDK's words, and nothing written when a check fails."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -128,16 +127,18 @@ def test_a_subtask_given_to_evaluate_overrides_and_is_checked(sageyard_home: Pat
     assert stored() == []
 
 
-def test_a_benchmark_not_scored_yet_is_refused_before_any_job(sageyard_home: Path) -> None:
+def test_llm_judge_as_a_benchmark_points_to_the_judge_evaluator(sageyard_home: Path) -> None:
     with pytest.raises(ValueError, match="use LLMAsJudgeEvaluator"):
         evaluator(benchmark=Benchmark.LLM_JUDGE, model="m").evaluate()
-    from tests.llm import make_tiny_model
+    assert stored() == []
 
-    vision = make_tiny_model(sageyard_home.parent / "vision")
-    config = json.loads((vision / "config.json").read_text())
-    (vision / "config.json").write_text(json.dumps({**config, "vision_config": {}}))
+
+def test_a_vision_model_on_mmmu_without_its_data_is_told_which_files(
+    sageyard_home: Path,
+) -> None:
+    vision = scripted_model(sageyard_home.parent / "vision", {}, vision=True)
     given = evaluator(benchmark=Benchmark.MMMU, model=str(vision), subtasks="Art")
-    with pytest.raises(ValueError, match="not scored by this version of sageyard yet"):
+    with pytest.raises(ValueError, match=r"mmmu/Art/validation\.jsonl.*MMMU/MMMU.*Image feature"):
         given.evaluate()
     assert stored() == []
 
