@@ -1,13 +1,19 @@
-"""Fixtures for every test: an isolated SAGEYARD_HOME, and a real S3-protocol server.
+"""Fixtures for every test: an isolated SAGEYARD_HOME, and real servers to test against.
 
 Every test gets its own ``SAGEYARD_HOME`` (and so its own SQLite store, object store, job
 folders and slot locks), with short heartbeats and stop grace so failure paths are quick.
+``moto_endpoint`` is an S3 server; ``postgres_url`` a fresh database on the server that
+``SAGEYARD_TEST_POSTGRES_URL`` names (start one with ``eval "$(bash .ci/postgres.sh | tail
+-1)"``; without it the PostgreSQL tests skip, except under CI, where they fail so that CI
+never skips them silently); ``ray_cluster`` a local Ray cluster of two nodes.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,6 +76,28 @@ def moto_endpoint() -> Iterator[str]:
             werkzeug_log.setLevel(level)
 
 
+@pytest.fixture(scope="session")
+def ray_cluster(moto_endpoint: str) -> Iterator[str]:
+    """The address of a local Ray cluster of two nodes (2 CPUs each, no dashboard), this
+    process connected to it as a driver, as sageyard's Ray executor connects. Its nodes
+    start with the moto server's credentials in their environment (as a real cluster's
+    nodes have theirs)."""
+    ray = pytest.importorskip("ray")
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(
+        initialize_head=True, head_node_args={"num_cpus": 2, "include_dashboard": False}
+    )
+    try:
+        cluster.add_node(num_cpus=2)
+        cluster.wait_for_nodes()
+        ray.init(address=cluster.address, namespace="sageyard", log_to_driver=False)
+        yield cluster.address
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+
+
 def reset_moto(endpoint: str) -> None:
     """Drop every bucket the moto server holds."""
     request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
@@ -86,3 +114,39 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty database on the server of ``SAGEYARD_TEST_POSTGRES_URL``, dropped after."""
+    base = os.environ.get("SAGEYARD_TEST_POSTGRES_URL")
+    if not base:
+        message = (
+            "SAGEYARD_TEST_POSTGRES_URL is not set; start a server with "
+            '`eval "$(bash .ci/postgres.sh | tail -1)"`.'
+        )
+        if _ci():
+            pytest.fail(message + " PostgreSQL tests must not be skipped in CI.")
+        pytest.skip(message)
+    from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy.pool import NullPool
+
+    if base.startswith("postgres://"):
+        base = "postgresql://" + base[len("postgres://") :]
+    url = make_url(base)
+    database = f"sageyard_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(
+        url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{database}"'))
+    try:
+        yield url.set(database=database).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()

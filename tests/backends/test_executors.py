@@ -21,7 +21,7 @@ from sageyard.executors.local import LocalExecutor, LocalHost
 from sageyard.executors.scripted import NoProgress, Script, ScriptedExecutor
 from sageyard.runtime.sandbox import isolation_available, sandbox_kind
 from sageyard.testing import BEHAVIOURS, ExecutorSuite, plan_of
-from sageyard.testing._executor import wait_for_exit
+from sageyard.testing._executor import HOSTS, wait_for_exit
 from tests.fake_docker import stand_in_docker
 
 
@@ -171,3 +171,44 @@ def _plan() -> HostPlan:
     from sageyard.testing import plan_of
 
     return plan_of("succeeds")
+
+
+class TestRayExecutor(ExecutorSuite):
+    """On a local Ray cluster of two nodes, the object store a moto S3 server: each host in
+    an actor on its node, staged and sandboxed by the local executor's node-side code."""
+
+    @pytest.fixture
+    def executor_factory(
+        self, sageyard_home: Path, ray_cluster: str, moto_endpoint: str
+    ) -> Callable[[], Executor]:
+        from sageyard.executors.ray import RayExecutor
+
+        settings = Settings.from_env().with_overrides(
+            s3_endpoint_url=moto_endpoint,
+            executor="ray",
+            ray_address=ray_cluster,
+            ray_resources='{"ml.m5.large": {"CPU": 1}}',
+        )
+        return lambda: RayExecutor(settings, "suite-job")
+
+    def test_the_hosts_of_a_job_run_on_different_nodes(
+        self, executor_factory: Callable[[], Executor]
+    ) -> None:
+        import ray
+
+        executor = executor_factory()
+        command = 'echo "node=$SAGEYARD_RAY_NODE_ID"'
+        try:
+            plans = [
+                dataclasses.replace(plan_of("succeeds", h, HOSTS), command=command) for h in HOSTS
+            ]
+            handles = self._start(executor, *plans)
+            assert executor.strategy == "STRICT_SPREAD"  # type: ignore[attr-defined]
+            nodes = [handle.node["NodeId"] for handle in handles]  # type: ignore[attr-defined]
+            assert len(set(nodes)) == 2
+            assert set(nodes) <= {node["NodeID"] for node in ray.nodes()}
+            for handle, node in zip(handles, nodes, strict=True):
+                assert wait_for_exit(handle).code == 0
+                assert f"node={node}".encode() in handle.read_log(0)
+        finally:
+            executor.close()

@@ -11,6 +11,8 @@ variable                                  meaning
                                           object store under ``$SAGEYARD_HOME/s3``
 ``SAGEYARD_EXECUTOR``                     ``local`` (default) or ``ray``
 ``SAGEYARD_RAY_ADDRESS``                  address of the Ray cluster for the ray executor
+``SAGEYARD_RAY_RESOURCES``                JSON: instance type → {CPU, GPU, memory_gib} a
+                                          host reserves on Ray (replaces the built-in table)
 ``SAGEYARD_ROLE``                         the execution role that ``get_execution_role()``
                                           returns
 ``SAGEYARD_REGION``                       region used in ARNs and bucket names (us-west-2)
@@ -136,6 +138,7 @@ class Settings:
     s3_endpoint_url: str | None = None
     executor: str = "local"
     ray_address: str | None = None
+    ray_resources: str | None = None  # JSON, checked by executors/ray_resources.py
     role: str | None = None
     region: str = "us-west-2"
     slots: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -178,6 +181,7 @@ class Settings:
             s3_endpoint_url=env.get("SAGEYARD_S3_ENDPOINT_URL") or None,
             executor=executor,
             ray_address=env.get("SAGEYARD_RAY_ADDRESS") or None,
+            ray_resources=env.get("SAGEYARD_RAY_RESOURCES") or None,
             role=env.get("SAGEYARD_ROLE") or None,
             region=env.get("SAGEYARD_REGION") or "us-west-2",
             slots=_int(env, "SAGEYARD_SLOTS", os.cpu_count() or 1, minimum=1),
@@ -257,6 +261,8 @@ class Settings:
             env["SAGEYARD_S3_ENDPOINT_URL"] = self.s3_endpoint_url
         if self.ray_address:
             env["SAGEYARD_RAY_ADDRESS"] = self.ray_address
+        if self.ray_resources:
+            env["SAGEYARD_RAY_RESOURCES"] = self.ray_resources
         if self.role:
             env["SAGEYARD_ROLE"] = self.role
         if self.benchmark_data_dir is not None:

@@ -39,7 +39,7 @@ __all__ = [
 EXECUTORS: dict[str, str | None] = {
     "local": "sageyard.executors.local:LocalExecutor",
     "container": "sageyard.executors.container:ContainerExecutor",
-    "ray": None,  # the Ray executor: scale-out to a cluster (not in this version yet)
+    "ray": "sageyard.executors.ray:RayExecutor",
 }
 
 

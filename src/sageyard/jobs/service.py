@@ -277,6 +277,9 @@ class TrainingJobService(JobRecords):
             description["OutputModelPackageArn"] = doc["output_model_package_arn"]
         if doc.get("notes"):
             description["Warnings"] = [masked(str(note)) for note in doc["notes"]]
+        if doc.get("placement"):  # a cluster executor's: the strategy, each host's node
+            extension = dict(description.get("Sageyard") or {})
+            description["Sageyard"] = {**extension, "Placement": doc["placement"]}
         if (pool := warm_status(self.store, record)) is not None:
             description["WarmPoolStatus"] = pool
         if finished is not None and end is None:

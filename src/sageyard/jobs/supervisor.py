@@ -295,6 +295,8 @@ class Supervisor:
         patch: dict[str, Any] = {
             "host_pids": {h.host: owner_token(h.pid) for h in handles if h.pid is not None}
         }
+        if (placement := _placement(executor, handles)) is not None:
+            patch["placement"] = placement
         if clock.started is None:
             clock.started = patch["training_start_time"] = began
         message = "Training image download completed. Training in progress."
@@ -443,6 +445,15 @@ class _Progress:
         if self.deadline is not None and time.time() >= self.deadline:
             return True
         return self._status.stop_requested_throttled()
+
+
+def _placement(executor: Executor, handles: list[HostHandle]) -> dict[str, Any] | None:
+    """Where a cluster executor placed the hosts (its strategy, each host's node), which
+    describe shows; None on this machine."""
+    nodes = {h.host: node for h in handles if (node := getattr(h, "node", None))}
+    if not nodes:
+        return None
+    return {"Strategy": getattr(executor, "strategy", None), "Hosts": nodes}
 
 
 _LEVEL = re.compile(r"^(DEBUG|INFO|WARNING|ERROR)$")

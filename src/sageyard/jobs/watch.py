@@ -120,6 +120,9 @@ def outcome(state: Stopping, hosts: Sequence[str], exits: Sequence[HostExit]) ->
     failed = [(host, exit) for host, exit in zip(hosts, exits, strict=True) if exit.code != 0]
     if not failed:
         return Outcome("Completed", "Completed")
+    lost = next((e.infrastructure for _, e in failed if e.infrastructure is not None), None)
+    if lost is not None:  # the platform lost a host (its node died): the others followed
+        return Outcome("Failed", "Failed", lost, retryable=True)
     host, first = failed[0]
     if state.culprit is not None:
         host, first = hosts[state.culprit], exits[state.culprit]

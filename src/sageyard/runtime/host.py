@@ -100,12 +100,14 @@ class HostExit:
     ``output/failure``, else the end of its traceback. It is ``None`` on success, and for a
     host killed by a signal that left no failure file (the supervisor words that itself).
     ``out_of_memory``: it was SIGKILLed while the kernel's out-of-memory killer was at work
-    on this machine (:func:`oom_kills`).
+    on this machine (:func:`oom_kills`). ``infrastructure``: the platform lost the host (its
+    node died): the job's FailureReason, a failure ``RetryStrategy`` may retry.
     """
 
     code: int
     failure_text: str | None = None
     out_of_memory: bool = False
+    infrastructure: str | None = None
 
 
 def oom_kills() -> int:

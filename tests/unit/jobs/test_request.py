@@ -95,7 +95,7 @@ def test_a_base_name_instead_of_a_name(
         ("EnableManagedSpotTraining", True, "needs StoppingCondition.max_wait_time"),
         ("Sageyard.SourceCode.EntryScript", "missing.py", "'missing.py' is not in source_dir"),
         ("Sageyard.SourceCode.SourceDir", "relative/code", "is not a folder"),
-        ("Sageyard.Executor", "ray", "'ray' executor is not implemented"),
+        ("Sageyard.Executor", "ray", "cannot read this machine's embedded object store"),
         ("Sageyard.Executor", "nope", "no executor named 'nope'"),
         (
             "Sageyard.Distributed",
@@ -222,11 +222,14 @@ def test_bad_channels_are_refused(
         validate_training_job(with_(request_, "InputDataConfig", channels), settings, objects)
 
 
-def test_an_unimplemented_executor_setting_is_refused(
+def test_the_ray_executor_refuses_what_nodes_cannot_share(
     request_: dict[str, Any], objects: ObjectStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SAGEYARD_EXECUTOR", "ray")
-    with pytest.raises(ConfigurationError, match="unset SAGEYARD_EXECUTOR"):
+    with pytest.raises(ConfigurationError, match="set SAGEYARD_S3_ENDPOINT_URL"):
+        validate_training_job(request_, Settings.from_env(), objects)
+    monkeypatch.setenv("SAGEYARD_S3_ENDPOINT_URL", "http://127.0.0.1:9")
+    with pytest.raises(ConfigurationError, match="PostgreSQL URL"):
         validate_training_job(request_, Settings.from_env(), objects)
 
 

@@ -1,0 +1,204 @@
+"""The node side of the Ray executor: one actor per host runs it as the local executor does.
+
+:class:`HostActor` is created by ``ray.py`` in the host's placement-group bundle, so it
+lives on the node Ray placed the host on. There it stages and starts the host with the
+local executor's own node-side code (:class:`NodeRunner`: ``runtime/host.py``'s staging and
+the same sandbox, limits and container contract), in a home of the node's own
+(``$SAGEYARD_HOME/ray-nodes/<node id>``: nodes share no disk). Inputs come from, and
+checkpoints and outputs go to, the S3-compatible object store. ``algo-N`` resolve to the
+nodes' addresses through the ``/etc/hosts`` the sandbox mounts (``SM_MASTER_ADDR`` is
+algo-1's address where there is no sandbox).
+
+The supervisor reaches the host only through the actor's methods (``poll``, ``signal``,
+``read_log``, ``finish``); an actor that dies with its node ends the host, and the handle
+in ``ray.py`` reports that as an infrastructure failure.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sageyard.core.settings import Settings
+from sageyard.executors.local import LocalExecutor, LocalHost, _opt_ml_in, _sandbox_for
+from sageyard.runtime.host import HostExit, HostPlacement
+from sageyard.runtime.plan import HostPlan
+from sageyard.storage.transfer import upload_path
+
+__all__ = ["HostActor", "HostLink", "NodeRunner", "node_home"]
+
+
+@dataclass(frozen=True)
+class HostLink:
+    """What every host of a job must agree on: where algo-1 listens, each host's address."""
+
+    master_port: int
+    addresses: tuple[str, ...]  # by rank: the address of the node each host runs on
+    cpus: int
+
+
+def node_home(settings: Settings, node_id: str) -> Path:
+    """This node's sageyard home: a folder of its own, even where nodes share a disk."""
+    return settings.home / "ray-nodes" / node_id[:16]
+
+
+class NodeRunner(LocalExecutor):
+    """The local executor's host set-up on a Ray node, on capacity Ray already placed."""
+
+    def __init__(self, settings: Settings, job_name: str, link: HostLink, gpus: list[str]):
+        super().__init__(settings, job_name)
+        self.link = link
+        self._node_gpus = tuple(gpus)
+        self._sandbox = _sandbox_for(settings)
+        self._isolate = self._sandbox is not None
+        self._alias = _opt_ml_in(self._sandbox)
+
+    def placement(self, plan: HostPlan) -> HostPlacement:
+        several = len(plan.hosts) > 1
+        etc_hosts = self._etc_hosts(plan) if self._isolate and several else None
+        return HostPlacement(
+            root=self.paths.hosts / plan.host,
+            log=self.paths.log(plan.host),
+            envs_dir=self.settings.home / "envs",
+            master_port=self.link.master_port,
+            gpus=self._node_gpus,
+            isolate=self._isolate,
+            alias=self._alias,
+            master_addr=None if etc_hosts is not None else self.link.addresses[0],
+            cuda_visible=True,
+            cpus=self.link.cpus,
+            etc_hosts=etc_hosts,
+        )
+
+    def _etc_hosts(self, plan: HostPlan) -> Path:
+        """An /etc/hosts where each ``algo-N`` is the address of the node it runs on."""
+        path = self.paths.root / f"etc-hosts-{plan.host}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = ["127.0.0.1 localhost", "::1 localhost"]
+        lines += [
+            f"{address} {host}"
+            for host, address in zip(plan.hosts, self.link.addresses, strict=True)
+        ]
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def start(self, plan: HostPlan) -> LocalHost:
+        self._reservation = _PLACED  # Ray holds the capacity: placement() may run
+        return super().start(plan)
+
+    def close(self) -> None:
+        self._reservation = None
+        super().close()
+
+
+class _Placed:
+    """The capacity Ray reserved for the host (nothing to give back on this node)."""
+
+    def release(self) -> None:
+        pass
+
+
+_PLACED: Any = _Placed()
+
+
+class HostActor:
+    """One host of a job, on the node Ray placed it on (a Ray actor: see ``ray.py``).
+
+    Its methods run in threads of their own (``max_concurrency``), so ``signal`` and
+    ``cancel`` reach a host while another call waits on its set-up.
+    """
+
+    def __init__(self, settings: Settings, job_name: str) -> None:
+        import ray
+
+        self.node_id = ray.get_runtime_context().get_node_id()
+        self.address = ray.util.get_node_ip_address()
+        home = node_home(settings, self.node_id)
+        self.settings = settings.with_overrides(home=home)
+        self.job_name = job_name
+        self._runner: NodeRunner | None = None
+        self._host: LocalHost | None = None
+        self._cancelled = threading.Event()
+
+    def where(self) -> dict[str, str]:
+        """The node this host runs on: its Ray node id and address."""
+        return {"NodeId": self.node_id, "NodeAddress": self.address}
+
+    def free_port(self) -> int:
+        """A port free on this node (algo-1's: where the job's ranks meet)."""
+        with socket.socket() as sock:
+            sock.bind(("", 0))
+            return int(sock.getsockname()[1])
+
+    def start(self, plan: HostPlan, link: HostLink) -> None:
+        """Stage and start the host (raises HostSetupError as the local executor does)."""
+        import ray
+
+        self._cancelled.clear()
+        if self._runner is None:
+            gpus = [str(gpu) for gpu in ray.get_gpu_ids()]
+            self._runner = NodeRunner(self.settings, self.job_name, link, gpus)
+        self._runner.link = link
+        self._runner._progress = _Cancel(self._cancelled)
+        plan = _with_node(plan, self.node_id)
+        self._host = self._runner.start(plan)
+
+    def cancel(self) -> None:
+        """A stop came during set-up: the requirements install ends at once."""
+        self._cancelled.set()
+
+    def poll(self) -> HostExit | None:
+        return self._host.poll() if self._host is not None else None
+
+    def signal(self, signum: int) -> None:
+        if self._host is not None:
+            self._host.signal(signum)
+
+    def read_log(self, offset: int) -> bytes:
+        return self._host.read_log(offset) if self._host is not None else b""
+
+    def finish(self, staging_uri: str) -> None:
+        """Upload the checkpoints and TensorBoard files, then the model and output-data
+        folders to ``staging_uri`` (``model/``, ``output/``) for the supervisor to merge."""
+        assert self._host is not None and self._runner is not None
+        outputs = self._host.finish()
+        objects = self._runner._object_store()
+        objects.ensure_bucket(staging_uri[len("s3://") :].split("/", 1)[0])
+        for folder, name in ((outputs.model_dir, "model"), (outputs.output_data_dir, "output")):
+            if folder.is_dir() and any(folder.iterdir()):
+                upload_path(objects, folder, f"{staging_uri.rstrip('/')}/{name}")
+
+    def close(self) -> None:
+        """End what is left of the host and drop the job's files on this node."""
+        if self._host is not None and self._host.poll() is None:
+            self._host.signal(9)
+        if self._runner is not None:
+            self._runner.close()
+            shutil.rmtree(self._runner.paths.root, ignore_errors=True)
+
+
+class _Cancel:
+    """The local executor's Progress, as far as set-up asks it: whether to stop."""
+
+    def __init__(self, cancelled: threading.Event) -> None:
+        self._cancelled = cancelled
+
+    def stop_requested(self) -> bool:
+        return self._cancelled.is_set()
+
+    def note(self, message: str) -> None:
+        pass
+
+    def waiting(self, message: str) -> None:
+        pass
+
+
+def _with_node(plan: HostPlan, node_id: str) -> HostPlan:
+    """The plan, its environment naming the Ray node it runs on (``SAGEYARD_RAY_NODE_ID``)."""
+    from dataclasses import replace
+
+    return replace(plan, environment={**plan.environment, "SAGEYARD_RAY_NODE_ID": node_id})

@@ -1,0 +1,198 @@
+"""Jobs on a Ray cluster for real: a local cluster of two nodes (``ray_cluster``), the
+object store a moto S3 server, the job store PostgreSQL; only settings change, the API
+does not. Each host can tell its node from ``SAGEYARD_RAY_NODE_ID``, and describe records
+where each host ran."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from sageyard.core.exceptions import ConfigurationError
+from sageyard.train.configs import Compute
+from sageyard.train.distributed import Torchrun
+from tests.integration.conftest import MakeTrainer, tar_members
+from tests.integration.test_distributed import DDP, _rank_infos, _single_process_weights
+
+pytest.importorskip("ray")
+
+#: Says where it runs, then leaves a model.
+WHERE = """
+    import json, os, time
+    seconds = float(os.environ.get("HOLD", "0"))
+    print("WHERE " + json.dumps({
+        "host": os.environ["SM_CURRENT_HOST"], "node": os.environ["SAGEYARD_RAY_NODE_ID"]
+    }), flush=True)
+    time.sleep(seconds)
+    with open(os.path.join(os.environ["SM_MODEL_DIR"], "model.txt"), "w") as out:
+        out.write(os.environ["SM_CURRENT_HOST"])
+"""
+
+
+@pytest.fixture
+def on_ray(
+    ray_cluster: str, moto_endpoint: str, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """Every job of the test runs on the Ray cluster; returns its address."""
+    monkeypatch.setenv("SAGEYARD_EXECUTOR", "ray")
+    monkeypatch.setenv("SAGEYARD_RAY_ADDRESS", ray_cluster)
+    monkeypatch.setenv("SAGEYARD_S3_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("SAGEYARD_STORE_URL", postgres_url)
+    return ray_cluster
+
+
+def _wheres(lines: list[str]) -> dict[str, str]:
+    """host → the Ray node it said it ran on."""
+    found = {}
+    for line in lines:
+        if "WHERE " in line:
+            info = json.loads(line.split("WHERE ", 1)[1])
+            found[info["host"]] = info["node"]
+    return found
+
+
+def test_the_hosts_of_a_job_run_on_different_nodes(on_ray: str, make_trainer: MakeTrainer) -> None:
+    import ray
+
+    from sageyard.core.settings import Settings
+    from sageyard.jobs.service import TrainingJobService
+
+    trainer = make_trainer(WHERE, compute=Compute(instance_type="ml.m5.large", instance_count=2))
+    trainer.train(logs=False)
+    job = trainer._latest_training_job
+    assert job is not None and job.training_job_status == "Completed"
+    wheres = _wheres(job.logs())
+    assert set(wheres) == {"algo-1", "algo-2"}
+    assert len(set(wheres.values())) == 2
+    assert set(wheres.values()) <= {node["NodeID"] for node in ray.nodes()}
+    described = TrainingJobService(Settings.from_env()).describe(job.training_job_name)
+    placement = described["Sageyard"]["Placement"]
+    assert placement["Strategy"] == "STRICT_SPREAD"
+    assert {h: n["NodeId"] for h, n in placement["Hosts"].items()} == wheres
+
+
+def test_a_two_node_torchrun_job_trains_as_one_process(
+    on_ray: str, make_trainer: MakeTrainer, tmp_path: Path
+) -> None:
+    pytest.importorskip("torch")
+    trainer = make_trainer(
+        DDP,
+        compute=Compute(instance_type="ml.m5.large", instance_count=2),
+        distributed=Torchrun(),
+        hyperparameters={"lr": 0.1, "steps": 10, "marker": "ray"},
+    )
+    trainer.train(logs=False)
+    job = trainer._latest_training_job
+    assert job is not None and job.training_job_status == "Completed", job.failure_reason
+    infos = _rank_infos(job.logs())
+    assert [(i["rank"], i["host"], i["world"]) for i in infos] == [
+        (0, "algo-1", 2),
+        (1, "algo-2", 2),
+    ]
+    assert infos[0]["sum"] == 3.0  # 1 + 2: the all-reduce crossed the nodes
+    members = tar_members(job.model_artifacts.s3_model_artifacts, tmp_path)
+    weights = json.loads(members["weights.json"])
+    expected = _single_process_weights(0.1, 10)
+    flat = [value for part in weights for value in part]
+    assert flat == pytest.approx([value for part in expected for value in part], abs=1e-5)
+
+
+def test_a_job_that_does_not_fit_waits_pending_and_starts_when_the_cluster_frees_up(
+    on_ray: str, make_trainer: MakeTrainer
+) -> None:
+    big = make_trainer(
+        WHERE,
+        compute=Compute(instance_type="ml.m5.large", instance_count=2),
+        environment={"HOLD": "6"},
+    )
+    big.train(wait=False)
+    first = big._latest_training_job
+    assert first is not None
+    deadline = time.time() + 60
+    while first.refresh().secondary_status != "Training":
+        assert time.time() < deadline, first.secondary_status
+        time.sleep(0.2)
+    queued = make_trainer(WHERE, compute=Compute(instance_type="ml.m5.large", instance_count=1))
+    queued.train(wait=False)
+    second = queued._latest_training_job
+    assert second is not None
+    deadline = time.time() + 30
+    while second.refresh().secondary_status != "Pending":
+        assert time.time() < deadline, second.secondary_status
+        time.sleep(0.2)
+    messages = [t.status_message for t in second.secondary_status_transitions or []]
+    assert any("Waiting for capacity on the Ray cluster" in str(m) for m in messages)
+    second.wait(logs=False)
+    first.wait(logs=False)
+    assert second.training_job_status == "Completed"
+    assert first.training_end_time is not None and second.training_start_time is not None
+    # it trained only once the first job's hosts had ended and given their nodes back
+    assert second.training_start_time >= first.training_end_time
+
+
+def test_a_job_whose_host_actor_is_killed_fails_as_infrastructure_and_is_retried(
+    on_ray: str, make_trainer: MakeTrainer
+) -> None:
+
+    from sageyard.train.configs import RetryStrategy
+
+    trainer = make_trainer(
+        WHERE, compute=Compute(instance_type="ml.m5.large"), environment={"HOLD": "4"}
+    )
+    trainer.with_retry_strategy(RetryStrategy(maximum_retry_attempts=2))
+    trainer.train(wait=False)
+    job = trainer._latest_training_job
+    assert job is not None
+    deadline = time.time() + 60
+    while not _wheres(job.logs()):
+        assert time.time() < deadline
+        time.sleep(0.2)
+    assert _kill_host_actor(job.training_job_name)
+    job.wait(logs=False)
+    assert job.training_job_status == "Completed"
+    statuses = [t.status for t in job.secondary_status_transitions or []]
+    assert "Restarting" in statuses
+    messages = " ".join(str(t.status_message) for t in job.secondary_status_transitions or [])
+    assert "was lost with its Ray node" in messages
+
+
+def _kill_host_actor(job_name: str) -> bool:
+    """Kill the actor of ``job_name``'s algo-1, as if its node had gone."""
+    import ray
+
+    for name in ray.util.list_named_actors():
+        if name.startswith(f"{job_name}/algo-1/"):
+            ray.kill(ray.get_actor(name, namespace="sageyard"), no_restart=True)
+            return True
+    return False
+
+
+def test_what_cannot_run_across_machines_is_refused_before_any_job(
+    ray_cluster: str,
+    moto_endpoint: str,
+    postgres_url: str,
+    make_trainer: MakeTrainer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SAGEYARD_EXECUTOR", "ray")
+    monkeypatch.setenv("SAGEYARD_RAY_ADDRESS", ray_cluster)
+
+    def train() -> None:  # a new trainer: its session reads the settings then
+        make_trainer(WHERE, compute=Compute(instance_type="ml.m5.large")).train(wait=False)
+
+    with pytest.raises(ConfigurationError, match="set SAGEYARD_S3_ENDPOINT_URL"):
+        train()
+    monkeypatch.setenv("SAGEYARD_S3_ENDPOINT_URL", moto_endpoint)
+    with pytest.raises(ConfigurationError, match="SQLite file"):
+        train()
+    monkeypatch.setenv("SAGEYARD_STORE_URL", postgres_url)
+    monkeypatch.setenv("SAGEYARD_RAY_RESOURCES", '{"ml.m5.large": {"CPUs": 2}}')
+    with pytest.raises(ConfigurationError, match=r"SAGEYARD_RAY_RESOURCES\['ml.m5.large'\]"):
+        train()
+    from sageyard.core.settings import Settings
+    from sageyard.store import open_store
+
+    assert open_store(Settings.from_env().store_url).list("TrainingJob") == []
