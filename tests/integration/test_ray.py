@@ -100,6 +100,53 @@ def test_a_two_node_torchrun_job_trains_as_one_process(
     assert flat == pytest.approx([value for part in expected for value in part], abs=1e-5)
 
 
+#: A trial: its objective is x, and it says where it ran.
+TRIAL = """
+    import argparse, json, os, time
+    p = argparse.ArgumentParser()
+    p.add_argument("--x", type=float)
+    a, _ = p.parse_known_args()
+    print("WHERE " + json.dumps({
+        "host": os.environ["SM_CURRENT_HOST"], "node": os.environ["SAGEYARD_RAY_NODE_ID"]
+    }), flush=True)
+    time.sleep(1)
+    print(f"score={a.x}", flush=True)
+"""
+
+
+def test_a_tuning_job_runs_its_trials_on_both_nodes(on_ray: str, make_trainer: MakeTrainer) -> None:
+    from sageyard.core.parameter import ContinuousParameter
+    from sageyard.jobs.resource import TrainingJob
+    from sageyard.train.tuner import HyperparameterTuner
+
+    trainer = make_trainer(TRIAL, compute=Compute(instance_type="ml.m5.large"))
+    tuner = HyperparameterTuner(
+        trainer,
+        objective_metric_name="score",
+        hyperparameter_ranges={"x": ContinuousParameter(0.0, 1.0)},
+        metric_definitions=[{"Name": "score", "Regex": "score=([0-9.]+)"}],
+        strategy="Random",
+        max_jobs=4,
+        max_parallel_jobs=2,
+        random_seed=3,
+    )
+    tuner.tune()
+    assert tuner.describe()["HyperParameterTuningJobStatus"] == "Completed"
+    frame = tuner.analytics().dataframe()
+    assert len(frame) == 4 and set(frame["TrainingJobStatus"]) == {"Completed"}
+    nodes = {
+        node
+        for name in frame["TrainingJobName"]
+        for node in _wheres(TrainingJob(name).logs()).values()
+    }
+    # two at a time, each trial taking a whole node (ml.m5.large: 2 CPUs): both nodes ran trials
+    assert len(nodes) == 2
+    best = tuner.best_training_job()
+    assert frame["FinalObjectiveValue"].max() == pytest.approx(
+        float(frame.set_index("TrainingJobName").loc[best, "FinalObjectiveValue"])
+    )
+
+
 def test_a_job_that_does_not_fit_waits_pending_and_starts_when_the_cluster_frees_up(
     on_ray: str, make_trainer: MakeTrainer
 ) -> None:
@@ -115,6 +162,19 @@ def test_a_job_that_does_not_fit_waits_pending_and_starts_when_the_cluster_frees
     while first.refresh().secondary_status != "Training":
         assert time.time() < deadline, first.secondary_status
         time.sleep(0.2)
+    # the command line shows the job's hosts on the two nodes, which it fills
+    from click.testing import CliRunner
+
+    from sageyard.cli import main
+
+    shown = CliRunner().invoke(main, ["cluster", "status", "--json"])
+    assert shown.exit_code == 0, shown.output
+    nodes = json.loads(shown.output)["nodes"]
+    assert sorted(host for n in nodes for _, host in n["Jobs"]) == ["algo-1", "algo-2"]
+    assert {job for n in nodes for job, _ in n["Jobs"]} == {first.training_job_name}
+    assert [n["Free"]["CPU"] for n in nodes] == [0.0, 0.0]
+    table = CliRunner().invoke(main, ["cluster", "status"])
+    assert "head" in table.output and "worker" in table.output and "0/2" in table.output
     queued = make_trainer(WHERE, compute=Compute(instance_type="ml.m5.large", instance_count=1))
     queued.train(wait=False)
     second = queued._latest_training_job

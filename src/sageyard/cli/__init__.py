@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from sageyard import __version__
+from sageyard.cli.cluster import cluster
 from sageyard.cli.evaluations import benchmarks, evaluations
 from sageyard.cli.jobs import jobs
 from sageyard.cli.models import models
@@ -92,5 +93,5 @@ def main() -> None:
     """sageyard: SageMaker training jobs, run as local supervised processes."""
 
 
-for _group in (jobs, tuning, models, evaluations, benchmarks):
+for _group in (jobs, tuning, models, evaluations, benchmarks, cluster):
     main.add_command(_group)

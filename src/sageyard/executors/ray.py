@@ -428,3 +428,43 @@ def _shown(bundle: dict[str, Any]) -> str:
 if TYPE_CHECKING:  # mypy checks that both keep their interface
     _executor: type[Executor] = RayExecutor
     _host: type[HostHandle] = RayHost
+
+
+def cluster_nodes(settings: Settings) -> list[dict[str, Any]]:
+    """The cluster's nodes: id, address, whether alive, their resources (CPU, GPU, memory
+    in GiB) in all and free now, sorted by address then id."""
+    ray = connect(settings)
+    free = _free_per_node(ray)
+    nodes = []
+    for node in ray.nodes():
+        total = node.get("Resources", {})
+        nodes.append(
+            {
+                "NodeId": node["NodeID"],
+                "NodeAddress": node.get("NodeManagerAddress", ""),
+                "Alive": bool(node.get("Alive")),
+                "Head": "node:__internal_head__" in total,
+                "Total": _readable(total),
+                "Free": _readable(free.get(node["NodeID"], {})),
+            }
+        )
+    return sorted(nodes, key=lambda n: (n["NodeAddress"], n["NodeId"]))
+
+
+def _free_per_node(ray: Any) -> dict[str, dict[str, float]]:
+    """Each node's free resources (Ray's state API without its dashboard; {} if absent)."""
+    try:
+        from ray._private.state import available_resources_per_node
+    except ImportError:  # pragma: no cover - a Ray without it: free resources unknown
+        return {}
+    found: dict[str, dict[str, float]] = available_resources_per_node()
+    return found
+
+
+def _readable(resources: dict[str, float]) -> dict[str, float]:
+    """CPU, GPU and memory (GiB) of a resource mapping."""
+    shown = {"CPU": float(resources.get("CPU", 0.0))}
+    if resources.get("GPU"):
+        shown["GPU"] = float(resources["GPU"])
+    shown["memory_gib"] = round(float(resources.get("memory", 0.0)) / (1 << 30), 1)
+    return shown
