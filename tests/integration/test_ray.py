@@ -256,3 +256,26 @@ def test_what_cannot_run_across_machines_is_refused_before_any_job(
     from sageyard.store import open_store
 
     assert open_store(Settings.from_env().store_url).list("TrainingJob") == []
+
+
+def test_an_mpi_job_runs_its_ranks_on_both_nodes(on_ray: str, make_trainer: MakeTrainer) -> None:
+    import shutil
+
+    pytest.importorskip("mpi4py")
+    if shutil.which("mpirun") is None:
+        pytest.skip("needs Open MPI's mpirun")
+    from sageyard.train.distributed import MPI
+    from tests.integration.test_mpi import ALLREDUCE
+    from tests.integration.test_mpi import _rank_infos as mpi_rank_infos
+
+    trainer = make_trainer(
+        ALLREDUCE,
+        compute=Compute(instance_type="ml.m5.large", instance_count=2),
+        distributed=MPI(process_count_per_node=1),
+    )
+    trainer.train(logs=False)
+    job = trainer._latest_training_job
+    assert job is not None and job.training_job_status == "Completed", job.failure_reason
+    infos = mpi_rank_infos(job.logs())
+    assert [(i["rank"], i["host"]) for i in infos] == [(0, "algo-1"), (1, "algo-2")]
+    assert {i["sum"] for i in infos} == {3}

@@ -23,6 +23,7 @@ in it, if the supervisor dies.
 from __future__ import annotations
 
 import logging
+import secrets
 import shutil
 import signal
 import tempfile
@@ -209,13 +210,14 @@ class RayExecutor:
         self._progress: Progress | None = None
         self._staging = ""
         self._addresses: tuple[str, ...] = ()
+        self._agent = (0, "")  # an MPI job's agents' port and secret (runtime/mpi.py)
         # the hosts' model and output folders, fetched for the supervisor to merge
         self._scratch = settings.home / "tmp" / f"ray-{job_name}-{uuid.uuid4().hex[:8]}"
 
     @classmethod
     def check_job(cls, settings: Settings, plans: Sequence[HostPlan]) -> None:
         """Refuse what cannot run across machines: the embedded object store, a SQLite job
-        store, a bad resource table, a multi-host job with network isolation, MPI."""
+        store, a bad resource table, a multi-host job with network isolation, local data."""
         if not settings.s3_endpoint_url:
             raise ConfigurationError(
                 "SAGEYARD_EXECUTOR=ray runs hosts on other machines, which cannot read this "
@@ -235,11 +237,6 @@ class RayExecutor:
                 "enable_network_isolation=True on several hosts needs one private network "
                 "they share, which hosts on different Ray nodes cannot have: use "
                 "instance_count=1, or enable_network_isolation=False."
-            )
-        if plans and launcher(plans[0]) == "MPI":
-            raise ConfigurationError(
-                "distributed=MPI(...) runs with the local executor in this version; on Ray "
-                "use distributed=Torchrun(...), or unset SAGEYARD_EXECUTOR."
             )
         for plan in plans[:1]:
             for channel in plan.channels:
@@ -346,10 +343,15 @@ class RayExecutor:
             self._nodes[plan.host] = node
             if plan.rank == 0:
                 self._port = ray.get(actor.free_port.remote(), timeout=CALL_SECONDS)
+                if launcher(plan) == "MPI":  # one port for the agents, each on its node
+                    agent = ray.get(actor.free_port.remote(), timeout=CALL_SECONDS)
+                    self._agent = (agent, secrets.token_hex(16))
             link = HostLink(
                 master_port=self._port,
                 addresses=self._addresses,
                 cpus=max(1, int(self._bundles[plan.rank]["CPU"])),
+                agent_port=self._agent[0],
+                agent_token=self._agent[1],
             )
             started = actor.start.remote(plan, link)
             while not ray.wait([started], timeout=0.2)[0]:

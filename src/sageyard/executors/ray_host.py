@@ -26,6 +26,7 @@ from typing import Any
 from sageyard.core.settings import Settings
 from sageyard.executors.local import LocalExecutor, LocalHost, _opt_ml_in, _sandbox_for
 from sageyard.runtime.host import HostExit, HostPlacement
+from sageyard.runtime.layout import host_address
 from sageyard.runtime.plan import HostPlan
 from sageyard.storage.transfer import upload_path
 
@@ -39,6 +40,8 @@ class HostLink:
     master_port: int
     addresses: tuple[str, ...]  # by rank: the address of the node each host runs on
     cpus: int
+    agent_port: int = 0  # an MPI job's: where its hosts' rsh agents listen (runtime/mpi.py)
+    agent_token: str = ""  # an MPI job's secret
 
 
 def node_home(settings: Settings, node_id: str) -> Path:
@@ -72,17 +75,24 @@ class NodeRunner(LocalExecutor):
             cuda_visible=True,
             cpus=self.link.cpus,
             etc_hosts=etc_hosts,
+            agent_port=self.link.agent_port,
+            agent_token=self.link.agent_token,
         )
 
     def _etc_hosts(self, plan: HostPlan) -> Path:
-        """An /etc/hosts where each ``algo-N`` is the address of the node it runs on."""
+        """An /etc/hosts where each ``algo-N`` is the address of the node it runs on.
+
+        When every node has the same address they share a machine (a test cluster, or
+        several nodes on one big machine): the hosts then get loopback addresses of their
+        own, as the local executor's do, so that programs telling hosts apart by address
+        (Open MPI) see different machines, and the hosts do not collide on ports."""
         path = self.paths.root / f"etc-hosts-{plan.host}"
         path.parent.mkdir(parents=True, exist_ok=True)
+        addresses = list(self.link.addresses)
+        if len(addresses) > 1 and len(set(addresses)) == 1:
+            addresses = [host_address(rank + 1) for rank in range(len(addresses))]
         lines = ["127.0.0.1 localhost", "::1 localhost"]
-        lines += [
-            f"{address} {host}"
-            for host, address in zip(plan.hosts, self.link.addresses, strict=True)
-        ]
+        lines += [f"{address} {host}" for host, address in zip(plan.hosts, addresses, strict=True)]
         path.write_text("\n".join(lines) + "\n")
         return path
 

@@ -75,6 +75,28 @@ def hostfile_text(hosts: Sequence[str], slots: int) -> str:
 MPI_INTERFACE = "lo"
 
 
+def mpi_network(addresses: Sequence[str]) -> str:
+    """What Open MPI's ``*_tcp_if_include`` should name for hosts at ``addresses``: the
+    loopback interface when they share this machine, else the smallest network that holds
+    every address (each node's interface on it is used).
+
+    Example:
+        >>> mpi_network(["127.100.0.1", "127.100.0.2"])
+        'lo'
+        >>> mpi_network(["10.0.1.5", "10.0.2.7"])
+        '10.0.0.0/22'
+    """
+    import ipaddress
+
+    parsed = [ipaddress.ip_address(address) for address in addresses]
+    if all(address.is_loopback for address in parsed):
+        return MPI_INTERFACE
+    network = ipaddress.ip_network(f"{parsed[0]}/{parsed[0].max_prefixlen}")
+    while not all(address in network for address in parsed):
+        network = network.supernet()
+    return str(network)
+
+
 def mpirun_argv(
     python: str,
     script: Sequence[str],
@@ -86,6 +108,7 @@ def mpirun_argv(
     rsh_agent: str,
     mpi4py: bool,
     environment: Mapping[str, str],
+    interface: str = MPI_INTERFACE,
 ) -> list[str]:
     """``mpirun`` on algo-1 over every host's processes, with the options SageMaker's MPI
     driver gives it (ranks' output tagged ``[1,rank]<stdout>:``, the job ended when a
@@ -122,10 +145,10 @@ def mpirun_argv(
         str(hosts),
         "-mca",
         "btl_tcp_if_include",
-        MPI_INTERFACE,
+        interface,
         "-mca",
         "oob_tcp_if_include",
-        MPI_INTERFACE,
+        interface,
         "-mca",
         "pml",
         "ob1",
@@ -138,9 +161,9 @@ def mpirun_argv(
         "-mca",
         "btl_vader_single_copy_mechanism",
         "none",
-        "-x",
-        f"NCCL_SOCKET_IFNAME={MPI_INTERFACE}",
     ]
+    if "/" not in interface:  # NCCL takes an interface's name, not a network
+        argv += ["-x", f"NCCL_SOCKET_IFNAME={interface}"]
     for name in (
         "PATH",
         "LD_LIBRARY_PATH",

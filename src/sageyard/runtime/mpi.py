@@ -230,7 +230,7 @@ class Agent:
 
 def launch(spec: dict[str, Any]) -> int:
     """algo-1's command: wait for the agents, run mpirun, release the agents."""
-    from sageyard.runtime.drivers import hostfile_text, mpirun_argv
+    from sageyard.runtime.drivers import hostfile_text, mpi_network, mpirun_argv
 
     workers = [host for host in spec["hosts"] if host != spec["hosts"][0]]
     if not _wait_for(workers):
@@ -251,6 +251,7 @@ def launch(spec: dict[str, Any]) -> int:
             rsh_agent=f"{sys.executable} -m sageyard.runtime.mpi rsh",
             mpi4py=with_mpi4py.returncode == 0,
             environment=os.environ,
+            interface=mpi_network([socket.gethostbyname(host) for host in spec["hosts"]]),
         )
         print(f"[sageyard] MPI: {' '.join(argv)}", flush=True)
         process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
