@@ -16,6 +16,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,11 +78,12 @@ def moto_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def ray_cluster(moto_endpoint: str) -> Iterator[str]:
-    """The address of a local Ray cluster of two nodes (2 CPUs each, no dashboard), this
-    process connected to it as a driver, as sageyard's Ray executor connects. Its nodes
-    start with the moto server's credentials in their environment (as a real cluster's
-    nodes have theirs)."""
+def ray_cluster(moto_endpoint: str) -> Iterator[Any]:
+    """A local Ray cluster of two nodes (2 CPUs each, no dashboard: a
+    ``ray.cluster_utils.Cluster``; ``.address`` is its address), this process connected to
+    it as a driver, as sageyard's Ray executor connects. Its nodes start with the moto
+    server's credentials in their environment (as a real cluster's nodes have theirs). A
+    test that adds a node removes one before it ends: the others expect two."""
     ray = pytest.importorskip("ray")
     from ray.cluster_utils import Cluster
 
@@ -92,7 +94,7 @@ def ray_cluster(moto_endpoint: str) -> Iterator[str]:
         cluster.add_node(num_cpus=2)
         cluster.wait_for_nodes()
         ray.init(address=cluster.address, namespace="sageyard", log_to_driver=False)
-        yield cluster.address
+        yield cluster
     finally:
         ray.shutdown()
         cluster.shutdown()

@@ -179,14 +179,14 @@ class TestRayExecutor(ExecutorSuite):
 
     @pytest.fixture
     def executor_factory(
-        self, sageyard_home: Path, ray_cluster: str, moto_endpoint: str
+        self, sageyard_home: Path, ray_cluster: Any, moto_endpoint: str
     ) -> Callable[[], Executor]:
         from sageyard.executors.ray import RayExecutor
 
         settings = Settings.from_env().with_overrides(
             s3_endpoint_url=moto_endpoint,
             executor="ray",
-            ray_address=ray_cluster,
+            ray_address=ray_cluster.address,
             ray_resources='{"ml.m5.large": {"CPU": 1}}',
         )
         return lambda: RayExecutor(settings, "suite-job")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,11 +35,11 @@ WHERE = """
 
 @pytest.fixture
 def on_ray(
-    ray_cluster: str, moto_endpoint: str, postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> str:
-    """Every job of the test runs on the Ray cluster; returns its address."""
+    ray_cluster: Any, moto_endpoint: str, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """Every job of the test runs on the Ray cluster; returns the cluster."""
     monkeypatch.setenv("SAGEYARD_EXECUTOR", "ray")
-    monkeypatch.setenv("SAGEYARD_RAY_ADDRESS", ray_cluster)
+    monkeypatch.setenv("SAGEYARD_RAY_ADDRESS", ray_cluster.address)
     monkeypatch.setenv("SAGEYARD_S3_ENDPOINT_URL", moto_endpoint)
     monkeypatch.setenv("SAGEYARD_STORE_URL", postgres_url)
     return ray_cluster
@@ -54,7 +55,7 @@ def _wheres(lines: list[str]) -> dict[str, str]:
     return found
 
 
-def test_the_hosts_of_a_job_run_on_different_nodes(on_ray: str, make_trainer: MakeTrainer) -> None:
+def test_the_hosts_of_a_job_run_on_different_nodes(on_ray: Any, make_trainer: MakeTrainer) -> None:
     import ray
 
     from sageyard.core.settings import Settings
@@ -75,7 +76,7 @@ def test_the_hosts_of_a_job_run_on_different_nodes(on_ray: str, make_trainer: Ma
 
 
 def test_a_two_node_torchrun_job_trains_as_one_process(
-    on_ray: str, make_trainer: MakeTrainer, tmp_path: Path
+    on_ray: Any, make_trainer: MakeTrainer, tmp_path: Path
 ) -> None:
     pytest.importorskip("torch")
     trainer = make_trainer(
@@ -114,7 +115,7 @@ TRIAL = """
 """
 
 
-def test_a_tuning_job_runs_its_trials_on_both_nodes(on_ray: str, make_trainer: MakeTrainer) -> None:
+def test_a_tuning_job_runs_its_trials_on_both_nodes(on_ray: Any, make_trainer: MakeTrainer) -> None:
     from sageyard.core.parameter import ContinuousParameter
     from sageyard.jobs.resource import TrainingJob
     from sageyard.train.tuner import HyperparameterTuner
@@ -148,7 +149,7 @@ def test_a_tuning_job_runs_its_trials_on_both_nodes(on_ray: str, make_trainer: M
 
 
 def test_a_job_that_does_not_fit_waits_pending_and_starts_when_the_cluster_frees_up(
-    on_ray: str, make_trainer: MakeTrainer
+    on_ray: Any, make_trainer: MakeTrainer
 ) -> None:
     big = make_trainer(
         WHERE,
@@ -194,7 +195,7 @@ def test_a_job_that_does_not_fit_waits_pending_and_starts_when_the_cluster_frees
 
 
 def test_a_job_whose_host_actor_is_killed_fails_as_infrastructure_and_is_retried(
-    on_ray: str, make_trainer: MakeTrainer
+    on_ray: Any, make_trainer: MakeTrainer
 ) -> None:
 
     from sageyard.train.configs import RetryStrategy
@@ -231,14 +232,14 @@ def _kill_host_actor(job_name: str) -> bool:
 
 
 def test_what_cannot_run_across_machines_is_refused_before_any_job(
-    ray_cluster: str,
+    ray_cluster: Any,
     moto_endpoint: str,
     postgres_url: str,
     make_trainer: MakeTrainer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SAGEYARD_EXECUTOR", "ray")
-    monkeypatch.setenv("SAGEYARD_RAY_ADDRESS", ray_cluster)
+    monkeypatch.setenv("SAGEYARD_RAY_ADDRESS", ray_cluster.address)
 
     def train() -> None:  # a new trainer: its session reads the settings then
         make_trainer(WHERE, compute=Compute(instance_type="ml.m5.large")).train(wait=False)
@@ -258,7 +259,7 @@ def test_what_cannot_run_across_machines_is_refused_before_any_job(
     assert open_store(Settings.from_env().store_url).list("TrainingJob") == []
 
 
-def test_an_mpi_job_runs_its_ranks_on_both_nodes(on_ray: str, make_trainer: MakeTrainer) -> None:
+def test_an_mpi_job_runs_its_ranks_on_both_nodes(on_ray: Any, make_trainer: MakeTrainer) -> None:
     import shutil
 
     pytest.importorskip("mpi4py")
@@ -279,3 +280,91 @@ def test_an_mpi_job_runs_its_ranks_on_both_nodes(on_ray: str, make_trainer: Make
     infos = mpi_rank_infos(job.logs())
     assert [(i["rank"], i["host"]) for i in infos] == [(0, "algo-1"), (1, "algo-2")]
     assert {i["sum"] for i in infos} == {3}
+
+
+def test_stop_and_max_runtime_reach_every_host_on_every_node(
+    on_ray: Any, make_trainer: MakeTrainer
+) -> None:
+    import uuid
+
+    from sageyard.train.configs import StoppingCondition
+    from tests.integration.test_distributed import assert_none_left
+
+    marker = uuid.uuid4().hex
+    stopped = make_trainer(
+        WHERE,
+        compute=Compute(instance_type="ml.m5.large", instance_count=2),
+        environment={"HOLD": "120"},
+        hyperparameters={"marker": marker},
+    )
+    stopped.train(wait=False)
+    job = stopped._latest_training_job
+    assert job is not None
+    deadline = time.time() + 60
+    while len(_wheres(job.logs())) < 2:
+        assert time.time() < deadline
+        time.sleep(0.2)
+    job.stop()
+    job.wait(logs=False)
+    assert job.training_job_status == "Stopped"
+    assert_none_left(marker)
+
+    marker = uuid.uuid4().hex
+    limited = make_trainer(
+        WHERE,
+        compute=Compute(instance_type="ml.m5.large", instance_count=2),
+        environment={"HOLD": "120"},
+        hyperparameters={"marker": marker},
+        stopping_condition=StoppingCondition(max_runtime_in_seconds=3),
+    )
+    limited.train(wait=False)
+    job = limited._latest_training_job
+    assert job is not None
+    job.wait(logs=False)
+    assert job.training_job_status == "Stopped" and job.secondary_status == "MaxRuntimeExceeded"
+    assert_none_left(marker)
+
+
+def test_a_node_that_dies_mid_job_fails_it_as_infrastructure_and_the_retry_runs_elsewhere(
+    on_ray: Any, make_trainer: MakeTrainer
+) -> None:
+    import ray
+
+    from sageyard.train.configs import RetryStrategy
+
+    cluster = on_ray
+    spare = cluster.add_node(num_cpus=2)  # three nodes: the job's two hosts and a spare
+    cluster.wait_for_nodes()
+    try:
+        trainer = make_trainer(
+            WHERE,
+            compute=Compute(instance_type="ml.m5.large", instance_count=2),
+            environment={"HOLD": "6"},
+        )
+        trainer.with_retry_strategy(RetryStrategy(maximum_retry_attempts=2))
+        trainer.train(wait=False)
+        job = trainer._latest_training_job
+        assert job is not None
+        deadline = time.time() + 60
+        while len(first := _wheres(job.logs())) < 2:
+            assert time.time() < deadline
+            time.sleep(0.2)
+        # a node of the job that is not the head (which holds the cluster itself) dies
+        head = cluster.head_node.node_id
+        doomed_id = next(node for node in first.values() if node != head)
+        doomed = next(n for n in cluster.list_all_nodes() if n.node_id == doomed_id)
+        cluster.remove_node(doomed, allow_graceful=False)
+        job.wait(logs=False)
+        assert job.training_job_status == "Completed", job.failure_reason
+        transitions = job.secondary_status_transitions or []
+        assert "Restarting" in [t.status for t in transitions]
+        messages = " ".join(str(t.status_message) for t in transitions)
+        assert "was lost with its Ray node" in messages
+        # the retry ran every host again (each host's last word), none on the dead node
+        final = _wheres(job.logs())
+        assert sum("WHERE" in line for line in job.logs()) == 4
+        assert doomed_id not in final.values() and len(set(final.values())) == 2
+        assert doomed_id not in {n["NodeID"] for n in ray.nodes() if n["Alive"]}
+    finally:
+        if spare in cluster.list_all_nodes() and len(cluster.list_all_nodes()) > 2:
+            cluster.remove_node(spare)
