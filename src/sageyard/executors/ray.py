@@ -43,7 +43,7 @@ from sageyard.runtime.plan import HostPlan
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RayExecutor", "RayHost", "connect"]
+__all__ = ["RayExecutor", "RayHost", "cluster_nodes", "connect"]
 
 #: The Ray namespace of sageyard's actors and placement groups.
 NAMESPACE = "sageyard"
@@ -342,6 +342,9 @@ class RayExecutor:
             node = ray.get(actor.where.remote(), timeout=CALL_SECONDS)
             self._nodes[plan.host] = node
             if plan.rank == 0:
+                # a retry after a node died: Ray has placed its bundles again, elsewhere
+                ray.get(self._group.ready(), timeout=CALL_SECONDS)
+                self._addresses = _bundle_addresses(ray, self._group, len(plan.hosts))
                 self._port = ray.get(actor.free_port.remote(), timeout=CALL_SECONDS)
                 if launcher(plan) == "MPI":  # one port for the agents, each on its node
                     agent = ray.get(actor.free_port.remote(), timeout=CALL_SECONDS)

@@ -43,6 +43,17 @@ IDLE_SECONDS = 600.0
 #: need them start warm (the tuning supervisor's Optuna), with numpy's BLAS held to one
 #: thread while they load: a server with threads could no longer fork.
 WARM_IMPORTS = ("optuna",)
+#: And with ``SAGEYARD_EXECUTOR=ray``: Ray's client (half a second a supervisor otherwise),
+#: imported only (no connection, no thread).
+RAY_WARM_IMPORTS = ("ray", "ray.util.placement_group", "sageyard.executors.ray")
+
+
+def warm_imports() -> list[str]:
+    """What a spawned fork server imports once idle, for the executor this caller uses."""
+    names = list(WARM_IMPORTS)
+    if os.environ.get("SAGEYARD_EXECUTOR") == "ray":
+        names += RAY_WARM_IMPORTS
+    return names
 
 
 def _single_threaded() -> bool:
@@ -355,7 +366,7 @@ def _serve(
     acknowledging each on ``acks``. A request with an ``env`` brings its own settings (a
     spawned server's requests)."""
     pending = b""
-    warm = list(WARM_IMPORTS) if idle is not None else []
+    warm = warm_imports() if idle is not None else []
     while True:
         if b"\n" not in pending:
             timeout = 0 if warm else idle
