@@ -77,13 +77,14 @@ def moto_endpoint() -> Iterator[str]:
             werkzeug_log.setLevel(level)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster(moto_endpoint: str) -> Iterator[Any]:
     """A local Ray cluster of two nodes (2 CPUs each, no dashboard: a
     ``ray.cluster_utils.Cluster``; ``.address`` is its address), this process connected to
     it as a driver, as sageyard's Ray executor connects. Its nodes start with the moto
     server's credentials in their environment (as a real cluster's nodes have theirs). A
-    test that adds a node removes one before it ends: the others expect two."""
+    test that adds a node removes one before it ends: the others expect two. One per test
+    module, shut down after it: an idle cluster's daemons would slow every later test."""
     ray = pytest.importorskip("ray")
     from ray.cluster_utils import Cluster
 

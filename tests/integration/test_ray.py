@@ -368,3 +368,46 @@ def test_a_node_that_dies_mid_job_fails_it_as_infrastructure_and_the_retry_runs_
     finally:
         if spare in cluster.list_all_nodes() and len(cluster.list_all_nodes()) > 2:
             cluster.remove_node(spare)
+
+
+def test_the_supervisor_runs_on_the_cluster_so_the_caller_may_leave(
+    on_ray: Any, code_dir: Any, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from sageyard.core.settings import Settings
+    from sageyard.store import open_store
+
+    folder = code_dir(WHERE)
+    submit = tmp_path / "submit.py"
+    submit.write_text(
+        "from sageyard.train import ModelTrainer\n"
+        "from sageyard.train.configs import Compute, SourceCode\n"
+        "trainer = ModelTrainer(training_image='python:3.11', environment={'HOLD': '3'},\n"
+        f"    source_code=SourceCode(source_dir={str(folder)!r}, entry_script='train.py'),\n"
+        "    compute=Compute(instance_type='ml.m5.large'))\n"
+        "trainer.train(wait=False)\n"
+        "print(trainer._latest_training_job.training_job_name)\n"
+    )
+    # the caller submits, then leaves at once
+    done = subprocess.run(
+        [sys.executable, str(submit)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    name = done.stdout.strip().splitlines()[-1]
+    store = open_store(Settings.from_env().store_url)
+    deadline = time.time() + 60
+    while (record := store.get(name)) is None or not record.owner:
+        assert time.time() < deadline
+        time.sleep(0.2)
+    # its supervisor was started on the head node by the cluster's launcher
+    pid = int(record.owner.split(":")[1])
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    assert b"SAGEYARD_ON_CLUSTER=1" in environ
+    from sageyard.jobs.resource import TrainingJob
+
+    job = TrainingJob(name)
+    job.wait(logs=False)
+    assert job.training_job_status == "Completed"
+    assert set(_wheres(job.logs())) == {"algo-1"}

@@ -38,7 +38,6 @@ from sageyard.core.settings import Settings
 from sageyard.executors._base import Executor, HostHandle, Progress
 from sageyard.executors.ray_resources import parse_resource_table, resources_for
 from sageyard.runtime.host import HostExit, HostOutputs, HostSetupError, launcher
-from sageyard.runtime.layout import JobPaths
 from sageyard.runtime.plan import HostPlan
 
 logger = logging.getLogger(__name__)
@@ -108,10 +107,6 @@ class RayHost:
         self.node = node  # {"NodeId", "NodeAddress"}: describe shows where each host ran
         self._actor, self._staging, self._settings = actor, staging, settings
         self._scratch = scratch  # where finish() puts the host's folders (the executor's)
-        # the log as read from the node, mirrored into the job's folder on this machine
-        self._log = JobPaths(settings.jobs_dir / plan.job_name).log(plan.host)
-        self._log.parent.mkdir(parents=True, exist_ok=True)
-        self._mirrored = 0
         self._ray = ray
         self._exit: HostExit | None = None
         self._next_poll = 0.0
@@ -150,19 +145,14 @@ class RayHost:
                     raise
 
     def read_log(self, offset: int) -> bytes:
-        """The output from ``offset`` on, read from the node; what is new is appended to
-        the job's log on this machine (``logs``, ``logs -f`` read it there)."""
+        """The output from ``offset`` on, read from the node (the supervisor stores its
+        lines in the job store: ``logs_elsewhere``)."""
         try:
             data: bytes = self._call("read_log", offset)
         except Exception as error:
             if not _actor_lost(self._ray, error):
                 raise
             return b""
-        end = offset + len(data)
-        if end > self._mirrored and offset <= self._mirrored:
-            with self._log.open("ab") as log:
-                log.write(data[self._mirrored - offset :])
-            self._mirrored = end
         return data
 
     def finish(self) -> HostOutputs:
@@ -198,6 +188,10 @@ def _actor_lost(ray: Any, error: BaseException) -> bool:
 
 class RayExecutor:
     """Places a job's hosts on a Ray cluster and runs each in an actor on its node."""
+
+    #: The hosts' logs are on the nodes: the supervisor stores their lines in the job
+    #: store as it reads them, and followers on any machine read them there.
+    logs_elsewhere = True
 
     def __init__(self, settings: Settings, job_name: str) -> None:
         self.settings, self.job_name = settings, job_name

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sageyard.core.exceptions import TimeoutExceededError
+from sageyard.executors import executor_class
 from sageyard.jobs.doorbell import Doorbell, doorbell_path
 from sageyard.jobs.metrics import LogTail
 from sageyard.jobs.service import TrainingJobService
@@ -48,14 +49,31 @@ class JobLogReader:
         self._prefix = spec.host_count > 1
         self._paths = service.paths(name)
         self._tails: dict[Path, LogTail] = {}
+        self._service, self._name = service, name
+        # hosts that ran elsewhere (a cluster's nodes): their lines are in the job store
+        self._in_store = bool(getattr(executor_class(spec.executor), "logs_elsewhere", False))
+        self._seen = 0  # the last log chunk read from the job store
 
     def read(self, final: bool = False) -> list[str]:
+        if self._in_store:
+            return self._read_store()
         lines = []
         for log in self._paths.host_logs():
             tail = self._tails.setdefault(log, LogTail(log))
             for line in tail.read_lines(final=final):
                 text = mask_text(line, self.secrets)
                 lines.append(f"[{log.stem}] {text}" if self._prefix else text)
+        return lines
+
+    def _read_store(self) -> list[str]:
+        """The new lines of a job whose hosts ran elsewhere (the store keeps them), each
+        host's in order, the hosts' interleaved as they were read."""
+        lines = []
+        for chunk in self._service.store.logs(self._name, after=self._seen):
+            self._seen = chunk.id
+            for line in chunk.text.splitlines():
+                text = mask_text(line, self.secrets)
+                lines.append(f"[{chunk.host}] {text}" if self._prefix else text)
         return lines
 
 

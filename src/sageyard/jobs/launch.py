@@ -74,7 +74,21 @@ SUPERVISORS = {
 
 
 def launch_supervisor(settings: Settings, job_name: str, log: Path, kind: str = "training") -> None:
-    """Start the supervisor of ``job_name``; its own errors go to ``log``."""
+    """Start the supervisor of ``job_name``; its own errors go to ``log``.
+
+    With the Ray executor it starts on the cluster's head node (``ray_launch.py``), unless
+    this process is a supervisor there already."""
+    if settings.executor == "ray":
+        from sageyard.jobs.ray_launch import launch_on_cluster, on_cluster
+
+        if not on_cluster():
+            launch_on_cluster(settings, SUPERVISORS[kind].partition(":")[0], job_name, log)
+            return
+    spawn_supervisor(settings, job_name, log, kind)
+
+
+def spawn_supervisor(settings: Settings, job_name: str, log: Path, kind: str = "training") -> None:
+    """Start the supervisor of ``job_name`` on this machine, detached from this process."""
     log.parent.mkdir(parents=True, exist_ok=True)
     if hasattr(os, "fork") and _single_threaded():
         isolation_available()  # probe once here; every forked supervisor inherits the answer

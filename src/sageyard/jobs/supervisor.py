@@ -297,6 +297,8 @@ class Supervisor:
         }
         if (placement := _placement(executor, handles)) is not None:
             patch["placement"] = placement
+        # the hosts' logs are on other machines: the watch stores their lines (follow.py)
+        store_logs = bool(getattr(executor, "logs_elsewhere", False))
         if clock.started is None:
             clock.started = patch["training_start_time"] = began
         message = "Training image download completed. Training in progress."
@@ -305,7 +307,7 @@ class Supervisor:
             _end(handles)
             return Outcome("Stopped", "Stopped")
         limits = clock.stopping(spec, began, self.settings.stop_grace_seconds)
-        watch = Watch(self.name, store, status, spec.metric_definitions, limits)
+        watch = Watch(self.name, store, status, spec.metric_definitions, limits, store_logs)
         try:
             if self._once_training is not None:
                 self._once_training()

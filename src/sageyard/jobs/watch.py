@@ -204,11 +204,16 @@ class Watch:
         status: StatusWriter,
         metric_definitions: Sequence[MetricDefinition],
         state: Stopping,
+        store_logs: bool = False,
     ) -> None:
         self.job_name, self.store, self.status = job_name, store, status
         self.extractor = MetricExtractor(metric_definitions, per_second=POINTS_PER_SECOND)
         self.state = state
         self.points: list[MetricPoint] = []
+        # the hosts run elsewhere (a cluster's nodes): their lines go to the job store too,
+        # with the metrics, so followers on any machine read them
+        self.store_logs = store_logs
+        self.lines: list[tuple[str, str]] = []
 
     def run(self, handles: Sequence[HostHandle]) -> Outcome:
         logs = [_HostLog(handle) for handle in handles]
@@ -295,6 +300,8 @@ class Watch:
             lines = log.read_lines(final=final)
             if lines:
                 self.points += self.extractor.feed(lines)
+                if self.store_logs:
+                    self.lines.append((log.host, "".join(line + "\n" for line in lines)))
         for warning in self.extractor.take_warnings():
             self._note(warning)
         return max((log.got for log in logs), default=0)
@@ -308,3 +315,6 @@ class Watch:
         if self.points:
             self.store.append_metrics(self.job_name, self.points)
             self.points = []
+        if self.lines:
+            self.store.append_logs(self.job_name, self.lines)
+            self.lines = []

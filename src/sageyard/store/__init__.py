@@ -10,12 +10,13 @@ Example:
 """
 
 from sageyard.store._engine import close_pooled_connections
-from sageyard.store._records import JobRecord, JobStore, MetricPoint, final_metrics
+from sageyard.store._records import JobRecord, JobStore, LogChunk, MetricPoint, final_metrics
 from sageyard.store._sql import SqlJobStore, open_store
 
 __all__ = [
     "JobRecord",
     "JobStore",
+    "LogChunk",
     "MetricPoint",
     "SqlJobStore",
     "close_pooled_connections",

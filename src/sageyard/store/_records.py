@@ -60,6 +60,21 @@ class MetricPoint:
     step: int
 
 
+@dataclass(frozen=True)
+class LogChunk:
+    """Whole lines of one host's output, as a supervisor stored them (``id`` grows).
+
+    Example:
+        >>> LogChunk(id=1, host="algo-1", at=1700000000.0, text="epoch 1\n")
+        LogChunk(id=1, host='algo-1', at=1700000000.0, text='epoch 1\n')
+    """
+
+    id: int
+    host: str
+    at: float
+    text: str
+
+
 def final_metrics(points: Iterable[MetricPoint]) -> builtins.list[dict[str, Any]]:
     """FinalMetricDataList: the last value of each metric, in first-seen order.
 
@@ -145,6 +160,17 @@ class JobStore(Protocol):
 
     def metrics(self, name: str, metric_name: str | None = None) -> builtins.list[MetricPoint]:
         """A job's metric points in insertion order, optionally of one metric."""
+        ...
+
+    def append_logs(
+        self, name: str, chunks: Sequence[tuple[str, str]], at: float | None = None
+    ) -> None:
+        """Append ``(host, text)`` chunks of whole log lines to a job, in one transaction
+        (the logs of jobs whose hosts run elsewhere: a cluster's nodes)."""
+        ...
+
+    def logs(self, name: str, after: int = 0) -> builtins.list[LogChunk]:
+        """A job's stored log chunks in insertion order, those with ``id`` > ``after``."""
         ...
 
     def close(self) -> None:

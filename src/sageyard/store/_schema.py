@@ -53,6 +53,17 @@ metrics = Table(
 )
 
 
+logs = Table(
+    "logs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job_name", String(128), nullable=False, index=True),
+    Column("host", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("text", Text, nullable=False),
+)
+
+
 def dump_json(value: dict[str, Any]) -> str:
     """Serialise a JSON object for a ``Text`` column (UTF-8 kept as is)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -22,7 +22,7 @@ from sageyard.core.exceptions import (
 )
 from sageyard.store import _schema as s
 from sageyard.store._engine import WRITE_OPTION, make_engine
-from sageyard.store._records import JobRecord, MetricPoint
+from sageyard.store._records import JobRecord, LogChunk, MetricPoint
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +202,7 @@ class SqlJobStore:
                 return None
             conn.execute(sql_delete(s.events).where(s.events.c.job_name == name))
             conn.execute(sql_delete(s.metrics).where(s.metrics.c.job_name == name))
+            conn.execute(sql_delete(s.logs).where(s.logs.c.job_name == name))
             conn.execute(sql_update(s.jobs).where(s.jobs.c.parent == name).values(parent=None))
             conn.execute(sql_delete(s.jobs).where(s.jobs.c.name == name))
             return s.job_from_row(row)
@@ -308,6 +309,34 @@ class SqlJobStore:
             )
             for r in rows
         ]
+
+    def append_logs(
+        self, name: str, chunks: Sequence[tuple[str, str]], at: float | None = None
+    ) -> None:
+        """Append ``(host, text)`` log chunks to a job in one transaction.
+
+        Raises:
+            ResourceNotFound: No job is called ``name``.
+        """
+        if not chunks:
+            return
+        when = time.time() if at is None else at
+        rows = [{"job_name": name, "host": host, "at": when, "text": text} for host, text in chunks]
+        with self._write() as conn:
+            self._require_job(conn, name, "AppendLogs")
+            conn.execute(insert(s.logs), rows)
+
+    def logs(self, name: str, after: int = 0) -> builtins.list[LogChunk]:
+        """A job's log chunks in insertion order, those with ``id`` > ``after``."""
+        c = s.logs.c
+        query = (
+            select(c.id, c.host, c.at, c.text)
+            .where(c.job_name == name, c.id > after)
+            .order_by(c.id)
+        )
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [LogChunk(id=r.id, host=r.host, at=float(r.at), text=r.text) for r in rows]
 
     def after_fork(self) -> None:
         """Call in a child process right after ``os.fork()``.

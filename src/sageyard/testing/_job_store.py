@@ -359,7 +359,31 @@ class JobStoreSuite:
         assert job_store.metrics("job", "missing") == []
         assert job_store.metrics("no-such-job") == []
 
+    def test_log_chunks_round_trip_in_order_and_are_read_on_from_an_id(
+        self, job_store: JobStore
+    ) -> None:
+        job_store.create(_record("job"))
+        job_store.create(_record("other"))
+        job_store.append_logs("job", [("algo-1", "a\n"), ("algo-2", "b\nc\n")], at=5.0)
+        job_store.append_logs("other", [("algo-1", "elsewhere\n")])
+        job_store.append_logs("job", [("algo-1", "d ünï\n")])
+        job_store.append_logs("job", [])
+        chunks = job_store.logs("job")
+        assert [(c.host, c.text) for c in chunks] == [
+            ("algo-1", "a\n"),
+            ("algo-2", "b\nc\n"),
+            ("algo-1", "d ünï\n"),
+        ]
+        assert chunks[0].at == 5.0 and chunks[0].id < chunks[1].id < chunks[2].id
+        assert [c.text for c in job_store.logs("job", after=chunks[1].id)] == ["d ünï\n"]
+        assert job_store.logs("no-such-job") == []
+        job_store.delete("job")
+        assert job_store.logs("job") == []
+        assert [c.text for c in job_store.logs("other")] == ["elsewhere\n"]
+
     def test_appending_to_unknown_job_is_resource_not_found(self, job_store: JobStore) -> None:
+        with pytest.raises(ResourceNotFound):
+            job_store.append_logs("ghost", [("algo-1", "x\n")])
         with pytest.raises(ResourceNotFound):
             job_store.append_events("ghost", [{"x": 1}])
         with pytest.raises(ResourceNotFound):
