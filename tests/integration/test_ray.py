@@ -411,3 +411,92 @@ def test_the_supervisor_runs_on_the_cluster_so_the_caller_may_leave(
     job.wait(logs=False)
     assert job.training_job_status == "Completed"
     assert set(_wheres(job.logs())) == {"algo-1"}
+
+
+#: Reads its data channel: prints each file and its first line.
+READS = """
+    import os
+    folder = os.environ["SM_CHANNEL_TRAIN"]
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name)) as data:
+            print(f"READ {name} {data.readline().strip()}", flush=True)
+"""
+
+
+def test_local_data_is_uploaded_once_for_the_nodes_that_read_it(
+    on_ray: Any, make_trainer: MakeTrainer, tmp_path: Path
+) -> None:
+    from sageyard.core.settings import Settings
+    from sageyard.storage import object_store_for
+    from sageyard.train.configs import InputData
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.csv").write_text("1,2\n")
+    (data / "b.csv").write_text("3,4\n")
+    objects = object_store_for(Settings.from_env())
+    uploads = "s3://sagemaker-us-west-2-000000000000/sageyard-inputs/"
+    lines = []
+    for _ in range(2):  # the second job finds the first one's upload
+        trainer = make_trainer(READS, compute=Compute(instance_type="ml.m5.large"))
+        trainer.train(input_data_config=[InputData(channel_name="train", data_source=str(data))])
+        job = trainer._latest_training_job
+        assert job is not None and job.training_job_status == "Completed", job.failure_reason
+        lines.append([line for line in job.logs() if line.startswith("READ")])
+        assert len(objects.list(uploads)) == 3  # two files and the marker of a whole upload
+    assert lines == [["READ a.csv 1,2", "READ b.csv 3,4"]] * 2
+
+
+def test_a_fine_tuning_run_goes_onto_the_cluster_unchanged(
+    on_ray: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("trl")
+    # its default instance type here (ml.m5.2xlarge: 8 CPUs) is more than a node of 2 has
+    monkeypatch.setenv("SAGEYARD_RAY_RESOURCES", '{"ml.m5.2xlarge": {"CPU": 2}}')
+    from sageyard.train.sft_trainer import SFTTrainer
+    from tests.llm import make_tiny_model, write_jsonl
+
+    model = make_tiny_model(tmp_path / "tiny")  # a local model folder: uploaded for the nodes
+    rows = [{"prompt": f"Q: {f} question", "completion": "yes answer"} for f in ["apple"] * 8]
+    trainer = SFTTrainer(
+        model=str(model),
+        training_type="lora",
+        training_dataset=str(write_jsonl(tmp_path / "t.jsonl", rows)),
+    )
+    hp = trainer.hyperparameters
+    hp.max_steps, hp.per_device_train_batch_size, hp.max_seq_length = 2, 4, 32
+    job = trainer.train(wait=True)
+    assert job.training_job_status == "Completed", job.failure_reason
+    from sageyard.core.settings import Settings
+    from sageyard.jobs.service import TrainingJobService
+
+    described = TrainingJobService(Settings.from_env()).describe(job.training_job_name)
+    [(host, node)] = described["Sageyard"]["Placement"]["Hosts"].items()
+    assert host == "algo-1" and node["NodeId"]
+    assert [m.value for m in job.metrics("train:loss")]  # its metrics, read from the node's log
+    assert described["ModelArtifacts"]["S3ModelArtifacts"].endswith("model.tar.gz")
+
+
+def test_a_host_no_node_can_hold_is_said_and_ends_at_max_pending_time(
+    on_ray: Any, make_trainer: MakeTrainer
+) -> None:
+    from sageyard.core.settings import Settings
+    from sageyard.jobs.service import TrainingJobService
+    from sageyard.train.configs import StoppingCondition
+
+    trainer = make_trainer(
+        WHERE,
+        compute=Compute(instance_type="ml.m5.4xlarge"),  # 16 CPUs; the nodes have 2
+        stopping_condition=StoppingCondition(max_pending_time_in_seconds=3),
+    )
+    trainer.train(wait=False)
+    job = trainer._latest_training_job
+    assert job is not None
+    job.wait(logs=False)
+    assert job.training_job_status == "Stopped"
+    described = TrainingJobService(Settings.from_env()).describe(job.training_job_name)
+    assert any("No node of the Ray cluster has 16 CPU" in w for w in described["Warnings"])
+    messages = [t["StatusMessage"] for t in described["SecondaryStatusTransitions"]]
+    assert any(
+        "no capacity on the Ray cluster within MaxPendingTimeInSeconds" in m for m in messages
+    )

@@ -146,7 +146,7 @@ class RayHost:
 
     def read_log(self, offset: int) -> bytes:
         """The output from ``offset`` on, read from the node (the supervisor stores its
-        lines in the job store: ``logs_elsewhere``)."""
+        lines in the job store: ``shares_no_disk``)."""
         try:
             data: bytes = self._call("read_log", offset)
         except Exception as error:
@@ -189,9 +189,10 @@ def _actor_lost(ray: Any, error: BaseException) -> bool:
 class RayExecutor:
     """Places a job's hosts on a Ray cluster and runs each in an actor on its node."""
 
-    #: The hosts' logs are on the nodes: the supervisor stores their lines in the job
-    #: store as it reads them, and followers on any machine read them there.
-    logs_elsewhere = True
+    #: The hosts run on machines that share no disk with the caller: a job's local inputs
+    #: go to the object store before it starts (``jobs/inputs.py``), and the supervisor
+    #: stores the hosts' log lines in the job store, where followers read them.
+    shares_no_disk = True
 
     def __init__(self, settings: Settings, job_name: str) -> None:
         self.settings, self.job_name = settings, job_name
@@ -211,7 +212,7 @@ class RayExecutor:
     @classmethod
     def check_job(cls, settings: Settings, plans: Sequence[HostPlan]) -> None:
         """Refuse what cannot run across machines: the embedded object store, a SQLite job
-        store, a bad resource table, a multi-host job with network isolation, local data."""
+        store, a bad resource table, a multi-host job with network isolation."""
         if not settings.s3_endpoint_url:
             raise ConfigurationError(
                 "SAGEYARD_EXECUTOR=ray runs hosts on other machines, which cannot read this "
@@ -232,14 +233,6 @@ class RayExecutor:
                 "they share, which hosts on different Ray nodes cannot have: use "
                 "instance_count=1, or enable_network_isolation=False."
             )
-        for plan in plans[:1]:
-            for channel in plan.channels:
-                if not channel.source.startswith("s3://"):
-                    raise ConfigurationError(
-                        f"Channel {channel.name!r} is the local path {channel.source}, which "
-                        "the Ray cluster's nodes cannot read (they share no disk with this "
-                        "machine): upload it to the object store and give its s3:// URI."
-                    )
 
     # -- capacity ------------------------------------------------------------------------
 
@@ -262,6 +255,13 @@ class RayExecutor:
             progress.note(
                 f"The Ray cluster has {len(nodes)} node(s) for {len(plans)} hosts: hosts are "
                 "spread over the nodes as far as they go (SPREAD), some sharing a node."
+            )
+        if not any(_fits(self._bundles[0], node.get("Resources", {})) for node in nodes):
+            progress.note(
+                f"No node of the Ray cluster has {_shown(self._bundles[0])}, what a host of "
+                f"{plans[0].instance_type} reserves: the job waits until such a node joins. "
+                "Set SAGEYARD_RAY_RESOURCES to size the instance type for this cluster (e.g. "
+                f'{{"{plans[0].instance_type}": {{"CPU": 2}}}}), or choose a smaller one.'
             )
         group = placement_group(
             self._bundles, strategy=self.strategy, name=f"sageyard-{self.job_name}"
@@ -412,6 +412,11 @@ def _bundle_addresses(ray: Any, group: Any, count: int) -> tuple[str, ...]:
     where = table.get("bundles_to_node_id", {})
     addresses = {n["NodeID"]: n["NodeManagerAddress"] for n in ray.nodes()}
     return tuple(addresses.get(where.get(index, ""), "127.0.0.1") for index in range(count))
+
+
+def _fits(bundle: dict[str, Any], resources: dict[str, float]) -> bool:
+    """Whether a node of ``resources`` (in all) could ever hold ``bundle``."""
+    return all(resources.get(name, 0.0) >= amount for name, amount in bundle.items())
 
 
 def _shown(bundle: dict[str, Any]) -> str:

@@ -51,7 +51,7 @@ class JobLogReader:
         self._tails: dict[Path, LogTail] = {}
         self._service, self._name = service, name
         # hosts that ran elsewhere (a cluster's nodes): their lines are in the job store
-        self._in_store = bool(getattr(executor_class(spec.executor), "logs_elsewhere", False))
+        self._in_store = bool(getattr(executor_class(spec.executor), "shares_no_disk", False))
         self._seen = 0  # the last log chunk read from the job store
 
     def read(self, final: bool = False) -> list[str]:

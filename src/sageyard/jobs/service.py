@@ -15,6 +15,7 @@ from typing import Any
 from sageyard.core.exceptions import ValidationException
 from sageyard.core.settings import Settings
 from sageyard.jobs.artifacts import model_artifacts_uri
+from sageyard.jobs.inputs import upload_local_inputs
 from sageyard.jobs.launch import launch_supervisor
 from sageyard.jobs.liveness import owner_alive
 from sageyard.jobs.records import JobRecords
@@ -134,6 +135,7 @@ class TrainingJobService(JobRecords):
         extra = dict(extra or {})
         if spec.keep_alive_seconds:
             extra["warm_pool"] = {"Status": "InUse"}
+        spec = upload_local_inputs(spec, self.objects, self.settings)  # for a cluster's nodes
         record = self._insert(spec, base_name, source_dir is not None, parent, extra)
         name = record.name
         try:

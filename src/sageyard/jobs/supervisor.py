@@ -298,7 +298,7 @@ class Supervisor:
         if (placement := _placement(executor, handles)) is not None:
             patch["placement"] = placement
         # the hosts' logs are on other machines: the watch stores their lines (follow.py)
-        store_logs = bool(getattr(executor, "logs_elsewhere", False))
+        store_logs = bool(getattr(executor, "shares_no_disk", False))
         if clock.started is None:
             clock.started = patch["training_start_time"] = began
         message = "Training image download completed. Training in progress."
