@@ -27,7 +27,7 @@ from sageyard.executors import executor_class
 from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.storage import ObjectStore, upload_path
 
-__all__ = ["fingerprint", "upload_local_inputs"]
+__all__ = ["fingerprint", "upload_local_inputs", "upload_once"]
 
 
 def upload_local_inputs(
@@ -42,7 +42,7 @@ def upload_local_inputs(
         channel
         if channel.source.startswith("s3://")
         else channel.model_copy(
-            update={"source": _upload_once(objects, Path(channel.source), bucket)}
+            update={"source": upload_once(objects, Path(channel.source), bucket)}
         )
         for channel in spec.channels
     ]
@@ -61,7 +61,7 @@ def fingerprint(local: Path) -> str:
     return digest.hexdigest()[:32]
 
 
-def _upload_once(objects: ObjectStore, local: Path, bucket: str) -> str:
+def upload_once(objects: ObjectStore, local: Path, bucket: str) -> str:
     """The URI of ``local``'s upload, made now unless a whole one is there already."""
     uri = f"s3://{bucket}/sageyard-inputs/{fingerprint(local)}"
     marker = f"{uri}.uploaded"
