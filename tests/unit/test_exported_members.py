@@ -153,6 +153,7 @@ EXPECTED = {
     "sageyard.store": {
         "JobRecord",
         "JobStore",
+        "LogChunk",
         "MetricPoint",
         "SqlJobStore",
         "close_pooled_connections",
