@@ -92,7 +92,10 @@ def ray_cluster(moto_endpoint: str) -> Iterator[Any]:
         initialize_head=True, head_node_args={"num_cpus": 2, "include_dashboard": False}
     )
     try:
-        cluster.add_node(num_cpus=2)
+        # a node address of its own, as a second machine has: a driver started on this
+        # machine (a supervisor) then attaches to the head node's raylet, never to one a
+        # test removes
+        cluster.add_node(num_cpus=2, node_ip_address="127.0.0.2")
         cluster.wait_for_nodes()
         ray.init(address=cluster.address, namespace="sageyard", log_to_driver=False)
         yield cluster

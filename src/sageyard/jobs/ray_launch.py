@@ -39,8 +39,12 @@ class Launcher:
     """The cluster's supervisor launcher (a detached Ray actor on the head node)."""
 
     def __init__(self) -> None:
-        # the node's own environment, less any sageyard setting: each launch brings its own
-        self._base = {k: v for k, v in os.environ.items() if not k.startswith("SAGEYARD_")}
+        # the node's own environment, less any sageyard setting (each launch brings its
+        # own) and what Ray set for this worker (RAY_JOB_ID, RAY_RAYLET_PID, …): a
+        # supervisor is a Ray driver of its own
+        self._base = {
+            k: v for k, v in os.environ.items() if not k.startswith(("SAGEYARD_", "RAY_"))
+        }
         self._started: list[subprocess.Popen[bytes]] = []
 
     def launch(self, env: dict[str, str], module: str, job_name: str, log: str) -> str:

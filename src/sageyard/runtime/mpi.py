@@ -230,7 +230,7 @@ class Agent:
 
 def launch(spec: dict[str, Any]) -> int:
     """algo-1's command: wait for the agents, run mpirun, release the agents."""
-    from sageyard.runtime.drivers import hostfile_text, mpi_network, mpirun_argv
+    from sageyard.runtime.drivers import hostfile_text, mpirun_argv
 
     workers = [host for host in spec["hosts"] if host != spec["hosts"][0]]
     if not _wait_for(workers):
@@ -251,7 +251,7 @@ def launch(spec: dict[str, Any]) -> int:
             rsh_agent=f"{sys.executable} -m sageyard.runtime.mpi rsh",
             mpi4py=with_mpi4py.returncode == 0,
             environment=os.environ,
-            interface=mpi_network([socket.gethostbyname(host) for host in spec["hosts"]]),
+            interface=_network(spec["hosts"]),
         )
         print(f"[sageyard] MPI: {' '.join(argv)}", flush=True)
         process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -264,6 +264,17 @@ def launch(spec: dict[str, Any]) -> int:
         except (AgentError, OSError) as error:  # it is ended with the job anyway
             print(f"[sageyard] MPI: could not tell {host} the job is done: {error}", flush=True)
     return code if code >= 0 else 128 - code
+
+
+def _network(hosts: Sequence[str]) -> str:
+    """Where Open MPI's traffic goes (``drivers.mpi_network``): by the hosts' addresses;
+    the loopback interface where their names do not resolve (one host, no sandbox)."""
+    from sageyard.runtime.drivers import MPI_INTERFACE, mpi_network
+
+    try:
+        return mpi_network([socket.gethostbyname(host) for host in hosts])
+    except OSError:
+        return MPI_INTERFACE
 
 
 def _relay(process: subprocess.Popen[bytes]) -> None:
