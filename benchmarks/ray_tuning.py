@@ -9,11 +9,13 @@ a throwaway PostgreSQL (``.ci/postgres.sh``), as a cluster needs. The trial is
 ``--trials`` trials, ``--parallel`` at a time, each trial taking 1 CPU, with Optuna's
 seeded RandomSampler over the same ranges, so they try the same points:
 
-- Ray Tune: ``Tuner(trial, TuneConfig(search_alg=OptunaSearch(...), num_samples=trials,
-  max_concurrent_trials=parallel, reuse_actors=...)).fit()`` with Ray's defaults
-  (``reuse_actors=False``) and with ``reuse_actors=True``; each trial a function trainable
-  that runs the script through ``subprocess``, as a training job runs it.
-- sageyard: ``HyperparameterTuner(strategy="Random", max_parallel_jobs=parallel).tune()``
+- Ray Tune: ``tuning_overhead.run_ray`` (``Tuner(trial, TuneConfig(search_alg=
+  OptunaSearch(...), num_samples=trials, max_concurrent_trials=parallel,
+  reuse_actors=...)).fit()``) with Ray's defaults (``reuse_actors=False``) and with
+  ``reuse_actors=True``; each trial a function trainable that runs the script through
+  ``subprocess``, as a training job runs it.
+- sageyard: ``tuning_overhead.run_sageyard`` (``HyperparameterTuner(strategy="Random",
+  max_parallel_jobs=parallel).tune()``)
   with ``SAGEYARD_EXECUTOR=ray`` (``SAGEYARD_RAY_RESOURCES`` makes ``ml.m5.large`` 1 CPU):
   each trial a training job (job row in PostgreSQL, code snapshot in S3, a supervisor
   process that connects to Ray, a placement group, a host actor on a node that stages the
@@ -26,11 +28,8 @@ within 1.5x of ``reuse_actors=True``.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import logging
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from tuning_overhead import FUNCTIONS, OBJECTIVE, SCRIPT, optuna_distributions, run_script  # noqa: E402
+from tuning_overhead import run_ray, run_sageyard  # noqa: E402
 
 ROOT = HERE.parent
 
@@ -88,105 +87,6 @@ def start_services() -> tuple[object, str, str]:
     return cluster, f"http://{host}:{port}", store
 
 
-def ray_trial(config: dict[str, float]) -> None:
-    from ray import tune
-
-    value, started, ended = run_script(config)
-    tune.report({"objective": value, "script_started": started, "script_ended": ended})
-
-
-def run_ray_tune(
-    trials: int, parallel: int, seed: int, reuse: bool, work: Path
-) -> tuple[float, float, dict[str, float]]:
-    """Ray Tune on the cluster; wall seconds, best value, and its per-trial phases."""
-    import optuna
-    from ray import tune
-    from ray.tune.search.optuna import OptunaSearch
-
-    tuner = tune.Tuner(
-        ray_trial,
-        tune_config=tune.TuneConfig(
-            metric="objective",
-            mode="min",
-            search_alg=OptunaSearch(
-                optuna_distributions(),
-                metric="objective",
-                mode="min",
-                sampler=optuna.samplers.RandomSampler(seed=seed),
-            ),
-            num_samples=trials,
-            max_concurrent_trials=parallel,
-            reuse_actors=reuse,
-        ),
-        run_config=tune.RunConfig(storage_path=tempfile.mkdtemp(dir=work), verbose=0),
-    )
-    with contextlib.redirect_stdout(io.StringIO()):
-        started, wall = time.perf_counter(), time.time()
-        results = tuner.fit()
-        elapsed, ended = time.perf_counter() - started, time.time()
-    assert not results.errors and len(results) == trials, results.errors
-    frame = results.get_dataframe().sort_values("script_started")
-    starts, ends = list(frame["script_started"]), sorted(frame["script_ended"])
-    freed = [s - ends[i - parallel] for i, s in enumerate(starts) if i >= parallel]
-    phases = {
-        "start": starts[0] - wall,
-        "between": statistics.median(freed) if freed else float("nan"),
-        "script": float((frame["script_ended"] - frame["script_started"]).median()),
-        "tail": ended - ends[-1],
-    }
-    return elapsed, float(results.get_best_result().metrics["objective"]), phases
-
-
-def run_sageyard(trials: int, parallel: int, seed: int) -> tuple[float, float, dict[str, float]]:
-    """A sageyard tuning job on the Ray executor; wall seconds, best value, phases."""
-    from sageyard.core.parameter import ContinuousParameter
-    from sageyard.train import ModelTrainer
-    from sageyard.train.configs import Compute, SourceCode
-    from sageyard.train.tuner import HyperparameterTuner
-
-    trainer = ModelTrainer(
-        training_image="python:3.11",
-        base_job_name="ray-bench",
-        source_code=SourceCode(source_dir=str(FUNCTIONS), entry_script=SCRIPT.name),
-        compute=Compute(instance_type="ml.m5.large"),
-    )
-    tuner = HyperparameterTuner(
-        model_trainer=trainer,
-        objective_metric_name="objective",
-        metric_definitions=[{"Name": "objective", "Regex": OBJECTIVE.pattern}],
-        hyperparameter_ranges={
-            "x": ContinuousParameter(-5.0, 5.0, "Linear"),
-            "y": ContinuousParameter(-5.0, 5.0, "Linear"),
-        },
-        strategy="Random",
-        objective_type="Minimize",
-        max_jobs=trials,
-        max_parallel_jobs=parallel,
-        random_seed=seed,
-    )
-    started, wall = time.perf_counter(), time.time()
-    tuner.tune(wait=True)
-    elapsed, ended = time.perf_counter() - started, time.time()
-    description = tuner.describe()
-    assert description["TrainingJobStatusCounters"]["Completed"] == trials, description
-    best = description["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
-    summaries = tuner.analytics().training_job_summaries()
-    created = [s["CreationTime"].timestamp() for s in summaries]
-    start = [s["TrainingStartTime"].timestamp() for s in summaries]
-    end = sorted(s["TrainingEndTime"].timestamp() for s in summaries)
-    freed = [s - end[i - parallel] for i, s in enumerate(sorted(start)) if i >= parallel]
-    phases = {
-        "start": min(created) - wall,
-        "staging": statistics.median(b - a for a, b in zip(created, start, strict=True)),
-        "between": statistics.median(freed) if freed else float("nan"),
-        "training": statistics.median(
-            s["TrainingEndTime"].timestamp() - s["TrainingStartTime"].timestamp() for s in summaries
-        ),
-        "tail": ended - end[-1],
-    }
-    return elapsed, float(best), phases
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=100)
@@ -204,14 +104,15 @@ def main() -> None:
         SAGEYARD_RAY_RESOURCES='{"ml.m5.large": {"CPU": 1}}',
     )
     try:
-        run_ray_tune(args.parallel, args.parallel, args.seed, True, work)  # warm-up: imports
-        run_sageyard(args.parallel, args.parallel, args.seed)  # warm-up: tables, bucket
+        sageyard = {"parallel": args.parallel, "instance_type": "ml.m5.large"}
+        run_ray(args.parallel, args.seed, True, work, args.parallel)  # warm-up: imports
+        run_sageyard(args.parallel, args.seed, **sageyard)  # warm-up: tables, bucket
         rows = {}
         for reuse in (False, True):
-            rows[f"Ray Tune, reuse_actors={reuse}"] = run_ray_tune(
-                args.trials, args.parallel, args.seed, reuse, work
+            rows[f"Ray Tune, reuse_actors={reuse}"] = run_ray(
+                args.trials, args.seed, reuse, work, args.parallel
             )
-        rows["sageyard on the Ray executor"] = run_sageyard(args.trials, args.parallel, args.seed)
+        rows["sageyard on the Ray executor"] = run_sageyard(args.trials, args.seed, **sageyard)
     finally:
         import ray
 
@@ -231,14 +132,10 @@ def main() -> None:
         )
     print("(aim: sageyard <= 1.0x Ray Tune's default and <= 1.5x reuse_actors=True)")
     for name, (_, _, phases) in rows.items():
-        print(f"where the time of {name} went (medians, ms):")
+        print(f"where the time of {name} went (medians, ms; see tuning_overhead.py):")
         for key, value in phases.items():
-            print(f"  {key:<9} {value * 1000:8.1f}")
-    print(
-        "start: tune()/fit() to the first trial; staging: a trial's creation to its script "
-        "(sageyard); between: a slot freed to the next trial's start; training/script: a "
-        "trial's run; tail: the last trial's end to the return."
-    )
+            shown = f"{value:8.0f}" if key in ("workers", "at once") else f"{value * 1000:8.1f}"
+            print(f"  {key:<12} {shown}")
 
 
 if __name__ == "__main__":

@@ -165,9 +165,9 @@ def ray_trial(config: dict[str, float]) -> None:
 
 
 def run_ray(
-    trials: int, seed: int, reuse_actors: bool, storage: Path
+    trials: int, seed: int, reuse_actors: bool, storage: Path, parallel: int = PARALLEL
 ) -> tuple[float, float, dict[str, float]]:
-    """Ray Tune, two trials at a time, Optuna's RandomSampler through OptunaSearch.
+    """Ray Tune, ``parallel`` trials at a time, Optuna's RandomSampler through OptunaSearch.
 
     Returns: wall seconds, the best value, and where the time went (seconds): from
     ``fit()`` to the first script's start, the medians from a slot freed (a script ended)
@@ -192,7 +192,7 @@ def run_ray(
                 sampler=optuna.samplers.RandomSampler(seed=seed),
             ),
             num_samples=trials,
-            max_concurrent_trials=PARALLEL,
+            max_concurrent_trials=parallel,
             reuse_actors=reuse_actors,
         ),
         run_config=tune.RunConfig(storage_path=tempfile.mkdtemp(dir=storage), verbose=0),
@@ -206,7 +206,7 @@ def run_ray(
     frame = results.get_dataframe().sort_values("script_started")
     starts, ends = list(frame["script_started"]), sorted(frame["script_ended"])
     # two at a time: script i (in start order, from 0) could start once i - 1 had ended
-    freed = [start - ends[i - PARALLEL] for i, start in enumerate(starts) if i >= PARALLEL]
+    freed = [start - ends[i - parallel] for i, start in enumerate(starts) if i >= parallel]
     same_worker = [
         later.script_started - earlier.script_ended
         for _, runs in frame.groupby("worker")
@@ -229,10 +229,14 @@ def run_ray(
 
 
 def run_sageyard(
-    trials: int, seed: int, keep_alive: int | None = None
+    trials: int,
+    seed: int,
+    keep_alive: int | None = None,
+    parallel: int = PARALLEL,
+    instance_type: str | None = None,
 ) -> tuple[float, float, dict[str, float]]:
-    """A Random tuning job, two trials at a time (``keep_alive``: with warm pools, each
-    trial after the first two running on the pool a finished one left).
+    """A Random tuning job, ``parallel`` trials at a time (``keep_alive``: with warm pools,
+    each trial after the first ones running on the pool a finished one left).
 
     Returns: wall seconds, the best value, and where the time went (seconds): from
     ``tune()`` to the first trial's creation, the medians of a trial's creation to its
@@ -248,7 +252,10 @@ def run_sageyard(
         training_image="python:3.11",
         base_job_name="overhead",
         source_code=SourceCode(source_dir=str(FUNCTIONS), entry_script=SCRIPT.name),
-        compute=Compute(keep_alive_period_in_seconds=keep_alive),
+        compute=Compute(
+            keep_alive_period_in_seconds=keep_alive,
+            **({"instance_type": instance_type} if instance_type else {}),
+        ),
     )
     tuner = HyperparameterTuner(
         model_trainer=trainer,
@@ -261,7 +268,7 @@ def run_sageyard(
         strategy="Random",
         objective_type="Minimize",
         max_jobs=trials,
-        max_parallel_jobs=PARALLEL,
+        max_parallel_jobs=parallel,
         random_seed=seed,
     )
     started, wall = time.perf_counter(), time.time()

@@ -49,11 +49,25 @@ def make_tiny_model(folder: Path) -> Path:
     The weights are seeded, so every call saves the same model.
     """
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-    from transformers.utils import logging as transformers_logging
+    from transformers import LlamaForCausalLM
 
     tokenizer = make_tiny_tokenizer()
-    config = LlamaConfig(
+    # weights larger than Llama's 0.02: a model this narrow then has peaked outputs, so a
+    # few LoRA steps visibly lower the loss, as they do on a real model
+    config = _llama_config(tokenizer, tie_word_embeddings=False, initializer_range=0.3)
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(config)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    _save(model, folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def _llama_config(tokenizer: PreTrainedTokenizerFast, **extra: Any) -> Any:
+    """The tiny Llama's config (2 layers, hidden size 32) for ``tokenizer``."""
+    from transformers import LlamaConfig
+
+    return LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=32,
         intermediate_size=64,
@@ -64,24 +78,22 @@ def make_tiny_model(folder: Path) -> Path:
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
-        tie_word_embeddings=False,
-        # weights larger than Llama's 0.02: a model this narrow then has peaked outputs, so a
-        # few LoRA steps visibly lower the loss, as they do on a real model
-        initializer_range=0.3,
+        **extra,
     )
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(config)
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
+
+
+def _save(model: Any, folder: Path) -> None:
+    """``model.save_pretrained(folder)`` without the "Writing model shards" bar."""
+    from transformers.utils import logging as transformers_logging
+
     folder.mkdir(parents=True, exist_ok=True)
     bars = transformers_logging.is_progress_bar_enabled()
-    transformers_logging.disable_progress_bar()  # no "Writing model shards" bar in test output
+    transformers_logging.disable_progress_bar()
     try:
         model.save_pretrained(folder)
     finally:
         if bars:
             transformers_logging.enable_progress_bar()
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 def make_tiny_tokenizer() -> PreTrainedTokenizerFast:
@@ -134,27 +146,14 @@ def make_tiny_vision_model(folder: Path) -> Path:
     from transformers import (
         CLIPImageProcessorPil,
         CLIPVisionConfig,
-        LlamaConfig,
         LlavaConfig,
         LlavaForConditionalGeneration,
         LlavaProcessor,
     )
-    from transformers.utils import logging as transformers_logging
 
     tokenizer = make_tiny_tokenizer()
     tokenizer.add_special_tokens({"additional_special_tokens": [IM_START, IMAGE]})
-    text = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    text = _llama_config(tokenizer)
     vision = CLIPVisionConfig(
         hidden_size=32,
         intermediate_size=64,
@@ -183,13 +182,6 @@ def make_tiny_vision_model(folder: Path) -> Path:
         num_additional_image_tokens=1,
         chat_template=VISION_CHAT_TEMPLATE,
     )
-    folder.mkdir(parents=True, exist_ok=True)
-    bars = transformers_logging.is_progress_bar_enabled()
-    transformers_logging.disable_progress_bar()
-    try:
-        model.save_pretrained(folder)
-    finally:
-        if bars:
-            transformers_logging.enable_progress_bar()
+    _save(model, folder)
     processor.save_pretrained(folder)
     return folder

@@ -219,6 +219,11 @@ class Settings:
         return "000000000000"
 
     @property
+    def default_bucket(self) -> str:
+        """The bucket jobs use when given none, as SageMaker names it."""
+        return f"sagemaker-{self.region}-{self.account_id}"
+
+    @property
     def jobs_dir(self) -> Path:
         return self.home / "jobs"
 

@@ -297,11 +297,7 @@ class RayExecutor:
         the job's code or data in their bucket (else the default bucket's)."""
         uris = [plans[0].code_uri, *(c.source for c in plans[0].channels)] if plans else []
         found = next((u for u in uris if u and u.startswith("s3://")), None)
-        bucket = (
-            found[len("s3://") :].split("/", 1)[0]
-            if found
-            else f"sagemaker-{self.settings.region}-{self.settings.account_id}"
-        )
+        bucket = found[len("s3://") :].split("/", 1)[0] if found else self.settings.default_bucket
         return f"s3://{bucket}/.sageyard-staging/{self.job_name}/{uuid.uuid4().hex[:8]}"
 
     # -- hosts ---------------------------------------------------------------------------

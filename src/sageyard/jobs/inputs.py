@@ -37,7 +37,7 @@ def upload_local_inputs(
     ``spec`` itself when its executor's hosts share this machine's disk."""
     if not getattr(executor_class(spec.executor), "shares_no_disk", False):
         return spec
-    bucket = f"sagemaker-{settings.region}-{settings.account_id}"
+    bucket = settings.default_bucket
     channels = [
         channel
         if channel.source.startswith("s3://")

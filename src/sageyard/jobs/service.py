@@ -41,7 +41,7 @@ def job_arn(settings: Settings, name: str) -> str:
 
 
 def default_bucket(settings: Settings) -> str:
-    return f"sagemaker-{settings.region}-{settings.account_id}"
+    return settings.default_bucket
 
 
 def timestamped_name(base: str, now: float) -> str:

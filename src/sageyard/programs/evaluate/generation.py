@@ -40,7 +40,6 @@ __all__ = [
     "ScriptedGenerator",
     "TransformersGenerator",
     "cut",
-    "generate_options",
     "prompt_of",
     "read_config",
 ]
@@ -166,22 +165,38 @@ class ScriptedGenerator:
 
 
 class TransformersGenerator:
-    """A Hugging Face causal language model, loaded once, generating in batches."""
+    """A Hugging Face causal language model, loaded once, generating in batches.
+
+    Subclasses change how a model folder loads (:meth:`_load`) and how a batch is encoded
+    (:meth:`_encode`); batching, sampling, stop strings and decoding are shared.
+    """
 
     def __init__(self, folder: Path) -> None:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         dtype = torch.bfloat16 if self.device == "cuda" else torch.float32
-        self.tokenizer = AutoTokenizer.from_pretrained(folder)
+        self.tokenizer, model = self._load(folder, dtype)
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype)
-        self.model = model.to(self.device)  # type: ignore[arg-type]
+        self.model = model.to(self.device)
         self.model.eval()
         self._name = folder.name
+
+    def _load(self, folder: Path, dtype: Any) -> tuple[Any, Any]:
+        """The folder's tokenizer and model."""
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        return tokenizer, AutoModelForCausalLM.from_pretrained(folder, dtype=dtype)
+
+    def _encode(self, prompts: list[str], images: list[list[Any]]) -> Any:
+        """One batch of prompts as the model's inputs, on its device."""
+        encoded = self.tokenizer(
+            prompts, return_tensors="pt", padding=True, add_special_tokens=False
+        )
+        return encoded.to(self.device)
 
     @property
     def name(self) -> str:
@@ -212,12 +227,12 @@ class TransformersGenerator:
 
         out: list[str] = []
         stops = [s for s in stop if s]
-        options = generate_options(settings, self.tokenizer, stops)
-        for start in range(0, len(prompts), max(1, settings.batch_size)):
-            batch = list(prompts[start : start + settings.batch_size])
-            encoded = self.tokenizer(
-                batch, return_tensors="pt", padding=True, add_special_tokens=False
-            ).to(self.device)
+        options = _generate_options(settings, self.tokenizer, stops)
+        size = max(1, settings.batch_size)
+        shown = [list(row) for row in images] if images else [[] for _ in prompts]
+        for start in range(0, len(prompts), size):
+            batch = list(prompts[start : start + size])
+            encoded = self._encode(batch, shown[start : start + size])
             with torch.inference_mode():
                 tokens = self.model.generate(**encoded, **options)
             new = tokens[:, encoded["input_ids"].shape[1] :]
@@ -227,7 +242,7 @@ class TransformersGenerator:
         return out
 
 
-def generate_options(settings: Generation, tokenizer: Any, stops: list[str]) -> dict[str, Any]:
+def _generate_options(settings: Generation, tokenizer: Any, stops: list[str]) -> dict[str, Any]:
     """``model.generate``'s options for ``settings``: greedy unless ``temperature`` > 0,
     stopping at ``stops``."""
     sample = settings.temperature > 0

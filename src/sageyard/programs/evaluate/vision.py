@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import io
 import logging
-import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sageyard.programs._common import AlgorithmError
-from sageyard.programs.evaluate.generation import Generation, cut, generate_options
+from sageyard.programs.evaluate.generation import TransformersGenerator
 
 log = logging.getLogger(__name__)
 
@@ -65,30 +63,29 @@ def load_image(value: Any, root: Path) -> Any:
     )
 
 
-class VisionGenerator:
+class VisionGenerator(TransformersGenerator):
     """A Hugging Face vision-language model, loaded once, generating in batches."""
 
-    def __init__(self, folder: Path) -> None:
-        import torch
+    def _load(self, folder: Path, dtype: Any) -> tuple[Any, Any]:
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        self.device = "cuda" if torch.cuda.is_available() else "cpu"
-        dtype = torch.bfloat16 if self.device == "cuda" else torch.float32
         self.processor = AutoProcessor.from_pretrained(folder)
-        self.tokenizer = self.processor.tokenizer
-        self.tokenizer.padding_side = "left"
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
         model = AutoModelForImageTextToText.from_pretrained(folder, dtype=dtype)
-        self.model = model.to(self.device)  # type: ignore[arg-type]
-        self.model.eval()
         self.image_token = _image_token(self.processor, model.config)
         self.flat_images = getattr(model.config, "model_type", "") == "llava"
-        self._name = folder.name
+        return self.processor.tokenizer, model
 
-    @property
-    def name(self) -> str:
-        return self._name
+    def _encode(self, prompts: list[str], images: list[list[Any]]) -> Any:
+        """Prompts (``<image>`` as the model's image token) and their images; LLaVA's
+        processor takes one list of images for the whole batch."""
+        texts = [self._with_image_tokens(prompt) for prompt in prompts]
+        given: Any = [image for row in images for image in row] if self.flat_images else images
+        encoded = self.processor(
+            images=given if any(images) else None, text=texts, return_tensors="pt", padding=True
+        ).to(self.device)
+        if "pixel_values" in encoded:
+            encoded["pixel_values"] = encoded["pixel_values"].to(self.model.dtype)
+        return encoded
 
     @property
     def reads_images(self) -> bool:
@@ -113,44 +110,9 @@ class VisionGenerator:
         text = self.processor.apply_chat_template(parts, add_generation_prompt=True)
         return str(text)
 
-    def generate(
-        self,
-        prompts: Sequence[str],
-        stop: Sequence[str],
-        settings: Generation,
-        images: Sequence[Sequence[Any]] | None = None,
-    ) -> list[str]:
-        import torch
-
-        shown = list(images or [[] for _ in prompts])
-        stops = [s for s in stop if s]
-        options = generate_options(settings, self.tokenizer, stops)
-        out: list[str] = []
-        size = max(1, settings.batch_size)
-        for start in range(0, len(prompts), size):
-            texts = [self._with_image_tokens(p) for p in prompts[start : start + size]]
-            batch = [list(row) for row in shown[start : start + size]]
-            given: Any = batch
-            if self.flat_images:  # LLaVA's processor takes one list for the whole batch
-                given = [image for row in batch for image in row]
-            encoded = self.processor(
-                images=given if any(batch) else None, text=texts, return_tensors="pt", padding=True
-            ).to(self.device)
-            if "pixel_values" in encoded:
-                encoded["pixel_values"] = encoded["pixel_values"].to(self.model.dtype)
-            with torch.inference_mode():
-                tokens = self.model.generate(**encoded, **options)
-            new = tokens[:, encoded["input_ids"].shape[1] :]
-            decoded = self.tokenizer.batch_decode(new, skip_special_tokens=True)
-            out.extend(cut(text, stops) for text in decoded)
-            log.info("Generated %d of %d", min(start + len(texts), len(prompts)), len(prompts))
-        return out
-
     def _with_image_tokens(self, prompt: str) -> str:
         """A prompt without the chat template: ``<image>`` as the model's image token."""
-        if self.image_token == IMAGE_PLACEHOLDER:
-            return prompt
-        return re.sub(re.escape(IMAGE_PLACEHOLDER), lambda _: self.image_token, prompt)
+        return prompt.replace(IMAGE_PLACEHOLDER, self.image_token)
 
 
 def _image_token(processor: Any, config: Any) -> str:
