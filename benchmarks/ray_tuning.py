@@ -19,7 +19,10 @@ seeded RandomSampler over the same ranges, so they try the same points:
   with ``SAGEYARD_EXECUTOR=ray`` (``SAGEYARD_RAY_RESOURCES`` makes ``ml.m5.large`` 1 CPU):
   each trial a training job (job row in PostgreSQL, code snapshot in S3, a supervisor
   process that connects to Ray, a placement group, a host actor on a node that stages the
-  host from S3 and runs it in its sandbox, outputs back through S3).
+  host from S3 and runs it in its sandbox, outputs back through S3); measured as is and
+  with warm pools (``keep_alive_period_in_seconds=60`` on the trainer's ``Compute``, the
+  SageMaker counterpart of ``reuse_actors``): a trial then runs in the supervisor, the
+  placement group and the host actors a finished trial left, in a warmed interpreter.
 
 The cluster's start is timed apart. Aim: sageyard no slower than Ray Tune's default and
 within 1.5x of ``reuse_actors=True``.
@@ -42,6 +45,9 @@ sys.path.insert(0, str(HERE))
 from tuning_overhead import run_ray, run_sageyard  # noqa: E402
 
 ROOT = HERE.parent
+
+#: The trainer's ``keep_alive_period_in_seconds`` in the warm-pool run.
+WARM_SECONDS = 60
 
 
 def start_services() -> tuple[object, str, str]:
@@ -113,6 +119,10 @@ def main() -> None:
                 args.trials, args.seed, reuse, work, args.parallel
             )
         rows["sageyard on the Ray executor"] = run_sageyard(args.trials, args.seed, **sageyard)
+        # warm pools: each trial after the first ones runs on the hosts a finished one left
+        rows["sageyard, warm pools"] = run_sageyard(
+            args.trials, args.seed, keep_alive=WARM_SECONDS, **sageyard
+        )
     finally:
         import ray
 
@@ -130,7 +140,10 @@ def main() -> None:
             f"{name:<32} {seconds:7.2f} s {seconds * 1000 / args.trials:9.1f} "
             f"{seconds / default:10.2f}x {seconds / reuse_s:8.2f}x {best:.6g}"
         )
-    print("(aim: sageyard <= 1.0x Ray Tune's default and <= 1.5x reuse_actors=True)")
+    print(
+        "(aim: sageyard <= 1.0x Ray Tune's default and <= 1.5x reuse_actors=True; "
+        "each sageyard row is one tuning job)"
+    )
     for name, (_, _, phases) in rows.items():
         print(f"where the time of {name} went (medians, ms; see tuning_overhead.py):")
         for key, value in phases.items():

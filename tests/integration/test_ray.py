@@ -220,6 +220,74 @@ def test_a_job_whose_host_actor_is_killed_fails_as_infrastructure_and_is_retried
     assert "was lost with its Ray node" in messages
 
 
+#: Says where it runs and what it sees of the job before it, then leaves a model.
+WARM = """
+    import json, os
+    print("WHERE " + json.dumps({
+        "host": os.environ["SM_CURRENT_HOST"], "node": os.environ["SAGEYARD_RAY_NODE_ID"],
+        "secret": os.path.exists("/tmp/secret"),
+    }), flush=True)
+    open("/tmp/secret", "w").write("from the job before")
+    name = os.environ["TRAINING_JOB_NAME"]
+    open(os.path.join(os.environ["SM_MODEL_DIR"], name + ".txt"), "w").write(name)
+"""
+
+
+def test_a_warm_pool_keeps_the_hosts_actors_on_their_nodes_for_the_next_job(
+    on_ray: Any, make_trainer: MakeTrainer, tmp_path: Path
+) -> None:
+    import ray
+
+    from sageyard.core.resources import TrainingJob as CoreTrainingJob
+
+    compute = Compute(
+        instance_type="ml.m5.large", instance_count=2, keep_alive_period_in_seconds=30
+    )
+    trainer = make_trainer(WARM, compute=compute)
+    jobs = []
+    for _ in range(2):
+        trainer.train(logs=False)
+        job = trainer._latest_training_job
+        assert job is not None and job.training_job_status == "Completed", job.failure_reason
+        jobs.append(job)
+        name = job.training_job_name
+        _wait_until(lambda name=name: _warm_status(name) == "Available")  # type: ignore[misc]
+    first, second = (job.training_job_name for job in jobs)
+    assert (_warm_status(first), jobs[0].describe()["WarmPoolStatus"]["ReusedByJob"]) == (
+        "Reused",
+        second,
+    )
+    # the same actors, so the same nodes; the second job made none of its own
+    wheres = [_wheres(job.logs()) for job in jobs]
+    assert wheres[0] == wheres[1] and len(set(wheres[0].values())) == 2
+    actors = ray.util.list_named_actors()
+    assert sum(name.startswith(f"{first}/") for name in actors) == 2
+    assert not any(name.startswith(f"{second}/") for name in actors)
+    # a fresh sandbox and only its own model, as on a new instance
+    assert all('"secret": false' in line for line in jobs[1].logs() if "WHERE " in line)
+    model = jobs[1].describe()["ModelArtifacts"]["S3ModelArtifacts"]
+    assert set(tar_members(model, tmp_path)) == {f"{second}.txt"}
+    # the pool ends: its actors and placement group go
+    CoreTrainingJob.get(second).update(resource_config={"keep_alive_period_in_seconds": 0})
+    _wait_until(lambda: _warm_status(second) == "Terminated")
+    _wait_until(lambda: not any(n.startswith(f"{first}/") for n in ray.util.list_named_actors()))
+
+
+def _warm_status(job_name: str) -> str:
+    from sageyard.core.settings import Settings
+    from sageyard.jobs.service import TrainingJobService
+
+    described = TrainingJobService(Settings.from_env()).describe(job_name)
+    return str(described["WarmPoolStatus"]["Status"])
+
+
+def _wait_until(check: Any, seconds: float = 60.0) -> None:
+    deadline = time.time() + seconds
+    while not check():
+        assert time.time() < deadline, "condition not met in time"
+        time.sleep(0.1)
+
+
 def _kill_host_actor(job_name: str) -> bool:
     """Kill the actor of ``job_name``'s algo-1, as if its node had gone."""
     import ray
@@ -325,10 +393,11 @@ def test_stop_and_max_runtime_reach_every_host_on_every_node(
     assert_none_left(marker)
 
 
-# Slow, and out of the default suite: on this one-machine cluster every node's raylet shares
-# the machine, and a supervisor's Ray driver may attach to the raylet of the node the test
-# removes (Ray caches the last node address it started here), which then ends the
-# supervisor too; on a cluster of machines a driver attaches to its own machine's raylet.
+# Slow, and out of the default suite: it passes on a machine where no other Ray cluster ran
+# before (6 of 6 on 2026-12-04), but 3 runs right after other clusters had run here failed:
+# the job's supervisor vanished (no traceback: killed, or a native exit) the moment its call
+# to the removed node's actor failed. Its Ray driver was attached to the head's raylet (seen
+# in Ray's logs), so that is not the cause; what ends it is still to find.
 @pytest.mark.slow
 def test_a_node_that_dies_mid_job_fails_it_as_infrastructure_and_the_retry_runs_elsewhere(
     on_ray: Any, make_trainer: MakeTrainer

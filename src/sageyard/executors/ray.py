@@ -18,6 +18,11 @@ shared SQL job store (PostgreSQL): :meth:`RayExecutor.check_job` refuses a job o
 before anything is written. ``close`` ends every actor and removes the placement group;
 the group belongs to the supervisor's Ray connection, so Ray removes it, and the actors
 in it, if the supervisor dies.
+
+A job with a warm pool (``keep_alive_period_in_seconds``) keeps its placement group and
+host actors after it ends (:meth:`RayExecutor.park`): the pool's keeper runs the next
+matching job on them (``jobs/warm_pools.py``), each actor in a warmed interpreter on its
+node, so that job starts no supervisor, placement group, Ray worker or Python of its own.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from sageyard.core.exceptions import CapacityError, ConfigurationError, MissingDependencyError
 from sageyard.core.settings import Settings
-from sageyard.executors._base import Executor, HostHandle, Progress
+from sageyard.executors._base import Executor, HostHandle, Progress, WarmExecutor
 from sageyard.executors.ray_resources import parse_resource_table, resources_for
 from sageyard.runtime.host import HostExit, HostOutputs, HostSetupError, launcher
 from sageyard.runtime.plan import HostPlan
@@ -160,15 +165,16 @@ class RayHost:
         from sageyard.storage import object_store_for
         from sageyard.storage.transfer import download_prefix
 
-        self._call("finish", self._staging, timeout=FINISH_SECONDS)
+        staged: list[str] = self._call("finish", self._staging, timeout=FINISH_SECONDS)
         local = Path(tempfile.mkdtemp(prefix=f"{self.host}-", dir=self._scratch))
         outputs = HostOutputs(local / "model", local / "output")
         objects = object_store_for(self._settings)
         for folder, name in ((outputs.model_dir, "model"), (outputs.output_data_dir, "output")):
             folder.mkdir(parents=True, exist_ok=True)
+            if name not in staged:  # the node had nothing to upload
+                continue
             uploaded = objects.list(f"{self._staging}/{name}/")
-            if uploaded:
-                download_prefix(objects, f"{self._staging}/{name}/", folder)
+            download_prefix(objects, f"{self._staging}/{name}/", folder)
             for uri in uploaded:  # the staging copy has served
                 objects.delete(uri)
         return outputs
@@ -205,6 +211,7 @@ class RayExecutor:
         self._progress: Progress | None = None
         self._staging = ""
         self._addresses: tuple[str, ...] = ()
+        self._placed = False  # whether _addresses are where the bundles are now
         self._agent = (0, "")  # an MPI job's agents' port and secret (runtime/mpi.py)
         # the hosts' model and output folders, fetched for the supervisor to merge
         self._scratch = settings.home / "tmp" / f"ray-{job_name}-{uuid.uuid4().hex[:8]}"
@@ -243,6 +250,11 @@ class RayExecutor:
 
         ray = connect(self.settings)
         self._progress = progress
+        if self._group is not None:  # a warm pool's: its placement group is held already
+            if len(self._bundles) != len(plans):
+                raise RuntimeError(f"{self.job_name} does not match its warm pool's hosts")
+            self._staging = self._staging_prefix(plans)
+            return True
         table = parse_resource_table(self.settings.ray_resources)
         self._bundles = [resources_for(plan.instance_type, table) for plan in plans]
         nodes = [node for node in ray.nodes() if node.get("Alive")]
@@ -289,6 +301,7 @@ class RayExecutor:
                 )
         self._group = group
         self._addresses = _bundle_addresses(ray, group, len(plans))
+        self._placed = True
         self._staging = self._staging_prefix(plans)
         return True
 
@@ -310,8 +323,9 @@ class RayExecutor:
         from sageyard.executors.ray_host import HostLink
 
         ray = connect(self.settings)
-        actor = self._actors.get(plan.host)
-        if actor is None or not self._alive(actor):
+        actor: Any = self._actors.get(plan.host)
+        node = self._where(actor) if actor is not None else None  # None: lost, or none yet
+        if node is None:
             bundle = self._bundles[plan.rank]
             actor = (
                 _actor_class(ray)
@@ -329,12 +343,15 @@ class RayExecutor:
             )
             self._actors[plan.host] = actor
         try:
-            node = ray.get(actor.where.remote(), timeout=CALL_SECONDS)
+            if node is None:
+                node = ray.get(actor.where.remote(), timeout=CALL_SECONDS)
             self._nodes[plan.host] = node
-            if plan.rank == 0:
+            if plan.rank == 0 and not self._placed:
                 # a retry after a node died: Ray has placed its bundles again, elsewhere
                 ray.get(self._group.ready(), timeout=CALL_SECONDS)
                 self._addresses = _bundle_addresses(ray, self._group, len(plan.hosts))
+            self._placed = False  # known for this start only
+            if plan.rank == 0:
                 self._port = ray.get(actor.free_port.remote(), timeout=CALL_SECONDS)
                 if launcher(plan) == "MPI":  # one port for the agents, each on its node
                     agent = ray.get(actor.free_port.remote(), timeout=CALL_SECONDS)
@@ -370,16 +387,54 @@ class RayExecutor:
         return RayHost(plan, actor, node, staging, self.settings, self._scratch)
 
     @staticmethod
-    def _alive(actor: Any) -> bool:
+    def _where(actor: Any) -> dict[str, str] | None:
+        """The node of a host's actor from an earlier start; ``None`` when it is lost."""
         import ray
 
         try:
-            ray.get(actor.where.remote(), timeout=CALL_SECONDS)
+            node: dict[str, str] = ray.get(actor.where.remote(), timeout=CALL_SECONDS)
         except Exception as error:
             if _actor_lost(ray, error):
-                return False
+                return None
             raise
-        return True
+        return node
+
+    # -- warm pools (jobs/warm_pools.py) ------------------------------------------------
+
+    def park(self) -> None:
+        """The hosts ended: their actors stay on their nodes, in the placement group this
+        executor keeps holding, and tidy what the job left there."""
+        self._on_every_actor("park")
+
+    def warm_up(self) -> None:
+        """Each host's actor readies a warmed interpreter on its node for the next job (as
+        the local executor does), so it starts no Ray worker, placement group or Python."""
+        self._on_every_actor("warm_up")
+
+    def reuse(self, job_name: str) -> None:
+        """Run ``job_name`` next, on the placement group and host actors held."""
+        shutil.rmtree(self._scratch, ignore_errors=True)
+        self.job_name = job_name
+        self._scratch = self.settings.home / "tmp" / f"ray-{job_name}-{uuid.uuid4().hex[:8]}"
+        self._progress = None
+        # where every actor lives on, no bundle has moved
+        self._placed = self._on_every_actor("reuse", job_name)
+
+    def _on_every_actor(self, method: str, *args: Any) -> bool:
+        """Call ``method`` on every host's actor at once; a lost actor is forgotten (the
+        next :meth:`start` makes its host a new one in the same bundle). Whether none was
+        lost."""
+        ray = connect(self.settings)
+        calls = {host: getattr(actor, method).remote(*args) for host, actor in self._actors.items()}
+        for host, call in calls.items():
+            try:
+                ray.get(call, timeout=CALL_SECONDS)
+            except Exception as error:
+                if not _actor_lost(ray, error):
+                    raise
+                logger.warning("the Ray actor of %s of %s was lost", host, self.job_name)
+                del self._actors[host]
+        return len(self._actors) == len(calls)
 
     def close(self) -> None:
         shutil.rmtree(self._scratch, ignore_errors=True)
@@ -427,6 +482,7 @@ def _shown(bundle: dict[str, Any]) -> str:
 
 if TYPE_CHECKING:  # mypy checks that both keep their interface
     _executor: type[Executor] = RayExecutor
+    _warm: type[WarmExecutor] = RayExecutor
     _host: type[HostHandle] = RayHost
 
 

@@ -63,8 +63,11 @@ class NodeRunner(LocalExecutor):
     def placement(self, plan: HostPlan) -> HostPlacement:
         several = len(plan.hosts) > 1
         etc_hosts = self._etc_hosts(plan) if self._isolate and several else None
+        zygote = self._zygotes.get(plan.host)  # a warm pool's warmed interpreter
+        warm = zygote is not None and zygote.alive
         return HostPlacement(
-            root=self.paths.hosts / plan.host,
+            root=zygote.root if zygote is not None and warm else self.paths.hosts / plan.host,
+            warm=warm,
             log=self.paths.log(plan.host),
             envs_dir=self.settings.home / "envs",
             master_port=self.link.master_port,
@@ -171,16 +174,42 @@ class HostActor:
     def read_log(self, offset: int) -> bytes:
         return self._host.read_log(offset) if self._host is not None else b""
 
-    def finish(self, staging_uri: str) -> None:
+    def finish(self, staging_uri: str) -> list[str]:
         """Upload the checkpoints and TensorBoard files, then the model and output-data
-        folders to ``staging_uri`` (``model/``, ``output/``) for the supervisor to merge."""
+        folders to ``staging_uri`` (``model/``, ``output/``) for the supervisor to merge;
+        the names of those uploaded (an empty folder is not)."""
         assert self._host is not None and self._runner is not None
         outputs = self._host.finish()
         objects = self._runner._object_store()
-        objects.ensure_bucket(staging_uri[len("s3://") :].split("/", 1)[0])
+        uploaded: list[str] = []
         for folder, name in ((outputs.model_dir, "model"), (outputs.output_data_dir, "output")):
             if folder.is_dir() and any(folder.iterdir()):
+                if not uploaded:
+                    objects.ensure_bucket(staging_uri[len("s3://") :].split("/", 1)[0])
                 upload_path(objects, folder, f"{staging_uri.rstrip('/')}/{name}")
+                uploaded.append(name)
+        return uploaded
+
+    # a warm pool's (``RayExecutor.park``/``warm_up``/``reuse``): as the local executor's
+
+    def park(self) -> None:
+        """The host ended and the actor stays for the pool's next job."""
+        if self._runner is not None:
+            self._runner.park()
+
+    def warm_up(self) -> None:
+        """A warmed interpreter for the next job's host, in a fresh sandbox on this node."""
+        if self._runner is not None:
+            self._runner.warm_up()
+
+    def reuse(self, job_name: str) -> None:
+        """Run ``job_name``'s host next; the last job's files on this node go (its outputs
+        were uploaded by :meth:`finish`)."""
+        if self._runner is not None:
+            shutil.rmtree(self._runner.paths.root, ignore_errors=True)
+            self._runner.reuse(job_name)
+        self.job_name = job_name
+        self._host = None
 
     def close(self) -> None:
         """End what is left of the host and drop the job's files on this node."""

@@ -16,7 +16,9 @@ key (:func:`pool_key`: role, instance groups, volume, image, VPC, network isolat
 executor, SageMaker's matching rules): an atomic compare-and-set of the pool's status
 (``InUse``, naming the job), then the job's name written to the keeper's FIFO, which wakes
 it. If no keeper reads the FIFO (it died), the pool is ``Terminated`` and the next one is
-tried; with none, the job gets a supervisor of its own, as any job.
+tried; with none, the job gets a supervisor of its own, as any job. A pool whose keeper runs
+on another machine (a Ray cluster's head node, seen from a laptop) is left to the jobs
+created there, such as a tuning job's trials.
 
 Each job says where its pool stands in describe's ``WarmPoolStatus``: ``InUse`` while it
 runs, ``Available`` once it ended and its pool waits, ``Reused`` (with ``ReusedByJob``) when
@@ -220,7 +222,10 @@ def claim(store: JobStore, settings: Settings, spec: TrainingJobSpec, job: str) 
     for pool in store.list(KIND, status="Available", name_contains=key):
         if pool.document.get("key") != key:
             continue
-        if pool.owner is not None and not owner_alive(pool.owner):
+        alive = owner_alive(pool.owner) if pool.owner is not None else True
+        if alive is None:  # its keeper is on another machine: its FIFO is not here
+            continue
+        if not alive:
             store.update(pool.name, status="Terminated", expect_status={"Available"})
             continue
         taken = store.update(

@@ -40,6 +40,46 @@ def _reason(e: Exception) -> str:
     return f"{type(e).__name__} ({e}). {_HINT}"
 
 
+#: The environment that selects boto3's credentials: a change makes a new client.
+_CREDENTIAL_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+)
+
+_clients: dict[tuple[object, ...], S3Client] = {}
+_clients_lock = threading.Lock()
+
+
+def _shared_client(endpoint_url: str | None, region: str) -> S3Client:
+    """A boto3 S3 client shared by this process's stores of one endpoint, region and
+    credentials (boto3 clients are thread-safe). Making one loads botocore's service
+    models, ~0.1 s of JSON each time; a supervisor makes several stores per job. The
+    process id is in the key: a forked child (``jobs/launch.py``'s fork server) gets
+    clients of its own, never its parent's connections."""
+    key = (
+        os.getpid(),
+        endpoint_url,
+        region,
+        *(os.environ.get(name) for name in _CREDENTIAL_VARIABLES),
+    )
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            from boto3.session import Session
+            from botocore.config import Config
+
+            config = Config(s3={"addressing_style": "path"}) if endpoint_url else None
+            client = Session().client(
+                "s3", endpoint_url=endpoint_url, region_name=region, config=config
+            )
+            _clients[key] = client
+        return client
+
+
 class S3ObjectStore:
     """Objects on an S3-compatible endpoint.
 
@@ -65,16 +105,11 @@ class S3ObjectStore:
 
     @property
     def client(self) -> S3Client:
-        """The boto3 S3 client, created on first use."""
+        """The boto3 S3 client, made on first use (one per process for the same endpoint,
+        region and credentials: ``_shared_client``)."""
         with self._lock:
             if self._client is None:
-                from boto3.session import Session
-                from botocore.config import Config
-
-                config = Config(s3={"addressing_style": "path"}) if self.endpoint_url else None
-                self._client = Session().client(
-                    "s3", endpoint_url=self.endpoint_url, region_name=self.region, config=config
-                )
+                self._client = _shared_client(self.endpoint_url, self.region)
             return self._client
 
     def ensure_bucket(self, bucket: str) -> None:
