@@ -205,6 +205,7 @@ EXPECTED = {
         "REWARD_PROMPT",
     },
     "sageyard.core.jumpstart": {"JumpStartConfig"},
+    "sageyard.server": {"RunningServer", "check_binding", "create_app", "serve"},
     "sageyard.programs": {
         "PROGRAMS",
         "OptionSpec",

@@ -1,7 +1,7 @@
 """The ``sageyard`` command: inspect and control jobs from a shell.
 
 Each command group lives in its own module (``jobs``, ``tuning``, ``models``,
-``evaluations`` with ``benchmarks``) and is
+``evaluations`` with ``benchmarks``, ``cluster``, and the ``server`` command) and is
 added to :data:`main` below. Importing this package loads click and nothing heavy: the
 service, the stores and rich are imported inside the commands, so the command starts fast.
 
@@ -25,6 +25,7 @@ from sageyard.cli.cluster import cluster
 from sageyard.cli.evaluations import benchmarks, evaluations
 from sageyard.cli.jobs import jobs
 from sageyard.cli.models import models
+from sageyard.cli.server import server
 from sageyard.cli.tuning import tuning
 
 __all__ = ["error_line", "main"]
@@ -93,5 +94,5 @@ def main() -> None:
     """sageyard: SageMaker training jobs, run as local supervised processes."""
 
 
-for _group in (jobs, tuning, models, evaluations, benchmarks, cluster):
+for _group in (jobs, tuning, models, evaluations, benchmarks, cluster, server):
     main.add_command(_group)

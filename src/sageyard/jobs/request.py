@@ -42,6 +42,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,6 +234,7 @@ def validate_training_job(
     source = request_mapping(extension.get("SourceCode") or {}, "Sageyard.SourceCode")
     distributed = _distributed(extension.get("Distributed"), source)
     only_known(source, _SOURCE_KEYS, "Sageyard.SourceCode")
+    source = _with_container_entrypoint(source, algorithm)
     runs_code = bool(source.get("EntryScript") or source.get("Command"))
     if built_in is None and executor != "container" and not runs_code:
         raise ConfigurationError(
@@ -377,6 +379,38 @@ def validate_training_job(
 
 
 # -- the parts of the request ------------------------------------------------------------------
+
+
+def _with_container_entrypoint(
+    source: dict[str, Any], algorithm: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``AlgorithmSpecification.ContainerEntrypoint`` (with ``ContainerArguments``): what the
+    container runs instead of its image's entry point, so here the host's command, as
+    ``SourceCode.command`` (the real SDK's ModelTrainer sends ``/bin/bash -c`` and its
+    driver script, in a channel)."""
+    entrypoint = algorithm.get("ContainerEntrypoint")
+    arguments = algorithm.get("ContainerArguments")
+    where = "AlgorithmSpecification.ContainerEntrypoint"
+    if entrypoint is None:
+        if arguments is not None:
+            raise ConfigurationError(
+                "AlgorithmSpecification.ContainerArguments are given to a ContainerEntrypoint, "
+                "and there is none: set ContainerEntrypoint (e.g. ['python3', 'train.py'])."
+            )
+        return source
+    for value, name in ((entrypoint, where), (arguments or [], "ContainerArguments")):
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigurationError(f"{name} must be a list of strings, but got {value!r}.")
+    if not entrypoint or len(entrypoint) > 100 or len(arguments or []) > 100:
+        raise ConfigurationError(
+            f"{where} must hold 1 to 100 strings, and ContainerArguments at most 100."
+        )
+    if source.get("EntryScript") or source.get("Command"):
+        raise ConfigurationError(
+            f"{where} and Sageyard.SourceCode's entry script or command both say what the "
+            "job runs: keep one of them."
+        )
+    return {**source, "Command": shlex.join(entrypoint), "Args": list(arguments or [])}
 
 
 def _arguments(value: Any) -> list[str]:

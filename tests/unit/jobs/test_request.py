@@ -420,3 +420,46 @@ def test_torchrun_needs_a_python_entry_script(
     )
     with pytest.raises(ConfigurationError, match="entry_script"):
         validate_training_job(command, settings, objects)
+
+
+def test_a_container_entrypoint_is_the_hosts_command(
+    request_: dict[str, Any], settings: Settings, objects: ObjectStore
+) -> None:
+    request = with_(request_, "Sageyard", None)
+    request = with_(request, "AlgorithmSpecification.ContainerEntrypoint", ["python3", "-c", "1"])
+    request = with_(request, "AlgorithmSpecification.ContainerArguments", ["--a", "two words"])
+    spec = validate_training_job(request, settings, objects).spec
+    assert (spec.command, spec.arguments) == ("python3 -c 1", ["--a", "two words"])
+    assert spec.request["AlgorithmSpecification"]["ContainerEntrypoint"] == ["python3", "-c", "1"]
+
+
+@pytest.mark.parametrize(
+    ("entrypoint", "arguments", "says"),
+    [
+        (None, ["--a"], "there is none: set ContainerEntrypoint"),
+        ("python3 train.py", None, "must be a list of strings"),
+        (["python3"], [1], "ContainerArguments must be a list of strings"),
+        ([], None, "must hold 1 to 100 strings"),
+    ],
+)
+def test_a_container_entrypoint_that_cannot_run_is_refused(
+    request_: dict[str, Any],
+    settings: Settings,
+    objects: ObjectStore,
+    entrypoint: Any,
+    arguments: Any,
+    says: str,
+) -> None:
+    request = with_(request_, "Sageyard", None)
+    request = with_(request, "AlgorithmSpecification.ContainerEntrypoint", entrypoint)
+    request = with_(request, "AlgorithmSpecification.ContainerArguments", arguments)
+    with pytest.raises(ConfigurationError, match=says):
+        validate_training_job(request, settings, objects)
+
+
+def test_an_entrypoint_and_an_entry_script_are_one_too_many(
+    request_: dict[str, Any], settings: Settings, objects: ObjectStore
+) -> None:
+    request = with_(request_, "AlgorithmSpecification.ContainerEntrypoint", ["python3"])
+    with pytest.raises(ConfigurationError, match="keep one of them"):
+        validate_training_job(request, settings, objects)

@@ -1,0 +1,177 @@
+"""The server's one address: each request goes to the protocol it speaks.
+
+- ``POST /`` with ``X-Amz-Target: SageMaker.<Operation>``: SageMaker's JSON 1.1 protocol
+  (``sagemaker.py``).
+- ``POST /`` with a form body naming an ``Action``: the query protocol (STS, IAM:
+  ``query.py``).
+
+Every request is read up to :data:`MAX_BODY` bytes (more: ``RequestEntityTooLarge``), then,
+when the server holds credentials, its AWS Signature V4 is checked (``sigv4.py``) before
+anything else is read from it. The services run in worker threads: they block on the
+stores.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from sageyard.core.settings import Settings
+from sageyard.server.errors import WireError, wire_error
+from sageyard.server.query import QUERY_ACTIONS, query_error
+from sageyard.server.sagemaker import OPERATIONS
+from sageyard.server.sigv4 import SignatureError, SignedRequest, claimed_key_id, verify
+from sageyard.server.wire import dumps
+from sageyard.train.client import LocalClient
+
+__all__ = ["MAX_BODY", "create_app"]
+
+logger = logging.getLogger(__name__)
+
+#: The largest request body the API reads (SageMaker's own limit on a request is far lower).
+MAX_BODY = 16 << 20
+
+_JSON = "application/x-amz-json-1.1"
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings, credentials: Mapping[str, str] | None = None) -> Any:
+    """The ASGI application over the services of ``settings``.
+
+    Args:
+        settings: Where jobs run and their stores.
+        credentials: Access key id → secret access key. Given, every request must carry a
+            valid AWS Signature V4 of one of them; ``None``: requests are not checked (for a
+            server on the loopback address only: ``serve`` refuses otherwise).
+    """
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    client = LocalClient(settings)
+    secrets = dict(credentials or {})
+
+    async def root(request: Request) -> Response:
+        target = request.headers.get("x-amz-target", "")
+        operation = target.rpartition(".")[2] if target else ""
+        try:
+            body = await _read(request)
+            key_id = _check(request, body, secrets)
+        except _TooLarge:
+            error = WireError(
+                "RequestEntityTooLarge", f"The request body is over {MAX_BODY} bytes."
+            )
+            return _json_error(error)
+        except SignatureError as signature:
+            error = wire_error(signature, operation)
+            if not target:
+                return _query_error(error)
+            return _json_error(error)
+        if target:
+            return await run_in_threadpool(_sagemaker, client, target, body)
+        return await run_in_threadpool(_query, settings, body, key_id)
+
+    return Starlette(routes=[Route("/", root, methods=["POST"])])
+
+
+async def _read(request: Any) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        raise _TooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _check(request: Any, body: bytes, secrets: Mapping[str, str]) -> str:
+    """The access key id that signed the request (with no credentials to check, the one it
+    names, unverified: '' for an unsigned request)."""
+    if not secrets:
+        return claimed_key_id(request.headers.get("authorization", ""))
+    signed = SignedRequest(
+        method=request.method,
+        raw_path=request.scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0],
+        query=request.scope.get("query_string", b"").decode("latin-1"),
+        headers=dict(request.headers),
+        body=body,
+    )
+    return verify(signed, secrets).access_key_id
+
+
+def _sagemaker(client: LocalClient, target: str, body: bytes) -> Any:
+    service, _, operation = target.partition(".")
+    handler = OPERATIONS.get(operation) if service == "SageMaker" else None
+    if handler is None:
+        known = ", ".join(sorted(OPERATIONS))
+        return _json_error(
+            WireError(
+                "UnknownOperationException",
+                f"{target!r} is not an operation this server answers; it answers "
+                f"SageMaker.<{known}>.",
+            )
+        )
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        request = None
+    if not isinstance(request, dict):
+        return _json_error(
+            WireError("SerializationException", f"The body of {operation} is not a JSON object.")
+        )
+    try:
+        answer = handler(client, request)
+    except Exception as error:
+        return _json_error(wire_error(error, operation))
+    from starlette.responses import Response
+
+    return Response(dumps(answer), media_type=_JSON)
+
+
+def _query(settings: Settings, body: bytes, key_id: str) -> Any:
+    from starlette.responses import Response
+
+    form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    action = form.get("Action", "")
+    handler = QUERY_ACTIONS.get(action)
+    if handler is None:
+        known = ", ".join(sorted(QUERY_ACTIONS))
+        error = WireError(
+            "InvalidAction",
+            f"{action or '(no Action)'} is not an action this server answers; it answers "
+            f"{known} (and SageMaker's operations, by X-Amz-Target).",
+        )
+        return _query_error(error)
+    try:
+        document = handler(settings, form, key_id)
+    except Exception as failure:
+        return _query_error(wire_error(failure, action))
+    return Response(document, media_type="text/xml")
+
+
+def _json_error(error: WireError) -> Any:
+    from starlette.responses import Response
+
+    body = dumps({"__type": error.code, "message": error.message})
+    return Response(
+        body, status_code=error.status, media_type=_JSON, headers={"x-amzn-ErrorType": error.code}
+    )
+
+
+def _query_error(error: WireError) -> Any:
+    from starlette.responses import Response
+
+    return Response(
+        query_error(error.code, error.message), status_code=error.status, media_type="text/xml"
+    )

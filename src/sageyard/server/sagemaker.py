@@ -1,0 +1,161 @@
+"""SageMaker's JSON 1.1 protocol over sageyard's services.
+
+Each request is ``POST /`` with ``X-Amz-Target: SageMaker.<Operation>`` and a JSON body in
+the operation's input shape; the answer is the output shape as JSON, timestamps as epoch
+seconds (what botocore parses). :data:`OPERATIONS` maps each operation to a function of
+the client (``train/client.py``: the same services the facade calls) and the request.
+List operations page with ``MaxResults`` and an opaque ``NextToken``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sageyard.core.exceptions import ValidationException
+from sageyard.train.client import LocalClient
+
+__all__ = [
+    "OPERATIONS",
+    "Operation",
+    "create_training_job",
+    "describe_training_job",
+    "list_training_jobs",
+    "stop_training_job",
+]
+
+Operation = Callable[[LocalClient, Mapping[str, Any]], dict[str, Any]]
+
+#: ListTrainingJobs and the other list operations: SageMaker's default and largest page.
+DEFAULT_PAGE, LARGEST_PAGE = 10, 100
+
+
+def _name(request: Mapping[str, Any], field: str) -> str:
+    value = request.get(field)
+    if not isinstance(value, str) or not value:
+        raise ValidationException(f"{field} is required: the name of the job, a string.")
+    return value
+
+
+def _time(request: Mapping[str, Any], field: str) -> datetime | None:
+    """A request timestamp (epoch seconds, as botocore sends them) as an aware datetime."""
+    value = request.get(field)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValidationException(f"{field} must be a timestamp in epoch seconds, not {value!r}.")
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except (OverflowError, ValueError):
+        raise ValidationException(
+            f"{field} must be a timestamp in epoch seconds, not {value!r}."
+        ) from None
+
+
+def _page(request: Mapping[str, Any], items: list[Any]) -> tuple[list[Any], str | None]:
+    """The page of ``items`` the request's NextToken and MaxResults select, and the token of
+    the next page (``None`` after the last)."""
+    size = request.get("MaxResults", DEFAULT_PAGE)
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= LARGEST_PAGE:
+        raise ValidationException(
+            f"MaxResults must be an integer from 1 to {LARGEST_PAGE}, not {size!r}."
+        )
+    start = 0
+    token = request.get("NextToken")
+    if token:
+        try:
+            start = int(json.loads(base64.urlsafe_b64decode(str(token)))["offset"])
+        except (ValueError, KeyError, TypeError):
+            raise ValidationException(
+                f"NextToken {token!r} is not one this server gave: pass the NextToken of the "
+                "previous page, or none for the first."
+            ) from None
+    end = start + size
+    following = None
+    if end < len(items):
+        following = base64.urlsafe_b64encode(json.dumps({"offset": end}).encode()).decode()
+    return items[start:end], following
+
+
+def _listed(request: Mapping[str, Any], records: list[Any], statuses: Any) -> list[Any]:
+    from sageyard.core._resource_args import listed_jobs
+
+    return listed_jobs(
+        records,
+        statuses,
+        creation_time_after=_time(request, "CreationTimeAfter"),
+        creation_time_before=_time(request, "CreationTimeBefore"),
+        last_modified_time_after=_time(request, "LastModifiedTimeAfter"),
+        last_modified_time_before=_time(request, "LastModifiedTimeBefore"),
+        status_equals=request.get("StatusEquals"),
+        sort_by=request.get("SortBy"),
+        sort_order=request.get("SortOrder"),
+    )
+
+
+# -- training jobs ---------------------------------------------------------------------------
+
+
+def create_training_job(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
+    created = client.create_training_job(request)
+    return {"TrainingJobArn": created["TrainingJobArn"]}
+
+
+def describe_training_job(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
+    return client.training_jobs.describe(_name(request, "TrainingJobName"))
+
+
+def stop_training_job(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
+    client.training_jobs.stop(_name(request, "TrainingJobName"))
+    return {}
+
+
+def list_training_jobs(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
+    from sageyard.jobs.resource import JOB_STATUSES
+
+    service = client.training_jobs
+    records = _listed(
+        request, service.list_jobs(name_contains=request.get("NameContains")), JOB_STATUSES
+    )
+    pool = request.get("WarmPoolStatusEquals")
+    plan = request.get("TrainingPlanArnEquals")
+    summaries = []
+    for record in records:
+        description = service.describe_record(record)
+        if pool is not None and (description.get("WarmPoolStatus") or {}).get("Status") != pool:
+            continue
+        if plan is not None:  # sageyard runs no training plans
+            continue
+        summaries.append(_training_summary(description))
+    page, following = _page(request, summaries)
+    answer: dict[str, Any] = {"TrainingJobSummaries": page}
+    if following:
+        answer["NextToken"] = following
+    return answer
+
+
+def _training_summary(description: Mapping[str, Any]) -> dict[str, Any]:
+    """A TrainingJobSummary from a DescribeTrainingJob answer."""
+    fields = (
+        "TrainingJobName",
+        "TrainingJobArn",
+        "CreationTime",
+        "TrainingEndTime",
+        "LastModifiedTime",
+        "TrainingJobStatus",
+        "SecondaryStatus",
+        "WarmPoolStatus",
+    )
+    return {field: description[field] for field in fields if description.get(field) is not None}
+
+
+#: SageMaker's operations this server answers, by name.
+OPERATIONS: dict[str, Operation] = {
+    "CreateTrainingJob": create_training_job,
+    "DescribeTrainingJob": describe_training_job,
+    "StopTrainingJob": stop_training_job,
+    "ListTrainingJobs": list_training_jobs,
+}
