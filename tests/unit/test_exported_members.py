@@ -140,6 +140,7 @@ EXPECTED = {
     },
     "sageyard.storage": {
         "LocalObjectStore",
+        "ObjectInfo",
         "ObjectStore",
         "S3ObjectStore",
         "download_prefix",

@@ -88,15 +88,18 @@ class RunningServer:
         settings: Settings,
         credentials: Mapping[str, str] | None = None,
         host: str = DEFAULT_HOST,
+        certfile: str | None = None,
+        keyfile: str | None = None,
     ) -> None:
         self.settings, self.credentials, self.host = settings, credentials, host
+        self.certfile, self.keyfile = certfile, keyfile
         self.port = 0
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.certfile else 'http'}://{self.host}:{self.port}"
 
     def start(self) -> RunningServer:
         import uvicorn
@@ -109,6 +112,8 @@ class RunningServer:
             host=self.host,
             port=self.port,
             log_level="warning",
+            ssl_certfile=self.certfile,
+            ssl_keyfile=self.keyfile,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True, name="server")

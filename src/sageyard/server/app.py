@@ -4,6 +4,7 @@
   (``sagemaker.py``).
 - ``POST /`` with a form body naming an ``Action``: the query protocol (STS, IAM:
   ``query.py``).
+- Any other path (and ``GET /`` signed for S3): S3's REST calls, path-style (``s3.py``).
 
 Every request is read up to :data:`MAX_BODY` bytes (more: ``RequestEntityTooLarge``), then,
 when the server holds credentials, its AWS Signature V4 is checked (``sigv4.py``) before
@@ -16,12 +17,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from sageyard.core.exceptions import StorageError
 from sageyard.core.settings import Settings
 from sageyard.server.errors import WireError, wire_error
 from sageyard.server.query import QUERY_ACTIONS, query_error
+from sageyard.server.s3 import SIGNATURE_CODES, S3Error, S3Service, spool_body
 from sageyard.server.sagemaker import OPERATIONS
 from sageyard.server.sigv4 import SignatureError, SignedRequest, claimed_key_id, verify
 from sageyard.server.wire import dumps
@@ -79,7 +83,137 @@ def create_app(settings: Settings, credentials: Mapping[str, str] | None = None)
             return await run_in_threadpool(_sagemaker, client, target, body)
         return await run_in_threadpool(_query, settings, body, key_id)
 
-    return Starlette(routes=[Route("/", root, methods=["POST"])])
+    s3 = S3Service(settings)
+
+    async def objects(request: Request) -> Response:
+        """S3, path-style: ``/<bucket>/<key>``."""
+        try:
+            _check(request, b"", secrets)  # S3 signs its payload's hash in a header
+            status, headers, body = await _s3(s3, request)
+        except SignatureError as signature:
+            error = S3Error(SIGNATURE_CODES.get(signature.code, "AccessDenied"), signature.message)
+            return _s3_error(error)
+        except S3Error as error:
+            return _s3_error(error)
+        except StorageError as error:
+            return _s3_error(S3Error("ServiceUnavailable", str(error)))
+        if isinstance(body, Path):
+            from starlette.background import BackgroundTask
+            from starlette.responses import FileResponse
+
+            scratch = s3.objects.local_path("s3://" + request.url.path.lstrip("/")) != body
+            cleanup = BackgroundTask(body.unlink, missing_ok=True) if scratch else None
+            return FileResponse(body, headers=headers, background=cleanup)
+        return Response(body, status_code=status, headers=headers, media_type="application/xml")
+
+    methods = ["GET", "PUT", "HEAD", "DELETE", "POST"]
+    return Starlette(
+        routes=[
+            Route("/", root, methods=["POST"]),
+            Route("/{path:path}", objects, methods=methods),
+        ]
+    )
+
+
+async def _s3(s3: S3Service, request: Any) -> tuple[int, dict[str, str], Any]:
+    """The S3 call a request makes, by method, path and query."""
+    from starlette.concurrency import run_in_threadpool
+
+    bucket, _, key = request.url.path.lstrip("/").partition("/")
+    from urllib.parse import unquote
+
+    bucket, key = unquote(bucket), unquote(key)
+    query = dict(request.query_params)
+    method = request.method
+    scratch = s3.settings.home / "tmp"
+    if not bucket:
+        if method == "GET" and _speaks_s3(request):
+            return await run_in_threadpool(s3.list_buckets)
+        raise S3Error("MethodNotAllowed", "This address takes SageMaker's API by POST.")
+    if not key:
+        if method == "PUT":
+            return await run_in_threadpool(s3.create_bucket, bucket)
+        if method == "HEAD":
+            return await run_in_threadpool(s3.head_bucket, bucket)
+        if method == "GET" and "location" in query:
+            return 200, {}, _location(s3.settings.region)
+        if method == "GET":
+            version = 2 if query.get("list-type") == "2" else 1
+            return await run_in_threadpool(s3.list_objects, bucket, query, version)
+        if method == "POST" and "delete" in query:
+            body = await _read(request)
+            return await run_in_threadpool(s3.delete_objects, bucket, body)
+        raise S3Error("MethodNotAllowed", f"{method} of a bucket is not served here.")
+    if method == "PUT":
+        if request.headers.get("x-amz-copy-source"):
+            raise S3Error("NotImplemented", "CopyObject is not served here: upload the object.")
+        chunked = "aws-chunked" in request.headers.get("content-encoding", "") or (
+            "x-amz-decoded-content-length" in request.headers
+        )
+        path = await spool_body(request.stream(), scratch, chunked)
+        try:
+            _check_payload(request, path, chunked)
+            if "uploadId" in query:
+                upload, number = query["uploadId"], query.get("partNumber", "")
+                return await run_in_threadpool(s3.upload_part, bucket, key, upload, number, path)
+            return await run_in_threadpool(s3.put_object, bucket, key, path)
+        finally:
+            path.unlink(missing_ok=True)
+    if method == "GET":
+        return await run_in_threadpool(s3.get_object, bucket, key, request.headers.get("range"))
+    if method == "HEAD":
+        return await run_in_threadpool(s3.head_object, bucket, key)
+    if method == "DELETE":
+        if "uploadId" in query:
+            return await run_in_threadpool(
+                s3.abort_multipart_upload, bucket, key, query["uploadId"]
+            )
+        return await run_in_threadpool(s3.delete_object, bucket, key)
+    if "uploads" in query:
+        return await run_in_threadpool(s3.create_multipart_upload, bucket, key)
+    if "uploadId" in query:
+        body = await _read(request)
+        return await run_in_threadpool(
+            s3.complete_multipart_upload, bucket, key, query["uploadId"], body
+        )
+    raise S3Error("MethodNotAllowed", "POST of an object is not served here.")
+
+
+def _speaks_s3(request: Any) -> bool:
+    """Whether a request to ``/`` is S3's (ListBuckets), not a browser's."""
+    authorization = request.headers.get("authorization", "")
+    return "x-amz-content-sha256" in request.headers or "/s3/aws4_request" in authorization
+
+
+def _location(region: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><LocationConstraint '
+        f'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{region}</LocationConstraint>'
+    ).encode()
+
+
+def _check_payload(request: Any, path: Path, chunked: bool) -> None:
+    """A body whose SHA-256 the signed ``x-amz-content-sha256`` header names must have it."""
+    import hashlib
+
+    claimed = request.headers.get("x-amz-content-sha256", "")
+    if chunked or len(claimed) != 64:  # UNSIGNED-PAYLOAD, STREAMING-…
+        return
+    digest = hashlib.sha256()
+    with open(path, "rb") as data:
+        for chunk in iter(lambda: data.read(1 << 20), b""):
+            digest.update(chunk)
+    if digest.hexdigest() != claimed:
+        raise S3Error(
+            "XAmzContentSHA256Mismatch",
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        )
+
+
+def _s3_error(error: S3Error) -> Any:
+    from starlette.responses import Response
+
+    return Response(error.document(), status_code=error.status, media_type="application/xml")
 
 
 async def _read(request: Any) -> bytes:

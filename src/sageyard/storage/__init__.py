@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sageyard.storage._base import ObjectStore
+from sageyard.storage._base import ObjectInfo, ObjectStore
 from sageyard.storage._uri import is_s3_uri, join_uri, parse_s3_uri
 from sageyard.storage.local import LocalObjectStore
 from sageyard.storage.s3 import S3ObjectStore
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LocalObjectStore",
+    "ObjectInfo",
     "ObjectStore",
     "S3ObjectStore",
     "download_prefix",

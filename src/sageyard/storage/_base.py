@@ -6,10 +6,23 @@ lives in :mod:`sageyard.storage.transfer`, written once against this protocol.
 
 from __future__ import annotations
 
+import builtins
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from sageyard.core.exceptions import StorageError
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What :meth:`ObjectStore.stat` knows of an object: its size in bytes, when it was last
+    written (epoch seconds) and an ETag that changes whenever its content may have (S3's own;
+    the embedded store's comes from the file's size and modification time)."""
+
+    size: int
+    modified: float
+    etag: str
 
 
 class ObjectStore(Protocol):
@@ -50,6 +63,14 @@ class ObjectStore(Protocol):
 
     def ensure_bucket(self, bucket: str) -> None:
         """Create ``bucket`` unless it exists."""
+        ...
+
+    def stat(self, uri: str) -> ObjectInfo | None:
+        """The size, time and ETag of the object at exactly ``uri``; ``None`` if none."""
+        ...
+
+    def buckets(self) -> builtins.list[str]:
+        """The names of the store's buckets, sorted."""
         ...
 
 

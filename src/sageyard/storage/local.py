@@ -6,16 +6,19 @@ in the destination folder and are renamed into place, so readers never see half 
 
 from __future__ import annotations
 
+import builtins
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from sageyard.core.exceptions import ConfigurationError
-from sageyard.storage._base import no_such_key, storage_error
+from sageyard.storage._base import ObjectInfo, no_such_key, storage_error
 from sageyard.storage._uri import check_bucket, parse_object_uri, parse_s3_uri
 
 logger = logging.getLogger(__name__)
@@ -177,3 +180,23 @@ class LocalObjectStore:
     def local_path(self, uri: str) -> Path | None:
         _, _, target = self._resolve(uri, prefix=True)
         return target if target.exists() else None
+
+    def stat(self, uri: str) -> ObjectInfo | None:
+        _, key, target = self._resolve(uri, prefix=True)
+        if not key or key.endswith("/"):
+            return None
+        try:
+            info = target.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as e:
+            raise storage_error("check", uri, f"{e}") from e
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        etag = hashlib.md5(f"{info.st_size}:{info.st_mtime_ns}".encode()).hexdigest()
+        return ObjectInfo(info.st_size, info.st_mtime, etag)
+
+    def buckets(self) -> builtins.list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir())

@@ -7,6 +7,7 @@ instance roles).
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import logging
 import os
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sageyard.storage._base import no_such_key, storage_error
+from sageyard.storage._base import ObjectInfo, no_such_key, storage_error
 from sageyard.storage._uri import check_bucket, parse_object_uri, parse_s3_uri
 
 if TYPE_CHECKING:
@@ -218,3 +219,25 @@ class S3ObjectStore:
     def local_path(self, uri: str) -> Path | None:
         parse_s3_uri(uri)
         return None
+
+    def stat(self, uri: str) -> ObjectInfo | None:
+        bucket, key = parse_s3_uri(uri)
+        if not key or key.endswith("/"):
+            return None
+        try:
+            head = self.client.head_object(Bucket=bucket, Key=key)
+        except ClientError as e:
+            if _code(e) in _MISSING:
+                return None
+            raise storage_error("check", uri, _reason(e)) from e
+        except BotoCoreError as e:
+            raise storage_error("check", uri, _reason(e)) from e
+        etag = str(head.get("ETag", "")).strip('"')
+        return ObjectInfo(int(head["ContentLength"]), head["LastModified"].timestamp(), etag)
+
+    def buckets(self) -> builtins.list[str]:
+        try:
+            listed = self.client.list_buckets()
+        except (ClientError, BotoCoreError) as e:
+            raise storage_error("list the buckets of", self.endpoint_url or "s3", _reason(e)) from e
+        return sorted(bucket["Name"] for bucket in listed.get("Buckets", []))

@@ -67,6 +67,34 @@ class ObjectStoreSuite:
             _put_text(object_store, tmp_path, f"s3://bkt/{key}", key)
         return object_store
 
+    # -- stat / buckets ------------------------------------------------------------------
+
+    def test_stat_gives_the_size_time_and_an_etag_that_follows_the_content(
+        self, object_store: ObjectStore, tmp_path: Path
+    ) -> None:
+        import time
+
+        before = time.time() - 5  # S3 servers keep whole seconds
+        _put_text(object_store, tmp_path, "s3://bkt/a/b.txt", "hello")
+        info = object_store.stat("s3://bkt/a/b.txt")
+        assert info is not None
+        assert info.size == 5 and before <= info.modified <= time.time() + 5
+        time.sleep(0.01)
+        _put_text(object_store, tmp_path, "s3://bkt/a/b.txt", "hello, again")
+        again = object_store.stat("s3://bkt/a/b.txt")
+        assert again is not None and again.size == 12 and again.etag != info.etag
+
+    def test_stat_of_no_object_is_none(self, object_store: ObjectStore, tmp_path: Path) -> None:
+        _put_text(object_store, tmp_path, "s3://bkt/a/b.txt")
+        for uri in ("s3://bkt/a/missing", "s3://bkt/a", "s3://bkt/a/", "s3://none-such/x"):
+            assert object_store.stat(uri) is None, uri
+
+    def test_buckets_are_listed_sorted(self, object_store: ObjectStore, tmp_path: Path) -> None:
+        object_store.ensure_bucket("zeta")
+        _put_text(object_store, tmp_path, "s3://alpha/k")
+        assert {"alpha", "zeta"} <= set(object_store.buckets())
+        assert object_store.buckets() == sorted(object_store.buckets())
+
     # -- put / get -----------------------------------------------------------------------
 
     def test_put_then_get_roundtrips_nested_keys(
