@@ -297,3 +297,46 @@ def test_other_addresses_need_credentials() -> None:
     check_binding("127.0.0.1", None)
     check_binding("::1", None)
     check_binding("localhost", None)
+
+
+def test_cloudwatch_logs_serve_each_hosts_lines_as_the_sdk_reads_them(
+    server: RunningServer,
+) -> None:
+    client, logs = _client(server), _client(server, "logs")
+    code = "import os; print('line one'); print('token', os.environ['API_TOKEN']); print('done')"
+    request = _request("logged", code)
+    request["ResourceConfig"]["InstanceCount"] = 2
+    request["Environment"] = {"API_TOKEN": "hunter2-secret"}
+    client.create_training_job(**request)
+    assert _wait(client, "logged")["TrainingJobStatus"] == "Completed"
+    group = "/aws/sagemaker/TrainingJobs"
+    streams = logs.describe_log_streams(
+        logGroupName=group, logStreamNamePrefix="logged/", orderBy="LogStreamName"
+    )["logStreams"]
+    names = [s["logStreamName"] for s in streams]
+    assert [n.rsplit("-", 1)[0] for n in names] == ["logged/algo-1", "logged/algo-2"]
+    # as sagemaker-core's LogStreamHandler reads: from the head, until a page is empty
+    messages, token = [], None
+    while True:
+        page = logs.get_log_events(
+            logGroupName=group,
+            logStreamName=names[0],
+            startFromHead=True,
+            **({"nextToken": token} if token else {}),
+        )
+        messages += [event["message"] for event in page["events"]]
+        if not page["events"]:
+            assert page["nextForwardToken"] == token  # the same token until new lines come
+            break
+        token = page["nextForwardToken"]
+    assert "line one" in messages and "done" in messages
+    assert not any("hunter2-secret" in message for message in messages)  # masked
+    assert all(isinstance(e["timestamp"], int) for e in page["events"] or [{"timestamp": 0}])
+    newest = logs.get_log_events(logGroupName=group, logStreamName=names[1], limit=1)
+    assert [e["message"] for e in newest["events"]] == ["done"]
+    with pytest.raises(ClientError) as group_missing:
+        logs.describe_log_streams(logGroupName="/aws/lambda/other")
+    assert group_missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as stream_missing:
+        logs.get_log_events(logGroupName=group, logStreamName="logged/algo-9-1")
+    assert stream_missing.value.response["Error"]["Code"] == "ResourceNotFoundException"

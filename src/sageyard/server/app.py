@@ -1,7 +1,7 @@
 """The server's one address: each request goes to the protocol it speaks.
 
 - ``POST /`` with ``X-Amz-Target: SageMaker.<Operation>``: SageMaker's JSON 1.1 protocol
-  (``sagemaker.py``).
+  (``sagemaker.py``); ``Logs_20140328.<Operation>``: CloudWatch Logs' reads (``logs.py``).
 - ``POST /`` with a form body naming an ``Action``: the query protocol (STS, IAM:
   ``query.py``).
 - Any other path (and ``GET /`` signed for S3): S3's REST calls, path-style (``s3.py``).
@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 from sageyard.core.exceptions import StorageError
 from sageyard.core.settings import Settings
 from sageyard.server.errors import WireError, wire_error
+from sageyard.server.logs import LOG_OPERATIONS
 from sageyard.server.query import QUERY_ACTIONS, query_error
 from sageyard.server.s3 import SIGNATURE_CODES, S3Error, S3Service, spool_body
 from sageyard.server.sagemaker import OPERATIONS
@@ -80,7 +81,7 @@ def create_app(settings: Settings, credentials: Mapping[str, str] | None = None)
                 return _query_error(error)
             return _json_error(error)
         if target:
-            return await run_in_threadpool(_sagemaker, client, target, body)
+            return await run_in_threadpool(_json_operation, client, target, body)
         return await run_in_threadpool(_query, settings, body, key_id)
 
     s3 = S3Service(settings)
@@ -244,16 +245,21 @@ def _check(request: Any, body: bytes, secrets: Mapping[str, str]) -> str:
     return verify(signed, secrets).access_key_id
 
 
-def _sagemaker(client: LocalClient, target: str, body: bytes) -> Any:
+#: The JSON 1.1 services, by their X-Amz-Target prefix: their operations by name.
+SERVICES = {"SageMaker": OPERATIONS, "Logs_20140328": LOG_OPERATIONS}
+
+
+def _json_operation(client: LocalClient, target: str, body: bytes) -> Any:
     service, _, operation = target.partition(".")
-    handler = OPERATIONS.get(operation) if service == "SageMaker" else None
+    handler = SERVICES.get(service, {}).get(operation)
     if handler is None:
-        known = ", ".join(sorted(OPERATIONS))
+        known = "; ".join(
+            f"{name}.<{', '.join(sorted(operations))}>" for name, operations in SERVICES.items()
+        )
         return _json_error(
             WireError(
                 "UnknownOperationException",
-                f"{target!r} is not an operation this server answers; it answers "
-                f"SageMaker.<{known}>.",
+                f"{target!r} is not an operation this server answers; it answers {known}.",
             )
         )
     try:
