@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -340,3 +341,88 @@ def test_cloudwatch_logs_serve_each_hosts_lines_as_the_sdk_reads_them(
     with pytest.raises(ClientError) as stream_missing:
         logs.get_log_events(logGroupName=group, logStreamName="logged/algo-9-1")
     assert stream_missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+#: A trial in the training toolkit's contract: its hyperparameters come as --name value.
+TRIAL = """
+import argparse
+parser = argparse.ArgumentParser()
+parser.add_argument("--x", type=float)
+args, _ = parser.parse_known_args()
+print(f"score={(args.x - 0.3) ** 2:.6f}")
+"""
+
+
+def test_a_tuning_job_from_boto3_runs_toolkit_trials_and_lists_them(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    import io
+    import tarfile
+
+    s3, client = _client(server, "s3"), _client(server)
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        data = TRIAL.encode()
+        info = tarfile.TarInfo("trial.py")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    s3.create_bucket(Bucket="tuning-code")
+    s3.put_object(Bucket="tuning-code", Key="hpo/sourcedir.tar.gz", Body=archive.getvalue())
+    definition = {
+        "StaticHyperParameters": {
+            "sagemaker_program": '"trial.py"',
+            "sagemaker_submit_directory": '"s3://tuning-code/hpo/sourcedir.tar.gz"',
+        },
+        "AlgorithmSpecification": {
+            "TrainingImage": "python:3.11",
+            "TrainingInputMode": "File",
+            "MetricDefinitions": [{"Name": "score", "Regex": "score=([0-9.]+)"}],
+        },
+        "RoleArn": "arn:aws:iam::000000000000:role/SageMakerRole",
+        "OutputDataConfig": {"S3OutputPath": "s3://tuning-code/output"},
+        "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+    }
+    client.create_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName="wire-tuning",
+        HyperParameterTuningJobConfig={
+            "Strategy": "Random",
+            "RandomSeed": 3,
+            "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "score"},
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": 3, "MaxParallelTrainingJobs": 2},
+            "ParameterRanges": {
+                "ContinuousParameterRanges": [{"Name": "x", "MinValue": "0", "MaxValue": "1"}]
+            },
+        },
+        TrainingJobDefinition=definition,
+    )
+    deadline = time.time() + 120
+    while True:
+        described = client.describe_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName="wire-tuning"
+        )
+        if described["HyperParameterTuningJobStatus"] != "InProgress":
+            break
+        assert time.time() < deadline
+        time.sleep(0.3)
+    assert described["HyperParameterTuningJobStatus"] == "Completed"
+    assert described["TrainingJobStatusCounters"]["Completed"] == 3
+    best = described["BestTrainingJob"]
+    trials = client.list_training_jobs_for_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName="wire-tuning", SortBy="FinalObjectiveMetricValue"
+    )["TrainingJobSummaries"]
+    assert len(trials) == 3 and trials[0]["TrainingJobName"] == best["TrainingJobName"]
+    values = [t["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] for t in trials]
+    assert values == sorted(values)  # the best (lowest) first
+    for trial in trials:
+        x = float(trial["TunedHyperParameters"]["x"])
+        assert trial["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == pytest.approx(
+            (x - 0.3) ** 2, abs=1e-5
+        )
+    listed = client.list_hyper_parameter_tuning_jobs()["HyperParameterTuningJobSummaries"]
+    assert [(t["HyperParameterTuningJobName"], t["Strategy"]) for t in listed] == [
+        ("wire-tuning", "Random")
+    ]
+    with pytest.raises(ClientError) as missing:
+        client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="none")
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFound"

@@ -235,6 +235,7 @@ def validate_training_job(
     distributed = _distributed(extension.get("Distributed"), source)
     only_known(source, _SOURCE_KEYS, "Sageyard.SourceCode")
     source = _with_container_entrypoint(source, algorithm)
+    source = _with_toolkit_contract(source, request.get("HyperParameters"))
     runs_code = bool(source.get("EntryScript") or source.get("Command"))
     if built_in is None and executor != "container" and not runs_code:
         raise ConfigurationError(
@@ -411,6 +412,43 @@ def _with_container_entrypoint(
             "job runs: keep one of them."
         )
     return {**source, "Command": shlex.join(entrypoint), "Args": list(arguments or [])}
+
+
+def _with_toolkit_contract(source: dict[str, Any], hyperparameters: Any) -> dict[str, Any]:
+    """The SageMaker training toolkit's contract, which framework images run: the
+    ``sagemaker_program`` hyperparameter names the entry script in
+    ``sagemaker_submit_directory``, a ``sourcedir.tar.gz`` (or a folder) in S3. The real
+    SDK's tuner sends code so (CreateHyperParameterTuningJob takes no ContainerEntrypoint),
+    as the v2 estimators did. The ``sagemaker_*`` keys stay off the script's command line."""
+    values = hyperparameters if isinstance(hyperparameters, Mapping) else {}
+    program = _toolkit_value(values.get("sagemaker_program"))
+    directory = _toolkit_value(values.get("sagemaker_submit_directory"))
+    if program is None or source.get("EntryScript") or source.get("Command"):
+        return source
+    if directory is None or source.get("SourceDir"):
+        raise ConfigurationError(
+            f"HyperParameters.sagemaker_program {program!r} names an entry script in "
+            "sagemaker_submit_directory, which is "
+            + (
+                "not set: set it to the s3:// URI of the code's sourcedir.tar.gz."
+                if directory is None
+                else "given beside Sageyard.SourceCode: keep one of them."
+            )
+        )
+    return {**source, "SourceDir": directory.removeprefix("file://"), "EntryScript": program}
+
+
+def _toolkit_value(value: Any) -> str | None:
+    """A ``sagemaker_*`` hyperparameter's text: the v2 SDK sends them JSON-encoded."""
+    if not isinstance(value, str):
+        return None
+    if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return value
+        return decoded if isinstance(decoded, str) else value
+    return value
 
 
 def _arguments(value: Any) -> list[str]:

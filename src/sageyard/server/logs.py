@@ -19,7 +19,14 @@ from typing import Any
 from sageyard.core.exceptions import ResourceNotFound, SageyardClientError
 from sageyard.train.client import LocalClient
 
-__all__ = ["LOG_GROUP", "LOG_OPERATIONS", "describe_log_streams", "get_log_events"]
+__all__ = [
+    "LOG_GROUP",
+    "LOG_OPERATIONS",
+    "InvalidParameterException",
+    "ResourceNotFoundException",
+    "describe_log_streams",
+    "get_log_events",
+]
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 

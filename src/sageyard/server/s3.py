@@ -25,11 +25,11 @@ from urllib.parse import quote
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from sageyard.core.exceptions import ConfigurationError, StorageError
+from sageyard.core.exceptions import ConfigurationError
 from sageyard.core.settings import Settings
 from sageyard.storage import ObjectStore, object_store_for
 
-__all__ = ["MAX_OBJECT", "S3Error", "S3Service"]
+__all__ = ["MAX_OBJECT", "SIGNATURE_CODES", "S3Error", "S3Service", "spool_body"]
 
 #: The largest object one PutObject or UploadPart may carry (S3's own limit).
 MAX_OBJECT = 5 << 30
@@ -449,7 +449,3 @@ class _ChunkDecoder:
                 self._buffer = b""
                 break
         return bytes(out)
-
-
-def storage_failure(error: StorageError) -> S3Error:
-    return S3Error("ServiceUnavailable", str(error))

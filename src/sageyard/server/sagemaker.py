@@ -21,9 +21,14 @@ from sageyard.train.client import LocalClient
 __all__ = [
     "OPERATIONS",
     "Operation",
+    "create_hyper_parameter_tuning_job",
     "create_training_job",
+    "describe_hyper_parameter_tuning_job",
     "describe_training_job",
+    "list_hyper_parameter_tuning_jobs",
     "list_training_jobs",
+    "list_training_jobs_for_hyper_parameter_tuning_job",
+    "stop_hyper_parameter_tuning_job",
     "stop_training_job",
 ]
 
@@ -152,10 +157,91 @@ def _training_summary(description: Mapping[str, Any]) -> dict[str, Any]:
     return {field: description[field] for field in fields if description.get(field) is not None}
 
 
+# -- tuning jobs -----------------------------------------------------------------------------
+
+
+def create_hyper_parameter_tuning_job(
+    client: LocalClient, request: Mapping[str, Any]
+) -> dict[str, Any]:
+    created = client.create_hyper_parameter_tuning_job(request)
+    return {"HyperParameterTuningJobArn": created["HyperParameterTuningJobArn"]}
+
+
+def describe_hyper_parameter_tuning_job(
+    client: LocalClient, request: Mapping[str, Any]
+) -> dict[str, Any]:
+    return client.tuning_jobs.describe(_name(request, "HyperParameterTuningJobName"))
+
+
+def stop_hyper_parameter_tuning_job(
+    client: LocalClient, request: Mapping[str, Any]
+) -> dict[str, Any]:
+    client.tuning_jobs.stop(_name(request, "HyperParameterTuningJobName"))
+    return {}
+
+
+def list_hyper_parameter_tuning_jobs(
+    client: LocalClient, request: Mapping[str, Any]
+) -> dict[str, Any]:
+    from sageyard.tuning.resource import TUNING_JOB_STATUSES
+
+    service = client.tuning_jobs
+    records = _listed(
+        request, service.list_jobs(name_contains=request.get("NameContains")), TUNING_JOB_STATUSES
+    )
+    page, following = _page(request, records)
+    fields = (
+        "HyperParameterTuningJobName",
+        "HyperParameterTuningJobArn",
+        "HyperParameterTuningJobStatus",
+        "CreationTime",
+        "HyperParameterTuningEndTime",
+        "LastModifiedTime",
+        "TrainingJobStatusCounters",
+        "ObjectiveStatusCounters",
+    )
+    summaries = []
+    for record in page:
+        description = service.describe(record.name)
+        summary = {f: description[f] for f in fields if description.get(f) is not None}
+        config = description.get("HyperParameterTuningJobConfig") or {}
+        summary["Strategy"] = config.get("Strategy", "Bayesian")
+        if config.get("ResourceLimits"):
+            summary["ResourceLimits"] = config["ResourceLimits"]
+        summaries.append(summary)
+    answer: dict[str, Any] = {"HyperParameterTuningJobSummaries": summaries}
+    if following:
+        answer["NextToken"] = following
+    return answer
+
+
+def list_training_jobs_for_hyper_parameter_tuning_job(
+    client: LocalClient, request: Mapping[str, Any]
+) -> dict[str, Any]:
+    summaries = client.tuning_jobs.summaries(
+        _name(request, "HyperParameterTuningJobName"),
+        request.get("StatusEquals"),
+        request.get("SortBy"),
+        request.get("SortOrder"),
+    )
+    page, following = _page(request, summaries)
+    answer: dict[str, Any] = {"TrainingJobSummaries": page}
+    if following:
+        answer["NextToken"] = following
+    return answer
+
+
 #: SageMaker's operations this server answers, by name.
 OPERATIONS: dict[str, Operation] = {
     "CreateTrainingJob": create_training_job,
     "DescribeTrainingJob": describe_training_job,
     "StopTrainingJob": stop_training_job,
     "ListTrainingJobs": list_training_jobs,
+    "CreateHyperParameterTuningJob": create_hyper_parameter_tuning_job,
+    "DescribeHyperParameterTuningJob": describe_hyper_parameter_tuning_job,
+    "StopHyperParameterTuningJob": stop_hyper_parameter_tuning_job,
+    "ListHyperParameterTuningJobs": list_hyper_parameter_tuning_jobs,
+    "ListTrainingJobsForHyperParameterTuningJob": (
+        list_training_jobs_for_hyper_parameter_tuning_job
+    ),
 }

@@ -463,3 +463,48 @@ def test_an_entrypoint_and_an_entry_script_are_one_too_many(
     request = with_(request_, "AlgorithmSpecification.ContainerEntrypoint", ["python3"])
     with pytest.raises(ConfigurationError, match="keep one of them"):
         validate_training_job(request, settings, objects)
+
+
+def test_the_toolkit_contract_names_the_script_and_its_code(
+    request_: dict[str, Any], settings: Settings, objects: ObjectStore, tmp_path: Path
+) -> None:
+    import tarfile
+
+    archive = tmp_path / "sourcedir.tar.gz"
+    script = tmp_path / "train.py"
+    script.write_text("print('hi')\n")
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(script, arcname="train.py")
+    objects.put_file(archive, "s3://code-bucket/tuning/sourcedir.tar.gz")
+    request = with_(request_, "Sageyard", None)
+    hyperparameters = {
+        "sagemaker_program": '"train.py"',  # the v2 SDK's JSON-encoded values
+        "sagemaker_submit_directory": "s3://code-bucket/tuning/sourcedir.tar.gz",
+        "lr": "0.1",
+    }
+    request = with_(request, "HyperParameters", hyperparameters)
+    spec = validate_training_job(request, settings, objects).spec
+    assert (spec.entry_script, spec.code_uri) == (
+        "train.py",
+        "s3://code-bucket/tuning/sourcedir.tar.gz",
+    )
+    assert spec.hyperparameters["lr"] == "0.1"
+
+
+def test_a_program_without_its_code_is_refused(
+    request_: dict[str, Any], settings: Settings, objects: ObjectStore
+) -> None:
+    request = with_(request_, "Sageyard", None)
+    request = with_(request, "HyperParameters", {"sagemaker_program": "train.py"})
+    with pytest.raises(ConfigurationError, match="sagemaker_submit_directory, which is not set"):
+        validate_training_job(request, settings, objects)
+    missing = with_(
+        request,
+        "HyperParameters",
+        {
+            "sagemaker_program": "train.py",
+            "sagemaker_submit_directory": "s3://code-bucket/none.tar.gz",
+        },
+    )
+    with pytest.raises(ConfigurationError, match="does not exist in the object store"):
+        validate_training_job(missing, settings, objects)
