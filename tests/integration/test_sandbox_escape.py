@@ -80,9 +80,13 @@ def test_the_job_store_and_other_jobs_are_not_visible(
 def test_a_read_only_channel_stays_read_only_even_for_mount(
     make_trainer: MakeTrainer, tmp_path: Path
 ) -> None:
+    from sageyard.runtime.staging import WRITABLE_COPY_BYTES
+
     data = tmp_path / "data"
     data.mkdir()
     (data / "rows.csv").write_text("original\n")
+    # a channel this large is mounted, not copied (a small one is the job's own copy)
+    (data / "more.bin").write_bytes(b"\0" * (WRITABLE_COPY_BYTES + 1))
     job, seen = _run(
         make_trainer,
         """

@@ -76,7 +76,7 @@ from sageyard.core.shapes import (
 )
 from sageyard.core.shapes._api import snake_case
 from sageyard.core.shapes._fields import environment_map, hyperparameter_map, refuse_nul
-from sageyard.core.shapes._training import check_channel_name
+from sageyard.core.shapes._training import check_channel_folder
 from sageyard.executors import check_executor_name, executor_class
 from sageyard.executors.local_slots import gpus_for_instance_type, machine_gpus
 from sageyard.jobs.plans import host_plans
@@ -819,8 +819,10 @@ def _channel(value: Any, index: int, input_mode: str) -> ChannelSpec:
     name = item.get("ChannelName")
     if not isinstance(name, str) or not name:
         raise ConfigurationError(f"{where}.ChannelName must be a non-empty string, got {name!r}.")
-    try:  # channel names become folders under input/data: none may climb out of it
-        check_channel_name(name)
+    # channel names become folders under input/data: none may climb out of it. ``code`` and
+    # ``sm_drivers`` are the real SDK's own (its ModelTrainer sends them over the wire)
+    try:
+        check_channel_folder(name)
     except ValueError as error:
         raise ConfigurationError(f"{where}.ChannelName: {error}") from None
     source = request_mapping(item.get("DataSource") or {}, f"{where}.DataSource")

@@ -1,9 +1,12 @@
 """Getting a job's inputs into each host's job root: code, channels, checkpoints.
 
 Local data (a local path, or an ``s3://`` URI the embedded store keeps on this disk) is
-never copied when the host has a mount namespace: it is bind-mounted read-only. Without
-one, it is copied with ``cp --reflink=auto`` (a reflink where the file system can, a copy
-otherwise). Never a hard link, through which a job could change the user's file.
+not copied when the host has a mount namespace: it is bind-mounted read-only. A small
+channel (up to :data:`WRITABLE_COPY_BYTES`) is copied instead, writable, as SageMaker's
+File mode leaves every channel: the real SDK's ModelTrainer runs ``chmod +x`` on its own
+driver script in the ``sm_drivers`` channel. Without a mount namespace data is copied with
+``cp --reflink=auto`` (a reflink where the file system can, a copy otherwise). Never a
+hard link, through which a job could change the user's file.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 #: ``cp: error writing '/x': No space left on device`` (and "cannot create regular file").
 _NO_SPACE_PATH = re.compile(r"'([^']+)': No space left on device")
+
+#: A local channel of at most this many bytes is copied (writable), not bind-mounted.
+WRITABLE_COPY_BYTES = 4 << 20
 
 
 def copy_tree(source: Path, target: Path) -> None:
@@ -97,7 +103,7 @@ def stage_channel(
     if sharded:
         _place_shard(local, target, host_index, host_count)
         return []
-    if isolate:
+    if isolate and not _small(local):
         if local.is_dir():
             return [Mount(local, target)]
         placeholder = target / local.name
@@ -105,6 +111,20 @@ def stage_channel(
         return [Mount(local, placeholder)]
     copy_tree(local, target if local.is_dir() else target / local.name)
     return []
+
+
+def _small(source: Path) -> bool:
+    """Whether ``source`` (a file or folder) holds at most WRITABLE_COPY_BYTES (a folder is
+    walked only until it is over)."""
+    if source.is_file():
+        return source.stat().st_size <= WRITABLE_COPY_BYTES
+    total = 0
+    for path in source.rglob("*"):
+        if path.is_file():
+            total += path.stat().st_size
+            if total > WRITABLE_COPY_BYTES:
+                return False
+    return True
 
 
 def _place_shard(source: Path, target: Path, host_index: int, host_count: int) -> None:

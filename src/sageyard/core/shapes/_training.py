@@ -69,13 +69,20 @@ def check_instance_type(value: str) -> str:
     return value
 
 
-def check_channel_name(name: str) -> str:
+def check_channel_folder(name: str) -> str:
     """Channel names become folders under ``input/data``: keep them safe folder names."""
     if not _CHANNEL_NAME.fullmatch(name):
         raise ValueError(
             f"channel_name {name!r} is not a safe folder name: use 1-64 letters, digits, "
             "'.', '-' or '_', starting with a letter or digit (e.g. 'train')."
         )
+    return name
+
+
+def check_channel_name(name: str) -> str:
+    """A channel a ModelTrainer user names: a safe folder name, and not one of the channels
+    the trainer makes itself (``code``, ``sm_drivers``), as the real SDK refuses."""
+    check_channel_folder(name)
     if name in RESERVED_CHANNELS:
         raise ValueError(
             f"channel_name {name!r} is reserved for the job's own use; pick another name "
