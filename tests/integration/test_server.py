@@ -147,6 +147,8 @@ def test_list_training_jobs_filters_sorts_and_pages(server: RunningServer) -> No
     later = everything[0]["CreationTime"]
     assert client.list_training_jobs(CreationTimeAfter=later)["TrainingJobSummaries"] == []
     assert client.list_training_jobs(StatusEquals="Failed")["TrainingJobSummaries"] == []
+    assert client.list_training_jobs(WarmPoolStatusEquals="Available")["TrainingJobSummaries"] == []
+    assert everything[0]["TrainingEndTime"] >= everything[0]["CreationTime"]
 
 
 def test_stop_training_job_stops_a_running_job(server: RunningServer) -> None:

@@ -120,41 +120,49 @@ def stop_training_job(client: LocalClient, request: Mapping[str, Any]) -> dict[s
 
 def list_training_jobs(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
     from sageyard.jobs.resource import JOB_STATUSES
+    from sageyard.jobs.warm_pools import warm_status
 
     service = client.training_jobs
     records = _listed(
         request, service.list_jobs(name_contains=request.get("NameContains")), JOB_STATUSES
     )
+    if request.get("TrainingPlanArnEquals") is not None:  # sageyard runs no training plans
+        records = []
     pool = request.get("WarmPoolStatusEquals")
-    plan = request.get("TrainingPlanArnEquals")
-    summaries = []
-    for record in records:
-        description = service.describe_record(record)
-        if pool is not None and (description.get("WarmPoolStatus") or {}).get("Status") != pool:
-            continue
-        if plan is not None:  # sageyard runs no training plans
-            continue
-        summaries.append(_training_summary(description))
-    page, following = _page(request, summaries)
-    answer: dict[str, Any] = {"TrainingJobSummaries": page}
+    if pool is not None:  # a filter on what only the pools' rows say: every job is read
+        records = [
+            r for r in records if (warm_status(service.store, r) or {}).get("Status") == pool
+        ]
+    page, following = _page(request, records)
+    answer: dict[str, Any] = {
+        "TrainingJobSummaries": [_training_summary(client, record) for record in page]
+    }
     if following:
         answer["NextToken"] = following
     return answer
 
 
-def _training_summary(description: Mapping[str, Any]) -> dict[str, Any]:
-    """A TrainingJobSummary from a DescribeTrainingJob answer."""
-    fields = (
-        "TrainingJobName",
-        "TrainingJobArn",
-        "CreationTime",
-        "TrainingEndTime",
-        "LastModifiedTime",
-        "TrainingJobStatus",
-        "SecondaryStatus",
-        "WarmPoolStatus",
-    )
-    return {field: description[field] for field in fields if description.get(field) is not None}
+def _training_summary(client: LocalClient, record: Any) -> dict[str, Any]:
+    """A TrainingJobSummary, from the job's row alone (describe reads its events too)."""
+    from sageyard.jobs.service import job_arn
+    from sageyard.jobs.warm_pools import warm_status
+
+    doc = record.document
+    ended = doc.get("training_end_time") or doc.get("end_time")
+    summary: dict[str, Any] = {
+        "TrainingJobName": record.name,
+        "TrainingJobArn": job_arn(client.settings, record.name),
+        "CreationTime": datetime.fromtimestamp(record.created_at, UTC),
+        "LastModifiedTime": datetime.fromtimestamp(record.updated_at, UTC),
+        "TrainingJobStatus": record.status,
+        "SecondaryStatus": record.secondary_status,
+    }
+    if ended is not None:
+        summary["TrainingEndTime"] = datetime.fromtimestamp(ended, UTC)
+    pool = warm_status(client.training_jobs.store, record)
+    if pool is not None:
+        summary["WarmPoolStatus"] = pool
+    return summary
 
 
 # -- tuning jobs -----------------------------------------------------------------------------
