@@ -29,9 +29,12 @@ fi
 
 # bubblewrap: the host sandbox (runtime/sandbox.py); without it jobs get a weaker one.
 # openmpi-bin: mpirun, for distributed=MPI(...) jobs (runtime/mpi.py) and mpi4py's tests.
+# chromium + chromium-driver: the web console's tests (tests/integration/test_console.py).
 missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 command -v mpirun >/dev/null 2>&1 || missing+=(openmpi-bin)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 if [[ ${#missing[@]} -gt 0 && "$(id -u)" == "0" ]]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
         || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; }

@@ -27,6 +27,10 @@ VALIDATORS = {"field_validator", "model_validator", "validator", "root_validator
 ALLOWED: dict[tuple[str, str], str] = {
     ("core/shapes/_training.py", "_check_s3_uri"): "called only by pydantic validators",
     ("core/shapes/_training.py", "check_channel_name"): "called only by pydantic validators",
+    (
+        "core/shapes/_training.py",
+        "check_channel_folder",
+    ): "pydantic validators; the request wraps it",
     ("core/shapes/_training.py", "check_instance_type"): "called only by pydantic validators",
     ("programs/_spec.py", "__post_init__"): "a program's own spec is malformed",
     ("programs/_spec.py", "trainer_class"): "a registry entry names a class that is not one",

@@ -4,6 +4,7 @@
   (``sagemaker.py``); ``Logs_20140328.<Operation>``: CloudWatch Logs' reads (``logs.py``).
 - ``POST /`` with a form body naming an ``Action``: the query protocol (STS, IAM:
   ``query.py``).
+- ``GET /`` from a browser and ``/console/…``: the web console (``console/``).
 - Any other path (and ``GET /`` signed for S3): S3's REST calls, path-style (``s3.py``).
 
 Every request is read up to :data:`MAX_BODY` bytes (more: ``RequestEntityTooLarge``), then,
@@ -23,6 +24,7 @@ from urllib.parse import parse_qsl
 
 from sageyard.core.exceptions import StorageError
 from sageyard.core.settings import Settings
+from sageyard.server.console import Console
 from sageyard.server.errors import WireError, wire_error
 from sageyard.server.logs import LOG_OPERATIONS
 from sageyard.server.query import QUERY_ACTIONS, query_error
@@ -107,10 +109,21 @@ def create_app(settings: Settings, credentials: Mapping[str, str] | None = None)
             return FileResponse(body, headers=headers, background=cleanup)
         return Response(body, status_code=status, headers=headers, media_type="application/xml")
 
+    console = Console(client, secrets)
+
+    async def front(request: Request) -> Response:
+        """``GET /``: S3's ListBuckets when signed for S3, else the console's front page."""
+        if _speaks_s3(request):
+            return await objects(request)
+        response: Response = await console.front(request)
+        return response
+
     methods = ["GET", "PUT", "HEAD", "DELETE", "POST"]
     return Starlette(
         routes=[
             Route("/", root, methods=["POST"]),
+            Route("/", front, methods=["GET", "HEAD"]),
+            *console.routes(),
             Route("/{path:path}", objects, methods=methods),
         ]
     )

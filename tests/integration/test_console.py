@@ -1,0 +1,195 @@
+"""The web console in a real browser: headless Chromium (Debian's ``chromium`` and
+``chromium-driver``, driven by Selenium) opens the jobs list, a running job's page (its
+log and status follow without a reload, the stop button stops it), a finished job's
+charts and artifacts, and a tuning job's page; a screenshot of each page is kept in
+``tests/artifacts/console/``. With credentials on the server, the console asks for them."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sageyard.core.settings import Settings
+from sageyard.server import RunningServer
+from tests.integration.test_server import _client, _request, _wait
+
+pytest.importorskip("uvicorn")
+webdriver = pytest.importorskip("selenium.webdriver")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "console"
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or DRIVER is None,
+    reason="needs Debian's chromium and chromium-driver (scripts/test.sh installs them)",
+)
+
+
+@pytest.fixture
+def server() -> Iterator[RunningServer]:
+    with RunningServer(Settings.from_env()) as running:
+        yield running
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _until(check: Callable[[], Any], seconds: float = 30) -> Any:
+    deadline = time.time() + seconds
+    while True:
+        try:
+            found = check()
+        except Exception:  # an element between two renders
+            found = None
+        if found:
+            return found
+        assert time.time() < deadline, "the page did not get there in time"
+        time.sleep(0.2)
+
+
+def _shot(browser: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+#: Prints a metric now and then, so the page's log and chart have something to follow.
+SLOW = (
+    "import time\n"
+    "for step in range(40):\n"
+    "    print(f'step {step} loss={1.0 / (step + 1):.4f}', flush=True)\n"
+    "    time.sleep(0.5)\n"
+)
+
+
+def test_a_running_job_is_followed_live_and_stopped_from_its_page(
+    server: RunningServer, browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    client = _client(server)
+    request = _request("console-live", SLOW)
+    request["AlgorithmSpecification"]["MetricDefinitions"] = [
+        {"Name": "loss", "Regex": "loss=([0-9.]+)"}
+    ]
+    client.create_training_job(**request)
+    browser.get(server.url + "/")
+    row = _until(lambda: browser.find_element(By.CSS_SELECTOR, 'tr[data-job="console-live"]'))
+    assert "ml.m5.large" in row.text
+    _shot(browser, "jobs")
+    browser.get(server.url + "/console/jobs/console-live")
+    log = browser.find_element(By.CSS_SELECTOR, "pre.log")
+    _until(lambda: "step 1 " in log.text)
+    seen = log.text.count("step ")
+    _until(lambda: log.text.count("step ") > seen + 2)  # new lines, no reload
+    _until(lambda: "Training" in browser.find_element(By.CSS_SELECTOR, ".summary").text)
+    _until(lambda: browser.find_elements(By.CSS_SELECTOR, '.chart[data-chart="loss"]'))
+    _shot(browser, "job-running")
+    browser.find_element(By.ID, "stop").click()
+    _until(lambda: "Stopped" in browser.find_element(By.CSS_SELECTOR, ".summary").text, 60)
+    assert client.describe_training_job(TrainingJobName="console-live")["TrainingJobStatus"] == (
+        "Stopped"
+    )
+
+
+def test_a_finished_job_shows_its_timeline_metrics_and_artifacts(
+    server: RunningServer, browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    client = _client(server)
+    code = "for step in range(5): print(f'loss={1.0 / (step + 1)}')"
+    request = _request("console-done", code)
+    request["AlgorithmSpecification"]["MetricDefinitions"] = [
+        {"Name": "loss", "Regex": "loss=([0-9.]+)"}
+    ]
+    request["HyperParameters"] = {"lr": "0.1"}
+    client.create_training_job(**request)
+    assert _wait(client, "console-done")["TrainingJobStatus"] == "Completed"
+    browser.get(server.url + "/console/jobs/console-done")
+    timeline = browser.find_element(By.CSS_SELECTOR, ".timeline").text
+    for status in ("Starting", "Downloading", "Training", "Uploading", "Completed"):
+        assert status in timeline
+    assert "lr" in browser.find_element(By.TAG_NAME, "main").text
+    _until(lambda: browser.find_elements(By.CSS_SELECTOR, '.chart[data-chart="loss"] canvas'))
+    link = browser.find_element(By.LINK_TEXT, "model.tar.gz").get_attribute("href")
+    with urllib.request.urlopen(link, timeout=30) as download:
+        assert download.read(2) == b"\x1f\x8b"  # a gzip archive
+    _shot(browser, "job-completed")
+    browser.get(server.url + "/?status=Completed&name=console-d")
+    assert browser.find_elements(By.CSS_SELECTOR, 'tr[data-job="console-done"]')
+    browser.get(server.url + "/?status=Failed")
+    assert not browser.find_elements(By.CSS_SELECTOR, 'tr[data-job="console-done"]')
+    browser.get(server.url + "/console/jobs/no-such-job")
+    assert "Not found" in browser.find_element(By.TAG_NAME, "h1").text
+
+
+def test_a_tuning_jobs_page_shows_its_trials_best_so_far_and_parallel_coordinates(
+    server: RunningServer, browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    from tests.integration.test_server import (
+        test_a_tuning_job_from_boto3_runs_toolkit_trials_and_lists_them as run_tuning,
+    )
+
+    run_tuning(server, tmp_path)  # "wire-tuning": three trials, Completed
+    browser.get(server.url + "/console/tuning")
+    assert "wire-tuning" in browser.find_element(By.TAG_NAME, "table").text
+    browser.get(server.url + "/console/tuning/wire-tuning")
+    trials = browser.find_elements(By.CSS_SELECTOR, "tr[data-trial]")
+    assert len(trials) == 3
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".tag.best")) == 1
+    _until(lambda: browser.find_elements(By.CSS_SELECTOR, ".chart canvas"))
+    lines = _until(lambda: browser.find_elements(By.CSS_SELECTOR, "svg.parallel polyline"))
+    assert len(lines) == 3
+    assert "x" in browser.find_element(By.CSS_SELECTOR, ".importance").text
+    _shot(browser, "tuning")
+
+
+def test_with_credentials_the_console_asks_for_them() -> None:
+    import base64
+
+    with RunningServer(Settings.from_env(), credentials={"AKIDCONSOLE": "s3cret"}) as signed:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(signed.url + "/", timeout=30)
+        assert refused.value.code == 401
+        assert refused.value.headers["WWW-Authenticate"].startswith("Basic")
+        wrong = base64.b64encode(b"AKIDCONSOLE:guess").decode()
+        request = urllib.request.Request(signed.url, headers={"Authorization": f"Basic {wrong}"})
+        with pytest.raises(urllib.error.HTTPError) as guessed:
+            urllib.request.urlopen(request, timeout=30)
+        assert guessed.value.code == 401
+        right = base64.b64encode(b"AKIDCONSOLE:s3cret").decode()
+        request = urllib.request.Request(signed.url, headers={"Authorization": f"Basic {right}"})
+        with urllib.request.urlopen(request, timeout=30) as page:
+            assert b"Training jobs" in page.read()
+        # a stop from another site's page is refused, even with the credentials
+        stop = urllib.request.Request(
+            signed.url + "/console/jobs/any/stop",
+            method="POST",
+            headers={"Authorization": f"Basic {right}", "Origin": "http://evil.example"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as forged:
+            urllib.request.urlopen(stop, timeout=30)
+        assert forged.value.code == 403
