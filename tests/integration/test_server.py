@@ -5,6 +5,7 @@ without the secret can neither create nor read jobs."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -194,7 +195,6 @@ def test_errors_reach_boto3_as_sagemakers(server: RunningServer) -> None:
 
 def _post(server: RunningServer, target: str, body: bytes) -> tuple[int, dict[str, Any]]:
     """A raw POST (no SDK): the status and the JSON answer."""
-    import json
     import urllib.error
     import urllib.request
 
@@ -221,7 +221,6 @@ def test_unknown_operations_and_bodies_are_refused_with_what_is_answered(
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read(server: RunningServer) -> None:
     import http.client
-    import json
 
     from sageyard.server.app import MAX_BODY
 
@@ -427,4 +426,46 @@ def test_a_tuning_job_from_boto3_runs_toolkit_trials_and_lists_them(
     ]
     with pytest.raises(ClientError) as missing:
         client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="none")
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+def test_the_model_registry_reads_as_sagemakers(server: RunningServer) -> None:
+    from sageyard.models.registry import ModelRegistry
+
+    registry = ModelRegistry(Settings.from_env())
+    registry.create_group("tuned-models", "fine-tuned SmolLM2")
+    for run in ("run-a", "run-b"):
+        registry.register(
+            "tuned-models",
+            {
+                "model_artifact_uri": f"s3://models/{run}/model.tar.gz",
+                "base_model": "HuggingFaceTB/SmolLM2-135M-Instruct",
+                "training_job_name": run,
+                "final_metrics": {"train_loss": 0.5},
+            },
+        )
+    client = _client(server)
+    group = client.describe_model_package_group(ModelPackageGroupName="tuned-models")
+    assert group["ModelPackageGroupDescription"] == "fine-tuned SmolLM2"
+    assert group["ModelPackageGroupArn"].endswith(":model-package-group/tuned-models")
+    groups = client.list_model_package_groups()["ModelPackageGroupSummaryList"]
+    assert [g["ModelPackageGroupName"] for g in groups] == ["tuned-models"]
+    packages = client.list_model_packages(
+        ModelPackageGroupName="tuned-models", SortBy="CreationTime", SortOrder="Ascending"
+    )["ModelPackageSummaryList"]
+    assert [p["ModelPackageVersion"] for p in packages] == [1, 2]
+    second = client.describe_model_package(ModelPackageName=packages[1]["ModelPackageArn"])
+    assert second["ModelPackageGroupName"] == "tuned-models"
+    assert second["ModelPackageVersion"] == 2
+    # sageyard's own fields ride along, beside boto3's shape
+    status, raw = _post(
+        server,
+        "SageMaker.DescribeModelPackage",
+        json.dumps({"ModelPackageName": "tuned-models/2"}).encode(),
+    )
+    assert status == 200 and raw["Sageyard"]["TrainingJobName"] == "run-b"
+    paged = client.list_model_packages(ModelPackageGroupName="tuned-models", MaxResults=1)
+    assert len(paged["ModelPackageSummaryList"]) == 1 and paged["NextToken"]
+    with pytest.raises(ClientError) as missing:
+        client.describe_model_package_group(ModelPackageGroupName="none-such")
     assert missing.value.response["Error"]["Code"] == "ResourceNotFound"

@@ -28,6 +28,7 @@ from sageyard.server.console import Console
 from sageyard.server.errors import WireError, wire_error
 from sageyard.server.logs import LOG_OPERATIONS
 from sageyard.server.query import QUERY_ACTIONS, query_error
+from sageyard.server.registry import REGISTRY_OPERATIONS
 from sageyard.server.s3 import SIGNATURE_CODES, S3Error, S3Service, spool_body
 from sageyard.server.sagemaker import OPERATIONS
 from sageyard.server.sigv4 import SignatureError, SignedRequest, claimed_key_id, verify
@@ -259,7 +260,7 @@ def _check(request: Any, body: bytes, secrets: Mapping[str, str]) -> str:
 
 
 #: The JSON 1.1 services, by their X-Amz-Target prefix: their operations by name.
-SERVICES = {"SageMaker": OPERATIONS, "Logs_20140328": LOG_OPERATIONS}
+SERVICES = {"SageMaker": {**OPERATIONS, **REGISTRY_OPERATIONS}, "Logs_20140328": LOG_OPERATIONS}
 
 
 def _json_operation(client: LocalClient, target: str, body: bytes) -> Any:

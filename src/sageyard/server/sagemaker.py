@@ -28,6 +28,9 @@ __all__ = [
     "list_hyper_parameter_tuning_jobs",
     "list_training_jobs",
     "list_training_jobs_for_hyper_parameter_tuning_job",
+    "page_of",
+    "request_time",
+    "required_name",
     "stop_hyper_parameter_tuning_job",
     "stop_training_job",
 ]
@@ -38,14 +41,14 @@ Operation = Callable[[LocalClient, Mapping[str, Any]], dict[str, Any]]
 DEFAULT_PAGE, LARGEST_PAGE = 10, 100
 
 
-def _name(request: Mapping[str, Any], field: str) -> str:
+def required_name(request: Mapping[str, Any], field: str) -> str:
     value = request.get(field)
     if not isinstance(value, str) or not value:
         raise ValidationException(f"{field} is required: the name of the job, a string.")
     return value
 
 
-def _time(request: Mapping[str, Any], field: str) -> datetime | None:
+def request_time(request: Mapping[str, Any], field: str) -> datetime | None:
     """A request timestamp (epoch seconds, as botocore sends them) as an aware datetime."""
     value = request.get(field)
     if value is None:
@@ -60,7 +63,7 @@ def _time(request: Mapping[str, Any], field: str) -> datetime | None:
         ) from None
 
 
-def _page(request: Mapping[str, Any], items: list[Any]) -> tuple[list[Any], str | None]:
+def page_of(request: Mapping[str, Any], items: list[Any]) -> tuple[list[Any], str | None]:
     """The page of ``items`` the request's NextToken and MaxResults select, and the token of
     the next page (``None`` after the last)."""
     size = request.get("MaxResults", DEFAULT_PAGE)
@@ -91,10 +94,10 @@ def _listed(request: Mapping[str, Any], records: list[Any], statuses: Any) -> li
     return listed_jobs(
         records,
         statuses,
-        creation_time_after=_time(request, "CreationTimeAfter"),
-        creation_time_before=_time(request, "CreationTimeBefore"),
-        last_modified_time_after=_time(request, "LastModifiedTimeAfter"),
-        last_modified_time_before=_time(request, "LastModifiedTimeBefore"),
+        creation_time_after=request_time(request, "CreationTimeAfter"),
+        creation_time_before=request_time(request, "CreationTimeBefore"),
+        last_modified_time_after=request_time(request, "LastModifiedTimeAfter"),
+        last_modified_time_before=request_time(request, "LastModifiedTimeBefore"),
         status_equals=request.get("StatusEquals"),
         sort_by=request.get("SortBy"),
         sort_order=request.get("SortOrder"),
@@ -110,11 +113,11 @@ def create_training_job(client: LocalClient, request: Mapping[str, Any]) -> dict
 
 
 def describe_training_job(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
-    return client.training_jobs.describe(_name(request, "TrainingJobName"))
+    return client.training_jobs.describe(required_name(request, "TrainingJobName"))
 
 
 def stop_training_job(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
-    client.training_jobs.stop(_name(request, "TrainingJobName"))
+    client.training_jobs.stop(required_name(request, "TrainingJobName"))
     return {}
 
 
@@ -133,7 +136,7 @@ def list_training_jobs(client: LocalClient, request: Mapping[str, Any]) -> dict[
         records = [
             r for r in records if (warm_status(service.store, r) or {}).get("Status") == pool
         ]
-    page, following = _page(request, records)
+    page, following = page_of(request, records)
     answer: dict[str, Any] = {
         "TrainingJobSummaries": [_training_summary(client, record) for record in page]
     }
@@ -178,13 +181,13 @@ def create_hyper_parameter_tuning_job(
 def describe_hyper_parameter_tuning_job(
     client: LocalClient, request: Mapping[str, Any]
 ) -> dict[str, Any]:
-    return client.tuning_jobs.describe(_name(request, "HyperParameterTuningJobName"))
+    return client.tuning_jobs.describe(required_name(request, "HyperParameterTuningJobName"))
 
 
 def stop_hyper_parameter_tuning_job(
     client: LocalClient, request: Mapping[str, Any]
 ) -> dict[str, Any]:
-    client.tuning_jobs.stop(_name(request, "HyperParameterTuningJobName"))
+    client.tuning_jobs.stop(required_name(request, "HyperParameterTuningJobName"))
     return {}
 
 
@@ -197,7 +200,7 @@ def list_hyper_parameter_tuning_jobs(
     records = _listed(
         request, service.list_jobs(name_contains=request.get("NameContains")), TUNING_JOB_STATUSES
     )
-    page, following = _page(request, records)
+    page, following = page_of(request, records)
     fields = (
         "HyperParameterTuningJobName",
         "HyperParameterTuningJobArn",
@@ -227,12 +230,12 @@ def list_training_jobs_for_hyper_parameter_tuning_job(
     client: LocalClient, request: Mapping[str, Any]
 ) -> dict[str, Any]:
     summaries = client.tuning_jobs.summaries(
-        _name(request, "HyperParameterTuningJobName"),
+        required_name(request, "HyperParameterTuningJobName"),
         request.get("StatusEquals"),
         request.get("SortBy"),
         request.get("SortOrder"),
     )
-    page, following = _page(request, summaries)
+    page, following = page_of(request, summaries)
     answer: dict[str, Any] = {"TrainingJobSummaries": page}
     if following:
         answer["NextToken"] = following
