@@ -34,13 +34,17 @@ def _duration(described: Mapping[str, Any]) -> float | None:
 def jobs_view(
     client: LocalClient, status: str = "", name: str = "", limit: int = 200
 ) -> list[dict[str, Any]]:
-    """The training jobs, newest first: what the list's columns show."""
+    """The training jobs, newest first: what the list's columns show, from the jobs' rows
+    alone (the list is polled; a description reads each job's events and metrics too)."""
+    import time
+
     service = client.training_jobs
     records = service.list_jobs(status=status or None, name_contains=name or None, limit=limit)
     rows = []
     for record in records:
-        described = service.describe_record(record)
-        resources = described.get("ResourceConfig") or {}
+        doc = record.document
+        resources = (doc.get("spec", {}).get("request") or {}).get("ResourceConfig") or {}
+        ended = doc.get("training_end_time") or doc.get("end_time")
         rows.append(
             {
                 "name": record.name,
@@ -48,11 +52,9 @@ def jobs_view(
                 "secondary": record.secondary_status,
                 "instance_type": resources.get("InstanceType", ""),
                 "instance_count": resources.get("InstanceCount", 0),
-                "created": _seconds(described.get("CreationTime")),
-                "duration": _duration(described),
-                "metrics": {
-                    m["MetricName"]: m["Value"] for m in described.get("FinalMetricDataList", [])
-                },
+                "created": record.created_at,
+                "duration": (ended or time.time()) - record.created_at,
+                "metrics": {m["MetricName"]: m["Value"] for m in doc.get("final_metrics") or []},
                 "tuning": record.parent,
             }
         )
