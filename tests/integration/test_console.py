@@ -175,11 +175,13 @@ def test_with_credentials_the_console_asks_for_them() -> None:
             urllib.request.urlopen(signed.url + "/", timeout=30)
         assert refused.value.code == 401
         assert refused.value.headers["WWW-Authenticate"].startswith("Basic")
+        refused.value.close()
         wrong = base64.b64encode(b"AKIDCONSOLE:guess").decode()
         request = urllib.request.Request(signed.url, headers={"Authorization": f"Basic {wrong}"})
         with pytest.raises(urllib.error.HTTPError) as guessed:
             urllib.request.urlopen(request, timeout=30)
         assert guessed.value.code == 401
+        guessed.value.close()
         right = base64.b64encode(b"AKIDCONSOLE:s3cret").decode()
         request = urllib.request.Request(signed.url, headers={"Authorization": f"Basic {right}"})
         with urllib.request.urlopen(request, timeout=30) as page:
@@ -193,3 +195,4 @@ def test_with_credentials_the_console_asks_for_them() -> None:
         with pytest.raises(urllib.error.HTTPError) as forged:
             urllib.request.urlopen(stop, timeout=30)
         assert forged.value.code == 403
+        forged.value.close()

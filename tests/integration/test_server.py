@@ -205,7 +205,8 @@ def _post(server: RunningServer, target: str, body: bytes) -> tuple[int, dict[st
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status, json.loads(answer.read())
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+        with error:
+            return error.code, json.loads(error.read())
 
 
 def test_unknown_operations_and_bodies_are_refused_with_what_is_answered(
