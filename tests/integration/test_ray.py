@@ -576,3 +576,34 @@ def test_a_host_no_node_can_hold_is_said_and_ends_at_max_pending_time(
     assert any(
         "no capacity on the Ray cluster within MaxPendingTimeInSeconds" in m for m in messages
     )
+
+
+#: Says which GPUs it was given, and where.
+GPUS = """
+    import json, os
+    print("GPUS " + json.dumps({
+        "visible": os.environ.get("CUDA_VISIBLE_DEVICES"), "count": os.environ["SM_NUM_GPUS"],
+        "node": os.environ["SAGEYARD_RAY_NODE_ID"],
+    }), flush=True)
+"""
+
+
+def test_a_gpu_instance_type_takes_a_gpu_bundle_on_a_node_that_has_gpus(
+    on_ray: Any, make_trainer: MakeTrainer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cluster = on_ray
+    # a node that says it has a GPU (Ray counts it; no GPU is there to use)
+    gpu_node = cluster.add_node(num_cpus=1, num_gpus=1, node_ip_address="127.0.0.4")
+    cluster.wait_for_nodes()
+    monkeypatch.setenv("SAGEYARD_RAY_RESOURCES", '{"ml.g5.xlarge": {"CPU": 1, "GPU": 1}}')
+    try:
+        trainer = make_trainer(GPUS, compute=Compute(instance_type="ml.g5.xlarge"))
+        trainer.train(logs=False)
+        job = trainer._latest_training_job
+        assert job is not None and job.training_job_status == "Completed", job.failure_reason
+        line = next(line for line in job.logs() if line.startswith("GPUS "))
+        seen = json.loads(line[len("GPUS ") :])
+        assert seen["node"] == gpu_node.node_id  # the only node with a GPU
+        assert seen["visible"] == "0" and seen["count"] == "1"  # Ray's GPU id, as on SageMaker
+    finally:
+        cluster.remove_node(gpu_node)

@@ -26,6 +26,7 @@ from sageyard.core.shapes import (
     StoppingCondition,
     to_request,
 )
+from sageyard.core.shapes._training import check_channel_name
 from sageyard.jobs.resource import TrainingJob
 from sageyard.programs import image_repository
 from sageyard.runtime.environment import serialize_hyperparameters
@@ -208,7 +209,13 @@ def _source_code(code: SourceCode) -> dict[str, Any]:
 
 def _channel(item: Channel | InputData) -> dict[str, Any]:
     """A Channel as the API takes it; an InputData becomes one (a local path stays local).
-    A ``DatasetSource`` names a DataSet of the AI registry: the channel reads its data."""
+    A ``DatasetSource`` names a DataSet of the AI registry: the channel reads its data.
+    ``code`` and ``sm_drivers`` are the trainer's own channels (the request layer takes them
+    from the wire, where the real SDK sends them), so a user's channel may not be named so."""
+    try:  # shapes made with model_construct were never validated
+        check_channel_name(item.channel_name)
+    except ValueError as error:
+        raise ConfigurationError(f"input_data_config: {error}") from None
     if isinstance(item, Channel):
         channel = item.to_request()
         dataset = item.data_source.dataset_source
