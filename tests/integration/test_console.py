@@ -196,3 +196,54 @@ def test_with_credentials_the_console_asks_for_them() -> None:
             urllib.request.urlopen(stop, timeout=30)
         assert forged.value.code == 403
         forged.value.close()
+
+
+def test_model_packages_and_evaluations_have_pages_of_their_own(
+    server: RunningServer, browser: Any, tmp_path: Path
+) -> None:
+    import json
+
+    from selenium.webdriver.common.by import By
+
+    from sageyard.models.registry import ModelRegistry
+
+    pytest.importorskip("lm_eval")
+    from sageyard.train import CustomScorerEvaluator, get_builtin_metrics
+    from tests.evaluation_fixtures import scripted_model
+
+    registry = ModelRegistry(Settings.from_env())
+    registry.create_group("console-models", "fine-tuned for the console")
+    registry.register(
+        "console-models",
+        {
+            "model_artifact_uri": "s3://models/run-1/model.tar.gz",
+            "base_model": "HuggingFaceTB/SmolLM2-135M-Instruct",
+            "training_job_name": "run-1",
+            "final_metrics": {"train_loss": 0.25},
+        },
+    )
+    browser.get(server.url + "/console/models")
+    group = browser.find_element(By.CSS_SELECTOR, 'section[data-group="console-models"]')
+    assert "train_loss=0.25" in group.text and "SmolLM2-135M-Instruct" in group.text
+    _shot(browser, "models")
+
+    dataset = tmp_path / "math.jsonl"
+    rows = [{"query": "What is 2+3?", "response": "5"}, {"query": "What is 7*6?", "response": "42"}]
+    dataset.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    model = scripted_model(tmp_path / "model", {"2+3": "\\boxed{5}"}, default="\\boxed{0}")
+    execution = CustomScorerEvaluator(
+        evaluator=get_builtin_metrics().PRIME_MATH,
+        dataset=str(dataset),
+        model=str(model),
+        s3_output_path="s3://bucket/evals/",
+    ).evaluate()
+    assert execution is not None
+    browser.get(server.url + "/console/evaluations")
+    link = _until(lambda: browser.find_element(By.CSS_SELECTOR, "tr[data-evaluation] a"))
+    link.click()
+    # the page follows the evaluation until it has its scores, without a reload
+    _until(lambda: browser.find_elements(By.CSS_SELECTOR, "tr.score"), 240)
+    scores = browser.find_element(By.TAG_NAME, "main").text
+    assert "prime_math" in scores and "0.5" in scores  # one of the two answers is right
+    assert "Succeeded" in browser.find_element(By.CSS_SELECTOR, ".summary").text
+    _shot(browser, "evaluation")

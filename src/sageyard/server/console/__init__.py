@@ -1,4 +1,5 @@
-"""The web console at ``/``: training jobs, a job's page, tuning jobs and a tuning job's page.
+"""The web console at ``/``: training jobs and tuning jobs (each with a page), the model
+packages fine-tuning registered, and the evaluations with their scores.
 
 Pages are rendered on the server (``pages.py``) from ``views.py``'s data; each stays live
 by polling its fragments and the JSON API under ``/console/`` (``static/console.js``).
@@ -67,6 +68,19 @@ class Console:
                 "/console/fragments/tuning/{name}",
                 page(lambda r: pages.tuning_fragment(self._tuning(r))),
             ),
+            Route("/console/models", page(lambda r: pages.models_page(views.models_view(client)))),
+            Route(
+                "/console/evaluations",
+                page(lambda r: pages.evaluations_page(views.evaluations_view(client))),
+            ),
+            Route(
+                "/console/evaluations/{name}",
+                page(lambda r: pages.evaluation_page(self._evaluation(r))),
+            ),
+            Route(
+                "/console/fragments/evaluations/{name}",
+                page(lambda r: pages.evaluation_fragment(self._evaluation(r))),
+            ),
             Route("/console/api/jobs/{name}", page(self._job, json=True)),
             Route("/console/api/jobs/{name}/logs", page(self._log, json=True)),
             Route("/console/api/tuning/{name}", page(self._tuning, json=True)),
@@ -110,6 +124,9 @@ class Console:
 
     def _tuning(self, request: Any) -> dict[str, Any]:
         return views.tuning_view(self.client, str(request.path_params["name"]))
+
+    def _evaluation(self, request: Any) -> dict[str, Any]:
+        return views.evaluation_view(self.client, str(request.path_params["name"]))
 
     def _log(self, request: Any) -> dict[str, Any]:
         after = request.query_params.get("after", "0")

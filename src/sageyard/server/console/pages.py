@@ -17,10 +17,14 @@ from urllib.parse import quote, urlencode
 from sageyard.server.console.views import STATUSES
 
 __all__ = [
+    "evaluation_fragment",
+    "evaluation_page",
+    "evaluations_page",
     "job_fragment",
     "job_page",
     "jobs_fragment",
     "jobs_page",
+    "models_page",
     "not_found",
     "tuning_fragment",
     "tuning_page",
@@ -74,7 +78,8 @@ def _page(title: str, body: str, scripts: bool = True) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<link rel="stylesheet" href="/console/static/console.css">{assets}</head><body>'
         '<header><a href="/" class="brand">sageyard</a><nav><a href="/">Training jobs</a>'
-        '<a href="/console/tuning">Tuning jobs</a></nav></header>'
+        '<a href="/console/tuning">Tuning jobs</a><a href="/console/models">Model packages</a>'
+        '<a href="/console/evaluations">Evaluations</a></nav></header>'
         f"<main>{body}</main></body></html>"
     )
 
@@ -272,3 +277,93 @@ def tuning_page(tuning: Mapping[str, Any]) -> str:
 
 def not_found(message: str) -> str:
     return _page("Not found", f"<h1>Not found</h1><p>{escape(message)}</p>", scripts=False)
+
+
+# -- model packages and evaluations ----------------------------------------------------------
+
+
+def models_page(groups: list[dict[str, Any]]) -> str:
+    sections = []
+    for group in groups:
+        rows = []
+        for package in group["packages"]:
+            job = package["training_job"]
+            link = f'<a href="/console/jobs/{quote(job)}">{escape(job)}</a>' if job else "&ndash;"
+            metrics = ", ".join(
+                f"{escape(k)}={_number(v)}" for k, v in sorted(package["metrics"].items())
+            )
+            rows.append(
+                f'<tr data-package="{package["version"]}"><td>{package["version"]}</td>'
+                f"<td>{_status(package['status'])}</td><td>{escape(package['approval'] or '')}</td>"
+                f"<td>{link}</td><td>{escape(package['base_model'])}</td>"
+                f"<td><code>{escape(package['artifact'])}</code></td>"
+                f'<td class="metrics">{metrics}</td><td>{_when(package["created"])}</td></tr>'
+            )
+        headers = [
+            "Version",
+            "Status",
+            "Approval",
+            "Training job",
+            "Base model",
+            "Artifact",
+            "Final metrics",
+            "Created",
+        ]
+        sections.append(
+            f'<section data-group="{escape(group["name"])}"><h2>{escape(group["name"])}</h2>'
+            f'<p class="note">{escape(group["description"])}</p>'
+            f"{_table(headers, rows, 'No version yet.')}</section>"
+        )
+    body = "".join(sections) or "<p>No model package group yet: fine-tuning jobs register one.</p>"
+    return _page("Model packages", f"<h1>Model packages</h1>{body}")
+
+
+def evaluations_page(rows: list[dict[str, Any]]) -> str:
+    cells = [
+        f'<tr data-evaluation="{escape(r["name"])}">'
+        f'<td><a href="/console/evaluations/{quote(r["name"])}">{escape(r["display"])}</a></td>'
+        f"<td>{escape(r['type'])}</td><td>{_status(r['status'])}</td>"
+        f"<td>{_when(r['created'])}</td></tr>"
+        for r in rows
+    ]
+    table = _table(["Evaluation", "Type", "Status", "Created"], cells, "No evaluation yet.")
+    return _page("Evaluations", f"<h1>Evaluations</h1>{table}")
+
+
+def evaluation_fragment(evaluation: Mapping[str, Any]) -> str:
+    final = evaluation["status"] in {"Succeeded", "Failed", "Stopped"}
+    steps = []
+    for step in evaluation["steps"]:
+        job = step["job"]
+        link = f'<a href="/console/jobs/{quote(job)}">{escape(job)}</a>' if job else "&ndash;"
+        failure = escape(step["failure"] or "")
+        steps.append(
+            f"<tr><td>{escape(step['name'])}</td><td>{_status(step['status'])}</td>"
+            f"<td>{link}</td><td>{failure}</td></tr>"
+        )
+    scores = [
+        f'<tr class="score"><td>{escape(str(row.get("model", "")))}</td>'
+        f"<td>{escape(str(row.get('subtask', '')))}</td>"
+        f"<td>{escape(str(row.get('metric', '')))}</td><td>{_number(row.get('value'))}</td></tr>"
+        for row in evaluation["scores"]
+    ]
+    failure = (
+        f'<p class="failure">{escape(evaluation["failure"])}</p>' if evaluation["failure"] else ""
+    )
+    return (
+        f'<section class="summary" data-final="{int(final)}"><p>{_status(evaluation["status"])}'
+        f" · {escape(evaluation['type'])} · created {_when(evaluation['created'])}</p>{failure}"
+        "</section>"
+        f"<section><h2>Steps</h2>{_table(['Step', 'Status', 'Job', 'Failure'], steps, 'None yet.')}"
+        "</section><section><h2>Scores</h2>"
+        f"{_table(['Model', 'Subtask', 'Metric', 'Value'], scores, 'Once it has succeeded.')}"
+        "</section>"
+    )
+
+
+def evaluation_page(evaluation: Mapping[str, Any]) -> str:
+    name = quote(evaluation["name"])
+    body = f"<h1>{escape(evaluation['display'])}</h1>" + _live(
+        f"/console/fragments/evaluations/{name}", evaluation_fragment(evaluation)
+    )
+    return _page(evaluation["display"], body)

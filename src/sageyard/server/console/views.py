@@ -10,7 +10,17 @@ from typing import Any
 
 from sageyard.train.client import LocalClient
 
-__all__ = ["importance", "job_view", "jobs_view", "log_view", "tuning_view", "tunings_view"]
+__all__ = [
+    "evaluation_view",
+    "evaluations_view",
+    "importance",
+    "job_view",
+    "jobs_view",
+    "log_view",
+    "models_view",
+    "tuning_view",
+    "tunings_view",
+]
 
 #: The statuses the jobs list filters by.
 STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
@@ -228,3 +238,85 @@ def _correlation(a: list[float], b: list[float]) -> float:
     cov = sum((x - mean_a) * (y - mean_b) for x, y in zip(a, b, strict=True))
     spread = math.sqrt(sum((x - mean_a) ** 2 for x in a) * sum((y - mean_b) ** 2 for y in b))
     return cov / spread if spread else 0.0
+
+
+def models_view(client: LocalClient) -> list[dict[str, Any]]:
+    """The model package groups, each with its versions (newest first)."""
+    from sageyard.models.registry import ModelRegistry
+
+    registry = ModelRegistry(client.settings)
+    groups = []
+    for group in registry.list_groups():
+        packages = []
+        for package in reversed(registry.list_packages(group.model_package_group_name)):
+            packages.append(
+                {
+                    "version": package.model_package_version,
+                    "status": package.model_package_status,
+                    "approval": package.model_approval_status,
+                    "training_job": package.training_job_name,
+                    "base_model": package.base_model,
+                    "artifact": package.model_artifact_uri,
+                    "metrics": dict(package.final_metrics),
+                    "created": _seconds(package.creation_time),
+                }
+            )
+        groups.append(
+            {
+                "name": group.model_package_group_name,
+                "description": group.model_package_group_description or "",
+                "created": _seconds(group.creation_time),
+                "packages": packages,
+            }
+        )
+    return groups
+
+
+def evaluations_view(client: LocalClient) -> list[dict[str, Any]]:
+    """The evaluations (pipeline executions of evaluation steps), newest first."""
+    from sageyard.evaluation.service import pipeline_status
+
+    service = client.evaluations
+    rows = []
+    for record in service.list_executions():
+        spec = service.spec(record)
+        rows.append(
+            {
+                "name": record.name,
+                "display": spec.display_name,
+                "type": spec.eval_type,
+                "status": pipeline_status(record.status),
+                "created": record.created_at,
+            }
+        )
+    return rows
+
+
+def evaluation_view(client: LocalClient, name: str) -> dict[str, Any]:
+    """One evaluation: its steps (each a training job) and, once it succeeded, its scores."""
+    service = client.evaluations
+    record = service.find(name)
+    described = service.describe(record.name)
+    steps = []
+    for step in described["PipelineExecutionSteps"]:
+        arn = (step.get("Metadata") or {}).get("TrainingJob", {}).get("Arn", "")
+        steps.append(
+            {
+                "name": step["StepName"],
+                "status": step.get("StepStatus"),
+                "job": arn.rsplit("/", 1)[-1] if arn else None,
+                "failure": step.get("FailureReason"),
+            }
+        )
+    status = described["PipelineExecutionStatus"]
+    scores = service.result_rows([record]) if status == "Succeeded" else []
+    return {
+        "name": record.name,
+        "display": described["PipelineExecutionDisplayName"],
+        "type": described["EvalType"],
+        "status": status,
+        "failure": described.get("FailureReason"),
+        "created": _seconds(described.get("CreationTime")),
+        "steps": steps,
+        "scores": scores,
+    }
