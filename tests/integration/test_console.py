@@ -247,3 +247,22 @@ def test_model_packages_and_evaluations_have_pages_of_their_own(
     assert "prime_math" in scores and "0.5" in scores  # one of the two answers is right
     assert "Succeeded" in browser.find_element(By.CSS_SELECTOR, ".summary").text
     _shot(browser, "evaluation")
+
+
+def test_the_log_tail_reads_on_from_where_it_was_and_keeps_a_last_line_without_newline(
+    server: RunningServer,
+) -> None:
+    from sageyard.server.console.views import log_view
+    from sageyard.train.client import LocalClient
+
+    client = _client(server)
+    code = "import sys; print('one'); print('two'); sys.stdout.write('three')"
+    client.create_training_job(**_request("console-tail", code))
+    assert _wait(client, "console-tail")["TrainingJobStatus"] == "Completed"
+    local = LocalClient(Settings.from_env())
+    first = log_view(local, "console-tail", "algo-1", 0)
+    assert first["lines"][-3:] == ["one", "two", "three"]
+    assert log_view(local, "console-tail", "algo-1", first["next"]) == {
+        "lines": [],
+        "next": first["next"],
+    }

@@ -135,12 +135,47 @@ def job_view(client: LocalClient, name: str) -> dict[str, Any]:
     }
 
 
-def log_view(client: LocalClient, name: str, host: str, after: int) -> dict[str, Any]:
-    """A host's log lines from line ``after`` on, and where the next read starts."""
-    from sageyard.server.logs import _events
+#: The most of a host's log one read of the console returns.
+LOG_READ_BYTES = 1 << 20
 
-    events = _events(client, name, host)
-    return {"lines": [message for _, message in events[after:]], "next": len(events)}
+
+def log_view(client: LocalClient, name: str, host: str, after: int) -> dict[str, Any]:
+    """A host's whole log lines from ``after`` on (a byte offset of its log file, or the
+    last stored chunk's id where the hosts ran on other machines), at most LOG_READ_BYTES
+    at once, secrets masked; ``next`` is where the following read starts. A long log is
+    never read again from its start."""
+    from sageyard.executors import executor_class
+    from sageyard.jobs.spec import TrainingJobSpec
+    from sageyard.runtime.environment import mask_text, secret_values
+
+    service = client.training_jobs
+    record = service.get(name)
+    spec = TrainingJobSpec.model_validate(record.document["spec"])
+    secrets = secret_values(spec.environment)
+    if getattr(executor_class(spec.executor), "shares_no_disk", False):
+        lines, following = [], after
+        for chunk in service.store.logs(name, after=after):
+            following = chunk.id
+            if chunk.host == host:
+                lines += chunk.text.splitlines()
+        return {"lines": [mask_text(line, secrets) for line in lines], "next": following}
+    try:
+        with open(service.paths(name).log(host), "rb") as log:
+            log.seek(after)
+            data = log.read(LOG_READ_BYTES)
+    except FileNotFoundError:
+        return {"lines": [], "next": after}
+    whole = data[: data.rfind(b"\n") + 1]  # a line still being written waits for its end
+    if record.status not in ("InProgress", "Stopping") or (
+        not whole and len(data) == LOG_READ_BYTES
+    ):
+        whole = data  # the job ended (its last line is whole), or a line longer than a read
+    text = whole.decode(errors="replace")
+    lines = [mask_text(line.rstrip("\r"), secrets) for line in text.split("\n")[:-1]]
+    rest = text.rsplit("\n", 1)[-1]  # the end of the read, past its last newline
+    if rest:
+        lines.append(mask_text(rest.rstrip("\r"), secrets))
+    return {"lines": lines, "next": after + len(whole)}
 
 
 def tuning_view(client: LocalClient, name: str) -> dict[str, Any]:
