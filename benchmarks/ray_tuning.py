@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -50,9 +51,10 @@ ROOT = HERE.parent
 WARM_SECONDS = 60
 
 
-def start_services() -> tuple[object, str, str]:
+def start_services() -> tuple[object, str, str, str]:
     """The Ray cluster (two nodes of 2 CPUs), a moto S3 server and a PostgreSQL database;
-    returns the cluster, the S3 endpoint and the store URL."""
+    returns the cluster, the S3 endpoint, the store URL and the command that stops the
+    database."""
     from moto.server import ThreadedMotoServer
 
     os.environ.update(
@@ -69,7 +71,8 @@ def start_services() -> tuple[object, str, str]:
         .stdout.strip()
         .splitlines()[-1]
     )
-    url = line.split("SAGEYARD_TEST_POSTGRES_URL=", 1)[1].split()[0]
+    exported = dict(word.split("=", 1) for word in shlex.split(line) if "=" in word)
+    url = exported["SAGEYARD_TEST_POSTGRES_URL"]
     store = url.replace("postgresql://", "postgresql+psycopg://", 1)
 
     import ray
@@ -90,7 +93,7 @@ def start_services() -> tuple[object, str, str]:
     print(
         f"Ray {ray.__version__}: a 2-node cluster started in {time.perf_counter() - started:.1f} s"
     )
-    return cluster, f"http://{host}:{port}", store
+    return cluster, f"http://{host}:{port}", store, exported["SAGEYARD_TEST_POSTGRES_STOP"]
 
 
 def main() -> None:
@@ -100,7 +103,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sageyard-ray-bench-"))
-    cluster, endpoint, store = start_services()
+    cluster, endpoint, store, stop_database = start_services()
     os.environ.update(
         SAGEYARD_HOME=str(work / "home"),
         SAGEYARD_EXECUTOR="ray",
@@ -128,6 +131,7 @@ def main() -> None:
 
         ray.shutdown()
         cluster.shutdown()  # type: ignore[attr-defined]
+        subprocess.run(stop_database, shell=True, capture_output=True, check=False)
     print(
         f"trials: {args.trials}, {args.parallel} at a time, 2 nodes of 2 CPUs; "
         f"machine: {os.cpu_count()} CPUs"
