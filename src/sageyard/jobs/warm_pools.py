@@ -125,6 +125,8 @@ class WarmPool:
         self._row = False  # whether its row is in the store
         self._reader: int | None = None
         self._writer: int | None = None
+        self._received = b""  # what the FIFO brought past its last whole line
+        self._lines: list[str] = []  # whole lines not acted on yet
 
     def offer(self, job: str, keep_alive_seconds: int) -> None:
         """``job`` is ending: its pool waits ``keep_alive_seconds`` for the next matching job,
@@ -142,7 +144,9 @@ class WarmPool:
             self._writer = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
         document = {"key": self.key, "job": job, "fifo": str(self.fifo), "until": self.until}
         if not self._row:
-            record = JobRecord.registered(self.name, KIND, None, document, "Available")
+            # made InUse (its first job's), so that no job can claim it before it is offered
+            # below: the offer's write would undo that claim, and the job would be lost
+            record = JobRecord.registered(self.name, KIND, None, document, "InUse")
             self.store.create(record)
             self._row = True
         self.store.update(
@@ -153,26 +157,26 @@ class WarmPool:
         """The next job claimed for this pool, or ``None`` once the period ran out and the
         pool is ``Terminated``."""
         assert self._reader is not None
-        received = b""
         while True:
-            timeout = max(0.0, self.until - time.time())
-            readable, _, _ = select.select([self._reader], [], [], min(timeout, 1.0))
-            if readable:
-                received += os.read(self._reader, 4096)
-                if not received.endswith(b"\n"):
-                    continue
-                lines, received = received.decode().splitlines(), b""
-                job = lines[-1].strip()
-                if job.startswith(KEEP_ALIVE_LINE):  # update_keep_alive: a new period
-                    self.until = self.since + int(job.removeprefix(KEEP_ALIVE_LINE))
+            while self._lines:  # each line the FIFO brought, in order: no claim is dropped
+                line = self._lines.pop(0).strip()
+                if line.startswith(KEEP_ALIVE_LINE):  # update_keep_alive: a new period
+                    self.until = self.since + int(line.removeprefix(KEEP_ALIVE_LINE))
                     self.store.update(self.name, document_patch={"until": self.until})
                     continue
-                if job:
-                    return job
+                if line:
+                    return line
                 # an empty line: a waiting job evicted the pool (evict_idle)
                 self._retained(self.job, "Terminated")
                 self.close()
                 return None
+            timeout = max(0.0, self.until - time.time())
+            readable, _, _ = select.select([self._reader], [], [], min(timeout, 1.0))
+            if readable:
+                self._received += os.read(self._reader, 4096)
+                *complete, self._received = self._received.split(b"\n")
+                self._lines += [line.decode() for line in complete]
+                continue
             if time.time() < self.until:
                 continue
             # the period is up: end the pool, unless a job claimed it in the meantime

@@ -167,3 +167,38 @@ def test_describe_ends_an_available_pool_whose_keeper_died(
     assert service.describe("first")["WarmPoolStatus"]["Status"] == "Terminated"
     assert [p.status for p in service.store.list(KIND)] == ["Terminated"]
     pool.close()
+
+
+def test_a_job_claiming_a_pool_while_it_is_first_offered_is_never_lost(
+    service: TrainingJobService, code_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the race once seen on a Ray cluster: a claim between the pool row's creation and its
+    # offer, which then wrote the row back to Available, so that the job was never run
+    spec = service.validate_training_job(_warm(code_dir, "first"))
+    service.create_training_job(_warm(code_dir, "first"))
+    pool = WarmPool(service.store, service.settings, pool_key(spec, service.settings), "first")
+    claimed: list[bool] = []
+    create = service.store.create
+
+    def create_then_claim(record: Any) -> Any:
+        made = create(record)
+        claimed.append(claim(service.store, service.settings, spec, "racing"))
+        return made
+
+    monkeypatch.setattr(service.store, "create", create_then_claim)
+    pool.offer("first", 60)
+    assert claimed == [False]  # not claimable before it is offered: "racing" runs elsewhere
+    (row,) = service.store.list(KIND)
+    assert (row.status, row.document["job"]) == ("Available", "first")
+    pool.close()
+
+
+def test_every_job_the_fifo_brings_is_run_in_order(
+    service: TrainingJobService, code_dir: Path
+) -> None:
+    from sageyard.jobs.warm_pools import _wake
+
+    _, pool = _offered(service, code_dir)
+    assert _wake(pool.fifo, "second") and _wake(pool.fifo, "third")  # one read brings both
+    assert [pool.wait(), pool.wait()] == ["second", "third"]
+    pool.close()
