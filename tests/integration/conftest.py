@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tarfile
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,17 @@ def make_trainer(code_dir: Callable[[str], Path]) -> MakeTrainer:
         return ModelTrainer(**kwargs)
 
     return make
+
+
+@pytest.fixture
+def server() -> Iterator[Any]:
+    """A ``sageyard server`` on a free port of 127.0.0.1 in this process, over the test's
+    settings (no credentials: unsigned requests pass)."""
+    pytest.importorskip("uvicorn")
+    from sageyard.server import RunningServer
+
+    with RunningServer(Settings.from_env()) as running:
+        yield running
 
 
 @pytest.fixture

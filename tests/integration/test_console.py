@@ -34,12 +34,6 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def server() -> Iterator[RunningServer]:
-    with RunningServer(Settings.from_env()) as running:
-        yield running
-
-
-@pytest.fixture
 def browser() -> Iterator[Any]:
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service

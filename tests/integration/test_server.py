@@ -24,12 +24,6 @@ KEY_ID, SECRET = "AKIDSAGEYARDTEST", "the-server-secret"
 
 
 @pytest.fixture
-def server() -> Iterator[RunningServer]:
-    with RunningServer(Settings.from_env()) as running:
-        yield running
-
-
-@pytest.fixture
 def signed_server() -> Iterator[RunningServer]:
     with RunningServer(Settings.from_env(), credentials={KEY_ID: SECRET}) as running:
         yield running

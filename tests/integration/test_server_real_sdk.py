@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,12 +58,6 @@ ROLE = "arn:aws:iam::000000000000:role/SageMakerRole"
 def result(**values):
     print("RESULT " + json.dumps(values, default=str))
 """
-
-
-@pytest.fixture
-def server() -> Iterator[RunningServer]:
-    with RunningServer(Settings.from_env()) as running:
-        yield running
 
 
 def _run_sdk(server: RunningServer, tmp_path: Path, body: str, timeout: float = 300) -> Any:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,32 +15,15 @@ from botocore.exceptions import ClientError
 from sageyard.core.settings import Settings
 from sageyard.server import RunningServer
 from sageyard.storage import object_store_for
+from tests.integration.test_server import KEY_ID, SECRET
+from tests.integration.test_server import _client as wire_client
 
 pytest.importorskip("uvicorn")
 
-KEY_ID, SECRET = "AKIDSAGEYARDTEST", "the-server-secret"
 
-
-@pytest.fixture
-def server() -> Iterator[RunningServer]:
-    with RunningServer(Settings.from_env()) as running:
-        yield running
-
-
-def _client(
-    server: RunningServer, service: str = "s3", key: str = KEY_ID, secret: str = SECRET
-) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.session.Session().client(
-        service,
-        endpoint_url=server.url,
-        region_name="us-west-2",
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=Config(retries={"max_attempts": 1}),
-    )
+def _client(server: RunningServer, service: str = "s3", **keys: str) -> Any:
+    """boto3's client of ``service`` (S3 unless said) for ``server``."""
+    return wire_client(server, service, **keys)
 
 
 def _code(error: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:

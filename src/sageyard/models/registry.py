@@ -926,7 +926,7 @@ class ModelRegistry:
         real = {
             item.name: described(description.get(pascal_case(item.name)))
             for item in dataclasses.fields(ModelPackage)
-            if item.name not in _SAGEYARD_FIELDS
+            if item.name not in SAGEYARD_FIELDS
         }
         uri = str(doc.get("model_artifact_uri") or "") or _model_data(description)
         package = ModelPackage(
@@ -942,7 +942,7 @@ class ModelRegistry:
         return _bind(package, self.settings)
 
 
-_SAGEYARD_FIELDS = frozenset(
+SAGEYARD_FIELDS = frozenset(
     {
         "model_artifact_uri",
         "base_model",

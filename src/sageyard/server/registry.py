@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sageyard.core.shapes._base import pascal_case, to_request
+from sageyard.models.registry import SAGEYARD_FIELDS
 from sageyard.train.client import LocalClient
 
 __all__ = [
@@ -21,17 +22,6 @@ __all__ = [
     "list_model_package_groups",
     "list_model_packages",
 ]
-
-#: ModelPackage's fields that are sageyard's own, not the API's.
-_OWN = {
-    "model_artifact_uri",
-    "base_model",
-    "customization_technique",
-    "training_type",
-    "training_job_name",
-    "dataset_uris",
-    "final_metrics",
-}
 
 _GROUP_SUMMARY = (
     "ModelPackageGroupName",
@@ -66,7 +56,7 @@ def _wire(resource: Any) -> dict[str, Any]:
         value = getattr(resource, field.name)
         if value is None or field.name.startswith("_"):
             continue
-        if field.name in _OWN:
+        if field.name in SAGEYARD_FIELDS:
             if value:
                 own[pascal_case(field.name)] = value
             continue

@@ -17,6 +17,7 @@ from typing import Any
 
 from sageyard.core.exceptions import ValidationException
 from sageyard.train.client import LocalClient
+from sageyard.train.sagemaker_client import training_summary, tuning_summary
 
 __all__ = [
     "OPERATIONS",
@@ -138,34 +139,11 @@ def list_training_jobs(client: LocalClient, request: Mapping[str, Any]) -> dict[
         ]
     page, following = page_of(request, records)
     answer: dict[str, Any] = {
-        "TrainingJobSummaries": [_training_summary(client, record) for record in page]
+        "TrainingJobSummaries": [training_summary(client, record) for record in page]
     }
     if following:
         answer["NextToken"] = following
     return answer
-
-
-def _training_summary(client: LocalClient, record: Any) -> dict[str, Any]:
-    """A TrainingJobSummary, from the job's row alone (describe reads its events too)."""
-    from sageyard.jobs.service import job_arn
-    from sageyard.jobs.warm_pools import warm_status
-
-    doc = record.document
-    ended = doc.get("training_end_time") or doc.get("end_time")
-    summary: dict[str, Any] = {
-        "TrainingJobName": record.name,
-        "TrainingJobArn": job_arn(client.settings, record.name),
-        "CreationTime": datetime.fromtimestamp(record.created_at, UTC),
-        "LastModifiedTime": datetime.fromtimestamp(record.updated_at, UTC),
-        "TrainingJobStatus": record.status,
-        "SecondaryStatus": record.secondary_status,
-    }
-    if ended is not None:
-        summary["TrainingEndTime"] = datetime.fromtimestamp(ended, UTC)
-    pool = warm_status(client.training_jobs.store, record)
-    if pool is not None:
-        summary["WarmPoolStatus"] = pool
-    return summary
 
 
 # -- tuning jobs -----------------------------------------------------------------------------
@@ -201,25 +179,7 @@ def list_hyper_parameter_tuning_jobs(
         request, service.list_jobs(name_contains=request.get("NameContains")), TUNING_JOB_STATUSES
     )
     page, following = page_of(request, records)
-    fields = (
-        "HyperParameterTuningJobName",
-        "HyperParameterTuningJobArn",
-        "HyperParameterTuningJobStatus",
-        "CreationTime",
-        "HyperParameterTuningEndTime",
-        "LastModifiedTime",
-        "TrainingJobStatusCounters",
-        "ObjectiveStatusCounters",
-    )
-    summaries = []
-    for record in page:
-        description = service.describe(record.name)
-        summary = {f: description[f] for f in fields if description.get(f) is not None}
-        config = description.get("HyperParameterTuningJobConfig") or {}
-        summary["Strategy"] = config.get("Strategy", "Bayesian")
-        if config.get("ResourceLimits"):
-            summary["ResourceLimits"] = config["ResourceLimits"]
-        summaries.append(summary)
+    summaries = [tuning_summary(service.describe(record.name)) for record in page]
     answer: dict[str, Any] = {"HyperParameterTuningJobSummaries": summaries}
     if following:
         answer["NextToken"] = following

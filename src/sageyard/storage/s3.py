@@ -203,18 +203,7 @@ class S3ObjectStore:
             raise storage_error("delete", uri, _reason(e)) from e
 
     def exists(self, uri: str) -> bool:
-        bucket, key = parse_s3_uri(uri)
-        if not key or key.endswith("/"):
-            return False
-        try:
-            self.client.head_object(Bucket=bucket, Key=key)
-        except ClientError as e:
-            if _code(e) in _MISSING:
-                return False
-            raise storage_error("check", uri, _reason(e)) from e
-        except BotoCoreError as e:
-            raise storage_error("check", uri, _reason(e)) from e
-        return True
+        return self.stat(uri) is not None
 
     def local_path(self, uri: str) -> Path | None:
         parse_s3_uri(uri)

@@ -22,9 +22,9 @@ from typing import Any
 from sageyard.core.exceptions import ValidationException
 from sageyard.core.settings import HasSettings
 from sageyard.store import JobRecord
-from sageyard.train.client import client_for
+from sageyard.train.client import LocalClient, client_for
 
-__all__ = ["SageMakerClient"]
+__all__ = ["SageMakerClient", "training_summary", "tuning_summary"]
 
 _PAGE = 100  # MaxResults' default and ceiling, as the API's
 
@@ -59,7 +59,7 @@ class SageMakerClient:
                 status=filters.get("StatusEquals"), name_contains=filters.get("NameContains")
             ),
             filters,
-            lambda record: _training_summary(service.describe_record(record)),
+            lambda record: training_summary(self._client, record),
             "TrainingJobSummaries",
         )
 
@@ -89,7 +89,7 @@ class SageMakerClient:
                 status=filters.get("StatusEquals"), name_contains=filters.get("NameContains")
             ),
             filters,
-            lambda record: _tuning_summary(service.describe(record.name)),
+            lambda record: tuning_summary(service.describe(record.name)),
             "HyperParameterTuningJobSummaries",
         )
 
@@ -196,20 +196,28 @@ def _epoch(value: Any, name: str) -> float:
     return float(value)
 
 
-_TRAINING_SUMMARY_KEYS = (
-    "TrainingJobName",
-    "TrainingJobArn",
-    "CreationTime",
-    "TrainingEndTime",
-    "LastModifiedTime",
-    "TrainingJobStatus",
-    "SecondaryStatus",
-)
+def training_summary(client: LocalClient, record: JobRecord) -> dict[str, Any]:
+    """A TrainingJobSummary from the job's row alone (a description also reads its events
+    and metrics: a list of many jobs would read them all)."""
+    from sageyard.jobs.service import job_arn
+    from sageyard.jobs.warm_pools import warm_status
 
-
-def _training_summary(description: Mapping[str, Any]) -> dict[str, Any]:
-    """A TrainingJobSummary from a DescribeTrainingJob response."""
-    return {k: description[k] for k in _TRAINING_SUMMARY_KEYS if description.get(k) is not None}
+    doc = record.document
+    ended = doc.get("training_end_time") or doc.get("end_time")
+    summary: dict[str, Any] = {
+        "TrainingJobName": record.name,
+        "TrainingJobArn": job_arn(client.settings, record.name),
+        "CreationTime": datetime.fromtimestamp(record.created_at, UTC),
+        "LastModifiedTime": datetime.fromtimestamp(record.updated_at, UTC),
+        "TrainingJobStatus": record.status,
+        "SecondaryStatus": record.secondary_status,
+    }
+    if ended is not None:
+        summary["TrainingEndTime"] = datetime.fromtimestamp(ended, UTC)
+    pool = warm_status(client.training_jobs.store, record)
+    if pool is not None:
+        summary["WarmPoolStatus"] = pool
+    return summary
 
 
 _TUNING_SUMMARY_KEYS = (
@@ -224,7 +232,7 @@ _TUNING_SUMMARY_KEYS = (
 )
 
 
-def _tuning_summary(description: Mapping[str, Any]) -> dict[str, Any]:
+def tuning_summary(description: Mapping[str, Any]) -> dict[str, Any]:
     """A HyperParameterTuningJobSummary from a DescribeHyperParameterTuningJob response."""
     summary = {k: description[k] for k in _TUNING_SUMMARY_KEYS if description.get(k) is not None}
     config = description.get("HyperParameterTuningJobConfig", {})
