@@ -142,7 +142,8 @@ BAD_LINES = {
                 '{"role": "assistant", "content": "a"}]}',
             ]
         ),
-        st.text(min_size=1, max_size=10).filter(lambda t: t.strip() and "\n" not in t),
+        # One line: no LF or CR (the reader, like any text file, ends a line at either).
+        st.text(min_size=1, max_size=10).filter(lambda t: t.strip() and not set(t) & {"\n", "\r"}),
     ),
     "dpo": st.sampled_from(
         [
