@@ -33,6 +33,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ): "pydantic validators; the request wraps it",
     ("core/shapes/_training.py", "check_instance_type"): "called only by pydantic validators",
     ("programs/_spec.py", "__post_init__"): "a program's own spec is malformed",
+    ("jobs/remote.py", "_json_value"): "json.dumps's default= hook: TypeError is its protocol",
     ("programs/_spec.py", "trainer_class"): "a registry entry names a class that is not one",
     ("programs/_registry.py", "_resolve"): "a registry entry names something not a spec",
     ("programs/_llm/options.py", "options_per_training_type"): "a program's own defaults",

@@ -168,7 +168,7 @@ EXPECTED = {
         "ObjectStoreSuite",
         "plan_of",
     },
-    "sageyard.train.client": {"Client", "LocalClient", "client_for"},
+    "sageyard.train.client": {"Client", "LocalClient", "RemoteClient", "client_for"},
     "sageyard.core.enums": {"BothSpellings", "CustomizationTechnique", "TrainingType"},
     "sageyard.executors": {
         "EXECUTORS",

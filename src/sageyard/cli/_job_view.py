@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
@@ -47,26 +48,49 @@ def job_duration(record: JobRecord, now: float) -> float | None:
     return None if end is None else end - record.created_at
 
 
-def jobs_table(records: Sequence[JobRecord], now: float) -> Table:
-    """The ``sageyard jobs list`` table, one row per job, in the given order."""
+def jobs_table(jobs: Sequence[JobRecord | Mapping[str, Any]], now: float) -> Table:
+    """The ``sageyard jobs list`` table, one row per job, in the given order: job records
+    of this machine's store, or DescribeTrainingJob descriptions (a server's jobs)."""
+    rows = [_row(job, now) for job in jobs]
     table = Table(box=None, header_style="bold", pad_edge=False)
     # Names stay whole (they are copied into other commands); other columns wrap if narrow.
-    table.add_column("Name", no_wrap=True, min_width=max((len(r.name) for r in records), default=4))
+    table.add_column("Name", no_wrap=True, min_width=max((len(r[0]) for r in rows), default=4))
     table.add_column("Status", no_wrap=True)
     table.add_column("Secondary status")
     table.add_column("Created", no_wrap=True)
     table.add_column("Duration", justify="right", no_wrap=True)
     table.add_column("Metrics", min_width=12, overflow="fold")
-    for record in records:
+    for name, status, secondary, created, duration, metrics in rows:
         table.add_row(
-            record.name,
-            status_text(record.status),
-            record.secondary_status or NONE,
-            local_time(record.created_at),
-            format_duration(job_duration(record, now)),
-            format_metrics(record.document.get("final_metrics"), sep="\n"),
+            name,
+            status_text(status),
+            secondary or NONE,
+            local_time(created),
+            format_duration(duration),
+            format_metrics(metrics, sep="\n"),
         )
     return table
+
+
+def _row(job: JobRecord | Mapping[str, Any], now: float) -> tuple[Any, ...]:
+    """Name, status, secondary status, creation time, duration, final metrics."""
+    if not isinstance(job, Mapping):
+        duration = job_duration(job, now)
+        metrics = job.document.get("final_metrics")
+        return job.name, job.status, job.secondary_status, job.created_at, duration, metrics
+    created, end = job.get("CreationTime"), job.get("TrainingEndTime")
+    status = job["TrainingJobStatus"]
+    if end is None and status in _ACTIVE:
+        end = datetime.fromtimestamp(now, UTC)
+    duration = (end - created).total_seconds() if created and end else None
+    return (
+        job["TrainingJobName"],
+        status,
+        job.get("SecondaryStatus"),
+        created,
+        duration,
+        job.get("FinalMetricDataList"),
+    )
 
 
 def channel_source(data_source: Any) -> str:

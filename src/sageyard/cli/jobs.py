@@ -1,7 +1,9 @@
 """``sageyard jobs``: list, describe, read the logs of, and stop training jobs.
 
-Each command is a thin layer over :class:`~sageyard.jobs.service.TrainingJobService`;
-the service, the store and rich are imported inside the commands.
+Each command is a thin layer over :class:`~sageyard.jobs.service.TrainingJobService`, or
+with ``SAGEYARD_ENDPOINT_URL`` over a ``sageyard server``'s jobs
+(:class:`~sageyard.jobs.remote.RemoteTrainingJobs`); they, the store and rich are imported
+inside the commands.
 
 Example:
     $ sageyard jobs list --status InProgress
@@ -11,23 +13,33 @@ Example:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 
 if TYPE_CHECKING:
-    from sageyard.jobs.records import JobRecords
-    from sageyard.jobs.service import TrainingJobService
+    from sageyard.jobs.remote import TrainingJobs
 
 STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
 
 
-def _service() -> TrainingJobService:
+def _service() -> TrainingJobs:
     from sageyard.core.settings import Settings
-    from sageyard.jobs.service import TrainingJobService
+    from sageyard.jobs.remote import training_jobs_for
 
-    return TrainingJobService(Settings.from_env())
+    return training_jobs_for(Settings.from_env())
+
+
+class Stoppable(Protocol):
+    """A job service as ``stop_and_report`` uses it (training or tuning, here or remote)."""
+
+    @property
+    def NOUN(self) -> str: ...
+
+    def status(self, name: str) -> str: ...
+
+    def stop(self, name: str) -> None: ...
 
 
 @click.group()
@@ -69,13 +81,20 @@ def list_options(noun: str) -> Callable[[Callable[..., None]], Callable[..., Non
 def list_jobs(status: str | None, name_contains: str | None, max_results: int) -> None:
     """List training jobs, newest first."""
     from sageyard.cli import _job_view, _render
+    from sageyard.jobs.remote import RemoteTrainingJobs
 
-    records = _service().list_jobs(status=status, name_contains=name_contains, limit=max_results)
+    service = _service()
+    jobs: Sequence[Any]
+    if isinstance(service, RemoteTrainingJobs):  # the server's jobs, as it describes them
+        names = service.list_names(status_equals=status, name_contains=name_contains)
+        jobs = [service.describe(name) for name in names[:max_results]]
+    else:
+        jobs = service.list_jobs(status=status, name_contains=name_contains, limit=max_results)
     out = _render.console()
-    if not records:
+    if not jobs:
         out.print("No training jobs found.", style="dim")
         return
-    out.print(_job_view.jobs_table(records, now=time.time()))
+    out.print(_job_view.jobs_table(jobs, now=time.time()))
 
 
 @jobs.command()
@@ -97,9 +116,7 @@ def describe(name: str, as_json: bool) -> None:
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until the job ends.")
 def logs(name: str, follow: bool) -> None:
     """Print a training job's log lines."""
-    from sageyard.jobs.follow import log_lines
-
-    for line in log_lines(_service(), name, follow=follow):
+    for line in _service().log_lines(name, follow=follow):
         click.echo(line)
 
 
@@ -110,10 +127,10 @@ def stop(name: str) -> None:
     stop_and_report(_service(), name, f"sageyard jobs logs {name} --follow")
 
 
-def stop_and_report(service: JobRecords, name: str, follow: str) -> None:
+def stop_and_report(service: Stoppable, name: str, follow: str) -> None:
     """Stop a job (training or tuning) and say what happened."""
     noun = service.NOUN.lower()
-    before = service.get(name).status
+    before = service.status(name)
     service.stop(name)
     if before == "Stopping":
         click.echo(f"{service.NOUN} {name} is already stopping.")

@@ -23,17 +23,17 @@ from sageyard.cli.jobs import list_options, stop_and_report
 if TYPE_CHECKING:
     from rich.console import Console, Group
 
-    from sageyard.tuning.service import TuningJobService
+    from sageyard.tuning.remote import TuningJobs
 
 #: Seconds between two refreshes of ``sageyard tuning describe --watch``.
 WATCH_INTERVAL = 0.5
 
 
-def _service() -> TuningJobService:
+def _service() -> TuningJobs:
     from sageyard.core.settings import Settings
-    from sageyard.tuning.service import TuningJobService
+    from sageyard.tuning.remote import tuning_jobs_for
 
-    return TuningJobService(Settings.from_env())
+    return tuning_jobs_for(Settings.from_env())
 
 
 @click.group()
@@ -48,15 +48,15 @@ def list_tuning_jobs(status: str | None, name_contains: str | None, max_results:
     from sageyard.cli import _render, _tuning_view
 
     service = _service()
-    records = service.list_jobs(status=status, name_contains=name_contains, limit=max_results)
+    names = service.list_names(status_equals=status, name_contains=name_contains)
     out = _render.console()
-    if not records:
+    if not names:
         out.print("No tuning jobs found.", style="dim")
         return
-    out.print(_tuning_view.tuning_table([service.describe(record.name) for record in records]))
+    out.print(_tuning_view.tuning_table([service.describe(name) for name in names[:max_results]]))
 
 
-def _snapshot(service: TuningJobService, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _snapshot(service: TuningJobs, name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return service.describe(name), service.summaries(name)
 
 
@@ -89,7 +89,7 @@ def describe(name: str, as_json: bool, watch: bool) -> None:
 
 
 def _watch(
-    service: TuningJobService,
+    service: TuningJobs,
     name: str,
     out: Console,
     description: dict[str, Any],
@@ -135,7 +135,16 @@ def stop(name: str) -> None:
 def resume(name: str) -> None:
     """Go on with a tuning job whose supervisor was interrupted: the same search, the trials
     still running followed, the rest launched."""
+    from sageyard.core.exceptions import ConfigurationError
+    from sageyard.tuning.service import TuningJobService
+
     service = _service()
+    if not isinstance(service, TuningJobService):
+        raise ConfigurationError(
+            f"`sageyard tuning resume` restarts a supervisor on the machine that runs the "
+            f"tuning job, not through sageyard server ({service.settings.endpoint_url}): run "
+            "it there, without SAGEYARD_ENDPOINT_URL."
+        )
     service.resume(name)
     launched = len(service.trials(name))
     spec = service.spec(service.get(name))

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sageyard.core.settings import HasSettings, settings_of
-from sageyard.jobs.service import TrainingJobService
+from sageyard.jobs.remote import training_jobs_for
 from sageyard.tuning.analytics import (
     AnalyticsMetricsBase,
     HyperparameterTuningJobAnalytics,
@@ -91,7 +91,7 @@ class TrainingJobAnalytics(AnalyticsMetricsBase):
         period: int | None = None,
     ) -> None:
         super().__init__()
-        self._service = TrainingJobService(settings_of(sagemaker_session))
+        self._service = training_jobs_for(settings_of(sagemaker_session))
         self._training_job_name = training_job_name
         self._start_time = start_time
         self._end_time = end_time

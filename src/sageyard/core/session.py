@@ -173,7 +173,16 @@ class Session:
     @property
     def sagemaker_client(self) -> Any:
         """The client given, else boto3's ``sagemaker`` client for training and tuning,
-        served by sageyard's job services (:mod:`sageyard.train.sagemaker_client`)."""
+        served by sageyard's job services (:mod:`sageyard.train.sagemaker_client`); with
+        ``endpoint_url``, boto3's own client of that ``sageyard server``."""
+        if self._sagemaker_client is None and self.settings.endpoint_url:
+            import boto3
+
+            self._sagemaker_client = boto3.session.Session().client(
+                "sagemaker",
+                endpoint_url=self.settings.endpoint_url,
+                region_name=self.settings.region,
+            )
         if self._sagemaker_client is None:
             from sageyard.train.sagemaker_client import SageMakerClient
 

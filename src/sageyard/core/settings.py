@@ -9,6 +9,10 @@ variable                                  meaning
                                           file ``$SAGEYARD_HOME/store.db``)
 ``SAGEYARD_S3_ENDPOINT_URL``              an S3-compatible endpoint; unset: the embedded
                                           object store under ``$SAGEYARD_HOME/s3``
+``SAGEYARD_ENDPOINT_URL``                 a ``sageyard server`` (``http://host:8080``) that
+                                          the facade and CLI use instead of the services
+                                          in this process; its S3 is the object store
+                                          unless SAGEYARD_S3_ENDPOINT_URL says otherwise
 ``SAGEYARD_EXECUTOR``                     ``local`` (default) or ``ray``
 ``SAGEYARD_RAY_ADDRESS``                  address of the Ray cluster for the ray executor
 ``SAGEYARD_RAY_RESOURCES``                JSON: instance type → {CPU, GPU, memory_gib} a
@@ -129,6 +133,21 @@ def _judge_endpoints(env: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
     )
 
 
+def _endpoint(url: str | None, name: str) -> str | None:
+    """A server's URL, checked: ``http(s)://host[:port]``, without a trailing slash."""
+    if not url:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+        raise ConfigurationError(
+            f"{name}={url!r} is not a server's address: give http(s)://host:port, e.g. "
+            "http://127.0.0.1:8080 for `sageyard server` on this machine."
+        )
+    return url.rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved settings. Build with :meth:`from_env`; override with :meth:`with_overrides`."""
@@ -136,6 +155,8 @@ class Settings:
     home: Path
     store_url: str
     s3_endpoint_url: str | None = None
+    #: A ``sageyard server`` that the facade and CLI call (``train/client.RemoteClient``).
+    endpoint_url: str | None = None
     executor: str = "local"
     ray_address: str | None = None
     ray_resources: str | None = None  # JSON, checked by executors/ray_resources.py
@@ -178,7 +199,10 @@ class Settings:
         return cls(
             home=home,
             store_url=env.get("SAGEYARD_STORE_URL") or f"sqlite:///{home / 'store.db'}",
-            s3_endpoint_url=env.get("SAGEYARD_S3_ENDPOINT_URL") or None,
+            s3_endpoint_url=(
+                env.get("SAGEYARD_S3_ENDPOINT_URL") or env.get("SAGEYARD_ENDPOINT_URL") or None
+            ),
+            endpoint_url=_endpoint(env.get("SAGEYARD_ENDPOINT_URL"), "SAGEYARD_ENDPOINT_URL"),
             executor=executor,
             ray_address=env.get("SAGEYARD_RAY_ADDRESS") or None,
             ray_resources=env.get("SAGEYARD_RAY_RESOURCES") or None,
@@ -211,8 +235,13 @@ class Settings:
         )
 
     def with_overrides(self, **overrides: Any) -> Settings:
-        """Return a copy with the given fields replaced (``None`` values are ignored)."""
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        """Return a copy with the given fields replaced (``None`` values are ignored). A
+        server's ``endpoint_url`` brings its S3 along, unless an S3 endpoint is given too."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "endpoint_url" in given:
+            given["endpoint_url"] = _endpoint(given["endpoint_url"], "endpoint_url")
+            given.setdefault("s3_endpoint_url", self.s3_endpoint_url or given["endpoint_url"])
+        return replace(self, **given)
 
     @property
     def account_id(self) -> str:

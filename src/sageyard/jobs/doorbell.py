@@ -113,6 +113,17 @@ class Doorbell:
         self.close()
 
 
+class Unrung(Doorbell):
+    """A doorbell that never rings: a job whose supervisor runs on another machine (a
+    ``sageyard server``'s). Its waits only sleep."""
+
+    def __init__(self) -> None:
+        super().__init__(Path("/nonexistent"))
+
+    def open(self) -> Doorbell:
+        return self
+
+
 def wait_any(bells: Iterable[Doorbell], seconds: float) -> bool:
     """Wait until one of ``bells`` rings or ``seconds`` pass; whether one rang (each that
     rang is drained)."""

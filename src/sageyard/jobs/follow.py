@@ -6,16 +6,18 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from sageyard.core.exceptions import TimeoutExceededError
+from sageyard.core.settings import Settings
 from sageyard.executors import executor_class
 from sageyard.jobs.doorbell import Doorbell, doorbell_path
 from sageyard.jobs.metrics import LogTail
-from sageyard.jobs.service import TrainingJobService
 from sageyard.jobs.spec import TrainingJobSpec
 from sageyard.jobs.states import ACTIVE
 from sageyard.runtime.environment import mask_text, secret_values
+from sageyard.runtime.layout import JobPaths
+from sageyard.store import JobRecord, JobStore
 
 _AFTER = frozenset(
     {
@@ -31,6 +33,19 @@ _AFTER = frozenset(
 )
 
 
+class LocalJobs(Protocol):
+    """What following a job reads of the training-job service of this machine."""
+
+    settings: Settings
+
+    @property
+    def store(self) -> JobStore: ...
+
+    def get(self, name: str) -> JobRecord: ...
+
+    def paths(self, name: str) -> JobPaths: ...
+
+
 def _write_events(
     out: TextIO, events: list[tuple[float, dict[str, Any]]], secrets: list[str]
 ) -> None:
@@ -43,7 +58,7 @@ def _write_events(
 class JobLogReader:
     """Reads a job's new log lines, masked, prefixed with the host when it has several."""
 
-    def __init__(self, service: TrainingJobService, name: str) -> None:
+    def __init__(self, service: LocalJobs, name: str) -> None:
         spec = TrainingJobSpec.model_validate(service.get(name).document["spec"])
         self.secrets = secret_values(spec.environment)
         self._prefix = spec.host_count > 1
@@ -78,7 +93,7 @@ class JobLogReader:
 
 
 def log_lines(
-    service: TrainingJobService, name: str, *, follow: bool = False, poll: float = 0.2
+    service: LocalJobs, name: str, *, follow: bool = False, poll: float = 0.2
 ) -> Iterator[str]:
     """The job's log lines; with ``follow``, keep reading until the job ends."""
     reader = JobLogReader(service, name)
@@ -91,7 +106,7 @@ def log_lines(
 
 
 def follow_job(
-    service: TrainingJobService,
+    service: LocalJobs,
     name: str,
     *,
     logs: bool,
@@ -114,7 +129,7 @@ def follow_job(
 
 
 def _follow(
-    service: TrainingJobService,
+    service: LocalJobs,
     name: str,
     bell: Doorbell,
     reader: JobLogReader | None,

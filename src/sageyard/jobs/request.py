@@ -243,7 +243,7 @@ def validate_training_job(
             "sageyard runs your code: pass source_code=SourceCode(source_dir=..., "
             "entry_script='train.py') (or command=...)."
         )
-    source_dir, code_uri = _source(source)
+    source_dir, code_uri = local_source(source)
     if code_uri is not None and code_uri.endswith(".tar.gz") and not objects.exists(code_uri):
         raise ConfigurationError(
             f"SourceCode.source_dir {code_uri!r} does not exist in the object store: upload the "
@@ -615,8 +615,10 @@ def _program(image: str | None, algorithm_name: str | None) -> ProgramSpec | Non
     return program_for_image(image)
 
 
-def _source(source: Mapping[str, Any]) -> tuple[Path | None, str | None]:
-    """The local code folder to snapshot, or an s3:// URI that is the snapshot already."""
+def local_source(source: Mapping[str, Any]) -> tuple[Path | None, str | None]:
+    """The local code folder (or ``.tar.gz``) to snapshot, or an s3:// URI that is the
+    snapshot already, of ``Sageyard.SourceCode``; checked (the folder holds the entry
+    script and requirements it names)."""
     folder = source.get("SourceDir")
     if folder is None:
         if source.get("EntryScript") or source.get("Requirements"):

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import sys
@@ -26,7 +27,6 @@ from sageyard.core._resource_args import (
     api_arguments,
     api_mapping,
     check_fields,
-    listed_jobs,
     one_of,
     wait_for_delete,
 )
@@ -40,8 +40,9 @@ from sageyard.core.exceptions import (
 from sageyard.core.settings import Settings, settings_of
 from sageyard.core.shapes import pascal_case
 from sageyard.core.shapes._described import described
+from sageyard.jobs.remote import RemoteTrainingJobs, TrainingJobs, training_jobs_for
 from sageyard.jobs.service import TrainingJobService, default_bucket
-from sageyard.jobs.states import ACTIVE, TERMINAL
+from sageyard.jobs.states import ACTIVE, JOB_STATUSES, TERMINAL
 from sageyard.jobs.warm_pools import update_keep_alive
 from sageyard.store import JobRecord
 
@@ -152,8 +153,7 @@ _TYPED = frozenset(
 )
 
 
-#: ListTrainingJobs' filter values (StatusEquals, WarmPoolStatusEquals) and sort keys.
-JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
+#: ListTrainingJobs' WarmPoolStatusEquals values.
 WARM_POOL_STATUSES = ("Available", "Terminated", "Reused", "InUse")
 #: UpdateTrainingJob's RemoteDebugConfig may change while the job is in these phases.
 _REMOTE_DEBUG_PHASES = frozenset({"Downloading", "Training"})
@@ -188,11 +188,11 @@ class TrainingJob:
     output_model_package_arn: str | None
 
     def __init__(
-        self, training_job_name: str, service: TrainingJobService | None = None, **fields: Any
+        self, training_job_name: str, service: TrainingJobs | None = None, **fields: Any
     ) -> None:
         check_fields("TrainingJob", fields, TRAINING_JOB_FIELDS)
         self.training_job_name = training_job_name
-        self._service = service or TrainingJobService(Settings.from_env())
+        self._service = service or training_jobs_for(Settings.from_env())
         self._description: dict[str, Any] = {}
         self.warnings = []
         for field in TRAINING_JOB_FIELDS[1:]:
@@ -266,7 +266,7 @@ class TrainingJob:
                 ResourceLimitExceeded.
         """
         arguments = {k: v for k, v in locals().items() if k not in ("cls", "session", "region")}
-        service = TrainingJobService(settings_of(session))
+        service = training_jobs_for(settings_of(session))
         service.create_training_job(api_arguments(arguments))
         return cls.get(training_job_name, session=session, region=region)
 
@@ -277,7 +277,7 @@ class TrainingJob:
         ``session`` is a sageyard Session (a boto3 session, as the real SDK takes, is
         ignored: the jobs are this store's); ``region`` is accepted and not used.
         """
-        return cls(training_job_name, TrainingJobService(settings_of(session))).refresh()
+        return cls(training_job_name, training_jobs_for(settings_of(session))).refresh()
 
     @classmethod
     def get_all(
@@ -308,32 +308,25 @@ class TrainingJob:
             ValueError: A filter has a value the real API refuses (ConfigurationError).
         """
         one_of(warm_pool_status_equals, WARM_POOL_STATUSES, "warm_pool_status_equals")
-        service = TrainingJobService(settings_of(session))
-        records = listed_jobs(
-            service.list_jobs(name_contains=name_contains),
-            JOB_STATUSES,
+        one_of(status_equals, JOB_STATUSES, "status_equals")
+        service = training_jobs_for(settings_of(session))
+        names = service.list_names(
             creation_time_after=creation_time_after,
             creation_time_before=creation_time_before,
             last_modified_time_after=last_modified_time_after,
             last_modified_time_before=last_modified_time_before,
+            name_contains=name_contains,
             status_equals=status_equals,
             sort_by=sort_by,
             sort_order=sort_order,
+            warm_pool_status_equals=warm_pool_status_equals,
+            training_plan_arn_equals=training_plan_arn_equals,
         )
 
         def jobs() -> Iterator[TrainingJob]:
-            for record in records:
-                try:
-                    job = cls(record.name, service).refresh()
-                except ResourceNotFound:  # deleted since it was listed
-                    continue
-                pool = (job._description.get("WarmPoolStatus") or {}).get("Status")
-                plan = (job._description.get("ResourceConfig") or {}).get("TrainingPlanArn")
-                if warm_pool_status_equals not in (None, pool):
-                    continue
-                if training_plan_arn_equals not in (None, plan):
-                    continue
-                yield job
+            for name in names:
+                with contextlib.suppress(ResourceNotFound):  # deleted since it was listed
+                    yield cls(name, service).refresh()
 
         return jobs()
 
@@ -411,6 +404,10 @@ class TrainingJob:
             botocore.exceptions.ClientError: ValidationException when the job is not in a
                 phase that allows the change; ResourceNotFound.
         """
+        if isinstance(self._service, RemoteTrainingJobs):
+            changes = {k: v for k, v in locals().items() if k not in ("self", "changes")}
+            self._service.update(self.training_job_name, api_arguments(changes))
+            return self.refresh()
         if profiler_config is not None or profiler_rule_configurations is not None:
             raise ConfigurationError(
                 "profiler_config and profiler_rule_configurations configure SageMaker "
@@ -432,6 +429,7 @@ class TrainingJob:
         return self.refresh()
 
     def _update_keep_alive(self, config: dict[str, Any]) -> None:
+        assert isinstance(self._service, TrainingJobService)
         name = self.training_job_name
         seconds = config.get("KeepAlivePeriodInSeconds")
         if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 <= seconds <= 3600:
@@ -449,6 +447,7 @@ class TrainingJob:
             )
 
     def _record_remote_debug(self, debug: dict[str, Any]) -> None:
+        assert isinstance(self._service, TrainingJobService)
         name = self.training_job_name
         record = self._service.get(name)
         if record.status != "InProgress" or record.secondary_status not in _REMOTE_DEBUG_PHASES:
@@ -487,6 +486,9 @@ class TrainingJob:
                 InProgress or Stopping (stop it and wait for it first); ResourceNotFound.
         """
         name = self.training_job_name
+        if isinstance(self._service, RemoteTrainingJobs):
+            self._service.delete(name)
+            return
         record = self._service.get(name)
         if record.status not in TERMINAL:
             raise _in_use(name, record.status)
@@ -499,6 +501,7 @@ class TrainingJob:
 
     def _forget_code_snapshot(self, record: JobRecord) -> None:
         """Remove the code the service snapshotted for this job (its ``input/code``)."""
+        assert isinstance(self._service, TrainingJobService)
         settings = self._service.settings
         snapshot = f"s3://{default_bucket(settings)}/{record.name}/input/code"
         if record.document.get("spec", {}).get("code_uri") != snapshot:
@@ -511,9 +514,7 @@ class TrainingJob:
 
     def logs(self, follow: bool = False) -> list[str]:
         """The job's log lines so far (``follow=True`` waits for the job to end)."""
-        from sageyard.jobs.follow import log_lines
-
-        return list(log_lines(self._service, self.training_job_name, follow=follow))
+        return list(self._service.log_lines(self.training_job_name, follow=follow))
 
     def wait(
         self,
@@ -528,16 +529,9 @@ class TrainingJob:
             TrainingJobFailedError: The job ended Failed (also a RuntimeError).
             TimeoutExceededError: ``timeout`` seconds passed first (also a TimeoutError).
         """
-        from sageyard.jobs.follow import follow_job
-
         deadline = None if timeout is None else time.monotonic() + timeout
-        follow_job(
-            self._service,
-            self.training_job_name,
-            logs=logs,
-            out=out or sys.stdout,
-            deadline=deadline,
-            poll=poll,
+        self._service.follow(
+            self.training_job_name, logs=logs, out=out or sys.stdout, deadline=deadline, poll=poll
         )
         self.refresh()
         if self.training_job_status == "Failed":
@@ -552,7 +546,7 @@ class TrainingJob:
             TimeoutExceededError: ``timeout`` seconds passed first (also a TimeoutError).
         """
         wait_for_delete(
-            "TrainingJob", lambda: self._service.get(self.training_job_name).status, poll, timeout
+            "TrainingJob", lambda: self._service.status(self.training_job_name), poll, timeout
         )
 
     @property

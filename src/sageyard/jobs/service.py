@@ -7,12 +7,12 @@ supervisor has died and marks them Failed, so no job stays InProgress forever.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from sageyard.core.exceptions import ValidationException
+from sageyard.core.exceptions import ConfigurationError, ValidationException
 from sageyard.core.settings import Settings
 from sageyard.jobs.artifacts import model_artifacts_uri
 from sageyard.jobs.inputs import upload_local_inputs
@@ -53,6 +53,23 @@ def timestamped_name(base: str, now: float) -> str:
 
 def _when(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+#: The filters of ListTrainingJobs, as :meth:`TrainingJobService.list_names` takes them.
+_LIST_FILTERS = frozenset(
+    {
+        "creation_time_after",
+        "creation_time_before",
+        "last_modified_time_after",
+        "last_modified_time_before",
+        "name_contains",
+        "status_equals",
+        "sort_by",
+        "sort_order",
+        "warm_pool_status_equals",
+        "training_plan_arn_equals",
+    }
+)
 
 
 class TrainingJobService(JobRecords):
@@ -214,6 +231,52 @@ class TrainingJobService(JobRecords):
 
     def metrics(self, name: str, metric_name: str | None = None) -> list[MetricPoint]:
         return self.store.metrics(name, metric_name)
+
+    def status(self, name: str) -> str:
+        return self.get(name).status
+
+    def list_names(self, **filters: Any) -> list[str]:
+        """The names ListTrainingJobs gives for ``filters`` (its parameters in snake_case,
+        as ``TrainingJob.get_all`` takes them), in its order."""
+        from sageyard.core._resource_args import listed_jobs
+        from sageyard.jobs.states import JOB_STATUSES
+
+        unknown = set(filters) - _LIST_FILTERS
+        if unknown:
+            raise ConfigurationError(
+                f"ListTrainingJobs has no filter {sorted(unknown)}; it takes "
+                f"{sorted(_LIST_FILTERS)}."
+            )
+        name_contains = filters.pop("name_contains", None)
+        pool = filters.pop("warm_pool_status_equals", None)
+        plan = filters.pop("training_plan_arn_equals", None)
+        records = listed_jobs(self.list_jobs(name_contains=name_contains), JOB_STATUSES, **filters)
+        if plan is not None:  # sageyard runs no training plans
+            return []
+        if pool is None:
+            return [record.name for record in records]
+        return [r.name for r in records if (warm_status(self.store, r) or {}).get("Status") == pool]
+
+    def follow(
+        self,
+        name: str,
+        *,
+        logs: bool,
+        out: TextIO,
+        deadline: float | None = None,
+        poll: float = 0.2,
+    ) -> None:
+        """Block until the job ends, printing its secondary statuses and (with ``logs``)
+        its log lines (``jobs/follow.py``)."""
+        from sageyard.jobs.follow import follow_job
+
+        follow_job(self, name, logs=logs, out=out, deadline=deadline, poll=poll)
+
+    def log_lines(self, name: str, *, follow: bool = False, poll: float = 0.2) -> Iterator[str]:
+        """The job's log lines; with ``follow``, until it ends (``jobs/follow.py``)."""
+        from sageyard.jobs.follow import log_lines
+
+        return log_lines(self, name, follow=follow, poll=poll)
 
     def describe(self, name: str) -> dict[str, Any]:
         """A DescribeTrainingJob-shaped dict (environment secrets masked)."""

@@ -12,6 +12,8 @@ from sageyard.store import JobStore, final_metrics
 KIND = "TrainingJob"
 ACTIVE = frozenset({"InProgress", "Stopping"})
 TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
+#: ListTrainingJobs' filter values (StatusEquals) and sort keys.
+JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
 
 
 class StatusWriter:

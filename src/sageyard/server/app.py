@@ -27,10 +27,11 @@ from sageyard.core.settings import Settings
 from sageyard.server.console import Console
 from sageyard.server.errors import WireError, wire_error
 from sageyard.server.logs import LOG_OPERATIONS
+from sageyard.server.metrics import batch_get_metrics
 from sageyard.server.query import QUERY_ACTIONS, query_error
 from sageyard.server.registry import REGISTRY_OPERATIONS
 from sageyard.server.s3 import SIGNATURE_CODES, S3Error, S3Service, spool_body
-from sageyard.server.sagemaker import OPERATIONS
+from sageyard.server.sagemaker import OPERATIONS, SAGEYARD_OPERATIONS
 from sageyard.server.sigv4 import SignatureError, SignedRequest, claimed_key_id, verify
 from sageyard.server.wire import dumps
 from sageyard.train.client import LocalClient
@@ -87,6 +88,21 @@ def create_app(settings: Settings, credentials: Mapping[str, str] | None = None)
             return await run_in_threadpool(_json_operation, client, target, body)
         return await run_in_threadpool(_query, settings, body, key_id)
 
+    async def metrics(request: Request) -> Response:
+        """SageMaker Metrics (REST JSON): ``POST /BatchGetMetrics``."""
+        try:
+            body = await _read(request)
+            _check(request, body, secrets)
+        except _TooLarge:
+            return _json_error(
+                WireError("RequestEntityTooLarge", f"The request body is over {MAX_BODY} bytes.")
+            )
+        except SignatureError as signature:
+            return _json_error(wire_error(signature, "BatchGetMetrics"))
+        return await run_in_threadpool(
+            _answer, batch_get_metrics, client, body, "BatchGetMetrics", "application/json"
+        )
+
     s3 = S3Service(settings)
 
     async def objects(request: Request) -> Response:
@@ -123,6 +139,7 @@ def create_app(settings: Settings, credentials: Mapping[str, str] | None = None)
     return Starlette(
         routes=[
             Route("/", root, methods=["POST"]),
+            Route("/BatchGetMetrics", metrics, methods=["POST"]),
             Route("/", front, methods=["GET", "HEAD"]),
             *console.routes(),
             Route("/{path:path}", objects, methods=methods),
@@ -260,7 +277,11 @@ def _check(request: Any, body: bytes, secrets: Mapping[str, str]) -> str:
 
 
 #: The JSON 1.1 services, by their X-Amz-Target prefix: their operations by name.
-SERVICES = {"SageMaker": {**OPERATIONS, **REGISTRY_OPERATIONS}, "Logs_20140328": LOG_OPERATIONS}
+SERVICES = {
+    "SageMaker": {**OPERATIONS, **REGISTRY_OPERATIONS},
+    "Logs_20140328": LOG_OPERATIONS,
+    "Sageyard": SAGEYARD_OPERATIONS,
+}
 
 
 def _json_operation(client: LocalClient, target: str, body: bytes) -> Any:
@@ -276,6 +297,13 @@ def _json_operation(client: LocalClient, target: str, body: bytes) -> Any:
                 f"{target!r} is not an operation this server answers; it answers {known}.",
             )
         )
+    return _answer(handler, client, body, operation, _JSON)
+
+
+def _answer(handler: Any, client: LocalClient, body: bytes, operation: str, media_type: str) -> Any:
+    """``handler``'s answer to a JSON request body, or the protocol's error."""
+    from starlette.responses import Response
+
     try:
         request = json.loads(body or b"{}")
     except ValueError:
@@ -288,9 +316,7 @@ def _json_operation(client: LocalClient, target: str, body: bytes) -> Any:
         answer = handler(client, request)
     except Exception as error:
         return _json_error(wire_error(error, operation))
-    from starlette.responses import Response
-
-    return Response(dumps(answer), media_type=_JSON)
+    return Response(dumps(answer), media_type=media_type)
 
 
 def _query(settings: Settings, body: bytes, key_id: str) -> Any:

@@ -21,9 +21,12 @@ from sageyard.train.sagemaker_client import training_summary, tuning_summary
 
 __all__ = [
     "OPERATIONS",
+    "SAGEYARD_OPERATIONS",
     "Operation",
     "create_hyper_parameter_tuning_job",
     "create_training_job",
+    "delete_hyper_parameter_tuning_job",
+    "delete_training_job",
     "describe_hyper_parameter_tuning_job",
     "describe_training_job",
     "list_hyper_parameter_tuning_jobs",
@@ -34,6 +37,8 @@ __all__ = [
     "required_name",
     "stop_hyper_parameter_tuning_job",
     "stop_training_job",
+    "update_training_job",
+    "validate_training_job",
 ]
 
 Operation = Callable[[LocalClient, Mapping[str, Any]], dict[str, Any]]
@@ -113,6 +118,34 @@ def create_training_job(client: LocalClient, request: Mapping[str, Any]) -> dict
     return {"TrainingJobArn": created["TrainingJobArn"]}
 
 
+def validate_training_job(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
+    """``Sageyard.ValidateTrainingJob``: every check CreateTrainingJob makes, creating
+    nothing (``ModelTrainer.train(dry_run=True)`` through a server)."""
+    client.validate_training_job(request)
+    return {}
+
+
+def update_training_job(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
+    """UpdateTrainingJob: a warm pool's keep-alive period, the remote debug setting."""
+    from sageyard.jobs.resource import TrainingJob
+
+    name = required_name(request, "TrainingJobName")
+    job = TrainingJob(name, client.training_jobs).update(
+        profiler_config=request.get("ProfilerConfig"),
+        profiler_rule_configurations=request.get("ProfilerRuleConfigurations"),
+        resource_config=request.get("ResourceConfig"),
+        remote_debug_config=request.get("RemoteDebugConfig"),
+    )
+    return {"TrainingJobArn": job.training_job_arn}
+
+
+def delete_training_job(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
+    from sageyard.jobs.resource import TrainingJob
+
+    TrainingJob(required_name(request, "TrainingJobName"), client.training_jobs).delete()
+    return {}
+
+
 def describe_training_job(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
     return client.training_jobs.describe(required_name(request, "TrainingJobName"))
 
@@ -123,7 +156,7 @@ def stop_training_job(client: LocalClient, request: Mapping[str, Any]) -> dict[s
 
 
 def list_training_jobs(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
-    from sageyard.jobs.resource import JOB_STATUSES
+    from sageyard.jobs.states import JOB_STATUSES
     from sageyard.jobs.warm_pools import warm_status
 
     service = client.training_jobs
@@ -169,10 +202,20 @@ def stop_hyper_parameter_tuning_job(
     return {}
 
 
+def delete_hyper_parameter_tuning_job(
+    client: LocalClient, request: Mapping[str, Any]
+) -> dict[str, Any]:
+    from sageyard.tuning.resource import HyperParameterTuningJob
+
+    name = required_name(request, "HyperParameterTuningJobName")
+    HyperParameterTuningJob(name, client.tuning_jobs).delete()
+    return {}
+
+
 def list_hyper_parameter_tuning_jobs(
     client: LocalClient, request: Mapping[str, Any]
 ) -> dict[str, Any]:
-    from sageyard.tuning.resource import TUNING_JOB_STATUSES
+    from sageyard.tuning.service import TUNING_JOB_STATUSES
 
     service = client.tuning_jobs
     records = _listed(
@@ -207,12 +250,19 @@ OPERATIONS: dict[str, Operation] = {
     "CreateTrainingJob": create_training_job,
     "DescribeTrainingJob": describe_training_job,
     "StopTrainingJob": stop_training_job,
+    "UpdateTrainingJob": update_training_job,
+    "DeleteTrainingJob": delete_training_job,
     "ListTrainingJobs": list_training_jobs,
     "CreateHyperParameterTuningJob": create_hyper_parameter_tuning_job,
     "DescribeHyperParameterTuningJob": describe_hyper_parameter_tuning_job,
     "StopHyperParameterTuningJob": stop_hyper_parameter_tuning_job,
+    "DeleteHyperParameterTuningJob": delete_hyper_parameter_tuning_job,
     "ListHyperParameterTuningJobs": list_hyper_parameter_tuning_jobs,
     "ListTrainingJobsForHyperParameterTuningJob": (
         list_training_jobs_for_hyper_parameter_tuning_job
     ),
 }
+
+#: sageyard's own operations (``X-Amz-Target: Sageyard.<Operation>``), which sageyard's
+#: facade calls through a server (``jobs/remote.py``).
+SAGEYARD_OPERATIONS: dict[str, Operation] = {"ValidateTrainingJob": validate_training_job}

@@ -22,6 +22,7 @@ from sageyard.storage._base import ObjectInfo, no_such_key, storage_error
 from sageyard.storage._uri import check_bucket, parse_object_uri, parse_s3_uri
 
 if TYPE_CHECKING:
+    from botocore.config import Config
     from mypy_boto3_s3 import S3Client
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,22 @@ _clients: dict[tuple[object, ...], S3Client] = {}
 _clients_lock = threading.Lock()
 
 
+def client_config(endpoint_url: str | None, **options: Any) -> Config | None:
+    """botocore's ``Config`` for a client of ``endpoint_url`` (``None``: AWS itself, with
+    boto3's defaults). Where boto3 finds no credentials, requests to an endpoint go
+    unsigned, as a ``sageyard server`` on 127.0.0.1 without credentials takes them (one
+    that checks signatures refuses them, saying so)."""
+    if endpoint_url is None:
+        return None
+    from boto3.session import Session
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    if Session().get_credentials() is None:
+        options["signature_version"] = UNSIGNED
+    return Config(**options)
+
+
 def _shared_client(endpoint_url: str | None, region: str) -> S3Client:
     """A boto3 S3 client shared by this process's stores of one endpoint, region and
     credentials (boto3 clients are thread-safe). Making one loads botocore's service
@@ -71,9 +88,8 @@ def _shared_client(endpoint_url: str | None, region: str) -> S3Client:
         client = _clients.get(key)
         if client is None:
             from boto3.session import Session
-            from botocore.config import Config
 
-            config = Config(s3={"addressing_style": "path"}) if endpoint_url else None
+            config = client_config(endpoint_url, s3={"addressing_style": "path"})
             client = Session().client(
                 "s3", endpoint_url=endpoint_url, region_name=region, config=config
             )

@@ -2,8 +2,10 @@
 
 The facade builds request dicts in the SageMaker API's shapes (``train/_request.py``,
 ``train/_tuning_request.py``) and hands them to a :class:`Client`. :class:`LocalClient`
-calls the services in this process; an HTTP client to ``sageyard server`` implements the
-same operations, so the facade never knows which one it has.
+calls the services in this process; :class:`RemoteClient` calls a ``sageyard server``
+over its SageMaker-compatible API (``SAGEYARD_ENDPOINT_URL``, or
+``Session(endpoint_url=...)``), uploading the local code and data a request names to the
+server's S3 first. The facade never knows which one it has.
 
 Example:
     >>> from sageyard.core.session import Session
@@ -22,10 +24,12 @@ from sageyard.core.settings import HasSettings, Settings
 
 if TYPE_CHECKING:
     from sageyard.evaluation.service import EvaluationService
+    from sageyard.jobs.remote import Remote, TrainingJobs
     from sageyard.jobs.service import TrainingJobService
+    from sageyard.tuning.remote import TuningJobs
     from sageyard.tuning.service import TuningJobService
 
-__all__ = ["Client", "LocalClient", "client_for"]
+__all__ = ["Client", "LocalClient", "RemoteClient", "client_for"]
 
 
 class Client(Protocol):
@@ -34,10 +38,10 @@ class Client(Protocol):
     """
 
     @property
-    def training_jobs(self) -> TrainingJobService: ...
+    def training_jobs(self) -> TrainingJobs: ...
 
     @property
-    def tuning_jobs(self) -> TuningJobService: ...
+    def tuning_jobs(self) -> TuningJobs: ...
 
     @property
     def evaluations(self) -> EvaluationService:
@@ -115,6 +119,60 @@ class LocalClient:
         }
 
 
-def client_for(session: HasSettings) -> LocalClient:
-    """The client of ``session``: the services in this process, on its settings."""
+class RemoteClient:
+    """A ``sageyard server`` at ``settings.endpoint_url``; construction does no I/O.
+
+    Jobs, trials and their logs live on the server; what a request names on this machine
+    (a ``source_dir``, a local channel) is uploaded to the server's S3 first.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        from sageyard.jobs.remote import Remote
+
+        self.settings = settings
+        self.remote: Remote = Remote(settings)
+
+    @property
+    def training_jobs(self) -> TrainingJobs:
+        from sageyard.jobs.remote import RemoteTrainingJobs
+
+        return RemoteTrainingJobs(self.remote)
+
+    @property
+    def tuning_jobs(self) -> TuningJobs:
+        from sageyard.tuning.remote import RemoteTuningJobs
+
+        return RemoteTuningJobs(self.remote)
+
+    @property
+    def evaluations(self) -> EvaluationService:
+        from sageyard.core.exceptions import ConfigurationError
+
+        raise ConfigurationError(
+            f"Evaluations are not offered over sageyard server ({self.settings.endpoint_url}): "
+            "its API has no pipeline operations yet. Run the evaluator where the server runs "
+            "(without SAGEYARD_ENDPOINT_URL), or train and tune through the server."
+        )
+
+    def create_training_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        from sageyard.jobs.remote import RemoteTrainingJobs
+
+        return RemoteTrainingJobs(self.remote).create_training_job(request)
+
+    def validate_training_job(self, request: Mapping[str, Any]) -> None:
+        from sageyard.jobs.remote import RemoteTrainingJobs
+
+        RemoteTrainingJobs(self.remote).validate_training_job(request)
+
+    def create_hyper_parameter_tuning_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        from sageyard.tuning.remote import RemoteTuningJobs
+
+        return RemoteTuningJobs(self.remote).create_hyper_parameter_tuning_job(request)
+
+
+def client_for(session: HasSettings) -> Client:
+    """The client of ``session``: a server's with ``endpoint_url`` set, else the services
+    in this process, on its settings."""
+    if session.settings.endpoint_url:
+        return RemoteClient(session.settings)
     return LocalClient(session.settings)

@@ -22,7 +22,7 @@ from typing import Any
 from sageyard.core.exceptions import ValidationException
 from sageyard.core.settings import HasSettings
 from sageyard.store import JobRecord
-from sageyard.train.client import LocalClient, client_for
+from sageyard.train.client import LocalClient
 
 __all__ = ["SageMakerClient", "training_summary", "tuning_summary"]
 
@@ -30,10 +30,12 @@ _PAGE = 100  # MaxResults' default and ceiling, as the API's
 
 
 class SageMakerClient:
-    """boto3's ``sagemaker`` client, for what sageyard runs: training and tuning jobs."""
+    """boto3's ``sagemaker`` client, for what sageyard runs: training and tuning jobs (the
+    services of this process; with a server, ``Session.sagemaker_client`` is boto3's own
+    client pointed at it)."""
 
     def __init__(self, session: HasSettings) -> None:
-        self._client = client_for(session)
+        self._client = LocalClient(session.settings)
         self.meta = _Meta(session.settings.region)
 
     # -- training jobs -----------------------------------------------------------------------

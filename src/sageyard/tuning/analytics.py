@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sageyard.core.exceptions import ConfigurationError, MissingDependencyError
 from sageyard.core.parameter import ParameterRange, range_from_request
 from sageyard.core.settings import HasSettings, settings_of
-from sageyard.tuning.service import TuningJobService
+from sageyard.tuning.remote import tuning_jobs_for
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -115,7 +115,7 @@ class HyperparameterTuningJobAnalytics(AnalyticsMetricsBase):
             )
         super().__init__()
         self._tuning_job_name = given.pop()
-        self._service = TuningJobService(settings_of(sagemaker_session))
+        self._service = tuning_jobs_for(settings_of(sagemaker_session))
         self._description: dict[str, Any] | None = None
         self._summaries: list[dict[str, Any]] | None = None
 

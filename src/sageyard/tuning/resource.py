@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from sageyard.core._resource_args import (
     api_arguments,
     check_fields,
-    listed_jobs,
+    one_of,
     wait_for_delete,
 )
 from sageyard.core.exceptions import (
@@ -31,11 +31,12 @@ from sageyard.core.exceptions import (
 from sageyard.core.settings import Settings, settings_of
 from sageyard.core.shapes import pascal_case
 from sageyard.core.shapes._described import Described, described
-from sageyard.jobs.doorbell import Doorbell, doorbell_path
+from sageyard.jobs.doorbell import Doorbell
 from sageyard.jobs.service import default_bucket
 from sageyard.jobs.states import ACTIVE
 from sageyard.store import JobRecord
-from sageyard.tuning.service import TuningJobService
+from sageyard.tuning.remote import RemoteTuningJobs, TuningJobs, tuning_jobs_for
+from sageyard.tuning.service import TUNING_JOB_STATUSES, TuningJobService
 
 logger = logging.getLogger(__name__)
 
@@ -61,17 +62,6 @@ TUNING_JOB_FIELDS = (
     "consumed_resources",
 )
 
-#: ListHyperParameterTuningJobs' StatusEquals values and sort keys.
-TUNING_JOB_STATUSES = (
-    "Completed",
-    "InProgress",
-    "Failed",
-    "Stopped",
-    "Stopping",
-    "Deleting",
-    "DeleteFailed",
-)
-
 
 class HyperParameterTuningJob:
     """A tuning job, as DescribeHyperParameterTuningJob shows it.
@@ -85,12 +75,12 @@ class HyperParameterTuningJob:
     def __init__(
         self,
         hyper_parameter_tuning_job_name: str,
-        service: TuningJobService | None = None,
+        service: TuningJobs | None = None,
         **fields: Any,
     ) -> None:
         check_fields("HyperParameterTuningJob", fields, TUNING_JOB_FIELDS)
         self.hyper_parameter_tuning_job_name = hyper_parameter_tuning_job_name
-        self._service = service or TuningJobService(Settings.from_env())
+        self._service = service or tuning_jobs_for(Settings.from_env())
         # until refresh(): what the constructor was given, as a description holds it
         self._description: dict[str, Any] = {pascal_case(k): v for k, v in fields.items()}
 
@@ -136,7 +126,7 @@ class HyperParameterTuningJob:
                 ResourceLimitExceeded, or ResourceNotFound (a warm-start parent).
         """
         arguments = {k: v for k, v in locals().items() if k not in ("cls", "session", "region")}
-        service = TuningJobService(settings_of(session))
+        service = tuning_jobs_for(settings_of(session))
         service.create_hyper_parameter_tuning_job(api_arguments(arguments))
         return cls.get(hyper_parameter_tuning_job_name, session=session, region=region)
 
@@ -145,7 +135,7 @@ class HyperParameterTuningJob:
         cls, hyper_parameter_tuning_job_name: str, session: Any = None, region: Any = None
     ) -> HyperParameterTuningJob:
         """Load a tuning job by name (ResourceNotFound, a ClientError, if there is none)."""
-        service = TuningJobService(settings_of(session))
+        service = tuning_jobs_for(settings_of(session))
         return cls(hyper_parameter_tuning_job_name, service).refresh()
 
     @classmethod
@@ -170,22 +160,22 @@ class HyperParameterTuningJob:
         Raises:
             ValueError: A filter has a value the real API refuses (ConfigurationError).
         """
-        service = TuningJobService(settings_of(session))
-        records = listed_jobs(
-            service.list_jobs(name_contains=name_contains),
-            TUNING_JOB_STATUSES,
+        one_of(status_equals, TUNING_JOB_STATUSES, "status_equals")
+        service = tuning_jobs_for(settings_of(session))
+        names = service.list_names(
             creation_time_after=creation_time_after,
             creation_time_before=creation_time_before,
             last_modified_time_after=last_modified_time_after,
             last_modified_time_before=last_modified_time_before,
+            name_contains=name_contains,
             status_equals=status_equals,
             sort_by=sort_by,
             sort_order=sort_order,
         )
         found = []
-        for record in records:
+        for name in names:
             with contextlib.suppress(ResourceNotFound):  # deleted since it was listed
-                found.append(cls(record.name, service).refresh())
+                found.append(cls(name, service).refresh())
         return iter(found)
 
     def get_all_training_jobs(
@@ -249,6 +239,9 @@ class HyperParameterTuningJob:
             botocore.exceptions.ClientError: ResourceInUse for a tuning job that is still
                 InProgress or Stopping (stop it and wait for it first); ResourceNotFound.
         """
+        if isinstance(self._service, RemoteTuningJobs):
+            self._service.delete(self.name)
+            return
         record = self._service.get(self.name)
         if record.status in ACTIVE:
             raise _in_use(self.name, record.status)
@@ -263,6 +256,7 @@ class HyperParameterTuningJob:
 
     def _forget_code_snapshots(self, record: JobRecord) -> None:
         """Remove the code the service snapshotted for the trials (``<name>/*/input/code``)."""
+        assert isinstance(self._service, TuningJobService)
         prefix = f"s3://{default_bucket(self._service.settings)}/{record.name}/"
         objects = self._service.objects
         for definition in record.document.get("spec", {}).get("definitions", []):
@@ -278,7 +272,7 @@ class HyperParameterTuningJob:
             TimeoutExceededError: ``timeout`` seconds passed first (also a TimeoutError).
         """
         wait_for_delete(
-            "HyperParameterTuningJob", lambda: self._service.get(self.name).status, poll, timeout
+            "HyperParameterTuningJob", lambda: self._service.status(self.name), poll, timeout
         )
 
     def wait(
@@ -297,7 +291,7 @@ class HyperParameterTuningJob:
             TimeoutExceededError: ``timeout`` seconds passed first (also a TimeoutError).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        with Doorbell(doorbell_path(self._service.settings, self.name)) as bell:
+        with self._service.doorbell(self.name) as bell:
             self._wait(bell, poll, deadline, progress, out)
         self.refresh()
         if self.hyper_parameter_tuning_job_status == "Failed":
@@ -313,19 +307,19 @@ class HyperParameterTuningJob:
     ) -> None:
         interval, shown = (poll if bell.ready and not progress else 0.02), ""
         while True:
-            record = self._service.get(self.name)
+            status = self._service.status(self.name)
             if progress:
                 line = self._progress_line()
                 if line != shown:
                     (out or sys.stdout).write(line + "\n")
                     shown = line
-            if record.status not in ACTIVE:
+            if status not in ACTIVE:
                 return
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 raise TimeoutExceededError(
                     "HyperParameterTuningJob",
-                    record.status,
+                    status,
                     message=f"Tuning job {self.name} is still running; increase the timeout "
                     "and try again.",
                 )

@@ -16,6 +16,7 @@ from typing import Any
 
 from sageyard.core.exceptions import ValidationException
 from sageyard.core.settings import Settings
+from sageyard.jobs.doorbell import Doorbell, doorbell_path
 from sageyard.jobs.launch import launch_supervisor
 from sageyard.jobs.records import JobRecords
 from sageyard.jobs.service import (
@@ -53,6 +54,18 @@ def tuning_arn(settings: Settings, name: str) -> str:
 
 def _when(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+#: ListHyperParameterTuningJobs' StatusEquals values and sort keys.
+TUNING_JOB_STATUSES = (
+    "Completed",
+    "InProgress",
+    "Failed",
+    "Stopped",
+    "Stopping",
+    "Deleting",
+    "DeleteFailed",
+)
 
 
 class TuningJobService(JobRecords):
@@ -356,6 +369,24 @@ class TuningJobService(JobRecords):
         return description
 
     # -- act ---------------------------------------------------------------------------------
+
+    def status(self, name: str) -> str:
+        return self.get(name).status
+
+    def list_names(self, **filters: Any) -> list[str]:
+        """The names ListHyperParameterTuningJobs gives for ``filters`` (its parameters in
+        snake_case, as ``HyperParameterTuningJob.get_all`` takes them), in its order."""
+        from sageyard.core._resource_args import listed_jobs
+
+        name_contains = filters.pop("name_contains", None)
+        records = listed_jobs(
+            self.list_jobs(name_contains=name_contains), TUNING_JOB_STATUSES, **filters
+        )
+        return [record.name for record in records]
+
+    def doorbell(self, name: str) -> Doorbell:
+        """The tuning job's doorbell, which its supervisor rings when it ends."""
+        return Doorbell(doorbell_path(self.settings, name))
 
     def stop(self, name: str) -> None:
         record = self.get(name)
