@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
 from sageyard.cli import main
@@ -282,3 +283,26 @@ def test_wait_with_logs_prefixes_each_host_of_a_two_host_job(
     lines = out.getvalue().splitlines()
     assert any(line.startswith("[algo-1] loss=") for line in lines)
     assert any(line.startswith("[algo-2] loss=") for line in lines)
+
+
+def test_a_server_that_checks_signatures_takes_its_credentials_and_says_when_they_are_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from sageyard.server import RunningServer
+
+    with RunningServer(Settings.from_env(), credentials={"AKIDREMOTE": "s3cret"}) as signed:
+        caller = Session(endpoint_url=signed.url, home=tmp_path / "caller")
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+        monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        with pytest.raises(ConfigurationError, match="no AWS credentials to sign with"):
+            TrainingJob.get("any", session=caller)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDREMOTE")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong")
+        with pytest.raises(ClientError, match="InvalidSignatureException"):
+            TrainingJob.get("any", session=Session(endpoint_url=signed.url, home=tmp_path / "c2"))
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cret")
+        with pytest.raises(ResourceNotFound):
+            TrainingJob.get("any", session=Session(endpoint_url=signed.url, home=tmp_path / "c3"))

@@ -63,6 +63,32 @@ def test_jobs_table_rows_in_order() -> None:
     assert _render.local_time(100.0) in lines[2]
 
 
+def test_jobs_table_of_a_servers_descriptions_shows_the_same_columns() -> None:
+    """``sageyard jobs list`` through a server renders DescribeTrainingJob descriptions."""
+    metrics = [{"MetricName": "train:loss", "Value": 0.333, "Timestamp": T0}]
+    described = [
+        {
+            "TrainingJobName": "job-running",
+            "TrainingJobStatus": "InProgress",
+            "SecondaryStatus": "Training",
+            "CreationTime": datetime.fromtimestamp(200.0, UTC),
+        },
+        {
+            "TrainingJobName": "job-done",
+            "TrainingJobStatus": "Completed",
+            "SecondaryStatus": "Completed",
+            "CreationTime": datetime.fromtimestamp(100.0, UTC),
+            "TrainingEndTime": datetime.fromtimestamp(225.0, UTC),
+            "FinalMetricDataList": metrics,
+        },
+    ]
+    lines = text_of(_job_view.jobs_table(described, now=260.0)).splitlines()
+    assert lines[1].split()[:3] == ["job-running", "InProgress", "Training"]
+    assert lines[1].split()[-2:] == ["1m00s", "-"]
+    assert lines[2].split()[-2:] == ["2m05s", "train:loss=0.333"]
+    assert _render.local_time(100.0) in lines[2]
+
+
 def test_jobs_table_keeps_long_names_whole_at_80_columns() -> None:
     name = "a-rather-long-base-job-name-2025-01-01-00-00-00-000"
     text = text_of(_job_view.jobs_table([record(name, "Completed", 1.0, end_time=2.0)], 3.0), 80)
