@@ -18,6 +18,7 @@ import click
 
 ACCESS_KEY_ID = "SAGEYARD_SERVER_ACCESS_KEY_ID"
 SECRET_ACCESS_KEY = "SAGEYARD_SERVER_SECRET_ACCESS_KEY"
+ENDPOINT_URL = "SAGEYARD_ENDPOINT_URL"
 
 
 @click.command("server")
@@ -39,6 +40,12 @@ def server(host: str, port: int, certfile: str | None, keyfile: str | None) -> N
     from sageyard.server import serve
 
     credentials = server_credentials(os.environ)
+    if os.environ.pop(ENDPOINT_URL, None):  # not for this server, nor the jobs it starts
+        click.echo(
+            f"{ENDPOINT_URL} names a server for callers to use; this server serves this "
+            "machine's own jobs, so it is ignored here.",
+            err=True,
+        )
     scheme = "https" if certfile else "http"
     click.echo(f"sageyard server on {scheme}://{host}:{port} (Ctrl-C ends it)", err=True)
     serve(Settings.from_env(), host, port, credentials, certfile, keyfile)

@@ -50,15 +50,19 @@ class Doorbell:
     """The follower's side of one doorbell: made (if missing) and opened on ``open()``.
 
     The follower holds a write end of its own too, so that a ringer closing its end is no
-    end of file (which would wake every wait at once)."""
+    end of file (which would wake every wait at once). ``path=None`` is a doorbell nobody
+    rings (a job whose supervisor is on another machine, a ``sageyard server``'s): its
+    waits only sleep."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | None) -> None:
         self.path = path
         self._reader: int | None = None
         self._writer: int | None = None
 
     def open(self) -> Doorbell:
         """Make and open the FIFO; without one (no such folder can be made), waits sleep."""
+        if self.path is None:
+            return self
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(FileExistsError):
@@ -93,7 +97,7 @@ class Doorbell:
         """Stop listening, and remove the FIFO (a job's folder keeps no special file that
         a copy of ``SAGEYARD_HOME`` would trip on; another follower of the same job, if
         any, polls from then on)."""
-        if self._reader is not None:
+        if self._reader is not None and self.path is not None:
             with contextlib.suppress(OSError):
                 self.path.unlink()
         for fd in (self._reader, self._writer):
@@ -111,17 +115,6 @@ class Doorbell:
         trace: TracebackType | None,
     ) -> None:
         self.close()
-
-
-class Unrung(Doorbell):
-    """A doorbell that never rings: a job whose supervisor runs on another machine (a
-    ``sageyard server``'s). Its waits only sleep."""
-
-    def __init__(self) -> None:
-        super().__init__(Path("/nonexistent"))
-
-    def open(self) -> Doorbell:
-        return self
 
 
 def wait_any(bells: Iterable[Doorbell], seconds: float) -> bool:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from sageyard.core.exceptions import StorageError
+from sageyard.core.exceptions import ConfigurationError, StorageError
 from sageyard.core.settings import Settings
 from sageyard.server.console import Console
 from sageyard.server.errors import WireError, wire_error
@@ -65,6 +65,12 @@ def create_app(settings: Settings, credentials: Mapping[str, str] | None = None)
     from starlette.responses import Response
     from starlette.routing import Route
 
+    if settings.endpoint_url:
+        raise ConfigurationError(
+            f"A server serves this machine's services, so its settings cannot name another "
+            f"server (endpoint_url={settings.endpoint_url!r}): leave SAGEYARD_ENDPOINT_URL "
+            "unset where `sageyard server` runs."
+        )
     client = LocalClient(settings)
     secrets = dict(credentials or {})
 

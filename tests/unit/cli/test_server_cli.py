@@ -31,6 +31,31 @@ def test_both_credential_variables_or_neither() -> None:
         server_credentials({"SAGEYARD_SERVER_ACCESS_KEY_ID": "a"})
 
 
+def test_the_server_ignores_sageyard_endpoint_url_and_its_app_refuses_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server serves this machine's jobs: SAGEYARD_ENDPOINT_URL (its callers' setting)
+    would point it, and the supervisors it starts, at a server, perhaps itself."""
+    import sageyard.server
+    from sageyard.core.settings import Settings
+    from sageyard.server import create_app
+
+    served: list[tuple[Settings, str | None]] = []
+    monkeypatch.setattr(
+        sageyard.server,
+        "serve",
+        lambda settings, *args: served.append((settings, os.environ.get("SAGEYARD_ENDPOINT_URL"))),
+    )
+    monkeypatch.setenv("SAGEYARD_ENDPOINT_URL", "http://127.0.0.1:8080")
+    result = CliRunner().invoke(main, ["server"])
+    assert result.exit_code == 0, result.output
+    assert "is ignored here" in result.stderr
+    ((settings, left),) = served
+    assert settings.endpoint_url is None and settings.s3_endpoint_url is None and left is None
+    with pytest.raises(ConfigurationError, match="cannot name another server"):
+        create_app(Settings.from_env({"SAGEYARD_ENDPOINT_URL": "http://127.0.0.1:8080"}))
+
+
 def test_the_command_serves_boto3(tmp_path: Path) -> None:
     pytest.importorskip("uvicorn")
     import boto3
