@@ -339,6 +339,44 @@ def test_cloudwatch_logs_serve_each_hosts_lines_as_the_sdk_reads_them(
     assert stream_missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
+def test_get_log_events_pages_a_long_log_by_position_and_reads_on_from_there(
+    server: RunningServer,
+) -> None:
+    """Forward tokens are positions in the host's log (bytes read so far): a page starts
+    where the last ended, 10,000 events at most; a backward token gives the page before."""
+    client, logs = _client(server), _client(server, "logs")
+    code = "print('\\n'.join(f'line-{i:05d}' for i in range(12000)))"
+    client.create_training_job(**_request("long-log", code))
+    assert _wait(client, "long-log")["TrainingJobStatus"] == "Completed"
+    group = "/aws/sagemaker/TrainingJobs"
+    (stream,) = logs.describe_log_streams(logGroupName=group, logStreamNamePrefix="long-log/")[
+        "logStreams"
+    ]
+    name = stream["logStreamName"]
+
+    def page(**kwargs: Any) -> dict[str, Any]:
+        return dict(logs.get_log_events(logGroupName=group, logStreamName=name, **kwargs))
+
+    first = page(startFromHead=True)
+    numbered = [e["message"] for e in first["events"] if e["message"].startswith("line-")]
+    assert len(first["events"]) == 10_000 and numbered[0] == "line-00000"
+    second = page(nextToken=first["nextForwardToken"])
+    assert "line-11999" in [e["message"] for e in second["events"]]
+    assert second["nextBackwardToken"] == "b/" + first["nextForwardToken"][2:]
+    end = page(nextToken=second["nextForwardToken"])
+    assert end["events"] == [] and end["nextForwardToken"] == second["nextForwardToken"]
+    assert int(end["nextForwardToken"][2:]) == stream["storedBytes"]  # the whole log, read
+    before = page(nextToken=second["nextBackwardToken"])
+    assert [e["message"] for e in before["events"]] == [e["message"] for e in first["events"]]
+    small = page(startFromHead=True, limit=3)
+    following = page(nextToken=small["nextForwardToken"], limit=3)
+    assert [e["message"] for e in small["events"] + following["events"]] == [
+        e["message"] for e in first["events"][:6]
+    ]
+    with pytest.raises(ClientError, match="is not one this server gave"):
+        page(nextToken="f/x")
+
+
 #: A trial in the training toolkit's contract: its hyperparameters come as --name value.
 TRIAL = """
 import argparse

@@ -6,14 +6,18 @@ streams by the ``<job>/`` prefix and pages through each with ``nextForwardToken`
 the token stops changing. Here the events are the lines of the hosts' logs (from the job's
 folder, or from the job store when the hosts ran on other machines), secrets masked as in
 ``sageyard jobs logs``; an event's time is when its line was written, as far as it is
-known (the log file's last change, or the stored chunk's time).
+known (the log file's last change, or the stored chunk's time). Forward tokens are
+positions in the host's log (:class:`Line`), so following a stream reads only what is new.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sageyard.core.exceptions import ResourceNotFound, SageyardClientError
@@ -23,9 +27,11 @@ __all__ = [
     "LOG_GROUP",
     "LOG_OPERATIONS",
     "InvalidParameterException",
+    "Line",
     "ResourceNotFoundException",
     "describe_log_streams",
     "get_log_events",
+    "read_host_log",
 ]
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
@@ -52,31 +58,24 @@ def _group(request: Mapping[str, Any]) -> None:
         )
 
 
-def _streams_of(client: LocalClient, record: Any) -> list[dict[str, Any]]:
-    from sageyard.jobs.spec import TrainingJobSpec
+@dataclass(frozen=True)
+class Line:
+    """One line of a host's log: its time (ms), its text (secrets masked), and where it
+    begins and where the next begins: byte offsets in the host's log file, or, where the
+    hosts ran on other machines, the ids of the stored chunks before and after it."""
 
-    spec = TrainingJobSpec.model_validate(record.document["spec"])
-    created = int(record.created_at)
-    streams = []
-    for host, _ in spec.hosts:
-        events = _events(client, record.name, host)
-        name = f"{record.name}/{host}-{created}"
-        stream: dict[str, Any] = {
-            "logStreamName": name,
-            "creationTime": created * 1000,
-            "arn": f"arn:aws:logs:{client.settings.region}:{client.settings.account_id}:"
-            f"log-group:{LOG_GROUP}:log-stream:{name}",
-            "storedBytes": sum(len(message) for _, message in events),
-        }
-        if events:
-            stream["firstEventTimestamp"] = events[0][0]
-            stream["lastEventTimestamp"] = stream["lastIngestionTime"] = events[-1][0]
-        streams.append(stream)
-    return streams
+    at: int
+    message: str
+    start: int
+    end: int
 
 
-def _events(client: LocalClient, job: str, host: str) -> list[tuple[int, str]]:
-    """The host's log lines as (milliseconds, message), oldest first."""
+def read_host_log(
+    client: LocalClient, job: str, host: str, after: int = 0, max_bytes: int | None = None
+) -> list[Line]:
+    """The host's whole lines from position ``after`` on (at most ``max_bytes`` of its log
+    file read; a line still being written waits for its end), oldest first. A long log is
+    read on from where the last read ended, never again from its start."""
     from sageyard.executors import executor_class
     from sageyard.jobs.spec import TrainingJobSpec
     from sageyard.runtime.environment import mask_text, secret_values
@@ -85,23 +84,78 @@ def _events(client: LocalClient, job: str, host: str) -> list[tuple[int, str]]:
     record = service.get(job)
     spec = TrainingJobSpec.model_validate(record.document["spec"])
     secrets = secret_values(spec.environment)
-    found: list[tuple[int, str]] = []
     if getattr(executor_class(spec.executor), "shares_no_disk", False):
-        for chunk in service.store.logs(job, after=0):
+        lines, before = [], after
+        for chunk in service.store.logs(job, after=after):
             if chunk.host == host:
                 at = int(chunk.at * 1000)
-                found += [(at, mask_text(line, secrets)) for line in chunk.text.splitlines()]
-        return found
+                lines += [
+                    Line(at, mask_text(text, secrets), before, chunk.id)
+                    for text in chunk.text.splitlines()
+                ]
+            before = chunk.id
+        return lines
     path = service.paths(job).log(host)
     try:
-        text = path.read_text(errors="replace")
-        at = int(path.stat().st_mtime * 1000)
+        with open(path, "rb") as log:
+            at = int(os.fstat(log.fileno()).st_mtime * 1000)
+            log.seek(after)
+            data = log.read(-1 if max_bytes is None else max_bytes)
     except FileNotFoundError:
         return []
-    lines = text.split("\n")
-    if record.status == "InProgress" and lines:
-        lines = lines[:-1]  # the last line may still be written
-    return [(at, mask_text(line.rstrip("\r"), secrets)) for line in lines if line]
+    whole = data[: data.rfind(b"\n") + 1]
+    if record.status not in ("InProgress", "Stopping") or (
+        not whole and max_bytes is not None and len(data) == max_bytes
+    ):
+        whole = data  # the job ended (its last line is whole), or a line longer than a read
+    lines, position = [], after
+    for raw in whole.splitlines(keepends=True):
+        text = raw.decode(errors="replace").rstrip("\r\n")
+        lines.append(Line(at, mask_text(text, secrets), position, position + len(raw)))
+        position += len(raw)
+    return lines
+
+
+def _stream_names(client: LocalClient, record: Any) -> dict[str, str]:
+    """Each host's stream name → the host."""
+    from sageyard.jobs.spec import TrainingJobSpec
+
+    spec = TrainingJobSpec.model_validate(record.document["spec"])
+    return {f"{record.name}/{host}-{int(record.created_at)}": host for host, _ in spec.hosts}
+
+
+def _streams_of(client: LocalClient, record: Any) -> list[dict[str, Any]]:
+    from sageyard.executors import executor_class
+    from sageyard.jobs.spec import TrainingJobSpec
+
+    spec = TrainingJobSpec.model_validate(record.document["spec"])
+    remote = getattr(executor_class(spec.executor), "shares_no_disk", False)
+    service = client.training_jobs
+    created = int(record.created_at)
+    streams = []
+    for name, host in _stream_names(client, record).items():
+        stream: dict[str, Any] = {
+            "logStreamName": name,
+            "creationTime": created * 1000,
+            "arn": f"arn:aws:logs:{client.settings.region}:{client.settings.account_id}:"
+            f"log-group:{LOG_GROUP}:log-stream:{name}",
+            "storedBytes": 0,
+        }
+        times: list[int] = []
+        if remote:
+            lines = read_host_log(client, record.name, host)
+            stream["storedBytes"] = sum(len(line.message) for line in lines)
+            times = [lines[0].at, lines[-1].at] if lines else []
+        else:  # the file's size and last change: no need to read it
+            with contextlib.suppress(FileNotFoundError):
+                stat = service.paths(record.name).log(host).stat()
+                stream["storedBytes"] = stat.st_size
+                times = [int(stat.st_mtime * 1000)] * 2 if stat.st_size else []
+        if times:
+            stream["firstEventTimestamp"] = times[0]
+            stream["lastEventTimestamp"] = stream["lastIngestionTime"] = times[-1]
+        streams.append(stream)
+    return streams
 
 
 def describe_log_streams(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -138,56 +192,69 @@ def describe_log_streams(client: LocalClient, request: Mapping[str, Any]) -> dic
 
 def get_log_events(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
     """A page of one stream's events, from the head (or the tail); the tokens say where the
-    next and the previous pages begin (``f/<n>``, ``b/<n>``)."""
+    next and the previous pages begin (``f/<position>``, ``b/<position>``: see
+    :class:`Line`). Reading on with a forward token reads the log from there only."""
     _group(request)
     name = str(request.get("logStreamName") or "")
-    job, _, rest = name.partition("/")
-    host = rest.rsplit("-", 1)[0]
+    job = name.partition("/")[0]
     try:
         record = client.training_jobs.get(job)
     except ResourceNotFound:
-        raise ResourceNotFoundException(
-            f"The specified log stream does not exist: {name!r}.", "GetLogEvents"
-        ) from None
-    if not any(s["logStreamName"] == name for s in _streams_of(client, record)):
+        record = None
+    host = _stream_names(client, record).get(name) if record is not None else None
+    if host is None:
         raise ResourceNotFoundException(
             f"The specified log stream does not exist: {name!r}.", "GetLogEvents"
         )
-    events = _events(client, job, host)
-    start_ms, end_ms = request.get("startTime"), request.get("endTime")
-    if start_ms is not None or end_ms is not None:
-        events = [
-            e
-            for e in events
-            if (start_ms is None or e[0] >= start_ms) and (end_ms is None or e[0] < end_ms)
-        ]
     limit = min(int(request.get("limit") or MAX_EVENTS), MAX_EVENTS)
-    token = request.get("nextToken")
-    if token:
-        direction, _, position = str(token).partition("/")
-        if direction not in ("f", "b") or not position.isdigit():
-            raise InvalidParameterException(
-                f"nextToken {token!r} is not one this server gave.", "GetLogEvents"
-            )
-        at = int(position)
-        first, last = (at, at + limit) if direction == "f" else (max(0, at - limit), at)
-    elif request.get("startFromHead"):
-        first, last = 0, limit
+    direction, position = _position(request.get("nextToken"))
+    if direction == "f" or (direction is None and request.get("startFromHead")):
+        lines = read_host_log(client, job, host, position or 0, MAX_BYTES)
+        chosen = _forward(lines, limit)
+    elif direction == "b" and position is not None:  # the page before ``position``
+        lines = [line for line in read_host_log(client, job, host) if line.end <= position]
+        chosen = lines[-limit:]
     else:  # the newest events, as CloudWatch gives without startFromHead
-        first, last = max(0, len(events) - limit), len(events)
-    page: list[dict[str, Any]] = []
-    size = 0
-    for timestamp, message in events[first:last]:
-        size += len(message.encode()) + 26  # CloudWatch counts 26 bytes per event
-        if size > MAX_BYTES and page:
-            break
-        page.append({"timestamp": timestamp, "message": message, "ingestionTime": timestamp})
-    following = first + len(page)
+        chosen = read_host_log(client, job, host)[-limit:]
+    start_ms, end_ms = request.get("startTime"), request.get("endTime")
+    events = [
+        {"timestamp": line.at, "message": line.message, "ingestionTime": line.at}
+        for line in chosen
+        if line.message
+        and (start_ms is None or line.at >= start_ms)
+        and (end_ms is None or line.at < end_ms)
+    ]
+    here = position or 0
     return {
-        "events": page,
-        "nextForwardToken": f"f/{following}",
-        "nextBackwardToken": f"b/{first}",
+        "events": events,
+        "nextForwardToken": f"f/{chosen[-1].end if chosen else here}",
+        "nextBackwardToken": f"b/{chosen[0].start if chosen else here}",
     }
+
+
+def _forward(lines: list[Line], limit: int) -> list[Line]:
+    """The first ``limit`` lines within CloudWatch's 1 MB (26 bytes counted per event),
+    never ending inside a stored chunk (its lines share one position)."""
+    chosen: list[Line] = []
+    size = 0
+    for line in lines:
+        size += len(line.message.encode()) + 26
+        whole = not chosen or line.start != chosen[-1].start
+        if (len(chosen) >= limit or (size > MAX_BYTES and chosen)) and whole:
+            break
+        chosen.append(line)
+    return chosen
+
+
+def _position(token: Any) -> tuple[str | None, int | None]:
+    if not token:
+        return None, None
+    direction, _, position = str(token).partition("/")
+    if direction not in ("f", "b") or not position.isdigit():
+        raise InvalidParameterException(
+            f"nextToken {token!r} is not one this server gave.", "GetLogEvents"
+        )
+    return direction, int(position)
 
 
 def _offset(token: Any) -> int:

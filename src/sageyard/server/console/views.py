@@ -140,42 +140,13 @@ LOG_READ_BYTES = 1 << 20
 
 
 def log_view(client: LocalClient, name: str, host: str, after: int) -> dict[str, Any]:
-    """A host's whole log lines from ``after`` on (a byte offset of its log file, or the
-    last stored chunk's id where the hosts ran on other machines), at most LOG_READ_BYTES
-    at once, secrets masked; ``next`` is where the following read starts. A long log is
-    never read again from its start."""
-    from sageyard.executors import executor_class
-    from sageyard.jobs.spec import TrainingJobSpec
-    from sageyard.runtime.environment import mask_text, secret_values
+    """A host's whole lines from ``after`` on (a byte offset of its log file, or the last
+    stored chunk's id where the hosts ran on other machines), at most LOG_READ_BYTES read
+    at once, secrets masked; ``next`` is where the following read starts."""
+    from sageyard.server.logs import read_host_log
 
-    service = client.training_jobs
-    record = service.get(name)
-    spec = TrainingJobSpec.model_validate(record.document["spec"])
-    secrets = secret_values(spec.environment)
-    if getattr(executor_class(spec.executor), "shares_no_disk", False):
-        lines, following = [], after
-        for chunk in service.store.logs(name, after=after):
-            following = chunk.id
-            if chunk.host == host:
-                lines += chunk.text.splitlines()
-        return {"lines": [mask_text(line, secrets) for line in lines], "next": following}
-    try:
-        with open(service.paths(name).log(host), "rb") as log:
-            log.seek(after)
-            data = log.read(LOG_READ_BYTES)
-    except FileNotFoundError:
-        return {"lines": [], "next": after}
-    whole = data[: data.rfind(b"\n") + 1]  # a line still being written waits for its end
-    if record.status not in ("InProgress", "Stopping") or (
-        not whole and len(data) == LOG_READ_BYTES
-    ):
-        whole = data  # the job ended (its last line is whole), or a line longer than a read
-    text = whole.decode(errors="replace")
-    lines = [mask_text(line.rstrip("\r"), secrets) for line in text.split("\n")[:-1]]
-    rest = text.rsplit("\n", 1)[-1]  # the end of the read, past its last newline
-    if rest:
-        lines.append(mask_text(rest.rstrip("\r"), secrets))
-    return {"lines": lines, "next": after + len(whole)}
+    lines = read_host_log(client, name, host, after, LOG_READ_BYTES)
+    return {"lines": [line.message for line in lines], "next": lines[-1].end if lines else after}
 
 
 def tuning_view(client: LocalClient, name: str) -> dict[str, Any]:
