@@ -1,7 +1,7 @@
 """API latency: DescribeTrainingJob and ListTrainingJobs through ``sageyard server`` against
 the same calls made in-process.
 
-    python benchmarks/api_latency.py [--jobs 50] [--requests 2000] [--clients 1 32]
+    python benchmarks/api_latency.py [--jobs 50] [--requests 2000] [--clients 1 32] [--train 5]
 
 A fresh ``SAGEYARD_HOME`` (SQLite job store, embedded object store) gets ``--jobs``
 completed training jobs. Then each call is timed, ``--requests`` times per configuration:
@@ -16,6 +16,12 @@ completed training jobs. Then each call is timed, ``--requests`` times per confi
 page of 10 (the default), newest first. For each: p50 and p99 latency and requests per
 second (requests / wall time of the configuration). All on this machine: the callers and
 the server share its cores.
+
+Last, sageyard's own facade both ways: ``ModelTrainer.train()`` (wait, no logs) of a
+script that prints a line, from a local ``source_dir`` with a local channel, ``--train``
+times on this machine's services and as many through the server
+(``Session(endpoint_url=...)``: code and data uploaded to its S3, once by content, the job
+created and followed over HTTP); each train() call timed from call to return.
 """
 
 from __future__ import annotations
@@ -125,6 +131,39 @@ def timed(call: Callable[[], Any], requests: int, callers: int) -> tuple[list[fl
     return latencies, time.perf_counter() - began
 
 
+def facade_trainings(endpoint_url: str | None, runs: int, work: Path) -> list[float]:
+    """Seconds of each of ``runs`` ``ModelTrainer.train()`` calls, here or via a server."""
+    from sageyard.core.session import Session
+    from sageyard.train import ModelTrainer
+    from sageyard.train.configs import InputData, SourceCode
+
+    code, data = work / "facade-code", work / "facade-data"
+    for folder in (code, data):
+        folder.mkdir(exist_ok=True)
+    (code / "train.py").write_text("import os; print(os.listdir(os.environ['SM_CHANNEL_TRAIN']))\n")
+    (data / "rows.csv").write_text("1,2\n")
+    caller = work / ("caller-remote" if endpoint_url else "caller-local")
+    session = (
+        Session(endpoint_url=endpoint_url, home=caller, store_url=f"sqlite:///{caller}.db")
+        if endpoint_url
+        else Session()
+    )
+    seconds = []
+    for _ in range(runs):
+        trainer = ModelTrainer(
+            training_image="python:3.11",
+            source_code=SourceCode(source_dir=str(code), entry_script="train.py"),
+            sagemaker_session=session,
+            base_job_name="facade",
+        )
+        started = time.perf_counter()
+        trainer.train(
+            input_data_config=[InputData(channel_name="train", data_source=str(data))], logs=False
+        )
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -135,6 +174,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=50)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 32])
+    parser.add_argument("--train", type=int, default=5, help="ModelTrainer.train() runs each way")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sageyard-api-bench-"))
     os.environ.update(
@@ -204,6 +244,10 @@ def main() -> None:
                 mine = threading.local()
                 latencies, wall = timed(call, args.requests, callers)
                 rows.append((operation, "boto3 → server", callers, latencies, wall))
+        trainings = {
+            "in-process": facade_trainings(None, args.train, work),
+            "facade → server": facade_trainings(url, args.train, work),
+        }
 
     print(f"jobs: {len(names)}, requests per row: {args.requests}, machine: {os.cpu_count()} CPUs")
     print(f"{'operation':<22} {'path':<15} {'callers':>7} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
@@ -211,6 +255,12 @@ def main() -> None:
         print(
             f"{operation:<22} {path:<15} {callers:>7} {percentile(latencies, 0.5) * 1000:8.2f} "
             f"{percentile(latencies, 0.99) * 1000:8.2f} {len(latencies) / wall:8.0f}"
+        )
+    for path, seconds in trainings.items():
+        median, slowest = statistics.median(seconds) * 1000, max(seconds) * 1000
+        print(
+            f"{'ModelTrainer.train()':<22} {path:<15} {1:>7} {median:8.0f} {slowest:8.0f} "
+            f"{len(seconds) / sum(seconds):8.2f}   (p99 column: the slowest run)"
         )
     means = {(r[0], r[1], r[2]): statistics.mean(r[3]) for r in rows}
     for operation in in_process:

@@ -414,11 +414,12 @@ class RemoteTrainingJobs:
         poll: float = 0.2,
     ) -> None:
         """Poll until the job ends, printing each secondary status and (with ``logs``) its
-        log lines, as the local service's ``follow_job`` does (here polls slow from
-        ``poll`` to 1 s: each is a call over the network)."""
+        log lines, as the local service's ``follow_job`` does. Polls start 50 ms apart
+        and slow to ``poll`` or 1 s, whichever is longer (each is a call over the network;
+        no doorbell rings across machines)."""
         description = self.describe(name)
         reader = StreamReader(self.remote, name, _host_count(description)) if logs else None
-        shown, interval = 0, poll
+        shown, interval = 0, max(0.01, min(poll, 0.05))  # fast at first: short jobs seen at once
         while True:
             ended = description["TrainingJobStatus"] not in ACTIVE
             if reader is not None:
@@ -444,7 +445,7 @@ class RemoteTrainingJobs:
                 )
             pause = interval if deadline is None else min(interval, deadline - time.monotonic())
             time.sleep(max(0.0, pause))
-            interval = min(max(interval, 0.05) * 1.5, max(poll, 1.0))
+            interval = min(interval * 1.5, max(poll, 1.0))
             description = self.describe(name)
 
 
