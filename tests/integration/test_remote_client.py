@@ -306,3 +306,42 @@ def test_a_server_that_checks_signatures_takes_its_credentials_and_says_when_the
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cret")
         with pytest.raises(ResourceNotFound):
             TrainingJob.get("any", session=Session(endpoint_url=signed.url, home=tmp_path / "c3"))
+
+
+def test_the_servers_model_packages_are_read_by_the_facade_and_the_cli(
+    server: Any, remote: Session, tmp_path: Path
+) -> None:
+    from sageyard.jobs.remote import registry_for
+    from sageyard.models.registry import ModelRegistry
+
+    here = ModelRegistry(Settings.from_env())  # the server's registry
+    here.create_group("tuned", "fine-tuned")
+    for run in ("run-a", "run-b"):
+        here.register(
+            "tuned",
+            {
+                "model_artifact_uri": f"s3://models/{run}/model.tar.gz",
+                "base_model": "HuggingFaceTB/SmolLM2-135M-Instruct",
+                "training_job_name": run,
+                "final_metrics": {"train:loss": 0.5},
+            },
+        )
+    registry = registry_for(remote.settings)
+    package = registry.find_package("tuned/2")
+    assert package is not None and package == here.get_package("tuned/2")
+    latest = registry.find_package("tuned")
+    assert latest is not None and latest.training_job_name == "run-b"
+    assert registry.find_package("tuned/9") is None
+    assert [p.model_package_version for p in registry.list_packages("tuned")] == [1, 2]
+    env = {
+        "SAGEYARD_ENDPOINT_URL": server.url,
+        "SAGEYARD_HOME": str(tmp_path / "cli-home"),
+        "SAGEYARD_STORE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+    }
+    listed = CliRunner().invoke(main, ["models", "packages", "--json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.output)
+    assert [(r["model_package_version"], r["training_job_name"]) for r in rows] == [
+        (1, "run-a"),
+        (2, "run-b"),
+    ]

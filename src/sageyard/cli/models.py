@@ -108,11 +108,11 @@ def package_rows(group: str | None) -> list[dict[str, Any]]:
     from datetime import datetime
 
     from sageyard.core.settings import Settings
-    from sageyard.models.registry import ModelRegistry
+    from sageyard.jobs.remote import registry_for
 
     return [
         {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(package).items()}
-        for package in ModelRegistry(Settings.from_env()).list_packages(group)
+        for package in registry_for(Settings.from_env()).list_packages(group)
     ]
 
 

@@ -13,6 +13,9 @@ error tree's (a ValidationException is the ConfigurationError the local service 
 status, stop, list, metrics (SageMaker Metrics' ``BatchGetMetrics``), update, delete, and
 following a job with its CloudWatch log streams, as the real SDK's ``logs=True`` does.
 
+:class:`RemoteModelRegistry` reads the server's model packages (what its fine-tuning jobs
+registered) for the facade's ``model=<package>`` and ``sageyard models packages``.
+
 Local files named in a request (a code folder or ``.tar.gz``, a channel's ``LocalPath``)
 cannot be read by the server: :func:`upload_local_files` puts them in the server's S3
 first, once by content (``jobs/inputs.py``), as the real SDK uploads code and data
@@ -47,16 +50,21 @@ from sageyard.jobs.inputs import fingerprint, upload_once
 from sageyard.jobs.request import local_source
 from sageyard.jobs.service import TrainingJobService
 from sageyard.jobs.states import ACTIVE
+from sageyard.models.registry import SAGEYARD_FIELDS, ModelPackage, ModelRegistry
 from sageyard.storage import ObjectStore, object_store_for
 from sageyard.store import MetricPoint
 
 __all__ = [
     "LOG_GROUP",
+    "ModelPackages",
     "Remote",
+    "RemoteModelRegistry",
     "RemoteTrainingJobs",
     "StreamReader",
     "TrainingJobs",
     "format_transition",
+    "package_from_wire",
+    "registry_for",
     "training_jobs_for",
     "upload_local_files",
 ]
@@ -513,3 +521,67 @@ def _metric_names(description: Mapping[str, Any]) -> list[str]:
 
 def _pascal(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+# -- model registry --------------------------------------------------------------------------
+
+
+class RemoteModelRegistry:
+    """The model packages of a ``sageyard server``, as :class:`ModelRegistry` gives them
+    (DescribeModelPackage's answer as sent, sageyard's own fields under ``Sageyard``)."""
+
+    def __init__(self, remote: Remote) -> None:
+        self.remote = remote
+
+    def find_package(self, reference: str) -> ModelPackage | None:
+        """A package by ``group/version``, ARN or group name (its latest); None if none."""
+        try:
+            answer = self.remote.send(
+                "SageMaker.DescribeModelPackage", {"ModelPackageName": reference}
+            )
+        except ResourceNotFound:
+            return None
+        return package_from_wire(answer)
+
+    def list_packages(self, group: str | None = None) -> list[ModelPackage]:
+        """Every package (of ``group``), oldest first."""
+        params: dict[str, Any] = {"SortBy": "CreationTime", "SortOrder": "Ascending"}
+        if group:
+            params["ModelPackageGroupName"] = group
+        listed = self.remote.pages(
+            "sagemaker", "list_model_packages", "ModelPackageSummaryList", **params
+        )
+        found = [self.find_package(item["ModelPackageArn"]) for item in listed]
+        return [package for package in found if package is not None]
+
+
+def package_from_wire(answer: Mapping[str, Any]) -> ModelPackage:
+    """A DescribeModelPackage answer (as JSON: times in epoch seconds) as a ModelPackage."""
+    import dataclasses
+
+    from sageyard.core.shapes import pascal_case
+    from sageyard.core.shapes._described import described
+
+    own = dict(answer.get("Sageyard") or {})
+    fields: dict[str, Any] = {}
+    for item in dataclasses.fields(ModelPackage):
+        key = pascal_case(item.name)
+        if item.name in SAGEYARD_FIELDS:
+            if key in own:
+                fields[item.name] = own[key]
+        elif item.name.endswith("_time") and isinstance(answer.get(key), int | float):
+            fields[item.name] = datetime.fromtimestamp(answer[key], UTC)
+        elif key in answer:
+            fields[item.name] = described(answer[key])
+    return ModelPackage(**fields)
+
+
+#: The model packages the facade and CLI read: this machine's registry or a server's.
+ModelPackages = ModelRegistry | RemoteModelRegistry
+
+
+def registry_for(settings: Settings) -> ModelPackages:
+    """The server's model packages with ``settings.endpoint_url``, else this machine's."""
+    if settings.endpoint_url:
+        return RemoteModelRegistry(Remote(settings))
+    return ModelRegistry(settings)

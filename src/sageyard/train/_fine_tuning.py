@@ -586,8 +586,8 @@ class FineTuningTrainer:
 
     def _model_source(self, session: Session) -> tuple[str, str]:
         """Where the job reads the model (folder or s3:// artifact), and the base model id."""
+        from sageyard.jobs.remote import registry_for
         from sageyard.models.hub import resolve_model_path
-        from sageyard.models.registry import ModelRegistry
 
         model = self.model
         if isinstance(model, ModelPackage):
@@ -603,7 +603,7 @@ class FineTuningTrainer:
             folder = resolve_model_path(model, session.settings.home)
             return str(folder), folder.name
         if _PACKAGE_ARN.match(model) or model.count("/") <= 1:
-            package = ModelRegistry(session.settings).find_package(model)
+            package = registry_for(session.settings).find_package(model)
             if package is not None:
                 return package.model_artifact_uri, package.base_model
         if model.startswith("arn:"):
