@@ -345,3 +345,66 @@ def test_the_servers_model_packages_are_read_by_the_facade_and_the_cli(
         (1, "run-a"),
         (2, "run-b"),
     ]
+
+
+def test_an_evaluation_runs_on_the_server_and_its_results_read_back(
+    server: Any, remote: Session, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("lm_eval")
+    from sageyard.evaluation.service import EvaluationService
+    from sageyard.train import (
+        CustomScorerEvaluator,
+        EvaluationPipelineExecution,
+        get_builtin_metrics,
+    )
+    from sageyard.train.evaluate import results_dataframe
+    from tests.evaluation_fixtures import scripted_model
+
+    rows = [{"query": "What is 2+3?", "response": "5"}, {"query": "What is 7*6?", "response": "42"}]
+    dataset = tmp_path / "math.jsonl"
+    dataset.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    model = scripted_model(tmp_path / "model", {"2+3": "\\boxed{5}"}, default="\\boxed{0}")
+    evaluator = CustomScorerEvaluator(
+        evaluator=get_builtin_metrics().PRIME_MATH,
+        dataset=str(dataset),
+        model=str(model),
+        s3_output_path="s3://bucket/evals/",
+        sagemaker_session=remote,
+    )
+    assert evaluator.evaluate(dry_run=True) is None  # checked by the server, nothing started
+    assert EvaluationService(Settings.from_env()).list_names() == []
+    execution = evaluator.evaluate()
+    assert execution is not None
+    execution.wait(poll=1, timeout=240)
+    assert execution.status.overall_status == "Succeeded"
+    # the evaluation is the server's: its steps' model and data came through its S3
+    (on_server,) = EvaluationService(Settings.from_env()).list_names()
+    assert execution.arn is not None and execution.arn.endswith(on_server)
+    [(_, scored)] = execution.step_results().items()
+    assert scored.metrics["prime_math"] == pytest.approx(1 / 2)
+    execution.show_results()
+    assert "prime_math" in capsys.readouterr().out
+    frame = results_dataframe(session=remote)
+    assert set(frame["evaluation"]) == {on_server}
+    again = EvaluationPipelineExecution.get(execution.arn, session=remote)
+    assert again.status.overall_status == "Succeeded"
+    assert [e.arn for e in EvaluationPipelineExecution.get_all(session=remote)] == [execution.arn]
+    env = {
+        "SAGEYARD_ENDPOINT_URL": server.url,
+        "SAGEYARD_HOME": str(tmp_path / "cli-home"),
+        "SAGEYARD_STORE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+    }
+    runner = CliRunner()
+    listed = runner.invoke(main, ["evaluations", "list", "--json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert [e["PipelineExecutionArn"] for e in json.loads(listed.output)["Evaluations"]] == [
+        execution.arn
+    ]
+    results = runner.invoke(main, ["evaluations", "results", on_server, "--json"], env=env)
+    assert {row["metric"] for row in json.loads(results.output)} >= {"prime_math"}
+    stopped = runner.invoke(main, ["evaluations", "stop", on_server], env=env)
+    assert stopped.exit_code != 0 and "only an Executing evaluation" in stopped.output
+    assert (
+        open_store(remote.settings.store_url).list("EvaluationExecution") == []
+        or not (remote.settings.home / "store.db").exists()
+    )

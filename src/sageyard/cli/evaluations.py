@@ -22,7 +22,7 @@ import click
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from sageyard.evaluation.service import EvaluationService
+    from sageyard.evaluation.remote import Evaluations
 
 #: ``--type`` values: the real SDK's ``EvalType`` values.
 EVAL_TYPES = ("benchmark", "customscorer", "llmasjudge")
@@ -36,11 +36,11 @@ PIPELINE_STYLES = {
 }
 
 
-def _service() -> EvaluationService:
+def _service() -> Evaluations:
     from sageyard.core.settings import Settings
-    from sageyard.evaluation.service import EvaluationService
+    from sageyard.evaluation.remote import evaluations_for
 
-    return EvaluationService(Settings.from_env())
+    return evaluations_for(Settings.from_env())
 
 
 @click.group()
@@ -56,7 +56,7 @@ def list_evaluations(eval_type: str | None, as_json: bool) -> None:
     from sageyard.cli import _render
 
     service = _service()
-    described = [service.describe(r.name) for r in service.list_executions(eval_type)]
+    described = [service.describe(name) for name in service.list_names(eval_type)]
     out = _render.console()
     if as_json:
         click.echo(_render.to_json({"Evaluations": described}))
@@ -153,8 +153,7 @@ def results(name: str, as_json: bool, limit: int) -> None:
     """Show a succeeded evaluation's results, as the evaluators' show_results() does."""
     service = _service()
     if as_json:
-        record = service.find(name)
-        click.echo(json.dumps(service.result_rows([record]), indent=2, default=str))
+        click.echo(json.dumps(service.result_rows([name]), indent=2, default=str))
         return
     from sageyard.train.evaluate.results import show_benchmark_results, show_judge_results
 
@@ -170,15 +169,15 @@ def results(name: str, as_json: bool, limit: int) -> None:
 def stop(name: str) -> None:
     """Stop an evaluation: its running steps' jobs stop, no further step starts."""
     service = _service()
-    record = service.find(name)
-    before = record.status
-    service.stop(record.name)
-    if before == "Stopping":
-        click.echo(f"Evaluation {record.name} is already stopping.")
+    description = service.describe(name)
+    execution = description["PipelineExecutionArn"].rsplit("/", 1)[-1]
+    service.stop(execution)
+    if description["PipelineExecutionStatus"] == "Stopping":
+        click.echo(f"Evaluation {execution} is already stopping.")
         return
     click.echo(
-        f"Stopping evaluation {record.name}. Follow it with "
-        f"`sageyard evaluations describe {record.name}`."
+        f"Stopping evaluation {execution}. Follow it with "
+        f"`sageyard evaluations describe {execution}`."
     )
 
 

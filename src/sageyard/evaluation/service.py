@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,17 +34,22 @@ from sageyard.jobs.launch import launch_supervisor
 from sageyard.jobs.records import JobRecords
 from sageyard.jobs.service import Launcher, TrainingJobService, job_arn
 from sageyard.jobs.states import KIND as TRAINING_JOB
+from sageyard.storage import ObjectStore
 from sageyard.store import JobRecord, JobStore
 
 __all__ = [
     "STEP_FAILURE",
     "EvaluationService",
+    "evaluation_rows",
     "execution_arn",
+    "judge_step_results",
     "new_execution_id",
     "pipeline_arn",
     "pipeline_name",
     "pipeline_status",
+    "step_results",
     "step_status",
+    "succeeded_steps",
 ]
 
 #: The row's status → the pipeline execution's (``PipelineExecutionStatus``).
@@ -87,6 +92,77 @@ def new_execution_id() -> str:
 
 def _when(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+def succeeded_steps(description: Mapping[str, Any]) -> tuple[str, list[tuple[str, str | None]]]:
+    """A succeeded evaluation's output path, and its steps as ``(name, job ARN)``, from its
+    description.
+
+    Raises:
+        ConfigurationError: It has not succeeded.
+    """
+    status = description["PipelineExecutionStatus"]
+    if status != "Succeeded":
+        name = description["PipelineExecutionArn"].rsplit("/", 1)[-1]
+        raise ConfigurationError(
+            f"Evaluation {name!r} is {status}; results exist once it has Succeeded."
+        )
+    steps = [
+        (s["StepName"], (s.get("Metadata") or {}).get("TrainingJob", {}).get("Arn"))
+        for s in description["PipelineExecutionSteps"]
+    ]
+    return description["S3OutputPath"], steps
+
+
+def step_results(objects: ObjectStore, description: Mapping[str, Any]) -> dict[str, StepResults]:
+    """What a succeeded evaluation's steps wrote, by model role, read from ``objects``."""
+    output, steps = succeeded_steps(description)
+    return results_by_role(objects, output, steps)
+
+
+def judge_step_results(
+    objects: ObjectStore, description: Mapping[str, Any]
+) -> dict[str, JudgeResults]:
+    """What a succeeded LLM-as-judge evaluation's judge steps wrote, by model role.
+
+    Raises:
+        ConfigurationError: It has not succeeded, or has no judge step.
+    """
+    output, steps = succeeded_steps(description)
+    found = {
+        ROLES[step]: read_judge_results(objects, output, arn.rsplit("/", 1)[-1])
+        for step, arn in steps
+        if step.endswith("ModelMetrics") and arn
+    }
+    if not found:
+        raise ConfigurationError(
+            "[PySDK Error] Could not extract training job name from pipeline steps. Unable "
+            "to locate evaluation results. Ensure the pipeline has completed successfully."
+        )
+    return found
+
+
+def evaluation_rows(
+    objects: ObjectStore, descriptions: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """One row per evaluation, model, subtask and metric, for the succeeded ones among
+    ``descriptions`` (in their order)."""
+    rows = []
+    for description in descriptions:
+        if description["PipelineExecutionStatus"] != "Succeeded":
+            continue
+        found = step_results(objects, description).values()
+        for row in result_rows(description.get("Summary") or {}, found):
+            rows.append(
+                {
+                    "evaluation": description["PipelineExecutionArn"].rsplit("/", 1)[-1],
+                    "name": description["PipelineExecutionDisplayName"],
+                    "eval_type": description["EvalType"],
+                    **row,
+                    "created": description["CreationTime"],
+                }
+            )
+    return rows
 
 
 class EvaluationService(JobRecords):
@@ -234,24 +310,6 @@ class EvaluationService(JobRecords):
             description["FailureReason"] = record.document["failure_reason"]
         return description
 
-    def _succeeded_steps(self, name: str) -> tuple[str, list[tuple[str, str | None]]]:
-        """A succeeded evaluation's output path, and its steps as ``(name, job ARN)``.
-
-        Raises:
-            ConfigurationError: It has not succeeded.
-        """
-        description = self.describe(name)
-        status = description["PipelineExecutionStatus"]
-        if status != "Succeeded":
-            raise ConfigurationError(
-                f"Evaluation {name!r} is {status}; results exist once it has Succeeded."
-            )
-        steps = [
-            (s["StepName"], (s.get("Metadata") or {}).get("TrainingJob", {}).get("Arn"))
-            for s in description["PipelineExecutionSteps"]
-        ]
-        return description["S3OutputPath"], steps
-
     def results(self, name: str) -> dict[str, StepResults]:
         """What the evaluation's steps wrote, by the model they evaluated (``custom``,
         ``base``).
@@ -260,8 +318,7 @@ class EvaluationService(JobRecords):
             ConfigurationError: It has not succeeded, or no step evaluated a model.
             FileNotFoundError: A step's job left no results.
         """
-        output, steps = self._succeeded_steps(name)
-        return results_by_role(self.jobs.objects, output, steps)
+        return step_results(self.jobs.objects, self.describe(name))
 
     def judge_results(self, name: str) -> dict[str, JudgeResults]:
         """What an LLM-as-judge evaluation's judge steps wrote, by model (``custom``,
@@ -270,40 +327,22 @@ class EvaluationService(JobRecords):
         Raises:
             ConfigurationError: It has not succeeded, or has no judge step.
         """
-        output, steps = self._succeeded_steps(name)
-        found = {
-            ROLES[step]: read_judge_results(self.jobs.objects, output, arn.rsplit("/", 1)[-1])
-            for step, arn in steps
-            if step.endswith("ModelMetrics") and arn
-        }
-        if not found:
-            raise ConfigurationError(
-                "[PySDK Error] Could not extract training job name from pipeline steps. Unable "
-                "to locate evaluation results. Ensure the pipeline has completed successfully."
-            )
-        return found
+        return judge_step_results(self.jobs.objects, self.describe(name))
 
-    def result_rows(self, records: list[JobRecord] | None = None) -> list[dict[str, Any]]:
+    def result_rows(self, names: list[str] | None = None) -> list[dict[str, Any]]:
         """One row per evaluation, model, subtask and metric (``result_rows``), for the
-        succeeded evaluations among ``records`` (all when None), newest first."""
-        rows = []
-        for record in self.list_jobs() if records is None else records:
-            record = self.reconcile(record)
-            if record.status != "Completed":
-                continue
-            spec = self.spec(record)
-            found = self.results(record.name).values()
-            for row in result_rows(spec.summary, found):
-                rows.append(
-                    {
-                        "evaluation": record.name,
-                        "name": spec.display_name,
-                        "eval_type": spec.eval_type,
-                        **row,
-                        "created": _when(record.created_at),
-                    }
-                )
-        return rows
+        succeeded evaluations among ``names`` (ids, ARNs or display names; all when None),
+        newest first."""
+        described = [self.describe(name) for name in names or self.list_names()]
+        return evaluation_rows(self.jobs.objects, described)
+
+    def start(self, spec: EvaluationSpec) -> str:
+        """Create the evaluation and start its supervisor; its execution id."""
+        return self.create(spec).name
+
+    def list_names(self, eval_type: str | None = None) -> list[str]:
+        """The evaluations' execution ids, newest first (only ``eval_type``'s when given)."""
+        return [record.name for record in self.list_executions(eval_type)]
 
     # -- act ---------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from sageyard.core.exceptions import ConfigurationError, StorageError
 from sageyard.core.settings import Settings
 from sageyard.server.console import Console
 from sageyard.server.errors import WireError, wire_error
+from sageyard.server.evaluations import EVALUATION_OPERATIONS
 from sageyard.server.logs import LOG_OPERATIONS
 from sageyard.server.metrics import batch_get_metrics
 from sageyard.server.query import QUERY_ACTIONS, query_error
@@ -286,7 +287,7 @@ def _check(request: Any, body: bytes, secrets: Mapping[str, str]) -> str:
 SERVICES = {
     "SageMaker": {**OPERATIONS, **REGISTRY_OPERATIONS},
     "Logs_20140328": LOG_OPERATIONS,
-    "Sageyard": SAGEYARD_OPERATIONS,
+    "Sageyard": {**SAGEYARD_OPERATIONS, **EVALUATION_OPERATIONS},
 }
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sageyard.core.settings import HasSettings, Settings
 
 if TYPE_CHECKING:
+    from sageyard.evaluation.remote import Evaluations
     from sageyard.evaluation.service import EvaluationService
     from sageyard.jobs.remote import Remote, TrainingJobs
     from sageyard.jobs.service import TrainingJobService
@@ -44,7 +45,7 @@ class Client(Protocol):
     def tuning_jobs(self) -> TuningJobs: ...
 
     @property
-    def evaluations(self) -> EvaluationService:
+    def evaluations(self) -> Evaluations:
         """Evaluations (pipeline executions of evaluation steps): start, read, stop."""
         ...
 
@@ -145,14 +146,10 @@ class RemoteClient:
         return RemoteTuningJobs(self.remote)
 
     @property
-    def evaluations(self) -> EvaluationService:
-        from sageyard.core.exceptions import ConfigurationError
+    def evaluations(self) -> Evaluations:
+        from sageyard.evaluation.remote import RemoteEvaluations
 
-        raise ConfigurationError(
-            f"Evaluations are not offered over sageyard server ({self.settings.endpoint_url}): "
-            "its API has no pipeline operations yet. Run the evaluator where the server runs "
-            "(without SAGEYARD_ENDPOINT_URL), or train and tune through the server."
-        )
+        return RemoteEvaluations(self.remote)
 
     def create_training_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
         from sageyard.jobs.remote import RemoteTrainingJobs

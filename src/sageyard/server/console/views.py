@@ -315,7 +315,7 @@ def evaluation_view(client: LocalClient, name: str) -> dict[str, Any]:
             }
         )
     status = described["PipelineExecutionStatus"]
-    scores = service.result_rows([record]) if status == "Succeeded" else []
+    scores = service.result_rows([record.name]) if status == "Succeeded" else []
     return {
         "name": record.name,
         "display": described["PipelineExecutionDisplayName"],

@@ -53,7 +53,7 @@ def results_dataframe(
     service = _service(session)
     if executions is None:
         kind = eval_type.value if isinstance(eval_type, EvalType) else eval_type
-        records = service.list_executions(kind)
+        names = service.list_names(kind)
     else:
-        records = [service.find(getattr(e, "arn", None) or str(e)) for e in executions]
-    return pandas.DataFrame(service.result_rows(records), columns=list(COLUMNS))
+        names = [getattr(e, "arn", None) or str(e) for e in executions]
+    return pandas.DataFrame(service.result_rows(names), columns=list(COLUMNS))

@@ -236,10 +236,10 @@ class BaseEvaluator(BaseModel):
         folder = Path(model).expanduser()
         if folder.is_dir():
             return ResolvedModel(str(folder.resolve()), self.base_model_name or _base_of(folder))
-        from sageyard.models.registry import ModelRegistry
+        from sageyard.jobs.remote import registry_for
 
         if _PACKAGE_ARN.match(model) or model.count("/") <= 1:
-            package = ModelRegistry(session.settings).find_package(model)
+            package = registry_for(session.settings).find_package(model)
             if package is not None:
                 return ResolvedModel(
                     package.model_artifact_uri, package.base_model, package.model_package_arn

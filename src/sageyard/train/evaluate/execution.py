@@ -124,8 +124,8 @@ class EvaluationPipelineExecution(BaseModel):
         try:
             spec = EvaluationSpec.model_validate({**definition, "tags": list(tags or [])})
             service = _service(session)
-            record = service.create(spec)
-            execution.arn = service.describe(record.name)["PipelineExecutionArn"]
+            name = service.start(spec)
+            execution.arn = service.describe(name)["PipelineExecutionArn"]
             execution.refresh()
         except (SageyardClientError, ConfigurationError, ValueError) as error:
             execution.status = PipelineExecutionStatus(
@@ -158,8 +158,8 @@ class EvaluationPipelineExecution(BaseModel):
         session = _session(session, region)
         service = _service(session)
         kind = eval_type.value if eval_type is not None else None
-        for record in service.list_executions(kind):
-            execution = cls(name=record.name)
+        for name in service.list_names(kind):
+            execution = cls(name=name)
             execution._session = session
             execution.refresh()
             yield execution._as(execution.eval_type)
