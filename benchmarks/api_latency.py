@@ -6,7 +6,7 @@ the same calls made in-process.
 A fresh ``SAGEYARD_HOME`` (SQLite job store, embedded object store) gets ``--jobs``
 completed training jobs. Then each call is timed, ``--requests`` times per configuration:
 
-- in-process: the server's own operation functions (``server/sagemaker.py``) over the
+- in-process: the server's own operation functions (``train/sagemaker_api.py``) over the
   same services, in this process, one caller — what a request costs before HTTP;
 - over the wire: boto3's ``sagemaker`` client (one per caller thread, made and connected
   before timing, retries off) to ``sageyard server`` on 127.0.0.1 (a process of its own:
@@ -187,8 +187,8 @@ def main() -> None:
     from botocore.config import Config
 
     from sageyard.core.settings import Settings
-    from sageyard.server.sagemaker import describe_training_job, list_training_jobs
     from sageyard.train.client import LocalClient
+    from sageyard.train.sagemaker_api import describe_training_job, list_training_jobs
 
     started = time.perf_counter()
     names = make_jobs(args.jobs)

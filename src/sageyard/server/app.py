@@ -32,10 +32,10 @@ from sageyard.server.metrics import batch_get_metrics
 from sageyard.server.query import QUERY_ACTIONS, query_error
 from sageyard.server.registry import REGISTRY_OPERATIONS
 from sageyard.server.s3 import SIGNATURE_CODES, S3Error, S3Service, spool_body
-from sageyard.server.sagemaker import OPERATIONS, SAGEYARD_OPERATIONS
 from sageyard.server.sigv4 import SignatureError, SignedRequest, claimed_key_id, verify
 from sageyard.server.wire import dumps
 from sageyard.train.client import LocalClient
+from sageyard.train.sagemaker_api import OPERATIONS, SAGEYARD_OPERATIONS
 
 __all__ = ["MAX_BODY", "create_app"]
 

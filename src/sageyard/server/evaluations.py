@@ -34,7 +34,7 @@ def _spec(request: Mapping[str, Any]) -> Any:
 
 
 def _name(request: Mapping[str, Any]) -> str:
-    from sageyard.server.sagemaker import required_name
+    from sageyard.train.sagemaker_api import required_name
 
     return required_name(request, "Name")
 

@@ -67,13 +67,13 @@ def _wire(resource: Any) -> dict[str, Any]:
 
 
 def describe_model_package_group(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
-    from sageyard.server.sagemaker import required_name
+    from sageyard.train.sagemaker_api import required_name
 
     return _wire(_registry(client).get_group(required_name(request, "ModelPackageGroupName")))
 
 
 def list_model_package_groups(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
-    from sageyard.server.sagemaker import page_of, request_time
+    from sageyard.train.sagemaker_api import paged, request_time
 
     groups = [_wire(g) for g in _registry(client).list_groups()]
     contains = request.get("NameContains")
@@ -89,23 +89,19 @@ def list_model_package_groups(client: LocalClient, request: Mapping[str, Any]) -
         and (before is None or g["CreationTime"] < before)
     ]
     groups = _sorted(groups, request, "ModelPackageGroupName")
-    page, following = page_of(request, groups)
-    answer: dict[str, Any] = {
-        "ModelPackageGroupSummaryList": [_only(g, _GROUP_SUMMARY) for g in page]
-    }
-    if following:
-        answer["NextToken"] = following
-    return answer
+    return paged(
+        request, groups, "ModelPackageGroupSummaryList", lambda g: _only(g, _GROUP_SUMMARY)
+    )
 
 
 def describe_model_package(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
-    from sageyard.server.sagemaker import required_name
+    from sageyard.train.sagemaker_api import required_name
 
     return _wire(_registry(client).get_package(required_name(request, "ModelPackageName")))
 
 
 def list_model_packages(client: LocalClient, request: Mapping[str, Any]) -> dict[str, Any]:
-    from sageyard.server.sagemaker import page_of
+    from sageyard.train.sagemaker_api import paged
 
     group = request.get("ModelPackageGroupName")
     if isinstance(group, str) and group.startswith("arn:"):
@@ -120,11 +116,7 @@ def list_model_packages(client: LocalClient, request: Mapping[str, Any]) -> dict
         and (not contains or contains in p.get("ModelPackageName", ""))
     ]
     packages = _sorted(packages, request, "ModelPackageName")
-    page, following = page_of(request, packages)
-    answer: dict[str, Any] = {"ModelPackageSummaryList": [_only(p, _PACKAGE_SUMMARY) for p in page]}
-    if following:
-        answer["NextToken"] = following
-    return answer
+    return paged(request, packages, "ModelPackageSummaryList", lambda p: _only(p, _PACKAGE_SUMMARY))
 
 
 def _sorted(items: list[dict[str, Any]], request: Mapping[str, Any], name: str) -> list[Any]:

@@ -64,7 +64,7 @@ def test_describe_and_list_training_jobs(jobs: list[str]) -> None:
         "gamma",
     ]
     first = client.list_training_jobs(MaxResults=2)
-    assert len(first["TrainingJobSummaries"]) == 2 and first["NextToken"] == "2"
+    assert len(first["TrainingJobSummaries"]) == 2 and first["NextToken"]
     rest = client.list_training_jobs(MaxResults=2, NextToken=first["NextToken"])
     assert [s["TrainingJobName"] for s in rest["TrainingJobSummaries"]] == ["alpha"]
     assert "NextToken" not in rest
@@ -119,3 +119,25 @@ def test_tuning_operations(
     )
     assert trials == {"TrainingJobSummaries": []}
     assert client.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="tune-1") == {}
+
+
+def test_the_list_filters_are_checked_as_the_servers_are(jobs: list[str]) -> None:
+    """One implementation answers the session's client and ``sageyard server``: the same
+    limits, filters and time forms (a datetime, epoch seconds, ISO 8601)."""
+    from datetime import UTC, datetime
+
+    client = Session().sagemaker_client
+    with pytest.raises(ClientError, match="MaxResults must be an integer from 1 to 100"):
+        client.list_training_jobs(MaxResults=500)
+    with pytest.raises(ClientError, match="is not one this server gave"):
+        client.list_training_jobs(NextToken="garbage")
+    with pytest.raises(ClientError, match="status_equals"):
+        client.list_training_jobs(StatusEquals="Running")
+    past = datetime(2000, 1, 1, tzinfo=UTC)
+    for after in (past, past.replace(tzinfo=None), past.timestamp(), past.isoformat()):
+        listed = client.list_training_jobs(CreationTimeAfter=after)["TrainingJobSummaries"]
+        assert [s["TrainingJobName"] for s in listed] == ["gamma", "beta", "alpha"]
+    assert client.list_training_jobs(CreationTimeBefore=past)["TrainingJobSummaries"] == []
+    assert client.list_training_jobs(WarmPoolStatusEquals="Available") == {
+        "TrainingJobSummaries": []
+    }

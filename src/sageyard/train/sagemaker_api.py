@@ -1,10 +1,12 @@
-"""SageMaker's JSON 1.1 protocol over sageyard's services.
+"""SageMaker's training and tuning operations over sageyard's services: one implementation
+for ``Session.sagemaker_client`` (``sagemaker_client.py``, boto3's calling convention)
+and ``sageyard server`` (``server/app.py``, SageMaker's JSON 1.1 protocol).
 
-Each request is ``POST /`` with ``X-Amz-Target: SageMaker.<Operation>`` and a JSON body in
-the operation's input shape; the answer is the output shape as JSON, timestamps as epoch
-seconds (what botocore parses). :data:`OPERATIONS` maps each operation to a function of
-the client (``train/client.py``: the same services the facade calls) and the request.
-List operations page with ``MaxResults`` and an opaque ``NextToken``.
+Each operation is a function of the client (``train/client.py``: the same services the
+facade calls) and the request, in the operation's input shape; it answers the output
+shape, timestamps as datetimes (the server writes them as epoch seconds, which botocore
+parses). :data:`OPERATIONS` maps SageMaker's operation names to them. List operations
+validate their filters and page with ``MaxResults`` (1-100) and an opaque ``NextToken``.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sageyard.core.exceptions import ValidationException
+from sageyard.store import JobRecord
 from sageyard.train.client import LocalClient
-from sageyard.train.sagemaker_client import training_summary, tuning_summary
 
 __all__ = [
+    "DEFAULT_PAGE",
+    "LARGEST_PAGE",
     "OPERATIONS",
     "SAGEYARD_OPERATIONS",
     "Operation",
@@ -33,10 +37,13 @@ __all__ = [
     "list_training_jobs",
     "list_training_jobs_for_hyper_parameter_tuning_job",
     "page_of",
+    "paged",
     "request_time",
     "required_name",
     "stop_hyper_parameter_tuning_job",
     "stop_training_job",
+    "training_summary",
+    "tuning_summary",
     "update_training_job",
     "validate_training_job",
 ]
@@ -55,18 +62,25 @@ def required_name(request: Mapping[str, Any], field: str) -> str:
 
 
 def request_time(request: Mapping[str, Any], field: str) -> datetime | None:
-    """A request timestamp (epoch seconds, as botocore sends them) as an aware datetime."""
+    """A request timestamp as an aware datetime: epoch seconds (as botocore sends them), a
+    datetime (naive: UTC) or an ISO 8601 string (as boto3 callers give them)."""
     value = request.get(field)
     if value is None:
         return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    message = f"{field} must be a timestamp (epoch seconds or ISO 8601), not {value!r}."
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValidationException(f"{field} must be a timestamp in epoch seconds, not {value!r}.")
+        raise ValidationException(message)
     try:
         return datetime.fromtimestamp(float(value), UTC)
     except (OverflowError, ValueError):
-        raise ValidationException(
-            f"{field} must be a timestamp in epoch seconds, not {value!r}."
-        ) from None
+        pass
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationException(message) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def page_of(request: Mapping[str, Any], items: list[Any]) -> tuple[list[Any], str | None]:
@@ -92,6 +106,21 @@ def page_of(request: Mapping[str, Any], items: list[Any]) -> tuple[list[Any], st
     if end < len(items):
         following = base64.urlsafe_b64encode(json.dumps({"offset": end}).encode()).decode()
     return items[start:end], following
+
+
+def paged(
+    request: Mapping[str, Any],
+    items: list[Any],
+    key: str,
+    summarize: Callable[[Any], Any] = lambda item: item,
+) -> dict[str, Any]:
+    """A List operation's answer: the page of ``items`` (each summarised) under ``key``, and
+    the next page's ``NextToken`` unless it is the last."""
+    page, following = page_of(request, items)
+    answer: dict[str, Any] = {key: [summarize(item) for item in page]}
+    if following:
+        answer["NextToken"] = following
+    return answer
 
 
 def _listed(request: Mapping[str, Any], records: list[Any], statuses: Any) -> list[Any]:
@@ -170,13 +199,9 @@ def list_training_jobs(client: LocalClient, request: Mapping[str, Any]) -> dict[
         records = [
             r for r in records if (warm_status(service.store, r) or {}).get("Status") == pool
         ]
-    page, following = page_of(request, records)
-    answer: dict[str, Any] = {
-        "TrainingJobSummaries": [training_summary(client, record) for record in page]
-    }
-    if following:
-        answer["NextToken"] = following
-    return answer
+    return paged(
+        request, records, "TrainingJobSummaries", lambda record: training_summary(client, record)
+    )
 
 
 # -- tuning jobs -----------------------------------------------------------------------------
@@ -221,12 +246,12 @@ def list_hyper_parameter_tuning_jobs(
     records = _listed(
         request, service.list_jobs(name_contains=request.get("NameContains")), TUNING_JOB_STATUSES
     )
-    page, following = page_of(request, records)
-    summaries = [tuning_summary(service.describe(record.name)) for record in page]
-    answer: dict[str, Any] = {"HyperParameterTuningJobSummaries": summaries}
-    if following:
-        answer["NextToken"] = following
-    return answer
+    return paged(
+        request,
+        records,
+        "HyperParameterTuningJobSummaries",
+        lambda record: tuning_summary(service.describe(record.name)),
+    )
 
 
 def list_training_jobs_for_hyper_parameter_tuning_job(
@@ -238,11 +263,7 @@ def list_training_jobs_for_hyper_parameter_tuning_job(
         request.get("SortBy"),
         request.get("SortOrder"),
     )
-    page, following = page_of(request, summaries)
-    answer: dict[str, Any] = {"TrainingJobSummaries": page}
-    if following:
-        answer["NextToken"] = following
-    return answer
+    return paged(request, summaries, "TrainingJobSummaries")
 
 
 #: SageMaker's operations this server answers, by name.
@@ -266,3 +287,51 @@ OPERATIONS: dict[str, Operation] = {
 #: sageyard's own operations (``X-Amz-Target: Sageyard.<Operation>``), which sageyard's
 #: facade calls through a server (``jobs/remote.py``).
 SAGEYARD_OPERATIONS: dict[str, Operation] = {"ValidateTrainingJob": validate_training_job}
+
+
+# -- summaries -------------------------------------------------------------------------------
+
+
+def training_summary(client: LocalClient, record: JobRecord) -> dict[str, Any]:
+    """A TrainingJobSummary from the job's row alone (a description also reads its events
+    and metrics: a list of many jobs would read them all)."""
+    from sageyard.jobs.service import job_arn
+    from sageyard.jobs.warm_pools import warm_status
+
+    doc = record.document
+    ended = doc.get("training_end_time") or doc.get("end_time")
+    summary: dict[str, Any] = {
+        "TrainingJobName": record.name,
+        "TrainingJobArn": job_arn(client.settings, record.name),
+        "CreationTime": datetime.fromtimestamp(record.created_at, UTC),
+        "LastModifiedTime": datetime.fromtimestamp(record.updated_at, UTC),
+        "TrainingJobStatus": record.status,
+        "SecondaryStatus": record.secondary_status,
+    }
+    if ended is not None:
+        summary["TrainingEndTime"] = datetime.fromtimestamp(ended, UTC)
+    pool = warm_status(client.training_jobs.store, record)
+    if pool is not None:
+        summary["WarmPoolStatus"] = pool
+    return summary
+
+
+_TUNING_SUMMARY_KEYS = (
+    "HyperParameterTuningJobName",
+    "HyperParameterTuningJobArn",
+    "HyperParameterTuningJobStatus",
+    "CreationTime",
+    "HyperParameterTuningEndTime",
+    "LastModifiedTime",
+    "TrainingJobStatusCounters",
+    "ObjectiveStatusCounters",
+)
+
+
+def tuning_summary(description: Mapping[str, Any]) -> dict[str, Any]:
+    """A HyperParameterTuningJobSummary from a DescribeHyperParameterTuningJob response."""
+    summary = {k: description[k] for k in _TUNING_SUMMARY_KEYS if description.get(k) is not None}
+    config = description.get("HyperParameterTuningJobConfig", {})
+    summary["Strategy"] = config.get("Strategy")
+    summary["ResourceLimits"] = config.get("ResourceLimits")
+    return {k: v for k, v in summary.items() if v is not None}
