@@ -161,6 +161,53 @@ def test_a_tuning_jobs_page_shows_its_trials_best_so_far_and_parallel_coordinate
     _shot(browser, "tuning")
 
 
+def test_a_running_tuning_job_is_followed_live_until_it_completes(
+    server: RunningServer, browser: Any, tmp_path: Path
+) -> None:
+    """Opened while its first trials run, a tuning job's page fills in the rest of its
+    trials and its end without a reload."""
+    from selenium.webdriver.common.by import By
+
+    from sageyard.core.parameter import ContinuousParameter
+    from sageyard.train import ModelTrainer
+    from sageyard.train.configs import SourceCode
+    from sageyard.train.tuner import HyperparameterTuner
+
+    code = tmp_path / "trial"
+    code.mkdir()
+    (code / "train.py").write_text(
+        "import json, os, time\n"
+        "x = float(json.loads(os.environ['SM_HPS'])['x'])\n"
+        "time.sleep(2)\n"
+        "print(f'score={1 - (x - 0.3) ** 2:.4f}')\n"
+    )
+    trainer = ModelTrainer(
+        training_image="python:3.11",
+        source_code=SourceCode(source_dir=str(code), entry_script="train.py"),
+        base_job_name="live-trial",
+    )
+    tuner = HyperparameterTuner(
+        trainer,
+        objective_metric_name="score",
+        hyperparameter_ranges={"x": ContinuousParameter(0.0, 1.0)},
+        metric_definitions=[{"Name": "score", "Regex": "score=([-0-9.]+)"}],
+        strategy="Random",
+        max_jobs=4,
+        max_parallel_jobs=2,
+        random_seed=1,
+    )
+    tuner.tune(wait=False)
+    name = tuner.latest_tuning_job.name
+    browser.get(f"{server.url}/console/tuning/{name}")
+    summary = browser.find_element(By.CSS_SELECTOR, ".summary")
+    assert "InProgress" in summary.text
+    _until(lambda: len(browser.find_elements(By.CSS_SELECTOR, "tr[data-trial]")) == 4, 120)
+    _until(lambda: "Completed" in browser.find_element(By.CSS_SELECTOR, ".summary").text, 120)
+    _until(lambda: len(browser.find_elements(By.CSS_SELECTOR, "svg.parallel polyline")) == 4)
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".tag.best")) == 1
+    _shot(browser, "tuning-live")
+
+
 def test_with_credentials_the_console_asks_for_them() -> None:
     import base64
 
