@@ -393,11 +393,6 @@ def test_stop_and_max_runtime_reach_every_host_on_every_node(
     assert_none_left(marker)
 
 
-# Slow, and out of the default suite: it passes on a machine where no other Ray cluster ran
-# before (6 of 6 on 2026-12-04), but 3 runs right after other clusters had run here failed:
-# the job's supervisor vanished (no traceback: killed, or a native exit) the moment its call
-# to the removed node's actor failed. Its Ray driver was attached to the head's raylet (seen
-# in Ray's logs), so that is not the cause; what ends it is still to find.
 @pytest.mark.slow
 def test_a_node_that_dies_mid_job_fails_it_as_infrastructure_and_the_retry_runs_elsewhere(
     on_ray: Any, make_trainer: MakeTrainer
@@ -481,7 +476,18 @@ def test_the_supervisor_runs_on_the_cluster_so_the_caller_may_leave(
     pid = int(record.owner.split(":")[1])
     environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     assert b"SAGEYARD_ON_CLUSTER=1" in environ
+    import ray
+
+    from sageyard.executors.ray import NAMESPACE
+    from sageyard.jobs.ray_launch import LAUNCHER
     from sageyard.jobs.resource import TrainingJob
+
+    launcher = ray.get_actor(LAUNCHER, namespace=NAMESPACE)
+    where = ray.get(launcher.__ray_call__.remote(lambda _: ray.get_runtime_context().get_node_id()))
+    assert where == on_ray.head_node.node_id
+    # and it is no child of the launcher's Ray worker (which kills its children when it
+    # exits): the supervisor outlives its launcher
+    ray.kill(launcher)
 
     job = TrainingJob(name)
     job.wait(logs=False)

@@ -9,6 +9,13 @@ laptop can submit with ``wait=False`` and disconnect; the job's state is in the 
 store, its logs too (``watch.py``), and its supervisor's heartbeat tells readers anywhere
 whether it lives. Supervisors already on the cluster (a tuning job's, starting its trials)
 start theirs beside them, on the head node, without the launcher.
+
+Two things keep a supervisor alive when some other node dies. The launcher is pinned to the
+head node (a *hard* affinity: a soft one let Ray place it on any node, and a supervisor
+started there died with that node). And a supervisor is no child of the launcher's Ray
+worker: Ray kills a worker's child processes when the worker exits
+(``kill_child_processes_on_worker_exit``), so the launcher starts it through a short-lived
+intermediate process that forks it and exits, and the supervisor outlives its launcher.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sageyard.core.exceptions import SageyardError
 from sageyard.core.settings import Settings
 
 __all__ = ["ON_CLUSTER", "Launcher", "launch_on_cluster", "on_cluster"]
@@ -45,18 +53,16 @@ class Launcher:
         self._base = {
             k: v for k, v in os.environ.items() if not k.startswith(("SAGEYARD_", "RAY_"))
         }
-        self._started: list[subprocess.Popen[bytes]] = []
 
     def launch(self, env: dict[str, str], module: str, job_name: str, log: str) -> str:
-        """Start ``python -m module job_name`` (a supervisor) on this node, detached, in the
-        environment of the caller's settings; the node it runs on."""
+        """Start ``python -m module job_name`` (a supervisor) on this node, detached from
+        this worker, in the environment of the caller's settings; the node it runs on."""
         import ray
 
-        self._started = [p for p in self._started if p.poll() is None]  # reap the ended
         Path(log).parent.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", module, job_name],
+            intermediate = subprocess.Popen(
+                [sys.executable, "-S", "-c", _DETACH, "-m", module, job_name],
                 env={**self._base, **env, ON_CLUSTER: "1"},
                 stdin=subprocess.DEVNULL,
                 stdout=out,
@@ -64,9 +70,23 @@ class Launcher:
                 start_new_session=True,
                 close_fds=True,
             )
-        self._started.append(process)
+        code = intermediate.wait(timeout=60)  # it only forks
+        if code != 0:
+            raise SageyardError(
+                f"the launcher on node {ray.get_runtime_context().get_node_id()} could not "
+                f"start the supervisor of {job_name} (exit {code}); see {log}"
+            )
         node: str = ray.get_runtime_context().get_node_id()
         return node
+
+
+#: The intermediate: forks the supervisor (``python <its arguments>``) and exits, so the
+#: supervisor is no child of the launcher's Ray worker (which kills its children on exit).
+_DETACH = """\
+import os, sys
+if os.fork() == 0:
+    os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+"""
 
 
 def launch_on_cluster(settings: Settings, module: str, job_name: str, log: Path) -> None:
@@ -96,8 +116,8 @@ def _launcher(ray: Any, namespace: str) -> Any:
         "num_cpus": 0,
         "max_concurrency": 16,
     }
-    if head is not None:
-        options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(head, soft=True)
+    if head is not None:  # hard: a supervisor placed elsewhere dies with that node
+        options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(head, soft=False)
     return ray.remote(Launcher).options(**options).remote()
 
 
