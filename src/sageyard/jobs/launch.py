@@ -43,16 +43,25 @@ IDLE_SECONDS = 600.0
 #: need them start warm (the tuning supervisor's Optuna), with numpy's BLAS held to one
 #: thread while they load: a server with threads could no longer fork.
 WARM_IMPORTS = ("optuna",)
-#: And with ``SAGEYARD_EXECUTOR=ray``: Ray's client (half a second a supervisor otherwise),
-#: imported only (no connection, no thread).
-RAY_WARM_IMPORTS = ("ray", "ray.util.placement_group", "sageyard.executors.ray")
+#: And with ``SAGEYARD_EXECUTOR=ray``: Ray's client (a quarter of a CPU second a
+#: supervisor otherwise) and the numpy its serializers import, imported only (no
+#: connection, no thread; pyarrow, which they import too, starts a thread).
+RAY_WARM_IMPORTS = ("ray", "ray.util.placement_group", "sageyard.executors.ray", "numpy")
 
 
-def warm_imports() -> list[str]:
-    """What a spawned fork server imports once idle, for the executor this caller uses."""
-    names = list(WARM_IMPORTS)
-    if os.environ.get("SAGEYARD_EXECUTOR") == "ray":
+def warm_imports(settings: Settings, tuning: bool = True) -> list[str]:
+    """What a fork server readies once idle for the supervisors it forks, by the settings
+    they run with: modules, and ``module:function`` to call (each without threads).
+    ``tuning``: whether it forks tuning supervisors too (Optuna), or only trials'."""
+    names = list(WARM_IMPORTS) if tuning else []
+    if settings.executor == "ray":
         names += RAY_WARM_IMPORTS
+    else:
+        names.append("sageyard.executors.local")
+    if settings.store_url.startswith("postgresql"):
+        names += ["psycopg", "sqlalchemy.dialects.postgresql.psycopg"]  # the store's driver
+    if settings.s3_endpoint_url:  # the models an S3 client reads
+        names.append("sageyard.storage.s3:preload")
     return names
 
 
@@ -380,7 +389,8 @@ def _serve(
     acknowledging each on ``acks``. A request with an ``env`` brings its own settings (a
     spawned server's requests)."""
     pending = b""
-    warm = warm_imports() if idle is not None else []
+    # a tuning supervisor's server (``settings`` given) forks only its trials' supervisors
+    warm = warm_imports(settings or Settings.from_env(), tuning=settings is None)
     while True:
         if b"\n" not in pending:
             timeout = 0 if warm else idle
@@ -416,13 +426,17 @@ def _serve(
                 traceback.print_exc(file=out)
 
 
-def _warm_import(module: str) -> None:
+def _warm_import(name: str) -> None:
+    """Import ``module`` (or call ``module:function``), numpy's BLAS held to one thread."""
     saved = os.environ.get("OPENBLAS_NUM_THREADS")
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    module, _, function = name.partition(":")
     try:
-        importlib.import_module(module)
-    except ImportError:
-        pass  # an optional extra that is not installed: its supervisors import it when run
+        imported = importlib.import_module(module)
+        if function:
+            getattr(imported, function)()
+    except Exception:  # an optional extra not installed, say: its supervisors meet it
+        logger.debug("warming %s", name, exc_info=True)
     finally:
         if saved is None:
             del os.environ["OPENBLAS_NUM_THREADS"]

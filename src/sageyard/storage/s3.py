@@ -22,6 +22,7 @@ from sageyard.storage._base import ObjectInfo, no_such_key, storage_error
 from sageyard.storage._uri import check_bucket, parse_object_uri, parse_s3_uri
 
 if TYPE_CHECKING:
+    from boto3.session import Session as BotoSession
     from botocore.config import Config
     from mypy_boto3_s3 import S3Client
 
@@ -55,6 +56,33 @@ _CREDENTIAL_VARIABLES = (
 _clients: dict[tuple[object, ...], S3Client] = {}
 _clients_lock = threading.Lock()
 
+#: botocore's data loader, shared by every session this process makes, and inherited by
+#: the processes forked from it: the JSON models a client reads (~0.1 s) are read once.
+_loader: Any = None
+
+
+def _session() -> BotoSession:
+    """A new boto3 session (credentials found afresh) on this process's shared loader."""
+    global _loader
+    import botocore.session
+    from boto3.session import Session
+
+    core = botocore.session.get_session()
+    if _loader is None:
+        _loader = core.get_component("data_loader")
+    else:
+        core.register_component("data_loader", _loader)
+    session = Session(botocore_session=core)
+    # boto3 adds its own data folder to the loader's search path with each session
+    _loader.search_paths[:] = list(dict.fromkeys(_loader.search_paths))
+    return session
+
+
+def preload(endpoint_url: str | None = None, region: str = "us-east-1") -> None:
+    """Read what making an S3 client reads into the shared loader, making none that is
+    kept: a fork server calls it so that the supervisors it forks make theirs at once."""
+    _session().client("s3", endpoint_url=endpoint_url, region_name=region)
+
 
 def client_config(endpoint_url: str | None, **options: Any) -> Config | None:
     """botocore's ``Config`` for a client of ``endpoint_url`` (``None``: AWS itself, with
@@ -63,21 +91,20 @@ def client_config(endpoint_url: str | None, **options: Any) -> Config | None:
     that checks signatures refuses them, saying so)."""
     if endpoint_url is None:
         return None
-    from boto3.session import Session
     from botocore import UNSIGNED
     from botocore.config import Config
 
-    if Session().get_credentials() is None:
+    if _session().get_credentials() is None:
         options["signature_version"] = UNSIGNED
     return Config(**options)
 
 
 def _shared_client(endpoint_url: str | None, region: str) -> S3Client:
     """A boto3 S3 client shared by this process's stores of one endpoint, region and
-    credentials (boto3 clients are thread-safe). Making one loads botocore's service
-    models, ~0.1 s of JSON each time; a supervisor makes several stores per job. The
-    process id is in the key: a forked child (``jobs/launch.py``'s fork server) gets
-    clients of its own, never its parent's connections."""
+    credentials (boto3 clients are thread-safe). A supervisor makes several stores per
+    job. The process id is in the key: a forked child (``jobs/launch.py``'s fork server)
+    gets clients of its own, never its parent's connections (but the models its parent's
+    loader read: ``_loader``)."""
     key = (
         os.getpid(),
         endpoint_url,
@@ -87,10 +114,8 @@ def _shared_client(endpoint_url: str | None, region: str) -> S3Client:
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
-            from boto3.session import Session
-
             config = client_config(endpoint_url, s3={"addressing_style": "path"})
-            client = Session().client(
+            client = _session().client(
                 "s3", endpoint_url=endpoint_url, region_name=region, config=config
             )
             _clients[key] = client

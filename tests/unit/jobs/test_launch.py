@@ -139,3 +139,43 @@ def test_a_server_ends_with_its_caller(sageyard_home: Path, tmp_path: Path) -> N
     )
     out = subprocess.run([sys.executable, str(caller)], capture_output=True, text=True, check=True)
     assert gone(int(out.stdout.strip()))
+
+
+CLUSTER_ENV = {
+    "SAGEYARD_EXECUTOR": "ray",
+    "SAGEYARD_STORE_URL": "postgresql+psycopg://u@127.0.0.1:1/db",
+    "SAGEYARD_S3_ENDPOINT_URL": "http://127.0.0.1:1",
+}
+
+
+def test_a_fork_server_readies_what_its_supervisors_will_import(
+    monkeypatch: pytest.MonkeyPatch, sageyard_home: Path
+) -> None:
+    local = launch.warm_imports(Settings.from_env())
+    assert local == ["optuna", "sageyard.executors.local"]
+    for name, value in CLUSTER_ENV.items():
+        monkeypatch.setenv(name, value)
+    trials = launch.warm_imports(Settings.from_env(), tuning=False)  # a tuning job's server
+    assert "optuna" not in trials
+    assert {*launch.RAY_WARM_IMPORTS, "psycopg", "sageyard.storage.s3:preload"} <= {*trials}
+
+
+def test_the_warm_ups_leave_a_fork_server_single_threaded(sageyard_home: Path) -> None:
+    """It forks every supervisor: a thread started by a warm-up would make that unsafe."""
+    code = textwrap.dedent(
+        """
+        import os
+        from sageyard.core.settings import Settings
+        from sageyard.jobs import launch
+        names = launch.warm_imports(Settings.from_env())
+        for name in names:
+            launch._warm_import(name)
+        print(len(names), len(os.listdir("/proc/self/task")))
+        """
+    )
+    env = {**os.environ, **CLUSTER_ENV, "SAGEYARD_HOME": str(sageyard_home)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    warmed, threads = done.stdout.split()
+    assert int(warmed) >= 7 and threads == "1", done.stderr

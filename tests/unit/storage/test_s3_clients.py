@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from sageyard.storage.s3 import S3ObjectStore
+from sageyard.storage.s3 import S3ObjectStore, preload
 
 
 def test_stores_of_one_endpoint_share_a_client(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,3 +44,41 @@ def test_a_forked_child_never_uses_its_parents_client(monkeypatch: pytest.Monkey
     said = os.read(read, 16)
     os.waitpid(pid, 0)
     assert said == b"own"
+
+
+def test_a_forked_child_makes_its_client_from_the_models_its_parent_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "a")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "b")
+    preload("http://127.0.0.1:1", "us-west-2")  # what a fork server does while idle
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: a client of its own, no model read again
+        from botocore import loaders
+
+        def refuse(*args: object) -> None:
+            raise AssertionError("a model was read again")
+
+        loaders.JSONFileLoader.load_file = refuse  # type: ignore[method-assign]
+        try:
+            client = S3ObjectStore("http://127.0.0.1:1", "us-west-2").client
+            said = b"ok" if client.meta.region_name == "us-west-2" else b"region"
+        except AssertionError:
+            said = b"read again"
+        os.write(write, said)
+        os._exit(0)
+    os.close(write)
+    said = os.read(read, 16)
+    os.waitpid(pid, 0)
+    assert said == b"ok"
+
+
+def test_sessions_on_the_shared_loader_keep_its_search_path_short() -> None:
+    for _ in range(3):
+        S3ObjectStore("http://127.0.0.1:3", "us-west-2").client  # noqa: B018
+        preload()
+    from sageyard.storage import s3
+
+    paths = s3._loader.search_paths
+    assert len(paths) == len(set(paths))
