@@ -87,6 +87,9 @@ from sageyard.storage import ObjectStore, object_store_for
 
 logger = logging.getLogger(__name__)
 
+#: The most of a host's output one ``read_log`` returns.
+LOG_CHUNK = 1 << 20
+
 
 class LocalHost:
     """A host running as a process group on this machine."""
@@ -159,12 +162,13 @@ class LocalHost:
                 raise
 
     def read_log(self, offset: int) -> bytes:
-        """Up to 1 MiB of the output from ``offset`` on: a caller reads again from the new
-        offset, so a job that prints hundreds of MB is never read into memory at once."""
+        """Up to LOG_CHUNK (1 MiB) of the output from ``offset`` on: a caller reads again
+        from the new offset, so a job that prints hundreds of MB is never read into memory
+        at once."""
         try:
             with open(self._log, "rb") as log:
                 log.seek(self._log_start + offset)
-                return log.read(1 << 20)
+                return log.read(LOG_CHUNK)
         except FileNotFoundError:
             return b""
 

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from sageyard.core.exceptions import CapacityError, ConfigurationError, MissingDependencyError
 from sageyard.core.settings import Settings
 from sageyard.executors._base import Executor, HostHandle, Progress, WarmExecutor
+from sageyard.executors.local import LOG_CHUNK
 from sageyard.executors.ray_resources import parse_resource_table, resources_for
 from sageyard.runtime.host import HostExit, HostOutputs, HostSetupError, launcher
 from sageyard.runtime.plan import HostPlan
@@ -58,7 +59,7 @@ CALL_SECONDS = 60.0
 #: How long a host's node may take to upload the host's model and output data.
 FINISH_SECONDS = 3600.0
 
-#: How often a host's end is asked of its node (each poll is a round trip).
+#: How often a host's end, and its new output, are asked of its node (a round trip).
 POLL_SECONDS = 0.05
 
 
@@ -115,11 +116,16 @@ class RayHost:
         self._ray = ray
         self._exit: HostExit | None = None
         self._next_poll = 0.0
+        # what the last round trip brought of the log, from _offset on (read_log's next)
+        self._offset, self._unread = 0, b""
+        self._full = False  # whether the last read was a whole chunk: more is waiting
 
     def _call(self, method: str, *args: Any, timeout: float = CALL_SECONDS) -> Any:
         return self._ray.get(getattr(self._actor, method).remote(*args), timeout=timeout)
 
     def poll(self) -> HostExit | None:
+        """The host's end, asked of its node at most every POLL_SECONDS: one round trip
+        that brings the log's new output too, for the next :meth:`read_log`."""
         if self._exit is not None:
             return self._exit
         now = time.monotonic()
@@ -127,7 +133,7 @@ class RayHost:
             return None
         self._next_poll = now + POLL_SECONDS
         try:
-            self._exit = self._call("poll")
+            self._exit, self._unread = self._call("progress", self._offset)
         except Exception as error:  # the actor is gone: its node died, or it was killed
             if not _actor_lost(self._ray, error):
                 raise
@@ -151,13 +157,21 @@ class RayHost:
 
     def read_log(self, offset: int) -> bytes:
         """The output from ``offset`` on, read from the node (the supervisor stores its
-        lines in the job store: ``shares_no_disk``)."""
-        try:
-            data: bytes = self._call("read_log", offset)
-        except Exception as error:
-            if not _actor_lost(self._ray, error):
-                raise
-            return b""
+        lines in the job store: ``shares_no_disk``): what the last :meth:`poll` brought,
+        else a round trip of its own once the host ended, or when the last read was a
+        full chunk (more is waiting), or from another offset."""
+        if offset == self._offset and self._unread:
+            data, self._unread = self._unread, b""
+        elif offset == self._offset and self._exit is None and not self._full:
+            return b""  # nothing new at the last poll; the next brings what comes
+        else:
+            try:
+                data = self._call("read_log", offset)
+            except Exception as error:
+                if not _actor_lost(self._ray, error):
+                    raise
+                return b""
+        self._offset, self._full = offset + len(data), len(data) >= LOG_CHUNK
         return data
 
     def finish(self) -> HostOutputs:

@@ -174,6 +174,12 @@ class HostActor:
     def read_log(self, offset: int) -> bytes:
         return self._host.read_log(offset) if self._host is not None else b""
 
+    def progress(self, offset: int) -> tuple[HostExit | None, bytes]:
+        """The host's end (``None``: running) and its output from ``offset`` on, in one
+        round trip: the end first, so the output read after it holds all there is."""
+        ended = self.poll()
+        return ended, self.read_log(offset)
+
     def finish(self, staging_uri: str) -> list[str]:
         """Upload the checkpoints and TensorBoard files, then the model and output-data
         folders to ``staging_uri`` (``model/``, ``output/``) for the supervisor to merge;
