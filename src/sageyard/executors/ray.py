@@ -157,13 +157,14 @@ class RayHost:
 
     def read_log(self, offset: int) -> bytes:
         """The output from ``offset`` on, read from the node (the supervisor stores its
-        lines in the job store: ``shares_no_disk``): what the last :meth:`poll` brought,
-        else a round trip of its own once the host ended, or when the last read was a
-        full chunk (more is waiting), or from another offset."""
+        lines in the job store: ``shares_no_disk``): what the last :meth:`poll` brought.
+        Until the next, there is nothing new (and once a poll found the host ended, what
+        it brought was all there is), unless that was a whole chunk: more is waiting, read
+        at once; as is a read from another offset."""
         if offset == self._offset and self._unread:
             data, self._unread = self._unread, b""
-        elif offset == self._offset and self._exit is None and not self._full:
-            return b""  # nothing new at the last poll; the next brings what comes
+        elif offset == self._offset and not self._full:
+            return b""
         else:
             try:
                 data = self._call("read_log", offset)
@@ -337,9 +338,11 @@ class RayExecutor:
         from sageyard.executors.ray_host import HostLink
 
         ray = connect(self.settings)
+        # algo-1 finds the port the ranks meet on (and an MPI job's agents' port)
+        ports = 0 if plan.rank else 1 + (launcher(plan) == "MPI")
         actor: Any = self._actors.get(plan.host)
-        node = self._where(actor) if actor is not None else None  # None: lost, or none yet
-        if node is None:
+        found = self._locate(actor, ports) if actor is not None else None  # None: lost, or none
+        if found is None:
             bundle = self._bundles[plan.rank]
             actor = (
                 _actor_class(ray)
@@ -357,8 +360,9 @@ class RayExecutor:
             )
             self._actors[plan.host] = actor
         try:
-            if node is None:
-                node = ray.get(actor.where.remote(), timeout=CALL_SECONDS)
+            if found is None:
+                found = ray.get(actor.locate.remote(ports), timeout=CALL_SECONDS)
+            node, free = found
             self._nodes[plan.host] = node
             if plan.rank == 0 and not self._placed:
                 # a retry after a node died: Ray has placed its bundles again, elsewhere
@@ -366,10 +370,9 @@ class RayExecutor:
                 self._addresses = _bundle_addresses(ray, self._group, len(plan.hosts))
             self._placed = False  # known for this start only
             if plan.rank == 0:
-                self._port = ray.get(actor.free_port.remote(), timeout=CALL_SECONDS)
-                if launcher(plan) == "MPI":  # one port for the agents, each on its node
-                    agent = ray.get(actor.free_port.remote(), timeout=CALL_SECONDS)
-                    self._agent = (agent, secrets.token_hex(16))
+                self._port = free[0]
+                if len(free) > 1:  # MPI: one port for the agents, each on its node
+                    self._agent = (free[1], secrets.token_hex(16))
             link = HostLink(
                 master_port=self._port,
                 addresses=self._addresses,
@@ -401,17 +404,20 @@ class RayExecutor:
         return RayHost(plan, actor, node, staging, self.settings, self._scratch)
 
     @staticmethod
-    def _where(actor: Any) -> dict[str, str] | None:
-        """The node of a host's actor from an earlier start; ``None`` when it is lost."""
+    def _locate(actor: Any, ports: int) -> tuple[dict[str, str], list[int]] | None:
+        """An earlier start's actor: its node and ``ports`` free ports there (``None`` when
+        it is lost)."""
         import ray
 
         try:
-            node: dict[str, str] = ray.get(actor.where.remote(), timeout=CALL_SECONDS)
+            found: tuple[dict[str, str], list[int]] = ray.get(
+                actor.locate.remote(ports), timeout=CALL_SECONDS
+            )
         except Exception as error:
             if _actor_lost(ray, error):
                 return None
             raise
-        return node
+        return found
 
     # -- warm pools (jobs/warm_pools.py) ------------------------------------------------
 

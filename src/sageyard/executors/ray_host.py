@@ -137,15 +137,15 @@ class HostActor:
         self._host: LocalHost | None = None
         self._cancelled = threading.Event()
 
-    def where(self) -> dict[str, str]:
-        """The node this host runs on: its Ray node id and address."""
-        return {"NodeId": self.node_id, "NodeAddress": self.address}
-
-    def free_port(self) -> int:
-        """A port free on this node (algo-1's: where the job's ranks meet)."""
-        with socket.socket() as sock:
-            sock.bind(("", 0))
-            return int(sock.getsockname()[1])
+    def locate(self, ports: int = 0) -> tuple[dict[str, str], list[int]]:
+        """The node this host runs on (its Ray node id and address), and ``ports`` ports
+        free on it (algo-1's: where the job's ranks meet, an MPI job's agents listen)."""
+        free = []
+        for _ in range(ports):
+            with socket.socket() as sock:
+                sock.bind(("", 0))
+                free.append(int(sock.getsockname()[1]))
+        return {"NodeId": self.node_id, "NodeAddress": self.address}, free
 
     def start(self, plan: HostPlan, link: HostLink) -> None:
         """Stage and start the host (raises HostSetupError as the local executor does)."""

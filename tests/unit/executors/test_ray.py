@@ -84,7 +84,23 @@ def test_an_ended_host_is_read_to_its_last_byte(tmp_path: Path) -> None:
     while data := host.read_log(offset):
         read, offset = read + data, offset + len(data)
     assert read == b"last words\n"
-    assert actor.calls == ["progress", "read_log"]  # the drain asks until nothing is left
+    # the poll that found the end read after it: all there is, and no more round trips
+    assert actor.calls == ["progress"]
+
+
+def test_an_ended_host_with_more_than_a_chunk_is_read_on_to_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ray_executor, "LOG_CHUNK", 4)
+    actor = FakeActor(chunk=4)
+    host = host_of(actor, tmp_path)
+    actor.log, actor.ended = b"0123456789", HostExit(1)
+    assert host.poll() == HostExit(1)
+    read, offset = b"", 0
+    while data := host.read_log(offset):
+        read, offset = read + data, offset + len(data)
+    assert read == b"0123456789"
+    assert actor.calls == ["progress", "read_log", "read_log"]
 
 
 def test_a_whole_chunk_means_more_is_waiting_and_is_read_on_at_once(
