@@ -119,6 +119,8 @@ class RayHost:
         # what the last round trip brought of the log, from _offset on (read_log's next)
         self._offset, self._unread = 0, b""
         self._full = False  # whether the last read was a whole chunk: more is waiting
+        self._fresh_until = 0.0  # till when the last round trip's read counts as current
+        self._complete = False  # whether it read after the host had ended: all there is
 
     def _call(self, method: str, *args: Any, timeout: float = CALL_SECONDS) -> Any:
         return self._ray.get(getattr(self._actor, method).remote(*args), timeout=timeout)
@@ -134,6 +136,7 @@ class RayHost:
         self._next_poll = now + POLL_SECONDS
         try:
             self._exit, self._unread = self._call("progress", self._offset)
+            self._fresh_until, self._complete = now + POLL_SECONDS, self._exit is not None
         except Exception as error:  # the actor is gone: its node died, or it was killed
             if not _actor_lost(self._ray, error):
                 raise
@@ -157,13 +160,17 @@ class RayHost:
 
     def read_log(self, offset: int) -> bytes:
         """The output from ``offset`` on, read from the node (the supervisor stores its
-        lines in the job store: ``shares_no_disk``): what the last :meth:`poll` brought.
-        Until the next, there is nothing new (and once a poll found the host ended, what
-        it brought was all there is), unless that was a whole chunk: more is waiting, read
-        at once; as is a read from another offset."""
+        lines in the job store: ``shares_no_disk``): what the last :meth:`poll` brought,
+        if it is unread. Nothing new is asked of the node within POLL_SECONDS of the last
+        round trip, nor once a poll found the host ended (its read came after: all there
+        is), unless that read was a whole chunk (more is waiting) or was from elsewhere."""
         if offset == self._offset and self._unread:
             data, self._unread = self._unread, b""
-        elif offset == self._offset and not self._full:
+        elif (
+            offset == self._offset
+            and not self._full
+            and (self._complete or time.monotonic() < self._fresh_until)
+        ):
             return b""
         else:
             try:
@@ -172,6 +179,7 @@ class RayHost:
                 if not _actor_lost(self._ray, error):
                     raise
                 return b""
+            self._fresh_until = time.monotonic() + POLL_SECONDS
         self._offset, self._full = offset + len(data), len(data) >= LOG_CHUNK
         return data
 

@@ -118,6 +118,18 @@ def test_a_whole_chunk_means_more_is_waiting_and_is_read_on_at_once(
     assert actor.calls == ["progress", "read_log", "read_log"]
 
 
+def test_reads_without_polls_see_new_output_once_poll_seconds_pass(tmp_path: Path) -> None:
+    actor = FakeActor(chunk=1 << 20)
+    host = host_of(actor, tmp_path)
+    actor.log = b"first\n"
+    assert host.read_log(0) == b"first\n"
+    actor.log += b"second\n"
+    assert host.read_log(6) == b""  # within POLL_SECONDS of the last round trip
+    host._fresh_until = 0.0  # as if they had passed
+    assert host.read_log(6) == b"second\n"
+    assert actor.calls == ["read_log", "read_log"]
+
+
 def test_a_read_from_another_offset_asks_the_node(tmp_path: Path) -> None:
     actor = FakeActor(chunk=1 << 20)
     host = host_of(actor, tmp_path)
