@@ -59,6 +59,10 @@ CALL_SECONDS = 60.0
 #: How long a host's node may take to upload the host's model and output data.
 FINISH_SECONDS = 3600.0
 
+#: The free ports a warm pool's reuse() asks of each node: as many as algo-1's start may
+#: take (the ranks' port, and an MPI job's agents').
+REUSE_PORTS = 2
+
 #: How often a host's end, and its new output, are asked of its node (a round trip).
 POLL_SECONDS = 0.05
 
@@ -236,6 +240,9 @@ class RayExecutor:
         self._addresses: tuple[str, ...] = ()
         self._placed = False  # whether _addresses are where the bundles are now
         self._agent = (0, "")  # an MPI job's agents' port and secret (runtime/mpi.py)
+        self._parked = False  # a warm pool's hosts ended; their nodes tidy at warm_up()
+        # each held actor's node and free ports, as a warm pool's reuse() found them
+        self._located: dict[str, tuple[dict[str, str], list[int]]] = {}
         # the hosts' model and output folders, fetched for the supervisor to merge
         self._scratch = settings.home / "tmp" / f"ray-{job_name}-{uuid.uuid4().hex[:8]}"
 
@@ -349,7 +356,11 @@ class RayExecutor:
         # algo-1 finds the port the ranks meet on (and an MPI job's agents' port)
         ports = 0 if plan.rank else 1 + (launcher(plan) == "MPI")
         actor: Any = self._actors.get(plan.host)
-        found = self._locate(actor, ports) if actor is not None else None  # None: lost, or none
+        found = self._located.pop(plan.host, None)  # a warm pool's reuse() told it
+        if found is not None:
+            found = (found[0], found[1][:ports])
+        elif actor is not None:  # an earlier attempt's: None when it is lost
+            found = self._locate(actor, ports)
         if found is None:
             bundle = self._bundles[plan.rank]
             actor = (
@@ -431,38 +442,43 @@ class RayExecutor:
 
     def park(self) -> None:
         """The hosts ended: their actors stay on their nodes, in the placement group this
-        executor keeps holding, and tidy what the job left there."""
-        self._on_every_actor("park")
+        executor keeps holding; they tidy what the job left there with :meth:`warm_up`,
+        which comes next (one round trip for both)."""
+        self._parked = True
 
     def warm_up(self) -> None:
         """Each host's actor readies a warmed interpreter on its node for the next job (as
         the local executor does), so it starts no Ray worker, placement group or Python."""
-        self._on_every_actor("warm_up")
+        self._on_every_actor("warm_up", self._parked)
+        self._parked = False
 
     def reuse(self, job_name: str) -> None:
-        """Run ``job_name`` next, on the placement group and host actors held."""
+        """Run ``job_name`` next, on the placement group and host actors held; each tells
+        where it is, and algo-1 the free ports its start asks for, in the same call."""
         shutil.rmtree(self._scratch, ignore_errors=True)
         self.job_name = job_name
         self._scratch = self.settings.home / "tmp" / f"ray-{job_name}-{uuid.uuid4().hex[:8]}"
         self._progress = None
-        # where every actor lives on, no bundle has moved
-        self._placed = self._on_every_actor("reuse", job_name)
+        held = len(self._actors)
+        self._located = self._on_every_actor("reuse", job_name, REUSE_PORTS)
+        self._placed = len(self._located) == held  # every actor lives on: no bundle moved
 
-    def _on_every_actor(self, method: str, *args: Any) -> bool:
+    def _on_every_actor(self, method: str, *args: Any) -> dict[str, Any]:
         """Call ``method`` on every host's actor at once; a lost actor is forgotten (the
-        next :meth:`start` makes its host a new one in the same bundle). Whether none was
-        lost."""
+        next :meth:`start` makes its host a new one in the same bundle). The answers of
+        those not lost, by host."""
         ray = connect(self.settings)
         calls = {host: getattr(actor, method).remote(*args) for host, actor in self._actors.items()}
+        answers = {}
         for host, call in calls.items():
             try:
-                ray.get(call, timeout=CALL_SECONDS)
+                answers[host] = ray.get(call, timeout=CALL_SECONDS)
             except Exception as error:
                 if not _actor_lost(ray, error):
                     raise
                 logger.warning("the Ray actor of %s of %s was lost", host, self.job_name)
                 del self._actors[host]
-        return len(self._actors) == len(calls)
+        return answers
 
     def close(self) -> None:
         shutil.rmtree(self._scratch, ignore_errors=True)

@@ -196,26 +196,26 @@ class HostActor:
                 uploaded.append(name)
         return uploaded
 
-    # a warm pool's (``RayExecutor.park``/``warm_up``/``reuse``): as the local executor's
+    # a warm pool's (``RayExecutor.warm_up``/``reuse``): as the local executor's
 
-    def park(self) -> None:
-        """The host ended and the actor stays for the pool's next job."""
+    def warm_up(self, park: bool = False) -> None:
+        """A warmed interpreter for the next job's host, in a fresh sandbox on this node;
+        ``park``: the host ended and the actor stays for the pool's next job (what the
+        job left in the pool's folders is tidied first)."""
         if self._runner is not None:
-            self._runner.park()
-
-    def warm_up(self) -> None:
-        """A warmed interpreter for the next job's host, in a fresh sandbox on this node."""
-        if self._runner is not None:
+            if park:
+                self._runner.park()
             self._runner.warm_up()
 
-    def reuse(self, job_name: str) -> None:
+    def reuse(self, job_name: str, ports: int = 0) -> tuple[dict[str, str], list[int]]:
         """Run ``job_name``'s host next; the last job's files on this node go (its outputs
-        were uploaded by :meth:`finish`)."""
+        were uploaded by :meth:`finish`). Where it is, as :meth:`locate` tells."""
         if self._runner is not None:
             shutil.rmtree(self._runner.paths.root, ignore_errors=True)
             self._runner.reuse(job_name)
         self.job_name = job_name
         self._host = None
+        return self.locate(ports)
 
     def close(self) -> None:
         """End what is left of the host and drop the job's files on this node."""
