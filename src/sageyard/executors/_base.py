@@ -16,6 +16,10 @@ from sageyard.core.settings import Settings
 from sageyard.runtime.host import HostExit, HostOutputs
 from sageyard.runtime.plan import HostPlan
 
+#: The most of a host's output one :meth:`HostHandle.read_log` returns: a caller reads on
+#: from the new offset, so a job that prints hundreds of MB is never read into memory.
+LOG_CHUNK = 1 << 20
+
 
 class Progress(Protocol):
     """What a job's supervisor lets its executor tell the user while it reserves capacity."""
@@ -52,7 +56,8 @@ class HostHandle(Protocol):
         ...
 
     def read_log(self, offset: int) -> bytes:
-        """The host's output from byte ``offset`` on (0: where this start began)."""
+        """The host's output from byte ``offset`` on (0: where this start began), at most
+        LOG_CHUNK bytes of it."""
         ...
 
     def finish(self) -> HostOutputs:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from sageyard.core.exceptions import CapacityError, ConfigurationError, ResourceLimitExceeded
 from sageyard.core.settings import Settings
-from sageyard.executors._base import Executor, HostHandle, Progress
+from sageyard.executors._base import LOG_CHUNK, Executor, HostHandle, Progress
 from sageyard.executors.local_slots import (
     Reservation,
     SlotPool,
@@ -86,9 +86,6 @@ from sageyard.runtime.zygote import Zygote, move_contents
 from sageyard.storage import ObjectStore, object_store_for
 
 logger = logging.getLogger(__name__)
-
-#: The most of a host's output one ``read_log`` returns.
-LOG_CHUNK = 1 << 20
 
 
 class LocalHost:
@@ -162,9 +159,7 @@ class LocalHost:
                 raise
 
     def read_log(self, offset: int) -> bytes:
-        """Up to LOG_CHUNK (1 MiB) of the output from ``offset`` on: a caller reads again
-        from the new offset, so a job that prints hundreds of MB is never read into memory
-        at once."""
+        """Up to LOG_CHUNK (1 MiB) of the output from ``offset`` on (see HostHandle)."""
         try:
             with open(self._log, "rb") as log:
                 log.seek(self._log_start + offset)

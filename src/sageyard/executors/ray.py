@@ -40,8 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from sageyard.core.exceptions import CapacityError, ConfigurationError, MissingDependencyError
 from sageyard.core.settings import Settings
-from sageyard.executors._base import Executor, HostHandle, Progress, WarmExecutor
-from sageyard.executors.local import LOG_CHUNK
+from sageyard.executors._base import LOG_CHUNK, Executor, HostHandle, Progress, WarmExecutor
 from sageyard.executors.ray_resources import parse_resource_table, resources_for
 from sageyard.runtime.host import HostExit, HostOutputs, HostSetupError, launcher
 from sageyard.runtime.plan import HostPlan
@@ -124,7 +123,6 @@ class RayHost:
         self._offset, self._unread = 0, b""
         self._full = False  # whether the last read was a whole chunk: more is waiting
         self._fresh_until = 0.0  # till when the last round trip's read counts as current
-        self._complete = False  # whether it read after the host had ended: all there is
 
     def _call(self, method: str, *args: Any, timeout: float = CALL_SECONDS) -> Any:
         return self._ray.get(getattr(self._actor, method).remote(*args), timeout=timeout)
@@ -140,7 +138,7 @@ class RayHost:
         self._next_poll = now + POLL_SECONDS
         try:
             self._exit, self._unread = self._call("progress", self._offset)
-            self._fresh_until, self._complete = now + POLL_SECONDS, self._exit is not None
+            self._fresh_until = self._next_poll
         except Exception as error:  # the actor is gone: its node died, or it was killed
             if not _actor_lost(self._ray, error):
                 raise
@@ -166,14 +164,15 @@ class RayHost:
         """The output from ``offset`` on, read from the node (the supervisor stores its
         lines in the job store: ``shares_no_disk``): what the last :meth:`poll` brought,
         if it is unread. Nothing new is asked of the node within POLL_SECONDS of the last
-        round trip, nor once a poll found the host ended (its read came after: all there
-        is), unless that read was a whole chunk (more is waiting) or was from elsewhere."""
+        round trip, nor once the host is known to have ended (the poll that found it read
+        after the end: all there is; a lost host has no more to give), unless that read
+        was a whole chunk (more is waiting) or was from elsewhere."""
         if offset == self._offset and self._unread:
             data, self._unread = self._unread, b""
         elif (
             offset == self._offset
             and not self._full
-            and (self._complete or time.monotonic() < self._fresh_until)
+            and (self._exit is not None or time.monotonic() < self._fresh_until)
         ):
             return b""
         else:

@@ -9,9 +9,10 @@ checkpoints and outputs go to, the S3-compatible object store. ``algo-N`` resolv
 nodes' addresses through the ``/etc/hosts`` the sandbox mounts (``SM_MASTER_ADDR`` is
 algo-1's address where there is no sandbox).
 
-The supervisor reaches the host only through the actor's methods (``poll``, ``signal``,
-``read_log``, ``finish``); an actor that dies with its node ends the host, and the handle
-in ``ray.py`` reports that as an infrastructure failure.
+The supervisor reaches the host only through the actor's methods (``progress``: its end
+and new output in one round trip; ``signal``, ``read_log``, ``finish``); an actor that
+dies with its node ends the host, and the handle in ``ray.py`` reports that as an
+infrastructure failure.
 """
 
 from __future__ import annotations
@@ -164,9 +165,6 @@ class HostActor:
         """A stop came during set-up: the requirements install ends at once."""
         self._cancelled.set()
 
-    def poll(self) -> HostExit | None:
-        return self._host.poll() if self._host is not None else None
-
     def signal(self, signum: int) -> None:
         if self._host is not None:
             self._host.signal(signum)
@@ -177,7 +175,7 @@ class HostActor:
     def progress(self, offset: int) -> tuple[HostExit | None, bytes]:
         """The host's end (``None``: running) and its output from ``offset`` on, in one
         round trip: the end first, so the output read after it holds all there is."""
-        ended = self.poll()
+        ended = self._host.poll() if self._host is not None else None
         return ended, self.read_log(offset)
 
     def finish(self, staging_uri: str) -> list[str]:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import sageyard.jobs.supervisor  # noqa: F401  imported here so a forked child starts warm
+from sageyard.core.exceptions import SageyardError
 from sageyard.core.settings import Settings
 from sageyard.runtime.sandbox import isolation_available
 from sageyard.store import close_pooled_connections
@@ -389,8 +390,7 @@ def _serve(
     acknowledging each on ``acks``. A request with an ``env`` brings its own settings (a
     spawned server's requests)."""
     pending = b""
-    # a tuning supervisor's server (``settings`` given) forks only its trials' supervisors
-    warm = warm_imports(settings or Settings.from_env(), tuning=settings is None)
+    warm = _warm_list(settings)
     while True:
         if b"\n" not in pending:
             timeout = 0 if warm else idle
@@ -424,6 +424,18 @@ def _serve(
             with open(log, "a") as out:
                 out.write(f"could not start the supervisor of {request['name']}:\n")
                 traceback.print_exc(file=out)
+
+
+def _warm_list(settings: Settings | None) -> list[str]:
+    """What this server warms: a tuning supervisor's (``settings`` given) forks only its
+    trials' supervisors; a spawned one's requests bring their own settings, so its own
+    environment is only a guess (one sageyard cannot read warms what every server does)."""
+    if settings is not None:
+        return warm_imports(settings, tuning=False)
+    try:
+        return warm_imports(Settings.from_env())
+    except SageyardError:
+        return list(WARM_IMPORTS)
 
 
 def _warm_import(name: str) -> None:

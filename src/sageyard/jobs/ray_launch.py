@@ -71,12 +71,12 @@ class Launcher:
                 close_fds=True,
             )
         code = intermediate.wait(timeout=60)  # it only forks
+        node: str = ray.get_runtime_context().get_node_id()
         if code != 0:
             raise SageyardError(
-                f"the launcher on node {ray.get_runtime_context().get_node_id()} could not "
-                f"start the supervisor of {job_name} (exit {code}); see {log}"
+                f"the launcher on node {node} could not start the supervisor of {job_name} "
+                f"(exit {code}); see {log}"
             )
-        node: str = ray.get_runtime_context().get_node_id()
         return node
 
 

@@ -84,17 +84,19 @@ def preload(endpoint_url: str | None = None, region: str = "us-east-1") -> None:
     _session().client("s3", endpoint_url=endpoint_url, region_name=region)
 
 
-def client_config(endpoint_url: str | None, **options: Any) -> Config | None:
+def client_config(
+    endpoint_url: str | None, session: BotoSession | None = None, **options: Any
+) -> Config | None:
     """botocore's ``Config`` for a client of ``endpoint_url`` (``None``: AWS itself, with
-    boto3's defaults). Where boto3 finds no credentials, requests to an endpoint go
-    unsigned, as a ``sageyard server`` on 127.0.0.1 without credentials takes them (one
-    that checks signatures refuses them, saying so)."""
+    boto3's defaults), made by ``session`` (else a new one). Where boto3 finds no
+    credentials, requests to an endpoint go unsigned, as a ``sageyard server`` on 127.0.0.1
+    without credentials takes them (one that checks signatures refuses them, saying so)."""
     if endpoint_url is None:
         return None
     from botocore import UNSIGNED
     from botocore.config import Config
 
-    if _session().get_credentials() is None:
+    if (session or _session()).get_credentials() is None:
         options["signature_version"] = UNSIGNED
     return Config(**options)
 
@@ -114,8 +116,9 @@ def _shared_client(endpoint_url: str | None, region: str) -> S3Client:
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
-            config = client_config(endpoint_url, s3={"addressing_style": "path"})
-            client = _session().client(
+            session = _session()
+            config = client_config(endpoint_url, session, s3={"addressing_style": "path"})
+            client = session.client(
                 "s3", endpoint_url=endpoint_url, region_name=region, config=config
             )
             _clients[key] = client

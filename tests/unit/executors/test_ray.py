@@ -58,6 +58,14 @@ def next_poll(host: RayHost) -> HostExit | None:
     return host.poll()
 
 
+def read_to_the_end(host: RayHost) -> bytes:
+    """What the watch's drain reads of an ended host: chunks until an empty one."""
+    read = b""
+    while data := host.read_log(len(read)):
+        read += data
+    return read
+
+
 def test_a_poll_brings_the_new_output_and_reads_until_the_next_cost_no_round_trip(
     tmp_path: Path,
 ) -> None:
@@ -80,10 +88,7 @@ def test_an_ended_host_is_read_to_its_last_byte(tmp_path: Path) -> None:
     host = host_of(actor, tmp_path)
     actor.log, actor.ended = b"last words\n", HostExit(0)
     assert host.poll() == HostExit(0)
-    read, offset = b"", 0
-    while data := host.read_log(offset):
-        read, offset = read + data, offset + len(data)
-    assert read == b"last words\n"
+    assert read_to_the_end(host) == b"last words\n"
     # the poll that found the end read after it: all there is, and no more round trips
     assert actor.calls == ["progress"]
 
@@ -96,10 +101,7 @@ def test_an_ended_host_with_more_than_a_chunk_is_read_on_to_its_end(
     host = host_of(actor, tmp_path)
     actor.log, actor.ended = b"0123456789", HostExit(1)
     assert host.poll() == HostExit(1)
-    read, offset = b"", 0
-    while data := host.read_log(offset):
-        read, offset = read + data, offset + len(data)
-    assert read == b"0123456789"
+    assert read_to_the_end(host) == b"0123456789"
     assert actor.calls == ["progress", "read_log", "read_log"]
 
 

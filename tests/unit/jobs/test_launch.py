@@ -179,3 +179,12 @@ def test_the_warm_ups_leave_a_fork_server_single_threaded(sageyard_home: Path) -
     )
     warmed, threads = done.stdout.split()
     assert int(warmed) >= 7 and threads == "1", done.stderr
+
+
+def test_a_spawned_server_in_an_environment_sageyard_cannot_read_still_serves(
+    monkeypatch: pytest.MonkeyPatch, sageyard_home: Path
+) -> None:
+    """Its requests bring their own settings: a bad SAGEYARD_* of its own only means it
+    warms what every server does."""
+    monkeypatch.setenv("SAGEYARD_EXECUTOR", "bogus")
+    assert launch._warm_list(None) == list(launch.WARM_IMPORTS)
